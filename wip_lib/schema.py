@@ -12,6 +12,9 @@ Conventions
 - ``date``: ``datetime64``, no time of day. ``period``: accounting period as text ``YYYY-MM``.
 - ``rate``: ``float64`` fraction (0.10 is 10%); ``int``: nullable ``Int64``; ``flag``: ``boolean``.
 - ``status_family`` columns are derived by the readers from the raw status (kept beside it).
+- Provenance: every row a reader produces also carries ``_file`` (path relative to the company
+  folder, ``/`` separators) and ``_row`` (1-based row as a spreadsheet shows it; header = 1), so any
+  figure can be traced to its source line. Tables built in memory may omit them.
 """
 from __future__ import annotations
 
