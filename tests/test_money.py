@@ -1,0 +1,87 @@
+"""Money parsing and formatting: every form a Procore or ERP export uses, to the exact cent."""
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, strategies as st
+
+from wip_lib.money import (cents_to_decimal, cents_to_text, decimal_to_cents, parse_cents,
+                           round_half_up_div)
+
+CASES = [
+    ("1234.56", 123456),
+    ("$1,234.56", 123456),
+    ("-1,234.56", -123456),
+    ("(1,234.56)", -123456),
+    ("($1,234.56)", -123456),
+    ("1,234.56-", -123456),
+    ("-$1,234.56", -123456),
+    ("USD 1234.56", 123456),
+    ("  $ 12.5 ", 1250),
+    ("0.07", 7),
+    (".07", 7),
+    ("12", 1200),
+    ("1234.5600", 123456),
+    ("30000.00", 3000000),
+    ("12,345,678.90", 1234567890),
+]
+
+
+@pytest.mark.parametrize("text,cents", CASES)
+def test_parse_money_text(text, cents):
+    parsed, bad = parse_cents(pd.Series([text], dtype="string"))
+    assert not bad.iloc[0]
+    assert parsed.iloc[0] == cents
+
+
+@pytest.mark.parametrize("text", ["", "  ", None, "-"])
+def test_blank_money_is_missing_not_bad(text):
+    parsed, bad = parse_cents(pd.Series([text], dtype="string"))
+    assert pd.isna(parsed.iloc[0]) and not bad.iloc[0]
+
+
+@pytest.mark.parametrize("text", ["12.345", "abc", "1.2.3", "$", "12,34x", "1e5"])
+def test_bad_money_is_flagged(text):
+    parsed, bad = parse_cents(pd.Series([text], dtype="string"))
+    assert bad.iloc[0] and pd.isna(parsed.iloc[0])
+
+
+def test_numeric_cells_round_once_to_the_cent():
+    # 0.1 + 0.2 is 0.30000000000000004 as a float: the cent is still 30.
+    parsed, bad = parse_cents(pd.Series([0.1 + 0.2, 1234.56, -0.005, 19.999999999]))
+    assert parsed.tolist() == [30, 123456, -1, 2000]
+    assert not bad.any()
+
+
+def test_cents_to_text():
+    out = cents_to_text(pd.Series([123456, -7, 0, -123456, 5], dtype="int64"))
+    assert out.tolist() == ["1234.56", "-0.07", "0.00", "-1234.56", "0.05"]
+
+
+@given(st.integers(min_value=-10**14, max_value=10**14))
+def test_text_round_trip(cents):
+    text = cents_to_text(pd.Series([cents], dtype="int64"))
+    back, bad = parse_cents(text)
+    assert not bad.iloc[0] and back.iloc[0] == cents
+    assert decimal_to_cents(cents_to_decimal(cents)) == cents
+
+
+@pytest.mark.parametrize("num,den,expected", [
+    (5, 2, 3), (-5, 2, -3), (5, -2, -3), (7, 3, 2), (-7, 3, -2), (1, 3, 0), (3, 2, 2), (0, 9, 0),
+    # TP * CTD beyond int64: $90M contract, $80M cost of $85M EAC (in cents)
+    (9_000_000_000 * 8_000_000_000, 8_500_000_000, 8_470_588_235),
+])
+def test_round_half_up_div(num, den, expected):
+    out = round_half_up_div(np.array([num], dtype=object), np.array([den], dtype=object))
+    assert out[0] == expected
+
+
+@given(st.integers(-10**20, 10**20), st.integers(1, 10**12) | st.integers(-10**12, -1))
+def test_round_half_up_div_matches_decimal(num, den):
+    from decimal import ROUND_HALF_UP, localcontext
+    with localcontext() as ctx:
+        ctx.prec = 60
+        want = (Decimal(num) / Decimal(den)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    got = round_half_up_div(np.array([num], dtype=object), np.array([den], dtype=object))[0]
+    assert got == int(want)
