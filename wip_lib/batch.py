@@ -1,0 +1,166 @@
+"""Execute parameterised notebooks in parallel with Papermill, and publish them as offline HTML.
+
+One notebook run is a :class:`NotebookRun`; its outcome a :class:`RunResult`. A failure in one run
+is caught in its worker and reported with its error, so the others finish. HTML pages hide code,
+load plotly.js from the report's own ``assets/`` folder (no CDN: a report opens offline, on a
+surety's laptop on a plane), and are rendered with nbconvert's ``basic`` template inside a page
+shell of ours, so no third-party script or style is ever referenced.
+"""
+from __future__ import annotations
+
+import html
+import multiprocessing
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+PLOTLY_ASSET = "assets/plotly.min.js"
+
+PAGE_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;
+background:#f7f8fa}
+header.wip{background:#1f3a5f;color:#fff;padding:14px 28px}
+header.wip a{color:#cfe0ff}
+header.wip h1{margin:0;font-size:20px} header.wip p{margin:4px 0 0;font-size:13px;opacity:.85}
+main{max-width:1400px;margin:0 auto;padding:12px 28px 40px}
+.jp-Cell{margin:10px 0}
+table{border-collapse:collapse;font-size:12.5px;background:#fff}
+th,td{border:1px solid #dde3ea;padding:3px 7px;text-align:right;white-space:nowrap}
+th{background:#eef2f7;text-align:left} td:first-child,th:first-child{text-align:left}
+tr.total td{font-weight:600;border-top:2px solid #1f3a5f}
+.neg{color:#b00020} .flag{color:#b00020;font-weight:600}
+h1,h2,h3{color:#1f3a5f} pre{white-space:pre-wrap}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookRun:
+    key: str  # job id, or "portfolio"
+    notebook: Path
+    output_ipynb: Path
+    output_html: Path
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    key: str
+    ok: bool
+    seconds: float
+    output_ipynb: str
+    output_html: str
+    error: str | None = None
+
+
+def page(title: str, body: str, *, plotly_src: str | None, subtitle: str = "",
+         back_link: str | None = None) -> str:
+    """Wrap rendered notebook HTML in the report's page shell. ``title`` is escaped here."""
+    script = f'<script src="{html.escape(plotly_src)}"></script>' if plotly_src else ""
+    back = f' · <a href="{html.escape(back_link)}">portfolio</a>' if back_link else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>{script}<style>{PAGE_CSS}</style></head>"
+        f"<body><header class=\"wip\"><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(subtitle)}{back}</p></header><main>{body}</main></body></html>\n"
+    )
+
+
+def notebook_to_html(ipynb: Path, out: Path, *, title: str, subtitle: str,
+                     plotly_src: str | None, back_link: str | None = None) -> None:
+    """Render an executed notebook without its code, offline."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(ipynb), as_version=4)
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_anchor_links=True)
+    body, _ = exporter.from_notebook_node(nb)
+    out.write_text(page(title, body, plotly_src=plotly_src, subtitle=subtitle,
+                        back_link=back_link), encoding="utf-8")
+
+
+def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: str = "",
+            back_link: str | None = None) -> RunResult:
+    """Execute one notebook with Papermill and publish it; never raises."""
+    import papermill as pm
+
+    started = time.perf_counter()
+    run.output_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    run.output_html.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(str(run.notebook), str(run.output_ipynb),
+                            parameters=dict(run.parameters), kernel_name="python3",
+                            progress_bar=False, cwd=str(cwd), log_output=False)
+        notebook_to_html(run.output_ipynb, run.output_html, title=run.title or run.key,
+                         subtitle=subtitle, plotly_src=plotly_src, back_link=back_link)
+        return RunResult(run.key, True, time.perf_counter() - started, str(run.output_ipynb),
+                         str(run.output_html))
+    except Exception as exc:  # one project's failure must never stop the batch
+        message = _error_text(exc)
+        return RunResult(run.key, False, time.perf_counter() - started, str(run.output_ipynb),
+                         str(run.output_html), message)
+
+
+def _error_text(exc: BaseException) -> str:
+    # papermill's PapermillExecutionError carries the kernel's exception name and value.
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}"
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _execute_star(args: tuple) -> RunResult:
+    run, kwargs = args
+    return execute(run, **kwargs)
+
+
+def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
+              plotly_src_for: Callable[[NotebookRun], str | None],
+              subtitle: str = "", back_link_for: Callable[[NotebookRun], str | None] = lambda r: None,
+              progress: bool = True) -> list[RunResult]:
+    """Execute ``runs`` on ``workers`` processes; results in the order given."""
+    runs = list(runs)
+    args = [(r, {"cwd": cwd, "plotly_src": plotly_src_for(r), "subtitle": subtitle,
+                 "back_link": back_link_for(r)}) for r in runs]
+    results: dict[str, RunResult] = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
+    if workers <= 1:
+        for a in args:
+            res = _execute_star(a)
+            results[res.key] = res
+            if bar:
+                bar.update(1)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_execute_star, a) for a in args]
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res.key] = res
+                if bar:
+                    bar.update(1)
+                    if not res.ok:
+                        bar.write(f"FAILED {res.key}: {res.error}")
+    if bar:
+        bar.close()
+    return [results[r.key] for r in runs]
+
+
+def write_plotly_asset(report_dir: Path) -> Path:
+    """Copy plotly.js (shipped inside the plotly package) into the report, once."""
+    from plotly.offline import get_plotlyjs
+
+    target = report_dir / PLOTLY_ASSET
+    target.parent.mkdir(parents=True, exist_ok=True)
+    js = get_plotlyjs()
+    if not target.exists() or target.stat().st_size != len(js.encode("utf-8")):
+        target.write_text(js, encoding="utf-8")
+    return target
