@@ -1,0 +1,158 @@
+"""Overrun flags: a positive and a negative case for each, on the company of test_forecast.
+
+Worked figures (dollars) for job 100 at 2026-10 (see test_forecast's docstring):
+- eac_over_budget: 03-300 M EAC 12k + 20k = 32k vs 30k -> 2,000; 09-999 O EAC 2.5k vs 0 -> 2,500.
+  Not 01-100 (EAC 100k = budget) nor 02-200 (35k < 50k).
+- commitment_over_budget: 02-200 S committed 60k vs 50k -> 10,000; not 03-300 (20k < 30k).
+- impossible_forecast: 02-200 S PM 5k vs committed remaining 30k -> 25,000; not 03-300 (20k >= 10k).
+- stale_forecast (N=3): 01-100 L forecast 40k in 08, 09, 10 while 15k + 15k was booked in 09-10
+  -> 30,000; 03-300 M forecast 20k throughout while 12k was booked in 10 -> 12,000.
+  Not 02-200 (8k -> 5k), not 04-400 (unchanged 0 but no cost in the span).
+- cost_ahead_of_curve: job 200 spent 60% with 122/364 = 33.5% of its schedule gone:
+  60,000 - 100,000 * 122/364 = 26,483.52. Not job 100 (114.5k / 190k = 60.3% vs 76.7%).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_forecast import SETTINGS, D, make_company
+
+from wip_lib.company import Settings
+from wip_lib.flags import FLAGS, OUT_COLUMNS, overrun_flags, risk_ranking, usd
+from wip_lib.forecast import budget_history, cost_to_complete, erp_cost_history
+
+
+@pytest.fixture(scope="module")
+def company():
+    return make_company()
+
+
+@pytest.fixture(scope="module")
+def fc(company):
+    return cost_to_complete(company, "2026-10")
+
+
+JOBS = pd.DataFrame({
+    "job_id": ["100", "200", "300"],
+    "contract_revised": np.array([200_000, 100_000, 50_000], dtype="int64") * D,
+    "est_total_cost": np.array([198_000, 70_000, 55_000], dtype="int64") * D,
+    "est_gp_pct": [0.10, 0.30, 0.05],
+    "prior_est_gp_pct": [0.14, 0.31, np.nan],
+    "bid_gp_pct": [0.12, 0.32, 0.10],
+})
+
+
+@pytest.fixture(scope="module")
+def flags(company, fc):
+    return overrun_flags(fc, budget_history(company, "2026-10"),
+                         erp_cost_history(company, "2026-10"), JOBS, SETTINGS)
+
+
+def hits(flags, name) -> dict:
+    f = flags[flags["flag"] == name]
+    return {(j, c, t): int(d) / D for j, c, t, d in
+            zip(f["job_id"], f["cost_code"], f["cost_type"], f["dollar_impact"])}
+
+
+def test_columns_and_types(flags):
+    assert list(flags.columns) == OUT_COLUMNS
+    assert flags["dollar_impact"].dtype == "int64" and (flags["dollar_impact"] >= 0).all()
+    assert set(flags["flag"]) <= set(FLAGS)
+
+
+def test_eac_over_budget(flags):
+    assert hits(flags, "eac_over_budget") == {("100", "03-300", "M"): 2_000,
+                                              ("100", "09-999", "O"): 2_500}
+    msg = flags[(flags["flag"] == "eac_over_budget") & (flags["cost_code"] == "03-300")][
+        "message"].iloc[0]
+    assert "Job 100 cost code 03-300 (M)" in msg
+    assert "$32,000.00" in msg and "$2,000.00 over the revised budget of $30,000.00" in msg
+
+
+def test_commitment_over_budget(flags):
+    assert hits(flags, "commitment_over_budget") == {("100", "02-200", "S"): 10_000}
+
+
+def test_impossible_forecast(flags):
+    assert hits(flags, "impossible_forecast") == {("100", "02-200", "S"): 25_000}
+    msg = flags[flags["flag"] == "impossible_forecast"]["message"].iloc[0]
+    assert "$5,000.00" in msg and "$30,000.00" in msg
+
+
+def test_stale_forecast(flags):
+    assert hits(flags, "stale_forecast") == {("100", "01-100", "L"): 30_000,
+                                             ("100", "03-300", "M"): 12_000}
+    msg = flags[flags["flag"] == "stale_forecast"]["message"].iloc[0]
+    assert "$40,000.00 for 3 snapshots (2026-08 to 2026-10)" in msg and "$30,000.00" in msg
+
+
+def test_stale_forecast_needs_n_snapshots(company, fc):
+    four = Settings(name="T", current_period="2026-10",
+                    policies={**SETTINGS.policies, "stale_forecast_periods": 4})
+    f = overrun_flags(fc, budget_history(company, "2026-10"),
+                      erp_cost_history(company, "2026-10"), None, four)
+    assert hits(f, "stale_forecast") == {}
+    two = Settings(name="T", current_period="2026-10",
+                   policies={**SETTINGS.policies, "stale_forecast_periods": 2})
+    f = overrun_flags(fc, budget_history(company, "2026-10"),
+                      erp_cost_history(company, "2026-10"), None, two)
+    # 01-100: 15k booked in 10; 03-300: 12k in 10; 02-200 (5k in 09 and 10) had no cost in 10
+    assert hits(f, "stale_forecast") == {("100", "01-100", "L"): 15_000,
+                                         ("100", "03-300", "M"): 12_000}
+
+
+def test_cost_ahead_of_curve(flags):
+    assert hits(flags, "cost_ahead_of_curve") == {("200", "", ""): 26_483.52}
+    msg = flags[flags["flag"] == "cost_ahead_of_curve"]["message"].iloc[0]
+    assert "60.0% of the revised budget" in msg and "33.5% of the schedule" in msg
+
+
+def test_pending_changes_loss(flags):
+    # job 100: 200k - 198k = 2k profit; + 4k pending cost changes -> 2k loss.
+    # job 200: no pending changes; job 300 already a loss (not "currently profitable").
+    assert hits(flags, "pending_changes_loss") == {("100", "", ""): 2_000}
+    msg = flags[flags["flag"] == "pending_changes_loss"]["message"].iloc[0]
+    assert "$4,000.00" in msg and "loss of $2,000.00" in msg
+
+
+def test_margin_fade(flags):
+    # job 100: 14% prior -> 10%: 4 points > 3, 0.04 * 200k = 8k; job 300: bid 10% -> 5%: 2.5k.
+    # job 200: 31% -> 30% and 32% -> 30% stay within 3 points.
+    assert hits(flags, "margin_fade") == {("100", "", ""): 8_000, ("300", "", ""): 2_500}
+    m = flags[flags["flag"] == "margin_fade"].set_index("job_id")["message"]
+    assert "down 4.0 points from 14.0% at the prior period" in m["100"]
+    assert "at the bid" in m["300"]
+
+
+def test_no_jobs_frame_skips_job_flags(company, fc):
+    f = overrun_flags(fc, None, None, None, SETTINGS)
+    assert not f["flag"].isin(["pending_changes_loss", "margin_fade", "stale_forecast"]).any()
+    assert hits(f, "commitment_over_budget") == {("100", "02-200", "S"): 10_000}
+
+
+def test_no_flags_on_clean_forecast(fc):
+    clean = fc[fc["job_id"] == "100"].copy()
+    clean = clean[clean["cost_code"] == "01-100"]
+    f = overrun_flags(clean, None, None, None, SETTINGS)
+    assert f.empty and list(f.columns) == OUT_COLUMNS
+
+
+def test_risk_ranking(flags):
+    r = risk_ranking(flags)
+    assert list(r.columns) == ["rank", "job_id", "total_impact", "flag_count", "flags",
+                               "explanation"]
+    # job 100: 2,000 + 2,500 + 10,000 + 25,000 + 30,000 + 12,000 + 2,000 + 8,000 = 91,500
+    assert list(r["job_id"]) == ["100", "200", "300"]
+    assert list(r["rank"]) == [1, 2, 3]
+    assert int(r.loc[0, "total_impact"]) == 91_500 * D and int(r.loc[0, "flag_count"]) == 8
+    assert r.loc[0, "flags"] == ("eac_over_budget, commitment_over_budget, impossible_forecast, "
+                                 "stale_forecast, pending_changes_loss, margin_fade")
+    assert "largest is stale_forecast on cost code 01-100 (L) at $30,000.00" in r.loc[0,
+                                                                                  "explanation"]
+    assert risk_ranking(flags.iloc[0:0]).empty
+
+
+def test_usd_format():
+    assert list(usd(pd.Series([1234567, -5, 0, 100_000_000_00]))) == [
+        "$12,345.67", "-$0.05", "$0.00", "$100,000,000.00"]

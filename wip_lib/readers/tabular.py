@@ -1,0 +1,408 @@
+"""Reading one export file into typed columns, collecting every problem on the way.
+
+The steps are the same for every source: read the file as text (UTF-8, UTF-8 with a BOM, or
+Windows-1252; CSV or XLSX), find each canonical column among the headers through its aliases,
+set aside a trailing totals row after checking it against the sum of the lines, then convert each
+column by its kind (money to cents, dates by the locale's formats, flags, rates, codes). Nothing is
+dropped silently: a row with a bad value is reported and counted, and the caller's report shows
+rows in = rows accepted + rows reported (+ totals and blank rows, each counted).
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from wip_lib import codes, schema
+from wip_lib.errors import Problem
+from wip_lib.money import parse_cents
+
+MAX_LISTED = 20  # problems listed per file and column; the rest are summed up in one line
+
+DATE_FORMATS = {
+    "en-US": ["%m/%d/%Y", "%m/%d/%y"],
+    "en-GB": ["%d/%m/%Y", "%d/%m/%y"],
+    "en-AU": ["%d/%m/%Y", "%d/%m/%y"],
+    "en-CA": ["%Y-%m-%d", "%m/%d/%Y"],
+}
+ALWAYS_DATE = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y%m%d"]
+TOTALS = re.compile(r"^\s*(grand\s+)?totals?\s*:?\s*$", re.IGNORECASE)
+TRUE = {"true", "yes", "y", "1", "x", "t", "executed", "active"}
+FALSE = {"false", "no", "n", "0", "", "f", "inactive"}
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: the control counts of ``wip validate``."""
+
+    file: str
+    table: str
+    rows_in: int = 0
+    rows_accepted: int = 0
+    rows_reported: int = 0
+    rows_totals: int = 0
+    rows_blank: int = 0
+    rows_excluded: int = 0  # rows that are not this table's (e.g. estimate lines in a cost export)
+    encoding: str = "utf-8"
+    unrecognised: list[str] = field(default_factory=list)
+
+    def ties(self) -> bool:
+        return self.rows_in == (self.rows_accepted + self.rows_reported + self.rows_totals
+                                + self.rows_blank + self.rows_excluded)
+
+
+class Collector:
+    """Problems for one file, at most MAX_LISTED listed per column and message."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self._counts: dict[tuple, int] = {}
+
+    def add(self, message: str, fix: str, *, row=None, column=None, value=None,
+            severity: str = "error") -> None:
+        key = (column, message, severity)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n <= MAX_LISTED:
+            self.problems.append(Problem(self.file, message, fix, row, column, value, severity))
+
+    def rows(self, mask: pd.Series, rows: pd.Series, values: pd.Series, message: str, fix: str,
+             column: str, severity: str = "error") -> None:
+        """One problem per flagged row (listing capped), vectorised selection."""
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+        for i in idx[:MAX_LISTED]:
+            v = values.iloc[i]
+            self.add(message, fix, row=int(rows.iloc[i]), column=column,
+                     value=None if pd.isna(v) else str(v), severity=severity)
+        extra = len(idx) - MAX_LISTED
+        if extra > 0:
+            self.problems.append(Problem(self.file, f"{message}: {extra} more row(s) not listed",
+                                         fix, None, column, None, severity))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+# -- reading text -------------------------------------------------------------------------------
+
+def _decode_probe(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame, str] | None:
+    """All cells as text (string dtype, '' for blank), with ``_row`` (header = row 1).
+
+    Returns None (with a problem recorded) for an empty or unreadable file.
+    """
+    if path.stat().st_size == 0:
+        out.add("the file is empty", "export it again from the source system; an export always "
+                "has a header row")
+        return None
+    if path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path, out), "xlsx"
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    encoding = _decode_probe(head)
+    try:
+        table = _pa_read(path, encoding)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if encoding != "cp1252" and "utf" in str(exc).lower():
+            encoding = "cp1252"
+            table = _pa_read(path, encoding)
+        else:
+            out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
+                    "save it as CSV (comma separated, UTF-8) or XLSX and try again")
+            return None
+    names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
+    df = pd.DataFrame({i: table.column(i).to_pandas().astype("string").fillna("")
+                       for i in range(table.num_columns)})
+    df.columns = names
+    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
+    if encoding == "cp1252":
+        out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
+                "surprises with accented vendor names", severity="warning")
+    return df, encoding
+
+
+def _pa_read(path: Path, encoding: str) -> pa.Table:
+    read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                             block_size=1 << 24)
+    parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    # Every column as text: types are ours to decide (leading zeros, money formats).
+    probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
+    names = probe.schema.names
+    probe.close()
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
+        s = v.isoformat()
+        return s[:10] if s.endswith("T00:00:00") or len(s) == 10 else s.replace("T", " ")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path, out: Collector) -> pd.DataFrame | None:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        out.add(f"not a readable XLSX workbook ({exc})", "open it in Excel and save it again as .xlsx")
+        return None
+    ws = wb.worksheets[0]
+    rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    if not rows:
+        out.add("the workbook's first sheet is empty", "export it again from the source system")
+        return None
+    header = [h.strip() for h in rows[0]]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    df = pd.DataFrame(body, columns=header, dtype="string") if body else pd.DataFrame(
+        {h: pd.Series(dtype="string") for h in header})
+    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
+    return df
+
+
+# -- headers ------------------------------------------------------------------------------------
+
+def _norm_header(h: str) -> str:
+    return re.sub(r"[\s_]+", " ", str(h)).strip().casefold()
+
+
+def resolve_headers(present: list[str], spec: dict[str, list[str]], required: set[str],
+                    out: Collector, source: str) -> dict[str, str]:
+    """Canonical column -> header in the file. Missing required columns are problems with the
+    nearest header in the file as a suggestion; headers nobody asked for are a warning."""
+    by_norm = {_norm_header(h): h for h in present if h != "_row"}
+    found: dict[str, str] = {}
+    for canon, aliases in spec.items():
+        for a in aliases:
+            h = by_norm.get(_norm_header(a))
+            if h is not None:
+                found[canon] = h
+                break
+    used = set(found.values())
+    leftovers = [h for h in present if h != "_row" and h not in used]
+    for canon in spec:
+        if canon in found or canon not in required:
+            continue
+        expected = spec[canon][0]
+        near = difflib.get_close_matches(_norm_header(expected),
+                                         [_norm_header(h) for h in leftovers], n=1, cutoff=0.6)
+        if near:
+            guess = next(h for h in leftovers if _norm_header(h) == near[0])
+            out.add(f"required column '{expected}' is missing; '{guess}' looks like a misspelling "
+                    f"of it", f"rename the header '{guess}' to '{expected}'", column=expected,
+                    value=guess)
+        else:
+            out.add(f"required column '{expected}' is missing",
+                    f"export the {source} with the column '{expected}' (also accepted: "
+                    f"{', '.join(spec[canon][1:]) or 'none'})", column=expected)
+    return found
+
+
+# -- totals row ---------------------------------------------------------------------------------
+
+def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
+                 ) -> tuple[pd.DataFrame, int]:
+    """Set aside a trailing totals row (first non-blank cell 'Total', 'Totals', 'Grand Total')
+    after checking each of its money cells against the sum of the lines above it."""
+    if df.empty:
+        return df, 0
+    cells = df.drop(columns="_row")
+    last = cells.iloc[-1]
+    first = next((v for v in last.tolist() if str(v).strip()), "")
+    if not TOTALS.match(str(first)):
+        return df, 0
+    body = df.iloc[:-1]
+    row = int(df["_row"].iloc[-1])
+    for h in money_headers:
+        total_cell = str(last[h]).strip()
+        if not total_cell:
+            continue
+        total, bad_t = parse_cents(pd.Series([total_cell], dtype="string"))
+        lines, bad_l = parse_cents(body[h])
+        if bad_t.iloc[0] or bad_l.any():
+            continue  # the line problems are reported by the column conversion
+        s = int(lines.fillna(0).sum())
+        if int(total.iloc[0]) != s:
+            out.add(f"the totals row says {total_cell} but the lines above it sum to "
+                    f"{s / 100:,.2f}", "export the file again; a line is missing or was edited "
+                    "after the export", row=row, column=h, value=total_cell)
+    return body, 1
+
+
+# -- conversion by kind -------------------------------------------------------------------------
+
+def parse_dates(text: pd.Series, locale: str, extra_formats: list[str] | None = None
+                ) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip()
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    formats = [*(extra_formats or []), *DATE_FORMATS.get(locale, DATE_FORMATS["en-US"]),
+               *ALWAYS_DATE]
+    todo = s != ""
+    for fmt in dict.fromkeys(formats):
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        result.loc[ok[ok].index] = parsed[ok].astype("datetime64[us]")
+        todo = todo & result.isna()
+    bad = (s != "") & result.isna()
+    return result, bad
+
+
+def parse_flags(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip().str.casefold()
+    val = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    val[s.isin(TRUE)] = True
+    val[s.isin(FALSE)] = False
+    return val, val.isna()
+
+
+def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip()
+    pct = s.str.endswith("%")
+    num = pd.to_numeric(s.str.rstrip("%").str.strip().replace("", "0"), errors="coerce")
+    num = num.where(~pct, num / 100)
+    num = num.where(~((~pct) & (num > 1)), num / 100)  # "10" in a % column means 10%
+    bad = num.isna() | (num < 0) | (num > 1)
+    return num.astype("float64"), bad
+
+
+def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip()
+    ok = s.str.fullmatch(r"-?\d+") | (s == "")
+    num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
+    return num, ~ok.fillna(False)
+
+
+KIND_FIX = {
+    "money": "write an amount such as 1234.56, $1,234.56 or (1,234.56) for a negative",
+    "date": "write the date as {fmt} or YYYY-MM-DD",
+    "flag": "write Yes or No",
+    "rate": "write a percentage such as 10% or 0.10",
+    "int": "write a whole number",
+    "float": "write a number",
+    "period": "write the period as YYYY-MM",
+}
+
+
+def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out: Collector,
+            locale: str = "en-US", date_formats: list[str] | None = None,
+            defaults: dict[str, object] | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Typed canonical columns from text columns. Returns (frame, bad_row_mask)."""
+    n = len(raw)
+    rows = raw["_row"]
+    bad = pd.Series(False, index=raw.index)
+    cols: dict[str, pd.Series] = {}
+    fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
+    for c in table.columns:
+        header = colmap.get(c.name)
+        if header is None:
+            if c.name.endswith("_raw") or c.name in (defaults or {}):
+                continue
+            default = c.default
+            if c.kind == "money":
+                cols[c.name] = pd.Series(np.zeros(n, dtype="int64"), index=raw.index)
+            else:
+                cols[c.name] = pd.Series([default] * n, index=raw.index, dtype=c.dtype) \
+                    if default is not None else pd.Series(pd.NA if c.dtype not in (
+                        "datetime64[us]", "float64") else None, index=raw.index, dtype=c.dtype)
+            continue
+        text = raw[header].astype("string").fillna("")
+        fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
+        blank = text.str.strip() == ""
+        if c.kind == "money":
+            val, b = parse_cents(text)
+            missing = blank & c.required
+            out.rows(b, rows, text, "not an amount of money", fix, header)
+            out.rows(missing & ~b, rows, text, "the amount is blank", "enter the amount (0 if "
+                     "none)", header)
+            bad |= b | missing
+            val = val.fillna(0).astype("int64")
+        elif c.kind == "date":
+            val, b = parse_dates(text, locale, date_formats)
+            out.rows(b, rows, text, "not a date", fix, header)
+            missing = blank & c.required
+            out.rows(missing, rows, text, "the date is blank", "enter the date", header)
+            bad |= b | missing
+        elif c.kind == "flag":
+            val, b = parse_flags(text)
+            out.rows(b, rows, text, "not a yes/no value", fix, header)
+            bad |= b
+            if c.default is not None:
+                val = val.fillna(bool(c.default))
+        elif c.kind == "rate":
+            val, b = parse_rates(text)
+            out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
+            bad |= b
+        elif c.kind == "int":
+            val, b = parse_ints(text)
+            out.rows(b, rows, text, "not a whole number", fix, header)
+            missing = blank & c.required
+            out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
+            bad |= b | missing
+        elif c.kind == "float":
+            val = pd.to_numeric(text.str.replace(",", "").replace("", "0"), errors="coerce")
+            b = val.isna()
+            out.rows(b, rows, text, "not a number", fix, header)
+            bad |= b
+            val = val.fillna(0.0).astype("float64")
+        elif c.kind == "period":
+            t = text.str.strip()
+            b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
+            out.rows(b, rows, text, "not a period", fix, header)
+            bad |= b
+            val = t
+        elif c.kind == "code":
+            t = text.str.strip()
+            missing = (t == "") & c.required
+            out.rows(missing, rows, text, "the code is blank", "fill in the code", header)
+            bad |= missing
+            if c.name.endswith("cost_code") or c.name in ("cost_code",):
+                if f"{c.name}_raw" in table.names:
+                    cols[f"{c.name}_raw"] = text.astype("string")
+                val = codes.normalise(text)
+            elif c.name == "cost_type":
+                val = t.str.upper()
+            else:
+                if f"{c.name}_raw" in table.names:
+                    cols[f"{c.name}_raw"] = text.astype("string")
+                val = t
+        else:  # text
+            t = text.str.strip()
+            missing = (t == "") & c.required
+            out.rows(missing, rows, text, "the value is blank", "fill it in", header)
+            bad |= missing
+            val = t
+        cols[c.name] = pd.Series(val, index=raw.index).astype(c.dtype) if c.kind not in (
+            "date",) else val
+    for name, value in (defaults or {}).items():
+        cols[name] = pd.Series([value] * n, index=raw.index, dtype=table.column(name).dtype)
+    frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index)
+    return frame, bad

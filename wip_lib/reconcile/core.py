@@ -1,0 +1,326 @@
+"""The reconciliation engine: context, findings frame and the check registry.
+
+Every check is a small pure function ``check(ctx) -> (findings, problems)`` registered with
+:func:`register`; :func:`run_checks` runs them all in order and stacks their findings, like
+beancount's plugins. Adding a check is writing one function in one module of this package.
+
+Conventions shared by every check
+---------------------------------
+- Money is int64 cents; ``procore_amount``/``erp_amount``/``difference`` are nullable ``Int64``
+  (a finding about a name has no amount). ``difference`` is always ``procore - erp``.
+- Scope: only items dated on or before the period end count (``ctx.in_scope``); an approval in
+  Procore after the period end is a timing item, never a finding.
+- Materiality: a finding whose amount at stake is below
+  ``max(materiality.amount_cents, materiality.pct * max(|procore|, |erp|))`` is ``info``.
+  Findings about names or states with no amount keep the severity their check gave them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from wip_lib import schema
+from wip_lib.errors import PeriodError, Problem
+
+FINDING_COLUMNS = ["check", "job_id", "cost_code", "reference", "procore_amount", "erp_amount",
+                   "difference", "severity", "action", "days_waiting", "detail"]
+MONEY_COLUMNS = ["procore_amount", "erp_amount", "difference"]
+SEVERITIES = ("error", "warning", "info")
+_TEXT = ["check", "job_id", "cost_code", "reference", "severity", "action", "detail"]
+
+
+# --------------------------------------------------------------------------------------- context
+
+@dataclass(frozen=True, eq=False)
+class ReconContext:
+    """What every check sees: the company, the period and the rules of the comparison."""
+
+    company: object  # wip_lib.company.Company
+    period: str  # YYYY-MM
+    period_end: pd.Timestamp
+    materiality: Mapping[str, object]
+    # ERP code -> Procore comparison key, per job: job_id, erp_cost_code, key (see crosswalk_map)
+    crosswalk: pd.DataFrame = field(repr=False)
+    # Procore code -> comparison key, per job: job_id, procore_cost_code, key
+    procore_keys: pd.DataFrame = field(repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A canonical table, typed and with defaults filled (computed once per context)."""
+        return self.cached(("table", name), lambda: table(self.company, name))
+
+    def cached(self, key, build: Callable[[], object]):
+        """A derived frame computed once per context (checks share it; copy-on-write keeps it
+        safe from their edits)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    def in_scope(self, dates: pd.Series) -> pd.Series:
+        """True where a date is on or before the period end (or missing: nothing to exclude)."""
+        d = pd.to_datetime(dates)
+        return (d.isna() | (d <= self.period_end)).astype(bool)
+
+    def days_waiting(self, dates: pd.Series) -> pd.Series:
+        """Whole days from ``dates`` to the period end (never negative); <NA> without a date."""
+        d = pd.to_datetime(dates)
+        days = (self.period_end - d).dt.days
+        return days.clip(lower=0).astype("Int64")
+
+    @property
+    def amount_threshold(self) -> int:
+        return int(self.materiality.get("amount_cents", 100_000))
+
+    @property
+    def pct_threshold(self) -> float:
+        return float(self.materiality.get("pct", 0.0))
+
+
+def period_end_of(period: str) -> pd.Timestamp:
+    if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise PeriodError(f"period {period!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
+    return pd.Period(period, freq="M").end_time.normalize()
+
+
+def make_context(company, period: str) -> ReconContext:
+    end = period_end_of(period)
+    crosswalk, procore_keys = crosswalk_map(company)
+    return ReconContext(company=company, period=period, period_end=end,
+                        materiality=dict(company.settings.materiality), crosswalk=crosswalk,
+                        procore_keys=procore_keys)
+
+
+# ------------------------------------------------------------------------------------ the tables
+
+def table(company, name: str) -> pd.DataFrame:
+    """A canonical table with every schema column present (defaults filled) and typed.
+
+    Readers already deliver this; tables built by hand in tests may leave optional columns out.
+    """
+    t = schema.get(name)
+    df = company[name]
+    missing = [c for c in t.columns if c.name not in df.columns]
+    if missing or len(df) == 0:
+        df = df.copy()
+    for c in missing:
+        df[c.name] = pd.Series([c.default] * len(df), index=df.index, dtype=object)
+    for c in t.columns:
+        col = df[c.name]
+        try:
+            if c.kind in ("text", "code", "period"):
+                if not pd.api.types.is_string_dtype(col) or col.dtype == object:
+                    df[c.name] = col.astype("string")
+                if c.default is not None:
+                    df[c.name] = df[c.name].fillna(str(c.default))
+            elif c.kind == "money":
+                if col.dtype != "int64":
+                    df[c.name] = col.fillna(c.default if c.default is not None else 0).astype("int64")
+            elif c.kind == "date":
+                if not pd.api.types.is_datetime64_any_dtype(col):
+                    df[c.name] = pd.to_datetime(col)
+            elif c.kind == "flag":
+                if col.dtype != "boolean":
+                    df[c.name] = col.astype("boolean")
+                if c.default is not None:
+                    df[c.name] = df[c.name].fillna(bool(c.default))
+            elif c.kind == "rate" or c.kind == "float":
+                if col.dtype != "float64":
+                    df[c.name] = col.astype("float64")
+            elif c.kind == "int":
+                if col.dtype != "Int64":
+                    df[c.name] = col.astype("Int64")
+        except (TypeError, ValueError):  # leave it; the check will report what it cannot use
+            pass
+    for c in ("job_id",):
+        if c in df.columns:
+            df[c] = df[c].str.strip()
+    return df
+
+
+def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effective crosswalk per job, as comparison keys.
+
+    Returns ``(erp, procore)``: ``erp`` maps (job_id, erp_cost_code) to a comparison key and
+    ``procore`` maps (job_id, procore_cost_code) to the same key. A job-specific row overrides the
+    company-wide rows for that ERP code. Where one ERP code stands for several Procore codes the
+    key is those codes joined by ``+`` and the Procore side is compared in total.
+    """
+    cw = table(company, "cost_code_crosswalk")[["job_id", "procore_cost_code", "erp_cost_code"]]
+    cw = cw.assign(job_id=cw["job_id"].fillna("").str.strip(),
+                   procore_cost_code=cw["procore_cost_code"].str.strip(),
+                   erp_cost_code=cw["erp_cost_code"].str.strip())
+    empty_e = pd.DataFrame({"job_id": pd.Series(dtype="string"),
+                            "erp_cost_code": pd.Series(dtype="string"),
+                            "key": pd.Series(dtype="string")})
+    empty_p = empty_e.rename(columns={"erp_cost_code": "procore_cost_code"})
+    if cw.empty:
+        return empty_e, empty_p
+    jobs = pd.concat([table(company, n)["job_id"] for n in ("budget", "erp_job_cost", "jobs",
+                                                            "erp_jobs")] + [cw["job_id"]])
+    jobs = pd.DataFrame({"job_id": jobs.loc[jobs != ""].drop_duplicates()})
+    specific = cw.loc[cw["job_id"] != ""]
+    general = cw.loc[cw["job_id"] == ""].drop(columns="job_id").merge(jobs, how="cross")
+    general = general.merge(specific[["job_id", "erp_cost_code"]].drop_duplicates(),
+                            on=["job_id", "erp_cost_code"], how="left", indicator=True)
+    general = general.loc[general["_merge"] == "left_only"].drop(columns="_merge")
+    eff = pd.concat([specific, general], ignore_index=True).drop_duplicates()
+    eff = eff.sort_values(["job_id", "erp_cost_code", "procore_cost_code"])
+    keys = (eff.groupby(["job_id", "erp_cost_code"], sort=True)["procore_cost_code"]
+            .agg(lambda s: "+".join(s)).rename("key").reset_index())
+    erp = keys.astype({"key": "string"})
+    procore = (eff.merge(keys, on=["job_id", "erp_cost_code"])
+               .sort_values(["job_id", "procore_cost_code", "key"])
+               .drop_duplicates(["job_id", "procore_cost_code"])[["job_id", "procore_cost_code",
+                                                                  "key"]]
+               .astype({"key": "string"}).reset_index(drop=True))
+    return erp.reset_index(drop=True), procore
+
+
+def erp_key(ctx: ReconContext, df: pd.DataFrame, code: str = "cost_code") -> pd.Series:
+    """The comparison key of ERP rows: the crosswalk's Procore code(s), else the code itself."""
+    m = df[["job_id", code]].merge(ctx.crosswalk, left_on=["job_id", code],
+                                   right_on=["job_id", "erp_cost_code"], how="left")
+    return pd.Series(m["key"].fillna(m[code]).to_numpy(), index=df.index, dtype="string")
+
+
+def procore_key(ctx: ReconContext, df: pd.DataFrame, code: str = "cost_code") -> pd.Series:
+    """The comparison key of Procore rows (a crosswalk group key, else the code itself)."""
+    m = df[["job_id", code]].merge(ctx.procore_keys, left_on=["job_id", code],
+                                   right_on=["job_id", "procore_cost_code"], how="left")
+    return pd.Series(m["key"].fillna(m[code]).to_numpy(), index=df.index, dtype="string")
+
+
+# ------------------------------------------------------------------------------------ formatting
+
+def money_text(cents: pd.Series) -> pd.Series:
+    """Cents to ``$1,234.56`` / ``-$1,234.56`` text, vectorised; <NA> stays empty."""
+    c = pd.Series(cents).astype("Int64")
+    mag = c.abs()
+    whole = (mag // 100).astype("float64").map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+    cents_part = (mag % 100).astype("string").str.pad(2, fillchar="0")
+    text = ("$" + whole.astype("string") + "." + cents_part)
+    text = text.mask((c < 0).fillna(False).astype(bool), "-" + text)
+    return text.fillna("").astype("string")
+
+
+def norm_name(names: pd.Series) -> pd.Series:
+    """Vendor / job names compared across systems: case, punctuation and legal suffixes ignored."""
+    s = names.astype("string").fillna("").str.lower()
+    s = s.str.replace("&", " and ", regex=False)
+    s = s.str.replace(r"[^\w\s]", " ", regex=True)
+    s = s.str.replace(r"\b(the|inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company"
+                      r"|pty|plc|lp|llp)\b", " ", regex=True)
+    return s.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def norm_doc(numbers: pd.Series) -> pd.Series:
+    """Document numbers compared across systems: trimmed, upper case, inner spaces removed."""
+    return numbers.astype("string").fillna("").str.strip().str.upper().str.replace(r"\s+", "",
+                                                                                   regex=True)
+
+
+# -------------------------------------------------------------------------------------- findings
+
+def empty_findings() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS})
+    for c in MONEY_COLUMNS:
+        df[c] = pd.Series(dtype="Int64")
+    df["days_waiting"] = pd.Series(dtype="Int64")
+    return df[FINDING_COLUMNS]
+
+
+def findings(ctx: ReconContext, check: str, df: pd.DataFrame, *, severity: str | pd.Series = "error",
+             exposure: pd.Series | None = None) -> pd.DataFrame:
+    """Finish a check's findings: typed columns, ``difference = procore - erp``, severity.
+
+    ``df`` holds job_id, reference, action and detail (text) and any of cost_code,
+    procore_amount, erp_amount, days_waiting. ``severity`` is the severity when material;
+    ``exposure`` is the amount at stake for materiality (default: ``|difference|``, else the
+    larger of the two amounts).
+    """
+    if df is None or len(df) == 0:
+        return empty_findings()
+    out = pd.DataFrame(index=df.index)
+    out["check"] = pd.Series(check, index=df.index, dtype="string")
+    for c in ("job_id", "cost_code", "reference", "action", "detail"):
+        out[c] = (df[c].astype("string") if c in df.columns
+                  else pd.Series("", index=df.index, dtype="string")).fillna("")
+    for c in ("procore_amount", "erp_amount"):
+        out[c] = (df[c] if c in df.columns else pd.Series(pd.NA, index=df.index)).astype("Int64")
+    out["difference"] = (out["procore_amount"] - out["erp_amount"]).astype("Int64")
+    out["days_waiting"] = (df["days_waiting"] if "days_waiting" in df.columns
+                           else pd.Series(pd.NA, index=df.index)).astype("Int64")
+    base = (severity if isinstance(severity, pd.Series)
+            else pd.Series(severity, index=df.index)).astype("string")
+    larger = pd.concat([out["procore_amount"].abs(), out["erp_amount"].abs()], axis=1).max(axis=1)
+    if exposure is None:
+        exposure = out["difference"].abs().fillna(larger)
+    exposure = pd.Series(exposure, index=df.index).astype("Int64").abs()
+    threshold = np.maximum(ctx.amount_threshold,
+                           (ctx.pct_threshold * larger.fillna(0).astype("float64")).to_numpy())
+    immaterial = (exposure.astype("float64") < threshold).fillna(False).astype(bool)
+    out["severity"] = base.mask(immaterial, "info")
+    return out[FINDING_COLUMNS].reset_index(drop=True)
+
+
+def sort_findings(df: pd.DataFrame) -> pd.DataFrame:
+    order = {name: i for i, name in enumerate(c.name for c in CHECKS)}
+    rank = df["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).astype("Int64")
+    keyed = df.assign(_s=rank, _c=df["check"].map(order).astype("Int64"))
+    keyed = keyed.sort_values(["_s", "_c", "job_id", "cost_code", "reference"], kind="stable")
+    return keyed.drop(columns=["_s", "_c"]).reset_index(drop=True)
+
+
+# -------------------------------------------------------------------------------------- registry
+
+CheckFn = Callable[[ReconContext], "tuple[pd.DataFrame, list[Problem]]"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    func: CheckFn
+    affects_job_cost: bool = False  # its differences explain Procore vs ERP job-to-date cost
+    doc: str = ""
+
+
+CHECKS: list[Check] = []
+
+
+def register(name: str, *, affects_job_cost: bool = False) -> Callable[[CheckFn], CheckFn]:
+    """Decorator: add a check to :data:`CHECKS` (replacing one of the same name)."""
+    def deco(func: CheckFn) -> CheckFn:
+        entry = Check(name, func, affects_job_cost, (func.__doc__ or "").strip().split("\n")[0])
+        for i, c in enumerate(CHECKS):
+            if c.name == name:
+                CHECKS[i] = entry
+                break
+        else:
+            CHECKS.append(entry)
+        return func
+    return deco
+
+
+def job_cost_checks() -> list[str]:
+    return [c.name for c in CHECKS if c.affects_job_cost]
+
+
+def run_checks(ctx: ReconContext, names: list[str] | None = None
+               ) -> tuple[pd.DataFrame, list[Problem]]:
+    """Run the registered checks (or those named) and stack their findings, sorted."""
+    frames = [empty_findings()]
+    problems: list[Problem] = []
+    for c in CHECKS:
+        if names is not None and c.name not in names:
+            continue
+        found, errs = c.func(ctx)
+        if found is not None and len(found):
+            frames.append(found)
+        problems.extend(errs or [])
+    out = pd.concat(frames, ignore_index=True)
+    out = out.astype({c: "Int64" for c in MONEY_COLUMNS + ["days_waiting"]})
+    return sort_findings(out), problems
