@@ -101,12 +101,14 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
     money = [c.name for c in table.columns if c.kind == "money" and c.name in cols]
     paths = []
     keys = df[["job_id", "period"]].astype(str)
+    sums = df[money].astype("int64").groupby([keys["job_id"], keys["period"]], sort=True).sum()
+    sums_text = pd.DataFrame({m: money_text(sums[m], PROCORE_MONEY) for m in money},
+                             index=sums.index)
     for (job, period), idx in keys.groupby(["job_id", "period"], sort=True).groups.items():
         part = text.loc[idx, cols]
         totals = {c: "" for c in cols}
         totals[cols[0]] = "Total"
-        for m in money:
-            totals[m] = money_text(pd.Series([int(df.loc[idx, m].sum())]), PROCORE_MONEY).iloc[0]
+        totals.update(sums_text.loc[(job, period)].to_dict())
         part = pd.concat([part, pd.DataFrame([totals])], ignore_index=True)
         part = part.rename(columns={c: fmt.headers[c][0] for c in cols})
         path = root / "procore" / "budget" / job / f"{period}.csv"

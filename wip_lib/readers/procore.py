@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from wip_lib import codes, schema
 from wip_lib.company import Settings
 from wip_lib.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK,
                              PROCORE_EXPORTS, ExportFormat)
-from wip_lib.readers.tabular import (Collector, FileReport, convert, read_text_table,
-                                     resolve_headers, split_totals)
+from wip_lib.money import parse_cents
+from wip_lib.readers.tabular import (Collector, FileReport, blank_rows, convert, read_text_table,
+                                     resolve_headers, totals_row)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
 BUDGET_DIR = "procore/budget"
@@ -32,53 +35,108 @@ def _family(status: pd.Series, families: dict[str, str], labels: dict[str, str])
     return base.str.casefold().map(families).astype("string")
 
 
-def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,
-                fixed: dict[str, object] | None = None, source: str | None = None
-                ) -> tuple[pd.DataFrame, list, FileReport | None]:
-    """One Procore export into its canonical table (with ``_file``/``_row``)."""
+@dataclass
+class RawFile:
+    """One export read as text, its headers resolved to canonical names (``_row`` kept)."""
+
+    rel: str
+    raw: pd.DataFrame
+    report: FileReport
+    labels: dict[str, str]  # canonical column -> the header this file used
+    has_totals: bool
+
+
+def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: str | None,
+              out: Collector) -> RawFile | None:
+    """Read one file as text and resolve its headers; None when it cannot be used at all."""
     table = schema.get(fmt.table)
-    path = path or find_file(root, fmt.path)
-    if path is None:
-        return table.empty(), [], None
     rel = path.relative_to(root).as_posix()
-    out = Collector(rel)
     report = FileReport(rel, fmt.table)
     got = read_text_table(path, rel, out)
     if got is None:
-        return table.empty(), out.problems, report
+        return RawFile(rel, pd.DataFrame(), report, {}, False)
     raw, report.encoding = got
     report.rows_in = len(raw)
-    blank = raw.drop(columns="_row").apply(lambda c: c.str.strip() == "").all(axis=1)
-    report.rows_blank = int(blank.sum())
-    raw = raw[~blank]
-    fixed = fixed or {}
     spec = {k: v for k, v in fmt.headers.items() if k not in fixed}
     required = {c.name for c in table.columns if c.required and c.name in spec}
     if fmt.table == "budget":
-        required = (required - {"cost_code", "cost_code_raw"}) | {"budget_code"}
+        required = required - {"cost_code", "cost_code_raw"}
+        if not any(t in spec for t in ("cost_code_tier_1", "cost_code_tier_2")) or not any(
+                _present(raw, spec[t]) for t in ("cost_code_tier_1", "cost_code_tier_2",
+                                                 "cost_code_tier_3") if t in spec):
+            required |= {"budget_code"}
+    errors_before = sum(p.severity == "error" for p in out.problems)
     colmap = resolve_headers(list(raw.columns), spec, required, out, source or fmt.path)
     report.unrecognised = [h for h in raw.columns if h != "_row" and h not in colmap.values()]
     if report.unrecognised:
         out.add(f"column(s) not understood and ignored: {', '.join(report.unrecognised)}",
                 "nothing to do if they are not needed; otherwise see docs/data-model.md for the "
-                "headers each export may carry", severity="warning")
-    if out.has_errors:
+                "headers each export may carry", severity="warning", file=rel)
+    if sum(p.severity == "error" for p in out.problems) > errors_before:
         report.rows_reported = len(raw)
-        return table.empty(), out.problems, report
-    money_headers = [colmap[c.name] for c in table.columns if c.kind == "money" and c.name in colmap]
-    raw, report.rows_totals = split_totals(raw, money_headers, out)
+        return RawFile(rel, pd.DataFrame(), report, colmap, False)
+    canon = raw[["_row", *colmap.values()]].copy()
+    canon.columns = ["_row", *colmap.keys()]
+    return RawFile(rel, canon, report, colmap, totals_row(canon))
+
+
+def _present(raw: pd.DataFrame, aliases: list[str]) -> bool:
+    norm = {" ".join(str(h).split()).casefold() for h in raw.columns}
+    return any(" ".join(a.split()).casefold() in norm for a in aliases)
+
+
+def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_cols: dict,
+            out: Collector) -> pd.DataFrame:
+    """Convert the text of one or more files of the same export at once (the expensive part is
+    per column, not per file: hundreds of budget snapshots convert as fast as one)."""
+    table = schema.get(fmt.table)
+    usable = [f for f in files if not f.raw.empty]
+    if not usable:
+        return table.empty()
+    raw = pd.concat([f.raw.assign(_file=f.rel) for f in usable], ignore_index=True)
+    for name, per_file in fixed_cols.items():
+        raw[name] = raw["_file"].map(per_file)
+    raw["_file"] = raw["_file"].astype("string")
+    for c in table.names:
+        if c not in raw.columns and any(c in f.labels for f in usable):
+            raw[c] = ""
+    for c in raw.columns:
+        if c not in ("_row", "_file"):
+            raw[c] = raw[c].astype("string").fillna("")
+    by_file = {f.rel: f for f in usable}
+    # A totals row closes a file: set it aside after checking it against the lines above it.
+    last = raw["_file"].ne(raw["_file"].shift(-1))
+    is_total = last & raw["_file"].map({r: f.has_totals for r, f in by_file.items()}).astype(bool)
+    blank = blank_rows(raw.drop(columns=list(fixed_cols))) & ~is_total
+    for rel, n in raw.loc[blank, "_file"].value_counts().items():
+        by_file[rel].report.rows_blank = int(n)
+    for rel, n in raw.loc[is_total, "_file"].value_counts().items():
+        by_file[rel].report.rows_totals = int(n)
+    money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
+    totals = raw[is_total]
+    raw = raw[~blank & ~is_total]
+    out.row_files = raw["_file"]
+    labels = {}
+    for f in usable:
+        for k, v in f.labels.items():
+            labels.setdefault(k, v)
     if fmt.table == "budget":
-        raw = _budget_codes(raw, colmap)
-        colmap = {**colmap, "cost_code": "__cost_code"}
-    frame, bad = convert(raw, table, colmap, out, settings.procore_locale, defaults=fixed)
-    labels = dict(settings.status_labels)
+        raw = _budget_codes(raw)
+    colmap = {c: c for c in table.names if c in raw.columns}
+    if fmt.table == "budget":
+        colmap["cost_code"] = "__cost_code"
+    frame, bad = convert(raw, table, colmap, out, settings.procore_locale,
+                         defaults=None, labels=labels)
+    if not totals.empty:
+        _check_totals(totals, raw, frame, bad, money, labels, out)
+    labels_status = dict(settings.status_labels)
     if "status_family" in table.names:
         families = COMMITMENT_STATUS_FAMILY if fmt.table == "commitments" else CO_STATUS_FAMILY
-        fam = _family(frame["status"], families, labels)
+        fam = _family(frame["status"], families, labels_status)
         unknown = fam.isna() & ~bad
         out.rows(unknown, raw["_row"], frame["status"], "status not recognised",
                  "map this status to a Procore base status (approved, pending, draft, void, ...) "
-                 "under status_labels in company.yaml", colmap.get("status", "Status"))
+                 "under status_labels in company.yaml", labels.get("status", "Status"))
         bad |= unknown
         frame["status_family"] = fam
     if fmt.table == "commitments":
@@ -87,26 +145,66 @@ def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | 
                        "purchase_order", "po": "purchase_order", "sc": "subcontract"})
         badt = ~t.isin(["subcontract", "purchase_order"]) & ~bad
         out.rows(badt, raw["_row"], frame["commitment_type"], "commitment type not recognised",
-                 "write Subcontract or Purchase Order", colmap["commitment_type"])
+                 "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
         bad |= badt
         frame["commitment_type"] = t.astype("string")
-    frame = frame.assign(_file=rel, _row=raw["_row"].to_numpy())
+    frame = frame.assign(_file=raw["_file"].to_numpy(), _row=raw["_row"].to_numpy())
     frame["_file"] = frame["_file"].astype("string")
-    report.rows_reported = int(bad.sum())
-    report.rows_accepted = len(frame) - report.rows_reported
-    return frame[~bad.to_numpy()].reset_index(drop=True), out.problems, report
+    reported = raw.loc[bad.to_numpy(), "_file"].value_counts()
+    kept = raw["_file"].value_counts()
+    for rel, f in by_file.items():
+        f.report.rows_reported = int(reported.get(rel, 0))
+        f.report.rows_accepted = int(kept.get(rel, 0)) - f.report.rows_reported
+    out.row_files = None
+    return frame[~bad.to_numpy()].reset_index(drop=True)
 
 
-def _budget_codes(raw: pd.DataFrame, colmap: dict[str, str]) -> pd.DataFrame:
+def _check_totals(totals: pd.DataFrame, raw: pd.DataFrame, frame: pd.DataFrame, bad: pd.Series,
+                  money: list[str], labels: dict, out: Collector) -> None:
+    files = totals["_file"].to_numpy()
+    sums = frame[money].groupby(raw["_file"].to_numpy()).sum().reindex(files, fill_value=0)
+    clean = ~np.isin(files, raw.loc[bad.to_numpy(), "_file"].unique())
+    for m in money:
+        cells = totals[m].str.strip()
+        parsed, bad_t = parse_cents(cells)
+        wrong = (clean & (cells != "").to_numpy(bool) & ~bad_t.to_numpy(bool)
+                 & (parsed.fillna(0).to_numpy("int64") != sums[m].to_numpy("int64")))
+        for i in np.flatnonzero(wrong):
+            s = int(sums[m].iloc[i])
+            out.add(f"the totals row says {cells.iloc[i]} but the lines above it sum to "
+                    f"{s / 100:,.2f}", "export the file again; a line is missing or was "
+                    "edited after the export", row=int(totals["_row"].iloc[i]),
+                    column=labels.get(m, m), value=cells.iloc[i], file=str(files[i]))
+
+
+def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,
+                fixed: dict[str, object] | None = None, source: str | None = None
+                ) -> tuple[pd.DataFrame, list, FileReport | None]:
+    """One Procore export into its canonical table (with ``_file``/``_row``)."""
+    table = schema.get(fmt.table)
+    path = path or find_file(root, fmt.path)
+    if path is None:
+        return table.empty(), [], None
+    fixed = fixed or {}
+    rel = path.relative_to(root).as_posix()
+    out = Collector(rel)
+    f = _load_raw(root, fmt, path, fixed, source, out)
+    if out.has_errors:
+        return table.empty(), out.problems, f.report
+    frame = _finish([f], fmt, settings, {k: {rel: v} for k, v in fixed.items()}, out)
+    return frame, out.problems, f.report
+
+
+def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
     """Procore budget codes read ``[SUBJOB.]03-300.L``: the cost code is what remains when the
     sub job and the cost type are taken off. Without a budget code, the lowest cost code tier
     (``03-300 - Cast-in-Place``) gives it."""
-    code = raw[colmap["budget_code"]].astype("string").fillna("").str.strip() \
-        if "budget_code" in colmap else pd.Series("", index=raw.index, dtype="string")
-    ctype = raw[colmap["cost_type"]].astype("string").fillna("").str.strip() \
-        if "cost_type" in colmap else pd.Series("", index=raw.index, dtype="string")
-    sub = raw[colmap["sub_job"]].astype("string").fillna("").str.strip() \
-        if "sub_job" in colmap else pd.Series("", index=raw.index, dtype="string")
+    def col(name: str) -> pd.Series:
+        if name in raw.columns:
+            return raw[name].astype("string").fillna("").str.strip()
+        return pd.Series("", index=raw.index, dtype="string")
+
+    code, ctype, sub = col("budget_code"), col("cost_type"), col("sub_job")
     dotted = code.str.contains(".", regex=False)
     last = code.str.rsplit(".", n=1).str[-1]
     has_suffix = dotted & (ctype != "") & (last.str.upper() == ctype.str.upper())
@@ -115,8 +213,8 @@ def _budget_codes(raw: pd.DataFrame, colmap: dict[str, str]) -> pd.DataFrame:
     has_prefix = (sub != "") & code.str.contains(".", regex=False) & (first == sub)
     code = code.mask(has_prefix, code.str.split(".", n=1).str[1])
     for tier in ("cost_code_tier_3", "cost_code_tier_2", "cost_code_tier_1"):
-        if tier in colmap:
-            t = raw[colmap[tier]].astype("string").fillna("").str.split(" - ", n=1).str[0].str.strip()
+        if tier in raw.columns:
+            t = col(tier).str.split(" - ", n=1).str[0].str.strip()
             code = code.mask(code == "", t)
     return raw.assign(__cost_code=code)
 
@@ -130,6 +228,9 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     if not base.is_dir():
         return schema.get("budget").empty(), problems, reports
     fmt = PROCORE_EXPORTS["budget"]
+    out = Collector(BUDGET_DIR)
+    loaded: list[RawFile] = []
+    fixed_cols: dict[str, dict[str, str]] = {"job_id": {}, "period": {}}
     for job_dir in sorted(p for p in base.iterdir() if p.is_dir()):
         for f in sorted(job_dir.iterdir()):
             if f.suffix.lower() not in (".csv", ".xlsx"):
@@ -140,16 +241,18 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
                                         "rename it YYYY-MM.csv (the month-end it was taken at)",
                                         value=f.name))
                 continue
-            df, probs, rep = read_export(root, fmt, settings, path=f,
-                                         fixed={"job_id": job_dir.name, "period": f.stem},
-                                         source="budget export")
-            frames.append(df)
-            problems += probs
-            if rep:
-                reports.append(rep)
-    if not frames:
+            file_out = Collector(rel)
+            raw = _load_raw(root, fmt, f, {"job_id": "", "period": ""}, "budget export", file_out)
+            problems += file_out.problems
+            reports.append(raw.report)
+            if not file_out.has_errors:
+                loaded.append(raw)
+                fixed_cols["job_id"][rel] = job_dir.name
+                fixed_cols["period"][rel] = f.stem
+    if not loaded:
         return schema.get("budget").empty(), problems, reports
-    return pd.concat(frames, ignore_index=True), problems, reports
+    frame = _finish(loaded, fmt, settings, fixed_cols, out)
+    return frame, problems + out.problems, reports
 
 
 def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:

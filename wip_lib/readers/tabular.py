@@ -60,18 +60,21 @@ class FileReport:
 class Collector:
     """Problems for one file, at most MAX_LISTED listed per column and message."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, row_files: pd.Series | None = None):
         self.file = file
+        # Several files read as one frame (the budget snapshots) name each row's own file.
+        self.row_files = row_files
         self.problems: list[Problem] = []
         self._counts: dict[tuple, int] = {}
 
     def add(self, message: str, fix: str, *, row=None, column=None, value=None,
-            severity: str = "error") -> None:
+            severity: str = "error", file: str | None = None) -> None:
         key = (column, message, severity)
         n = self._counts.get(key, 0) + 1
         self._counts[key] = n
         if n <= MAX_LISTED:
-            self.problems.append(Problem(self.file, message, fix, row, column, value, severity))
+            self.problems.append(Problem(file or self.file, message, fix, row, column, value,
+                                         severity))
 
     def rows(self, mask: pd.Series, rows: pd.Series, values: pd.Series, message: str, fix: str,
              column: str, severity: str = "error") -> None:
@@ -81,8 +84,9 @@ class Collector:
         idx = np.flatnonzero(mask.to_numpy(dtype=bool))
         for i in idx[:MAX_LISTED]:
             v = values.iloc[i]
+            f = None if self.row_files is None else str(self.row_files.iloc[i])
             self.add(message, fix, row=int(rows.iloc[i]), column=column,
-                     value=None if pd.isna(v) else str(v), severity=severity)
+                     value=None if pd.isna(v) else str(v), severity=severity, file=f)
         extra = len(idx) - MAX_LISTED
         if extra > 0:
             self.problems.append(Problem(self.file, f"{message}: {extra} more row(s) not listed",
@@ -130,8 +134,8 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
                     "save it as CSV (comma separated, UTF-8) or XLSX and try again")
             return None
     names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
-    df = pd.DataFrame({i: table.column(i).to_pandas().astype("string").fillna("")
-                       for i in range(table.num_columns)})
+    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
     df.columns = names
     df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
     if encoding == "cp1252":
@@ -227,6 +231,26 @@ def resolve_headers(present: list[str], spec: dict[str, list[str]], required: se
 
 # -- totals row ---------------------------------------------------------------------------------
 
+def blank_rows(df: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell (bar the bookkeeping columns) is blank."""
+    cells = [c for c in df.columns if not str(c).startswith("_")]
+    if not cells:
+        return pd.Series(False, index=df.index)
+    blank = np.ones(len(df), dtype=bool)
+    for c in cells:
+        blank &= (df[c].str.strip() == "").to_numpy(dtype=bool, na_value=True)
+    return pd.Series(blank, index=df.index)
+
+
+def totals_row(df: pd.DataFrame) -> bool:
+    """True when the last row is a totals row (first non-blank cell Total/Totals/Grand Total)."""
+    if df.empty:
+        return False
+    last = df.drop(columns=[c for c in df.columns if str(c).startswith("_")]).iloc[-1]
+    first = next((v for v in last.tolist() if str(v).strip()), "")
+    return bool(TOTALS.match(str(first)))
+
+
 def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
                  ) -> tuple[pd.DataFrame, int]:
     """Set aside a trailing totals row (first non-blank cell 'Total', 'Totals', 'Grand Total')
@@ -314,8 +338,12 @@ KIND_FIX = {
 
 def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out: Collector,
             locale: str = "en-US", date_formats: list[str] | None = None,
-            defaults: dict[str, object] | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed canonical columns from text columns. Returns (frame, bad_row_mask)."""
+            defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None
+            ) -> tuple[pd.DataFrame, pd.Series]:
+    """Typed canonical columns from text columns. Returns (frame, bad_row_mask).
+
+    ``labels`` names a column in messages when ``colmap`` points at renamed (canonical) columns:
+    the user should read the header their file has."""
     n = len(raw)
     rows = raw["_row"]
     bad = pd.Series(False, index=raw.index)
@@ -335,6 +363,7 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
                         "datetime64[us]", "float64") else None, index=raw.index, dtype=c.dtype)
             continue
         text = raw[header].astype("string").fillna("")
+        header = (labels or {}).get(c.name, header)
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
         blank = text.str.strip() == ""
         if c.kind == "money":

@@ -555,6 +555,10 @@ class _Builder:
     def emit_budget(self, job):
         cur = self.cur
         jid, s, e = job["job_id"], job["s"], job["e"]
+        directs: dict[str, list] = {}
+        for r in self.rows["direct_costs"]:
+            if r["job_id"] == jid:
+                directs.setdefault(r["cost_code"], []).append(r)
         for m in range(s, min(e, cur) + 1):
             end = self.end(m)
             for i, (code, desc, ctype, trade) in enumerate(job["cc"]):
@@ -567,9 +571,8 @@ class _Builder:
                         and self.day(co["m"], 20) <= end)
                     pending += sum(co["amount"] for co in c["_cos"] if co["status"] == "Pending"
                                    and self.day(co["m"], 8) <= end)
-                direct = sum(r["amount"] for r in self.rows["direct_costs"]
-                             if r["job_id"] == jid and r["cost_code"] == code
-                             and r["direct_cost_date"] <= end) if ctype == "O" else 0
+                direct = sum(r["amount"] for r in directs.get(code, ())
+                             if r["direct_cost_date"] <= end) if ctype == "O" else 0
                 jtd = int(job["cum"][i, m])
                 if job.get("missing_ap") and job["missing_ap"][1] == code and m == cur:
                     jtd -= job["missing_ap"][2]  # the connector has not seen it yet
