@@ -594,8 +594,8 @@ class _Builder:
     def wip_figures(self, job, m):
         ctd = int(job["cum"][:, m].sum())
         etc = int(job["etc"][:, m].sum())
-        if job.get("default_cost") and m >= job["default_cost"][0]:
-            ctd += job["default_cost"][1]
+        # ERP cost on the default code is real cost in the books: the closed WIP included it.
+        ctd += sum(a for mm, a in job.get("default_cost_by_m", {}).items() if mm <= m)
         eac = ctd + etc
         tp = int(job["tp"][m])
         b = int(job["billed"][m])
@@ -636,7 +636,6 @@ class _Builder:
                          description="Labor burden allocation", amount=amt, hours=0.0,
                          commitment_number="")
                 total += amt
-            job["default_cost"] = (cur - 2, 0)
             job["default_cost_by_m"] = {cur - 2: 612_450, cur - 1: 598_300, cur: 613_300}
             self.answer("ERP cost posted to an unmapped or default cost code", jid, "99-999",
                         "99-999 Unassigned", total, "reconcile")
