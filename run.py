@@ -55,7 +55,9 @@ def main(argv: list[str]) -> int:
     if what == "month-end":
         cmd = [str(BIN / "wip"), "month-end", *SAMPLE, "--period", PERIOD, *argv[1:]]
     elif what == "test":
-        cmd = [str(BIN / "python"), "-m", "pytest", *argv[1:]]
+        # Notebooks' cells depend on each other: keep each file on one worker.
+        extra = argv[1:] or ["-n", "auto", "--dist", "loadfile"]
+        cmd = [str(BIN / "python"), "-m", "pytest", *extra]
     elif what == "setup":
         return 0
     else:

@@ -32,7 +32,7 @@ th,td{border:1px solid #dde3ea;padding:3px 7px;text-align:right;white-space:nowr
 th{background:#eef2f7;text-align:left} td:first-child,th:first-child{text-align:left}
 tr.total td{font-weight:600;border-top:2px solid #1f3a5f}
 .neg{color:#b00020} .flag{color:#b00020;font-weight:600}
-h1,h2,h3{color:#1f3a5f} pre{white-space:pre-wrap}
+h1,h2,h3{color:#1f3a5f} header.wip h1{color:#fff} pre{white-space:pre-wrap}
 """
 
 
@@ -114,6 +114,17 @@ def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
+def _quiet_worker(log: str | None) -> None:
+    """Kernels inherit the worker's stderr and print start-up chatter there; send it to a log
+    file so the progress bar stays readable (errors are reported through RunResult)."""
+    import os
+
+    if log:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
 def _execute_star(args: tuple) -> RunResult:
     run, kwargs = args
     return execute(run, **kwargs)
@@ -122,8 +133,9 @@ def _execute_star(args: tuple) -> RunResult:
 def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
               plotly_src_for: Callable[[NotebookRun], str | None],
               subtitle: str = "", back_link_for: Callable[[NotebookRun], str | None] = lambda r: None,
-              progress: bool = True) -> list[RunResult]:
-    """Execute ``runs`` on ``workers`` processes; results in the order given."""
+              progress: bool = True, log: Path | None = None) -> list[RunResult]:
+    """Execute ``runs`` on ``workers`` processes; results in the order given. Kernel chatter
+    goes to ``log`` when given."""
     runs = list(runs)
     args = [(r, {"cwd": cwd, "plotly_src": plotly_src_for(r), "subtitle": subtitle,
                  "back_link": back_link_for(r)}) for r in runs]
@@ -140,7 +152,10 @@ def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
                 bar.update(1)
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
+                                 initargs=(str(log) if log else None,)) as pool:
             futures = [pool.submit(_execute_star, a) for a in args]
             for fut in as_completed(futures):
                 res = fut.result()

@@ -227,3 +227,117 @@ def wip_schedule(company, period: str, *, store=None, overrides: pd.DataFrame | 
              f"Fiscal year start figures ({fye_prior}): {fye_source}."]
     return PeriodSchedule(period, sched, in_progress, completed, journal,
                           summarise_by_account(journal), forecast_df, prior_source, notes)
+
+
+def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
+    """:func:`job_inputs` for every period from ``first`` to ``last`` in one vectorised pass
+    (one row per job and period, ``period`` column), for history and scale.
+
+    Same rules as :func:`job_inputs`: cumulative ERP cost and AR billings through each period,
+    change orders approved (pending) by each period end, ETC from the job's latest budget snapshot
+    on or before each period, or from ``overrides/PERIOD.csv`` where a controller saved one.
+    """
+    periods = pd.period_range(first, last, freq="M")
+    grid_p = pd.Series([str(p) for p in periods], dtype="string")
+    ends = pd.Series([p.end_time.normalize() for p in periods])
+    jobs = company["jobs"].copy()
+    jobs["job_id"] = jobs["job_id"].astype("string")
+    g = jobs[["job_id", "job_name", "status", "start_date", "completion_date"]].merge(
+        pd.DataFrame({"period": grid_p, "period_end": ends}), how="cross")
+    fy_start = g["period"].map(lambda p: pd.Period(company.settings.fiscal_year_start(p),
+                                                   freq="M").start_time)
+    start = pd.to_datetime(g["start_date"])
+    done_at = pd.to_datetime(g["completion_date"])
+    stage_complete = _s(g["status"]).str.lower().isin(["complete", "completed", "closed"])
+    complete = stage_complete & done_at.notna() & (done_at <= g["period_end"])
+    keep = (start.isna() | (start <= g["period_end"])) & ~(complete & (done_at < fy_start))
+    g = g.assign(status=np.where(complete, "complete", "open"))[keep.to_numpy(bool)]
+    g = g.rename(columns={"completion_date": "_done"}).reset_index(drop=True)
+    g["completion_date"] = pd.to_datetime(g.pop("_done"))
+    g = g.drop(columns=["start_date"])
+
+    def cumulative(df: pd.DataFrame, value: str, name: str) -> pd.DataFrame:
+        by = df.assign(job_id=df["job_id"].astype("string"), period=_s(df["period"])) \
+            .groupby(["job_id", "period"], sort=True)[value].sum()
+        wide = by.unstack("period", fill_value=0)
+        cols = sorted(set(wide.columns) | set(grid_p))
+        wide = wide.reindex(columns=cols, fill_value=0).cumsum(axis=1)[list(grid_p)]
+        return wide.stack().rename(name).astype("int64").reset_index()
+
+    # Contract: a CO counts from its approval (or, pending, from its creation) period end on.
+    pc = company["prime_contracts"]
+    pc = pc[~_s(pc["status"]).str.lower().isin(["draft", "out for signature"])]
+    g = g.merge(_sum_by_job(pc, "original_amount", "contract_original"), on="job_id", how="left")
+    co = company["prime_change_orders"].merge(pc[["job_id", "contract_number"]],
+                                              on=["job_id", "contract_number"], how="inner")
+    fam = _s(co["status_family"]).str.lower()
+    appr = pd.to_datetime(co["approved_date"]).dt.to_period("M").astype("string")
+    made = pd.to_datetime(co["created_date"]).dt.to_period("M").astype("string")
+    approved = co[(fam == "approved").to_numpy(bool)].assign(
+        period=appr[(fam == "approved").to_numpy(bool)].fillna(first))
+    g = g.merge(cumulative(approved, "amount", "change_orders_approved"), on=["job_id", "period"],
+                how="left")
+    opened = co[fam.isin(["approved", "pending"]).to_numpy(bool)].assign(
+        period=made[fam.isin(["approved", "pending"]).to_numpy(bool)].fillna(first))
+    g = g.merge(cumulative(opened, "amount", "_opened"), on=["job_id", "period"], how="left")
+    jc = company["erp_job_cost"]
+    g = g.merge(cumulative(jc, "amount", "cost_to_date"), on=["job_id", "period"], how="left")
+    ar = company["erp_ar_billings"]
+    g = g.merge(cumulative(ar, "amount_billed", "billed_to_date"), on=["job_id", "period"],
+                how="left")
+    g = g.merge(cumulative(ar, "retainage", "retainage_receivable"), on=["job_id", "period"],
+                how="left")
+    for c in ("contract_original", "change_orders_approved", "_opened", "cost_to_date",
+              "billed_to_date", "retainage_receivable"):
+        g[c] = g[c].fillna(0).astype("int64")
+    g["change_orders_pending"] = g.pop("_opened") - g["change_orders_approved"]
+
+    # ETC and the bid from the latest snapshot on or before each period.
+    b = company["budget"]
+    snap = b.assign(job_id=b["job_id"].astype("string"), period=_s(b["period"])).groupby(
+        ["job_id", "period"], sort=True)[["forecast_to_complete", "original_budget"]].sum()
+    snap = snap.reset_index().assign(budget_snapshot=lambda d: d["period"])
+    g = _asof(g, snap)
+    g["est_cost_to_complete"] = g.pop("forecast_to_complete").astype("Int64")
+    g["est_cost_original"] = g.pop("original_budget").astype("Int64")
+    g["etc_source"] = ("Procore: forecast to complete, budget snapshot "
+                       + g.pop("budget_snapshot").astype("string").fillna("(none)"))
+    g["uninstalled_materials"] = np.zeros(len(g), dtype="int64")
+    for k, v in SOURCES.items():
+        g[k] = v
+    if getattr(company, "root", None) is not None:
+        from wip_lib.overrides import override_path
+
+        for p in grid_p:
+            if override_path(company.root, str(p)).is_file():
+                etc = forecast.job_etc(forecast.cost_to_complete(company, str(p)))
+                m = g["period"] == p
+                new = g.loc[m, "job_id"].map(etc.set_index("job_id")["est_cost_to_complete"])
+                over = g.loc[m, "job_id"].map(etc.set_index("job_id")["etc_source"])
+                g.loc[m, "est_cost_to_complete"] = new.astype("Int64").to_numpy()
+                g.loc[m, "etc_source"] = np.where(
+                    over.to_numpy() == forecast.SOURCE_OVERRIDE,
+                    f"Controller override (overrides/{p}.csv)", g.loc[m, "etc_source"])
+    for c in ("job_id", "job_name", "status", "period", *SOURCES, "etc_source"):
+        g[c] = g[c].astype("string")
+    return g.sort_values(["period", "job_id"], kind="stable").reset_index(drop=True)
+
+
+def _asof(grid: pd.DataFrame, snap: pd.DataFrame) -> pd.DataFrame:
+    """Each (job, period) row gets the job's latest snapshot at or before the period."""
+    s = snap.rename(columns={"period": "_snap"})
+    m = grid.merge(s, on="job_id", how="left")
+    m = m[m["_snap"].isna() | (m["_snap"] <= m["period"])]
+    m = m.sort_values(["job_id", "period", "_snap"], kind="stable")
+    m = m.drop_duplicates(["job_id", "period"], keep="last")
+    late = m["_snap"].isna() | (m["_snap"] > m["period"])
+    m.loc[late, ["forecast_to_complete", "original_budget", "budget_snapshot"]] = pd.NA
+    out = grid.merge(m[["job_id", "period", "forecast_to_complete", "original_budget",
+                        "budget_snapshot"]], on=["job_id", "period"], how="left")
+    return out
+
+
+def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:
+    """:func:`recognise` for every job and period from ``first`` to ``last`` in one call."""
+    policy = Policy.from_settings(company.settings.policies)
+    return recognize(inputs_all_periods(company, first, last), policy)

@@ -1,0 +1,140 @@
+"""The month-end batch on the sample company: reports written, a failing project isolated and
+re-run with --only-failed, pages rendered in headless Chromium without errors, text escaped."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from wip_lib.money import parse_cents
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+PERIOD = "2026-10"
+JOBS = ["00104", "00148", "00205"]
+FAILING = "00148"
+
+
+def _wip(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    exe = ROOT / ".venv" / "bin" / "wip"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "wip_lib.cli"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """One month-end of three projects where one project's notebook fails, then the re-run."""
+    tmp = tmp_path_factory.mktemp("month_end")
+    broken = tmp / "broken_dashboard.ipynb"
+    nb = nbformat.read(ROOT / "notebooks" / "project_dashboard.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        f'assert job_id != "{FAILING}", "injected failure for job {FAILING}"'))
+    nbformat.write(nb, broken)
+    out = tmp / "reports"
+    first = _wip("month-end", str(SAMPLE), "--period", PERIOD, "--out", str(out), "--workers",
+                 "2", "--jobs", ",".join(JOBS), "--project-notebook", str(broken),
+                 "--no-progress")
+    summary_first = json.loads((out / PERIOD / "run_summary.json").read_text())
+    second = _wip("month-end", str(SAMPLE), "--period", PERIOD, "--out", str(out),
+                  "--only-failed", "--no-progress")
+    summary_second = json.loads((out / PERIOD / "run_summary.json").read_text())
+    return {"out": out / PERIOD, "first": first, "second": second,
+            "summary_first": summary_first, "summary_second": summary_second}
+
+
+def test_failing_project_does_not_stop_the_others(batch):
+    first, s = batch["first"], batch["summary_first"]
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "Traceback" not in first.stderr
+    assert s["failed"] == [FAILING]
+    assert "injected failure" in s["notebooks"][FAILING]["error"]
+    for job in JOBS:
+        if job != FAILING:
+            assert s["notebooks"][job]["ok"]
+    assert f"--only-failed" in first.stdout
+
+
+def test_only_failed_reruns_just_the_failed_one(batch):
+    second, s = batch["second"], batch["summary_second"]
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert s["notebooks_run"] == 1
+    assert s["failed"] == []
+    assert all(v["ok"] for v in s["notebooks"].values())
+    assert (batch["out"] / "projects" / f"{FAILING}.html").is_file()
+
+
+def test_reports_folder_is_complete(batch):
+    out = batch["out"]
+    for name in ("index.html", "portfolio.html", "reconciliation.html", "wip_schedule.csv",
+                 "completed_contracts.csv", "forecast.csv", "overrun_flags.csv",
+                 "reconciliation.csv", "reconciliation_summary.csv", "journal_entry.csv",
+                 "run_summary.json", "assets/plotly.min.js"):
+        assert (out / name).is_file(), name
+    for job in JOBS:
+        assert (out / "projects" / f"{job}.html").is_file()
+        assert (out / "notebooks" / "projects" / f"{job}.ipynb").is_file()
+
+
+def test_reports_tie_to_the_planted_figures(batch):
+    """The loss, underbilled and overbilled jobs of the answer key, to the cent, in the CSV."""
+    sched = pd.read_csv(batch["out"] / "wip_schedule.csv", dtype=str, keep_default_na=False)
+    key = pd.read_csv(SAMPLE / "answer_key.csv", dtype=str, keep_default_na=False)
+    cents = {c: dict(zip(sched["job_id"], parse_cents(sched[c])[0]))
+             for c in ("est_gross_profit", "underbillings", "overbillings", "fade_vs_bid")}
+    want = {"Loss job": "est_gross_profit", "Heavily underbilled": "underbillings",
+            "Overbilled": "overbillings", "Margin fade": "fade_vs_bid"}
+    checked = 0
+    for rec in key.to_dict("records"):
+        for prefix, col in want.items():
+            if rec["situation"].startswith(prefix):
+                amount = int(parse_cents(pd.Series([rec["amount"]]))[0].iloc[0])
+                assert cents[col][rec["job_id"]] == amount, (rec, col)
+                checked += 1
+    assert checked == 4
+    # Income statement: period revenue of in-progress plus completed jobs is in run_summary.
+    done = pd.read_csv(batch["out"] / "completed_contracts.csv", dtype=str)
+    assert len(done) == 5
+    journal = pd.read_csv(batch["out"] / "journal_entry.csv", dtype=str)
+    debit = parse_cents(journal["Debit"])[0].fillna(0).sum()
+    credit = parse_cents(journal["Credit"])[0].fillna(0).sum()
+    assert debit == credit > 0
+
+
+def test_html_hides_code_and_loads_no_cdn(batch):
+    page = (batch["out"] / "projects" / "00104.html").read_text()
+    assert "load_or_compute" not in page  # code cells hidden
+    assert "cdn." not in page and "https://" not in page.split("<main>")[0]
+    assert '<script src="../assets/plotly.min.js">' in page
+
+
+@pytest.mark.skipif(shutil.which("chromedriver") is None, reason="chromedriver not installed "
+                    "(.ci/run installs Debian's chromium and chromium-driver)")
+def test_pages_render_in_headless_chromium(batch):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1400,1000"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if Path("/usr/bin/chromium").exists():
+        opts.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    try:
+        for page, min_charts in (("index.html", 3), ("projects/00104.html", 5)):
+            driver.get((batch["out"] / page).as_uri())
+            charts = driver.execute_script(
+                "return document.querySelectorAll('.js-plotly-plot .main-svg').length")
+            assert charts >= min_charts, (page, charts)
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert errors == [], (page, errors)
+            assert driver.execute_script("return typeof Plotly") == "object"
+    finally:
+        driver.quit()
