@@ -5,9 +5,11 @@ Worked figures (dollars) for job 100 at 2026-10 (see test_forecast's docstring):
   Not 01-100 (EAC 100k = budget) nor 02-200 (35k < 50k).
 - commitment_over_budget: 02-200 S committed 60k vs 50k -> 10,000; not 03-300 (20k < 30k).
 - impossible_forecast: 02-200 S PM 5k vs committed remaining 30k -> 25,000; not 03-300 (20k >= 10k).
-- stale_forecast (N=3): 01-100 L forecast 40k in 08, 09, 10 while 15k + 15k was booked in 09-10
-  -> 30,000; 03-300 M forecast 20k throughout while 12k was booked in 10 -> 12,000.
-  Not 02-200 (8k -> 5k), not 04-400 (unchanged 0 but no cost in the span).
+- stale_forecast: 01-100 L forecast 40k in 08, 09, 10 (unchanged for 2 periods) while 15k + 15k
+  was booked in 09-10 -> 30,000; 03-300 M forecast 20k throughout while 12k was booked in 10 ->
+  12,000 (flagged when N <= 2). Not 02-200 (8k -> 5k, and no cost in 10 since it last moved), not
+  04-400 (unchanged 0 but no cost in the span). With the default N = 3 (four identical snapshots)
+  none of these is stale yet.
 - cost_ahead_of_curve: job 200 spent 60% with 122/364 = 33.5% of its schedule gone:
   60,000 - 100,000 * 122/364 = 26,483.52. Not job 100 (114.5k / 190k = 60.3% vs 76.7%).
 """
@@ -80,26 +82,29 @@ def test_impossible_forecast(flags):
     assert "$5,000.00" in msg and "$30,000.00" in msg
 
 
-def test_stale_forecast(flags):
-    assert hits(flags, "stale_forecast") == {("100", "01-100", "L"): 30_000,
-                                             ("100", "03-300", "M"): 12_000}
-    msg = flags[flags["flag"] == "stale_forecast"]["message"].iloc[0]
-    assert "$40,000.00 for 3 snapshots (2026-08 to 2026-10)" in msg and "$30,000.00" in msg
+def _stale(company, fc, n):
+    settings = Settings(name="T", current_period="2026-10",
+                        policies={**SETTINGS.policies, "stale_forecast_periods": n})
+    return overrun_flags(fc, budget_history(company, "2026-10"),
+                         erp_cost_history(company, "2026-10"), None, settings)
 
 
-def test_stale_forecast_needs_n_snapshots(company, fc):
-    four = Settings(name="T", current_period="2026-10",
-                    policies={**SETTINGS.policies, "stale_forecast_periods": 4})
-    f = overrun_flags(fc, budget_history(company, "2026-10"),
-                      erp_cost_history(company, "2026-10"), None, four)
-    assert hits(f, "stale_forecast") == {}
-    two = Settings(name="T", current_period="2026-10",
-                   policies={**SETTINGS.policies, "stale_forecast_periods": 2})
-    f = overrun_flags(fc, budget_history(company, "2026-10"),
-                      erp_cost_history(company, "2026-10"), None, two)
-    # 01-100: 15k booked in 10; 03-300: 12k in 10; 02-200 (5k in 09 and 10) had no cost in 10
-    assert hits(f, "stale_forecast") == {("100", "01-100", "L"): 15_000,
+def test_stale_forecast(company, fc):
+    f = _stale(company, fc, 2)
+    assert hits(f, "stale_forecast") == {("100", "01-100", "L"): 30_000,
                                          ("100", "03-300", "M"): 12_000}
+    msg = f[f["flag"] == "stale_forecast"]["message"].iloc[0]
+    assert "$40,000.00 for 2 periods (2026-08 to 2026-10)" in msg and "$30,000.00" in msg
+
+
+def test_stale_forecast_needs_n_periods(company, fc, flags):
+    # Default N = 3 needs four identical snapshots: three are not enough.
+    assert hits(flags, "stale_forecast") == {}
+    assert hits(_stale(company, fc, 4), "stale_forecast") == {}
+    # N = 1: the whole unchanged run counts, so the impact is the same as with N = 2; 02-200's
+    # run (5k in 09 and 10) had no cost booked in 10.
+    assert hits(_stale(company, fc, 1), "stale_forecast") == {("100", "01-100", "L"): 30_000,
+                                                              ("100", "03-300", "M"): 12_000}
 
 
 def test_cost_ahead_of_curve(flags):
@@ -138,7 +143,11 @@ def test_no_flags_on_clean_forecast(fc):
     assert f.empty and list(f.columns) == OUT_COLUMNS
 
 
-def test_risk_ranking(flags):
+def test_risk_ranking(company, fc):
+    two = Settings(name="T", current_period="2026-10",
+                   policies={**SETTINGS.policies, "stale_forecast_periods": 2})
+    flags = overrun_flags(fc, budget_history(company, "2026-10"),
+                          erp_cost_history(company, "2026-10"), JOBS, two)
     r = risk_ranking(flags)
     assert list(r.columns) == ["rank", "job_id", "total_impact", "flag_count", "flags",
                                "explanation"]
@@ -156,3 +165,18 @@ def test_risk_ranking(flags):
 def test_usd_format():
     assert list(usd(pd.Series([1234567, -5, 0, 100_000_000_00]))) == [
         "$12,345.67", "-$0.05", "$0.00", "$100,000,000.00"]
+
+
+def test_loss_job_and_fade_in_dollars(fc):
+    """Job 300: EAC 55k above the 50k contract -> loss_job 5,000. With dollar columns the fade is
+    the gross profit lost against the reference: bid GP 5,000 - current GP (-5,000) = 10,000."""
+    jobs = JOBS.assign(est_gross_profit=JOBS["contract_revised"] - JOBS["est_total_cost"],
+                       prior_est_gross_profit=pd.array([28_000 * D, 31_000 * D, pd.NA],
+                                                       dtype="Int64"),
+                       bid_gross_profit=pd.array([24_000 * D, 32_000 * D, 5_000 * D],
+                                                 dtype="Int64"))
+    f = overrun_flags(fc, None, None, jobs, SETTINGS)
+    assert hits(f, "loss_job") == {("300", "", ""): 5_000}
+    assert "anticipated loss of $5,000.00" in f[f["flag"] == "loss_job"]["message"].iloc[0]
+    # job 100: 14% prior -> 10%, prior GP 28k -> 2k now: 26,000; job 300 vs the bid: 10,000.
+    assert hits(f, "margin_fade") == {("100", "", ""): 26_000, ("300", "", ""): 10_000}

@@ -349,17 +349,19 @@ def test_forecast_command(tmp_path, monkeypatch, capsys):
 
 SAMPLE = ROOT / "data" / "sample"
 
-# answer-key situation words -> the flag that must catch it
+# answer-key situation -> the flag that must catch it with the answer key's amount
 SITUATION_FLAGS = {
-    "stale": {"stale_forecast"},
-    "commitment": {"commitment_over_budget"},
-    "loss": {"pending_changes_loss", "eac_over_budget", "margin_fade"},
-    "fad": {"margin_fade"},
+    "Loss job": "loss_job",
+    "Margin fade": "margin_fade",
+    "Stale forecast": "stale_forecast",
+    "Commitment above": "commitment_over_budget",
 }
 
 
 @pytest.mark.skipif(not (SAMPLE / "answer_key.csv").exists(), reason="no data/sample company")
 def test_sample_company_planted_situations_are_flagged(tmp_path):
+    """Each planted forecast situation is flagged with the answer key's dollar impact, and no
+    job the sample planted clean carries any flag."""
     wip = ROOT / ".venv" / "bin" / "wip"
     cmd = [str(wip)] if wip.exists() else [sys.executable, "-m", "wip_lib.cli"]
     done = subprocess.run([*cmd, "forecast", str(SAMPLE), "--out", str(tmp_path)],
@@ -367,14 +369,17 @@ def test_sample_company_planted_situations_are_flagged(tmp_path):
     assert done.returncode == 0, done.stderr
     flags = pd.read_csv(tmp_path / "overrun_flags.csv", dtype=str, keep_default_na=False)
     key = pd.read_csv(SAMPLE / "answer_key.csv", dtype=str, keep_default_na=False)
-    text_cols = [c for c in key.columns if c != "job_id"]
     checked = 0
     for rec in key.to_dict("records"):
-        words = " ".join(str(rec[c]) for c in text_cols).lower()
-        for word, wanted in SITUATION_FLAGS.items():
-            if word in words and "job_id" in rec:
-                got = set(flags.loc[flags["job_id"] == rec["job_id"], "flag"])
-                assert got & wanted, (rec, got)
-                checked += 1
-                break
-    assert checked >= 1
+        for prefix, flag in SITUATION_FLAGS.items():
+            if not rec["situation"].startswith(prefix):
+                continue
+            hit = flags[(flags["job_id"] == rec["job_id"]) & (flags["flag"] == flag)]
+            if rec["cost_code"]:
+                hit = hit[hit["cost_code"] == rec["cost_code"]]
+            assert len(hit) == 1, (rec, flags[flags["job_id"] == rec["job_id"]])
+            assert hit["dollar_impact"].iloc[0] == f"{abs(float(rec['amount'])):.2f}", rec
+            checked += 1
+    assert checked == 4
+    planted = set(key["job_id"])
+    assert set(flags["job_id"]) <= planted, sorted(set(flags["job_id"]) - planted)

@@ -10,10 +10,11 @@ is a sentence a controller can act on. Flags (rule; impact):
 - ``impossible_forecast`` (code): the PM's forecast to complete is below committed remaining
   (``pm_forecast < committed_remaining``): the subcontracts and POs alone will cost more than the
   PM expects; impact = ``committed_remaining - pm_forecast``.
-- ``stale_forecast`` (code): ``forecast_to_complete`` identical in the last N budget snapshots of
-  the code (N = ``settings.policies['stale_forecast_periods']``) while cost was booked in the span
-  (ERP cost in the periods after the first of those snapshots through the last is above zero);
-  impact = that cost, the growth in EAC the PM has not revisited.
+- ``stale_forecast`` (code): ``forecast_to_complete`` unchanged over the latest run of at least
+  N + 1 budget snapshots of the code (unchanged for N periods; N =
+  ``settings.policies['stale_forecast_periods']``) while cost was booked (ERP cost in the periods
+  after the run's first snapshot through the latest is above zero); impact = that cost, the growth
+  in EAC the PM has not revisited since the forecast last moved.
 - ``cost_ahead_of_curve`` (job): percent of the job's revised budget spent
   (``sum cost_to_date / sum revised_budget``) exceeds the fraction of the schedule elapsed
   (``time_elapsed``, from jobs.start_date and completion_date) by more than the tolerance
@@ -25,11 +26,15 @@ is a sentence a controller can act on. Flags (rule; impact):
   profitable now (``contract_revised - est_total_cost > 0``) but
   ``contract_revised - (est_total_cost + pending_cost_changes) < 0`` with pending cost changes
   summed from the forecast; impact = the resulting loss.
+- ``loss_job`` (job, needs ``jobs`` with contract_revised, est_total_cost): the estimate at
+  completion is above the contract (ASC 605-35: the full loss is provided at once); impact =
+  ``est_total_cost - contract_revised``, the anticipated loss.
 - ``margin_fade`` (job, needs ``jobs`` with est_gp_pct, prior_est_gp_pct, bid_gp_pct,
   contract_revised): the estimated gross margin fell more than
   ``settings.policies['fade_threshold_points']`` since the prior period or since the bid; the larger
-  fall is reported; impact = ``fall * contract_revised`` (profit faded). Missing references are
-  skipped.
+  fall in points is reported; impact = the gross profit dollars faded against that reference
+  (``prior_est_gross_profit - est_gross_profit`` or ``bid_gross_profit - est_gross_profit`` when
+  ``jobs`` carries them, else ``fall * contract_revised``). Missing references are skipped.
 
 When ``jobs`` is None (or lacks the columns), the two job flags that need it are not raised.
 """
@@ -39,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["job_id", "cost_code", "cost_type"]
-FLAGS = ("eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
+FLAGS = ("loss_job", "eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
          "cost_ahead_of_curve", "pending_changes_loss", "margin_fade")
 CURVE_TOLERANCE = 0.10
 OUT_COLUMNS = [*KEYS, "flag", "dollar_impact", "message"]
@@ -109,17 +114,23 @@ def _code_flags(f: pd.DataFrame) -> list[pd.DataFrame]:
 
 def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataFrame,
            n: int) -> pd.DataFrame:
-    if budget_history is None or cost_history is None or n < 2 or budget_history.empty:
+    if budget_history is None or cost_history is None or n < 1 or budget_history.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
     bh = budget_history.copy()
     for c in [*KEYS, "period"]:
         bh[c] = bh[c].astype("string").fillna("").str.strip()
     bh = bh.groupby([*KEYS, "period"], as_index=False, sort=True)["forecast_to_complete"].sum()
-    last = bh.groupby(KEYS, sort=False).tail(n)
+    # The latest run of identical forecasts per code: a new run starts wherever the value moves.
+    moved = bh.groupby(KEYS, sort=False)["forecast_to_complete"].diff().fillna(1) != 0
+    bh["run"] = moved.astype("int64").groupby([bh[k] for k in KEYS], sort=False).cumsum()
+    last = bh[bh["run"] == bh.groupby(KEYS, sort=False)["run"].transform("max")]
     span = last.groupby(KEYS, as_index=False).agg(
         snapshots=("period", "size"), start=("period", "min"), end=("period", "max"),
-        values=("forecast_to_complete", "nunique"), forecast=("forecast_to_complete", "first"))
-    span = span[(span["snapshots"] == n) & (span["values"] == 1)]
+        forecast=("forecast_to_complete", "first"))
+    # The run must reach the latest snapshot of the job (a code dropped from the budget is not
+    # a stale forecast) and span N periods after its first snapshot.
+    latest = bh.groupby("job_id")["period"].max()
+    span = span[(span["snapshots"] >= n + 1) & (span["end"] == span["job_id"].map(latest))]
     ch = cost_history.copy()
     for c in [*KEYS, "period"]:
         ch[c] = ch[c].astype("string").fillna("").str.strip()
@@ -132,7 +143,8 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
     impact = s["span_cost"].astype("int64")
     return _frame(s, "stale_forecast", impact,
                   _where(s) + ": the PM's forecast to complete has stayed at "
-                  + usd(s["forecast"].astype("int64")) + " for " + str(n) + " snapshots ("
+                  + usd(s["forecast"].astype("int64")) + " for "
+                  + (s["snapshots"] - 1).astype("string") + " periods ("
                   + s["start"] + " to " + s["end"] + ") while " + usd(impact)
                   + " of cost was booked. Ask the PM to re-forecast this code before the WIP "
                   "is finalised.")
@@ -178,6 +190,15 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
                           + " would turn the estimated profit of " + usd(gp_now)
                           + " into a loss of " + usd(-gp_after) + ". Get the matching owner "
                           "change orders approved, or provide for the loss if they will not be."))
+        loss = jobs[(jobs["est_total_cost"].astype("int64")
+                     > jobs["contract_revised"].astype("int64")).to_numpy(bool)]
+        amount = loss["est_total_cost"].astype("int64") - loss["contract_revised"].astype("int64")
+        out.append(_frame(loss, "loss_job", amount,
+                          "Job " + loss["job_id"] + ": estimated total cost "
+                          + usd(loss["est_total_cost"].astype("int64")) + " is above the contract "
+                          + usd(loss["contract_revised"].astype("int64")) + ", an anticipated "
+                          "loss of " + usd(amount) + ", provided for in full this period. "
+                          "Confirm the estimate and pursue change orders or claims."))
     if {"est_gp_pct", "prior_est_gp_pct", "bid_gp_pct", "contract_revised"} <= set(jobs.columns):
         j = jobs.copy()
         est = j["est_gp_pct"].astype("float64")
@@ -190,6 +211,11 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
         ref = np.where(use_prior, "the prior period", "the bid")
         ref_pct = est + drop
         impact = _round_cents(drop * j["contract_revised"].astype("float64")).clip(lower=0)
+        if {"est_gross_profit", "prior_est_gross_profit", "bid_gross_profit"} <= set(j.columns):
+            ref_gp = pd.Series(np.where(use_prior, j["prior_est_gross_profit"].astype("Float64"),
+                                        j["bid_gross_profit"].astype("Float64")), index=j.index)
+            dollars = (ref_gp - j["est_gross_profit"].astype("Float64")).round()
+            impact = dollars.fillna(impact.astype("Float64")).astype("int64").clip(lower=0)
         out.append(_frame(j, "margin_fade", impact,
                           "Job " + j["job_id"] + ": estimated gross margin is " + _pct(est)
                           + ", down " + (drop * 100).round(1).astype("string") + " points from "

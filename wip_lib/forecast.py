@@ -353,7 +353,8 @@ def _gp_pct(contract: pd.Series, cost: pd.Series) -> pd.Series:
 def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Job-level figures the job flags need, from the company alone (the WIP schedule may supply
     its own): ``job_id, contract_revised, est_total_cost, est_gp_pct, prior_est_gp_pct,
-    bid_gp_pct``.
+    bid_gp_pct`` and the same in dollars: ``est_gross_profit, prior_est_gross_profit,
+    bid_gross_profit``.
 
     - ``contract_revised``: see :func:`_contract_by_job`.
     - ``est_total_cost`` = sum of ``eac_used`` (cost to date + ETC used) over the job's codes.
@@ -388,5 +389,10 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     out["prior_est_gp_pct"] = _gp_pct(out["prior_contract"], out["prior_cost"]).where(
         out["job_id"].isin(has_prior))
     out["bid_gp_pct"] = _gp_pct(out["contract_original"], out["original_budget"])
+    out["est_gross_profit"] = out["contract_revised"] - out["est_total_cost"]
+    out["prior_est_gross_profit"] = (out["prior_contract"] - out["prior_cost"]).astype(
+        "Int64").where(out["job_id"].isin(has_prior))
+    out["bid_gross_profit"] = (out["contract_original"] - out["original_budget"]).astype("Int64")
     return out[["job_id", "contract_revised", "est_total_cost", "est_gp_pct", "prior_est_gp_pct",
-                "bid_gp_pct"]].sort_values("job_id").reset_index(drop=True)
+                "bid_gp_pct", "est_gross_profit", "prior_est_gross_profit", "bid_gross_profit"]
+               ].sort_values("job_id").reset_index(drop=True)

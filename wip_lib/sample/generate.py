@@ -338,6 +338,9 @@ class _Builder:
                             amount_paid=int(p) if paid <= self.end(cur) else 0,
                             paid_date=paid if paid <= self.end(cur) else pd.NaT))
                         job.setdefault("ap_rows", []).append((rid, vendor, inv, int(p), code, m))
+                        if commitment:  # PO invoices reach Procore's commitment through the sync
+                            commitment["invoiced"] += int(p)
+                            commitment["_erp_invoiced"] = commitment.get("_erp_invoiced", 0) + int(p)
                 elif ctype == "L":
                     for p in _split(amt, int(rng.integers(2, 5)), rng):
                         self.jct(job_id=jid, cost_code=erp_code, cost_code_raw=erp_raw,
