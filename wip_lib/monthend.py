@@ -39,6 +39,7 @@ class PeriodResult:
     tieout: pd.DataFrame
     overrides: pd.DataFrame
     override_audit: pd.DataFrame
+    settings: object = None  # the company's Settings (policies, GL accounts) the figures used
 
     @property
     def schedule(self) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def compute_period(company, period: str | None = None, *, store=None) -> PeriodR
     findings, tieout = reconcile(company, period)
     audit = audit_trail(overrides, forecast) if len(overrides) else pd.DataFrame()
     return PeriodResult(company.settings.name, period, wip, forecast, flags, ranking, jobs,
-                        findings, tieout, overrides, audit)
+                        findings, tieout, overrides, audit, company.settings)
 
 
 def write_reports(result: PeriodResult, out: Path) -> dict[str, Path]:

@@ -225,12 +225,9 @@ def _compute(company, period: str, out: Path):
         shutil.rmtree(out / "data")
     bundles.save(b, out / "data")
     write_reports(result, out)
-    try:
-        from wip_lib.workbook import write_wip_workbook
-    except ImportError:
-        write_wip_workbook = None
-    if write_wip_workbook is not None:
-        write_wip_workbook(result, out / "wip_schedule.xlsx")
+    from wip_lib.workbook import write_wip_workbook
+
+    write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
     return b
 
 
