@@ -14,6 +14,7 @@ import pandas as pd
 from wip_lib import schema
 from wip_lib.company import Settings
 from wip_lib.errors import Problem
+from wip_lib.formats import PROCORE_EXPORTS
 from wip_lib.readers.tabular import MAX_LISTED
 
 Rule = Callable[[dict, Settings], list[Problem]]
@@ -27,16 +28,40 @@ NON_NEGATIVE = {"prime_contracts": ["original_amount"], "commitments": ["origina
                 "erp_jobs": ["original_contract"]}
 
 
+def _header(df: pd.DataFrame, table: str, column: str) -> str:
+    """The header the user's file carries for a canonical column (the reader records it in
+    ``df.attrs['labels']``), else the en-US Procore header, else the canonical name."""
+    labels = df.attrs.get("labels") or {}
+    if column in labels:
+        return str(labels[column])
+    fmt = PROCORE_EXPORTS.get(table)
+    if fmt is not None and column in fmt.headers:
+        return fmt.headers[column][0]
+    return column
+
+
+def _shown(df: pd.DataFrame, table: str, column: str) -> pd.Series:
+    """Each row's value as the user wrote it: the raw code, money in dollars."""
+    if f"{column}_raw" in df.columns:
+        return df[f"{column}_raw"].astype("string")
+    t = schema.TABLES.get(table)
+    if t is not None and column in t.names and t.column(column).kind == "money":
+        return df[column].map(lambda c: f"{c / 100:,.2f}").astype("string")
+    return df[column].astype("string")
+
+
 def _problems(df: pd.DataFrame, mask: pd.Series, column: str, message: str, fix: str,
-              header: str | None = None) -> tuple[list[Problem], pd.Series]:
+              table: str) -> tuple[list[Problem], pd.Series]:
     bad = df[mask.to_numpy()]
+    header = _header(df, table, column)
+    shown = _shown(bad, table, column)
     out = []
-    for f, r, v in bad[["_file", "_row", column]].head(MAX_LISTED).itertuples(index=False):
-        out.append(Problem(str(f), message, fix, int(r), header or column, None if pd.isna(v)
-                           else str(v)))
+    for f, r, v in zip(bad["_file"].head(MAX_LISTED), bad["_row"].head(MAX_LISTED),
+                       shown.head(MAX_LISTED)):
+        out.append(Problem(str(f), message, fix, int(r), header, None if pd.isna(v) else str(v)))
     if len(bad) > MAX_LISTED:
         out.append(Problem(str(bad["_file"].iloc[0]), f"{message}: {len(bad) - MAX_LISTED} more "
-                           "row(s) not listed", fix, None, header or column))
+                           "row(s) not listed", fix, None, header))
     return out, mask
 
 
@@ -51,9 +76,10 @@ def duplicate_keys(tables: dict, settings: Settings) -> dict[str, tuple[list, pd
             continue  # row_id is derived from file:row when the export has none
         dup = df.duplicated(key, keep="first")
         if dup.any():
-            res[name] = _problems(df, dup, key[-1], f"duplicate {', '.join(key)}: the same key "
+            names = ", ".join(_header(df, name, k) for k in key)
+            res[name] = _problems(df, dup, key[-1], f"duplicate {names}: the same key "
                                   "appears on an earlier row", "remove the duplicate line or "
-                                  "correct its number")
+                                  "correct its number", name)
     return res
 
 
@@ -73,7 +99,7 @@ def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.S
             if unknown.any():
                 res[name] = _problems(df, unknown, "job_id", f"job not found in {where}",
                                       f"add the job to {where}, or correct the job number "
-                                      "(leading zeros count)")
+                                      "(leading zeros count)", name)
     return res
 
 
@@ -93,7 +119,7 @@ def unknown_cost_codes(tables: dict, settings: Settings) -> dict[str, tuple[list
             if unknown.any():
                 res[name] = _problems(df, unknown, "cost_code", "cost code not in the job's "
                                       "Procore budget", "add the cost code to the job's budget in "
-                                      "Procore, or correct the code", header="Cost Code")
+                                      "Procore, or correct the code", name)
     master = tables["erp_cost_codes"]
     jc = tables["erp_job_cost"]
     if not master.empty and not jc.empty:
@@ -102,7 +128,7 @@ def unknown_cost_codes(tables: dict, settings: Settings) -> dict[str, tuple[list
             res["erp_job_cost"] = _problems(jc, unknown, "cost_code", "cost code not in the "
                                             "ERP's cost code master", "add the code to the ERP's "
                                             "cost code master and export it again, or correct "
-                                            "the transaction", header="Cost_Code")
+                                            "the transaction", "erp_job_cost")
     return res
 
 
@@ -117,7 +143,7 @@ def negative_amounts(tables: dict, settings: Settings) -> dict[str, tuple[list, 
             if neg.any():
                 res[name] = _problems(df, neg, c, "a contract amount cannot be negative",
                                       "enter the contract sum as a positive amount; deducts "
-                                      "belong in change orders")
+                                      "belong in change orders", name)
     return res
 
 

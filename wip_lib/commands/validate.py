@@ -47,7 +47,8 @@ def _dollars(text: str) -> str:
     return f"{float(text):,.2f}" if text not in ("", None) else ""
 
 
-def print_report(result, totals: pd.DataFrame | None = None, out=sys.stdout) -> None:
+def print_report(result, totals: pd.DataFrame | None = None, out=None) -> None:
+    out = out or sys.stdout  # looked up per call: a default bound at import goes stale
     reports = sorted(result.reports, key=lambda r: r.file)
     groups: dict[str, list] = {}
     for r in reports:

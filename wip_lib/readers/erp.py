@@ -141,7 +141,9 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
                          _row=raw["_row"].to_numpy())
     report.rows_reported = int(bad.sum())
     report.rows_accepted = len(frame) - report.rows_reported
-    return frame[~bad.to_numpy()].reset_index(drop=True), out.problems, report
+    frame = frame[~bad.to_numpy()].reset_index(drop=True)
+    frame.attrs["labels"] = dict(colmap)  # the file's own headers, for the rules' messages
+    return frame, out.problems, report
 
 
 def _dates(text, settings, formats):

@@ -105,7 +105,8 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             raw[c] = raw[c].astype("string").fillna("")
     by_file = {f.rel: f for f in usable}
     # A totals row closes a file: set it aside after checking it against the lines above it.
-    last = raw["_file"].ne(raw["_file"].shift(-1))
+    # (The last row of all compares with nothing: NA, which must count as a file's last row.)
+    last = raw["_file"].ne(raw["_file"].shift(-1)).fillna(True).astype(bool)
     is_total = last & raw["_file"].map({r: f.has_totals for r, f in by_file.items()}).astype(bool)
     blank = blank_rows(raw.drop(columns=list(fixed_cols))) & ~is_total
     for rel, n in raw.loc[blank, "_file"].value_counts().items():
@@ -156,7 +157,9 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         f.report.rows_reported = int(reported.get(rel, 0))
         f.report.rows_accepted = int(kept.get(rel, 0)) - f.report.rows_reported
     out.row_files = None
-    return frame[~bad.to_numpy()].reset_index(drop=True)
+    frame = frame[~bad.to_numpy()].reset_index(drop=True)
+    frame.attrs["labels"] = labels  # the file's own headers, for the cross-file rules' messages
+    return frame
 
 
 def _check_totals(totals: pd.DataFrame, raw: pd.DataFrame, frame: pd.DataFrame, bad: pd.Series,
@@ -195,10 +198,29 @@ def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | 
     return frame, out.problems, f.report
 
 
+_BUDGET_CODE_INPUTS = ("budget_code", "cost_type", "sub_job", "cost_code_tier_1",
+                       "cost_code_tier_2", "cost_code_tier_3")
+
+
 def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
     """Procore budget codes read ``[SUBJOB.]03-300.L``: the cost code is what remains when the
     sub job and the cost type are taken off. Without a budget code, the lowest cost code tier
-    (``03-300 - Cast-in-Place``) gives it."""
+    (``03-300 - Cast-in-Place``) gives it.
+
+    Worked out once per distinct combination of those columns (thousands of snapshots repeat
+    the same few hundred budget lines; the string splits run in Python per value)."""
+    cols = [c for c in _BUDGET_CODE_INPUTS if c in raw.columns]
+    if not cols or raw.empty:
+        return raw.assign(__cost_code=_budget_code_of(raw))
+    keys = raw[cols].astype("string").fillna("")
+    group = keys.groupby(cols, sort=False).ngroup().to_numpy()
+    first = np.unique(group, return_index=True)[1]  # one row per combination, in group order
+    code = _budget_code_of(keys.iloc[first].reset_index(drop=True))
+    return raw.assign(__cost_code=pd.Series(code.array.take(group), index=raw.index,
+                                            dtype="string"))
+
+
+def _budget_code_of(raw: pd.DataFrame) -> pd.Series:
     def col(name: str) -> pd.Series:
         if name in raw.columns:
             return raw[name].astype("string").fillna("").str.strip()
@@ -216,7 +238,7 @@ def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
         if tier in raw.columns:
             t = col(tier).str.split(" - ", n=1).str[0].str.strip()
             code = code.mask(code == "", t)
-    return raw.assign(__cost_code=code)
+    return code
 
 
 def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, list[FileReport]]:
@@ -268,8 +290,9 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
                                      f"download it from Procore and save it as {fmt.path}.csv "
                                      "(or .xlsx)")]
         elif rep is not None and name in REQUIRED_FILES and rep.rows_in == 0:
+            what = {"jobs": "projects"}.get(name, name.replace("_", " "))
             probs = [*probs, Problem(rep.file, "the export has a header but no rows",
-                                     "export it again with the company's projects included")]
+                                     f"export it again with the company's {what} included")]
         tables[name] = df
         problems += probs
         if rep:

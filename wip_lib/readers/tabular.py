@@ -119,7 +119,8 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
                 "has a header row")
         return None
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, out), "xlsx"
+        df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
+        return None if df is None else (df, "xlsx")
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     encoding = _decode_probe(head)
@@ -199,8 +200,9 @@ def _norm_header(h: str) -> str:
 
 def resolve_headers(present: list[str], spec: dict[str, list[str]], required: set[str],
                     out: Collector, source: str) -> dict[str, str]:
-    """Canonical column -> header in the file. Missing required columns are problems with the
-    nearest header in the file as a suggestion; headers nobody asked for are a warning."""
+    """Canonical column -> header in the file. Missing required columns are problems (at row 1,
+    the header row) with the nearest header in the file as a suggestion; headers nobody asked
+    for are a warning."""
     by_norm = {_norm_header(h): h for h in present if h != "_row"}
     found: dict[str, str] = {}
     for canon, aliases in spec.items():
@@ -212,7 +214,20 @@ def resolve_headers(present: list[str], spec: dict[str, list[str]], required: se
     used = set(found.values())
     leftovers = [h for h in present if h != "_row" and h not in used]
     for canon in spec:
-        if canon in found or canon not in required:
+        if canon in found:
+            continue
+        if canon not in required:
+            # An optional column left out reads as its default (0 for money): when a header
+            # nobody asked for is a near miss of it, say so rather than let the figure go quiet.
+            expected = spec[canon][0]
+            near = difflib.get_close_matches(_norm_header(expected),
+                                             [_norm_header(h) for h in leftovers], n=1,
+                                             cutoff=0.85)
+            if near:
+                guess = next(h for h in leftovers if _norm_header(h) == near[0])
+                out.add(f"column '{guess}' is not understood and is read as absent; it looks "
+                        f"like a misspelling of '{expected}'", f"rename the header '{guess}' to "
+                        f"'{expected}'", row=1, column=guess, value=guess, severity="warning")
             continue
         expected = spec[canon][0]
         near = difflib.get_close_matches(_norm_header(expected),
@@ -220,12 +235,12 @@ def resolve_headers(present: list[str], spec: dict[str, list[str]], required: se
         if near:
             guess = next(h for h in leftovers if _norm_header(h) == near[0])
             out.add(f"required column '{expected}' is missing; '{guess}' looks like a misspelling "
-                    f"of it", f"rename the header '{guess}' to '{expected}'", column=expected,
-                    value=guess)
+                    f"of it", f"rename the header '{guess}' to '{expected}'", row=1,
+                    column=expected, value=guess)
         else:
             out.add(f"required column '{expected}' is missing",
                     f"export the {source} with the column '{expected}' (also accepted: "
-                    f"{', '.join(spec[canon][1:]) or 'none'})", column=expected)
+                    f"{', '.join(spec[canon][1:]) or 'none'})", row=1, column=expected)
     return found
 
 
@@ -246,8 +261,9 @@ def totals_row(df: pd.DataFrame) -> bool:
     """True when the last row is a totals row (first non-blank cell Total/Totals/Grand Total)."""
     if df.empty:
         return False
-    last = df.drop(columns=[c for c in df.columns if str(c).startswith("_")]).iloc[-1]
-    first = next((v for v in last.tolist() if str(v).strip()), "")
+    # The last row's cells only (not a copy of the frame without the bookkeeping columns).
+    last = [df[c].iloc[-1] for c in df.columns if not str(c).startswith("_")]
+    first = next((v for v in last if str(v).strip()), "")
     return bool(TOTALS.match(str(first)))
 
 

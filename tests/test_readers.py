@@ -1,0 +1,655 @@
+"""The readers on small company folders: two jobs cut out of data/sample (one active, one completed
+in 2026), then one file edited per test the way a real download differs from the sample: XLSX
+instead of CSV, en-GB/en-AU headers and DD/MM/YYYY dates, money in every accountant's notation, a
+trailing totals row, a UTF-8 BOM or a Windows-1252 file, cost codes in CSI, MasterFormat and
+Procore styles, an explicit crosswalk, and an ERP read through the Sage 300 CRE profile or a
+company's own YAML profile.
+
+Expected figures are worked from the export text itself (``Decimal`` sums of the cells), never
+from the reader under test. ``test_validate_cli.py`` imports the folder helpers from here.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from wip_lib import codes
+from wip_lib.company import Settings
+from wip_lib.formats import CROSSWALK, PROCORE_EXPORTS
+from wip_lib.readers import read_company
+from wip_lib.readers.erp import load_profile, read_erp_table
+from wip_lib.readers.procore import read_budgets, read_export
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+JOBS = ("00529", "00883")  # an active job and one completed in 2026-06
+JOB_COLUMNS = ("Project Number", "Job")
+JCT = "erp/JCT_CURRENT__TRANSACTION.csv"
+
+
+# -- company folders ------------------------------------------------------------------------------
+
+def mini_company(dst: Path, jobs: tuple[str, ...] = JOBS) -> Path:
+    """data/sample cut down to ``jobs``: every export keeps only their rows (text untouched),
+    budget snapshots only their folders; no control_totals.csv (the figures changed)."""
+    dst = Path(dst)
+    for src in sorted(SAMPLE.rglob("*")):
+        rel = src.relative_to(SAMPLE)
+        if src.is_dir() or rel.name == "control_totals.csv":
+            continue
+        if rel.parts[:2] == ("procore", "budget") and rel.parts[2] not in jobs:
+            continue
+        out = dst / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if src.suffix != ".csv" or rel.parts[:2] == ("procore", "budget"):
+            shutil.copyfile(src, out)
+            continue
+        header, rows = load(src)
+        col = next((header.index(c) for c in JOB_COLUMNS if c in header), None)
+        if col is not None:
+            rows = [r for r in rows if r[col].strip() in jobs]
+        save(out, header, rows)
+    return dst
+
+
+def load(path: Path, encoding: str = "utf-8") -> tuple[list[str], list[list[str]]]:
+    with Path(path).open(newline="", encoding=encoding) as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
+def save(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
+    with Path(path).open("w", newline="", encoding=encoding) as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *rows])
+
+
+def set_cell(path: Path, row: int, column: str, value: str) -> str:
+    """Set one cell (``row`` as a spreadsheet numbers it: header = 1); return the old value."""
+    header, rows = load(path)
+    i = header.index(column)
+    old = rows[row - 2][i]
+    rows[row - 2][i] = value
+    save(path, header, rows)
+    return old
+
+
+def rename_headers(path: Path, mapping: dict[str, str]) -> None:
+    header, rows = load(path)
+    assert set(mapping) <= set(header), set(mapping) - set(header)
+    save(path, [mapping.get(h, h) for h in header], rows)
+
+
+def column(path: Path, name: str) -> list[str]:
+    header, rows = load(path)
+    return [r[header.index(name)] for r in rows]
+
+
+def dollars(text: str) -> Decimal:
+    """A money cell as the sample writes it ($1,234.56, ($1,234.56), 1234.56) in exact dollars."""
+    t = text.strip()
+    neg = t.startswith("(") or t.startswith("-")
+    value = Decimal(t.strip("()-").replace("$", "").replace(",", "") or "0")
+    return -value if neg else value
+
+
+def cents(d: Decimal) -> int:
+    return int(d * 100)
+
+
+def set_locale(root: Path, locale: str) -> None:
+    p = root / "company.yaml"
+    data = yaml.safe_load(p.read_text())
+    data["procore_locale"] = locale
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def read_ok(root: Path):
+    """read_company, asserting no errors and rows in = accepted + reported (+ totals, blank,
+    not-cost) for every file."""
+    result = read_company(root)
+    errors = [str(p) for p in result.problems if p.severity == "error"]
+    assert not errors, "\n".join(errors)
+    untied = [r for r in result.reports if not r.ties()]
+    assert not untied, untied
+    return result
+
+
+def without_provenance(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=[c for c in df.columns if c.startswith("_")]).reset_index(drop=True)
+
+
+def settings(root: Path) -> Settings:
+    return Settings.load(root / "company.yaml")
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    return mini_company(tmp_path_factory.mktemp("readers") / "base")
+
+
+@pytest.fixture(scope="module")
+def baseline(base):
+    """The untouched two-job folder, read once: what every variant must read back as."""
+    return read_ok(base)
+
+
+@pytest.fixture
+def company(base, tmp_path) -> Path:
+    return Path(shutil.copytree(base, tmp_path / "co"))
+
+
+# -- the untouched folder ---------------------------------------------------------------------
+
+def test_two_job_folder_reads_with_every_row_accounted_for(base, baseline):
+    c = baseline.company
+    assert sorted(c["jobs"]["job_id"]) == ["00529", "00883"]
+    pc = c["prime_contracts"].set_index("job_id")
+    assert pc.loc["00529", "original_amount"] == 39_334_000  # "$393,340.00"
+    assert pc.loc["00883", "approved_change_orders"] == 4_015_500  # "$40,155.00"
+    assert pc.loc["00529", "retainage_percent"] == pytest.approx(0.10)
+    # Every budget snapshot ends with a totals row: set aside and counted, never read as a line,
+    # the last file of the batch included.
+    budget_reports = [r for r in baseline.reports if r.table == "budget"]
+    assert len(budget_reports) == 15
+    assert all(r.rows_totals == 1 and r.rows_accepted == r.rows_in - 1 for r in budget_reports), \
+        [r for r in budget_reports if r.rows_totals != 1]
+    assert not (c["budget"]["cost_code"].str.casefold() == "total").any()
+    assert sum(r.rows_in for r in budget_reports) == len(c["budget"]) + 15
+    # Nothing reported, no warnings: the sample is clean.
+    assert baseline.problems == []
+
+
+def test_budget_snapshot_figures_and_job_from_path(baseline, base):
+    b = baseline.company["budget"]
+    snap = b[(b["job_id"] == "00529") & (b["period"] == "2026-10")]
+    header, rows = load(base / "procore/budget/00529/2026-10.csv")
+    lines, total = rows[:-1], rows[-1]
+    assert total[0] == "Total" and len(snap) == len(lines) == 13
+    for name, canon in (("Job to Date Costs", "job_to_date_costs"),
+                        ("Forecast To Complete", "forecast_to_complete"),
+                        ("Revised Budget", "revised_budget")):
+        i = header.index(name)
+        assert snap[canon].sum() == cents(dollars(total[i])) == \
+            cents(sum(dollars(r[i]) for r in lines))
+    # "01-310.L" budget code: cost code 01-310, cost type L
+    pm = snap[snap["cost_code"] == "01-310"].iloc[0]
+    assert pm["cost_type"] == "L" and pm["cost_code_raw"] == "01-310"
+
+
+# -- XLSX -----------------------------------------------------------------------------------------
+
+MONEY_CELL = re.compile(r"^\(?\$[\d,]+\.\d\d\)?$")
+US_DATE = re.compile(r"^(\d\d)/(\d\d)/(\d{4})$")
+PERCENT = re.compile(r"^(\d+\.\d\d)%$")
+
+
+def csv_to_xlsx(path: Path) -> Path:
+    """Save a CSV export as Excel would hold it: money and rates as numbers, dates as dates."""
+    import openpyxl
+
+    header, rows = load(path)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        cells = []
+        for v in r:
+            if MONEY_CELL.match(v):
+                cells.append(float(dollars(v)))
+            elif (m := US_DATE.match(v)):
+                cells.append(datetime(int(m[3]), int(m[1]), int(m[2])))
+            elif (m := PERCENT.match(v)):
+                cells.append(float(Decimal(m[1]) / 100))
+            else:
+                cells.append(v)
+        ws.append(cells)
+    out = path.with_suffix(".xlsx")
+    wb.save(out)
+    path.unlink()
+    return out
+
+
+def test_xlsx_exports_read_like_their_csv(company, baseline):
+    files = ["procore/prime_contracts.csv", "procore/commitments.csv",
+             "procore/subcontractor_invoices.csv", "procore/budget/00529/2026-10.csv", JCT]
+    for f in files:
+        csv_to_xlsx(company / f)
+    result = read_ok(company)
+    got = {r.file for r in result.reports}
+    assert {f.replace(".csv", ".xlsx") for f in files} <= got
+    for table in ("prime_contracts", "commitments", "subcontractor_invoices", "budget",
+                  "erp_job_cost"):
+        want = without_provenance(baseline.company[table])
+        have = without_provenance(result.company[table])
+        if table == "erp_job_cost":  # row ids fall back to file:row only when missing
+            assert have["row_id"].str.startswith("JCT").all()
+        pd.testing.assert_frame_equal(have, want, check_dtype=False)
+    xlsx_budget = next(r for r in result.reports if r.file.endswith("2026-10.xlsx")
+                       and "00529" in r.file)
+    assert (xlsx_budget.rows_in, xlsx_budget.rows_accepted, xlsx_budget.rows_totals) == (14, 13, 1)
+
+
+def test_damaged_xlsx_is_a_problem_not_a_traceback(company):
+    (company / "procore/commitments.csv").unlink()
+    (company / "procore/commitments.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["commitments"], settings(company))
+    assert df.empty and rep.file == "procore/commitments.xlsx"
+    assert len(problems) == 1 and problems[0].message.startswith("not a readable XLSX workbook")
+    assert problems[0].fix == "open it in Excel and save it again as .xlsx"
+
+
+# -- localised headers and dates ------------------------------------------------------------------
+
+LOCALISED = {
+    "procore/prime_contracts.csv": {
+        "#": "Head Contract #", "Original Contract Amount": "Original Head Contract Amount",
+        "Approved Change Orders": "Approved Variations",
+        "Pending Change Orders": "Pending Variations", "Retainage %": "Retention %",
+        "Retainage Rule": "Retention Rule"},
+    "procore/prime_change_orders.csv": {"Contract #": "Head Contract #",
+                                        "Change Order #": "Variation #"},
+    "procore/commitments.csv": {
+        "Approved Change Orders": "Approved Variations",
+        "Pending Change Orders": "Pending Variations", "Draft Change Orders": "Draft Variations",
+        "Invoiced": "Progress Claimed", "Payments Issued": "Payments Made",
+        "Retainage %": "Retention %"},
+    "procore/commitment_change_orders.csv": {"Change Order #": "Variation #"},
+    "procore/subcontractor_invoices.csv": {
+        "Application #": "Claim #", "Billing Date": "Claim Date",
+        "Work Completed This Period": "Progress Claimed This Period",
+        "Total Completed and Stored to Date": "Progress Claimed to Date",
+        "Retainage This Period": "Retention This Period", "Total Retainage": "Total Retention",
+        "Current Payment Due": "Amount Payable"},
+    "procore/owner_invoices.csv": {
+        "Contract #": "Head Contract #", "Application #": "Claim #",
+        "Total Completed and Stored to Date": "Progress Claimed",
+        "Total Retainage": "Retention to Date"},
+    "procore/budget/00529/2026-10.csv": {"Approved COs": "Approved Variations",
+                                         "Pending Budget Changes": "Pending Variations"},
+}
+
+
+def to_day_first(root: Path) -> int:
+    """Every MM/DD/YYYY date in the Procore exports rewritten DD/MM/YYYY; returns how many."""
+    n = 0
+    for p in (root / "procore").glob("*.csv"):
+        text, k = re.subn(r"\b(\d\d)/(\d\d)/(\d{4})\b", r"\2/\1/\3", p.read_text())
+        p.write_text(text)
+        n += k
+    return n
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-AU"])
+def test_localised_headers_and_day_first_dates(company, baseline, locale):
+    set_locale(company, locale)
+    assert to_day_first(company) > 500
+    for f, mapping in LOCALISED.items():
+        rename_headers(company / f, mapping)
+    # 00529 started 9 March 2026: en-US "03/09/2026", now "09/03/2026".
+    assert column(company / "procore/projects.csv", "Start Date")[0] == "09/03/2026"
+    result = read_ok(company)
+    assert result.problems == []  # every localised header understood: no warning either
+    for table in ("jobs", "prime_contracts", "prime_change_orders", "commitments",
+                  "commitment_change_orders", "subcontractor_invoices", "owner_invoices",
+                  "budget", "direct_costs"):
+        pd.testing.assert_frame_equal(without_provenance(result.company[table]),
+                                      without_provenance(baseline.company[table]))
+    assert result.company["jobs"].set_index("job_id").loc["00529", "start_date"] == \
+        pd.Timestamp("2026-03-09")
+
+
+def test_day_first_dates_under_en_us_are_reported(company):
+    to_day_first(company)
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["jobs"], settings(company))
+    # 00529 "09/03/2026" is a valid US date (September 3); 00883 started 4 December 2025,
+    # "04/12/2025" reads as April 12; their completion dates "25/04/2027", "26/06/2026" cannot.
+    assert [str(p) for p in problems] == [
+        "procore/projects.csv, row 2, column 'Completion Date': not a date (value: '25/04/2027')."
+        " Fix: write the date as MM/DD/YYYY or YYYY-MM-DD",
+        "procore/projects.csv, row 3, column 'Completion Date': not a date (value: '26/06/2026')."
+        " Fix: write the date as MM/DD/YYYY or YYYY-MM-DD"]
+    assert (rep.rows_in, rep.rows_accepted, rep.rows_reported) == (2, 0, 2) and rep.ties()
+
+
+# -- money ------------------------------------------------------------------------------------
+
+def test_money_in_every_notation(company):
+    p = company / "procore/prime_change_orders.csv"
+    cells = ["$1,234.56", "(1,234.56)", "1,234.56-", "-$1,234.56", "USD 2,000", "1234.5600",
+             "($0.07)"]
+    header, rows = load(p)
+    i = header.index("Amount")
+    for r, v in zip(rows, cells):
+        r[i] = v
+    save(p, header, rows)
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["prime_change_orders"],
+                                    settings(company))
+    assert problems == [] and rep.ties() and rep.rows_accepted == 7
+    assert df["amount"].tolist() == [123456, -123456, -123456, -123456, 200000, 123456, -7]
+
+
+def test_blank_money_is_zero_where_optional_and_reported_where_required(company):
+    p = company / "procore/prime_contracts.csv"
+    set_cell(p, 2, "Pending Change Orders", "")
+    set_cell(p, 2, "Approved Change Orders", "   ")
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["prime_contracts"],
+                                    settings(company))
+    assert problems == []
+    assert df.loc[0, ["approved_change_orders", "pending_change_orders"]].tolist() == [0, 0]
+    assert df.loc[0, "original_amount"] == 39_334_000
+    set_cell(p, 3, "Original Contract Amount", "")
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["prime_contracts"],
+                                    settings(company))
+    assert [str(x) for x in problems] == [
+        "procore/prime_contracts.csv, row 3, column 'Original Contract Amount': the amount is "
+        "blank (value: ''). Fix: enter the amount (0 if none)"]
+    assert df["job_id"].tolist() == ["00529"]
+    assert (rep.rows_in, rep.rows_accepted, rep.rows_reported) == (2, 1, 1) and rep.ties()
+
+
+# -- totals rows ------------------------------------------------------------------------------
+
+def append_totals(path: Path, money: list[str], adjust: dict[str, Decimal] | None = None) -> int:
+    """Append a Procore-style totals row with the true sums (plus ``adjust``); returns its row."""
+    header, rows = load(path)
+    total = [""] * len(header)
+    total[0] = "Total"
+    for m in money:
+        i = header.index(m)
+        s = sum(dollars(r[i]) for r in rows) + (adjust or {}).get(m, Decimal(0))
+        total[i] = f"${s:,.2f}" if s >= 0 else f"(${-s:,.2f})"
+    save(path, header, [*rows, total])
+    return len(rows) + 2
+
+
+COMMITMENT_MONEY = ["Original Contract Amount", "Approved Change Orders",
+                    "Revised Contract Amount", "Invoiced", "Payments Issued",
+                    "Remaining Balance Outstanding"]
+
+
+def test_matching_totals_row_is_set_aside_and_counted(company):
+    p = company / "procore/commitments.csv"
+    row = append_totals(p, COMMITMENT_MONEY)
+    assert row == 19
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["commitments"], settings(company))
+    assert problems == []
+    assert (rep.rows_in, rep.rows_accepted, rep.rows_totals) == (18, 17, 1) and rep.ties()
+    assert len(df) == 17 and "Total" not in set(df["job_id"])
+    assert df["original_amount"].sum() == cents(
+        sum(dollars(v) for v in column(p, "Original Contract Amount")[:-1]))
+
+
+def test_totals_row_that_does_not_match_is_a_clear_problem(company):
+    p = company / "procore/commitments.csv"
+    row = append_totals(p, COMMITMENT_MONEY, {"Invoiced": Decimal("0.01")})
+    want = sum(dollars(v) for v in column(p, "Invoiced")[:-1])
+    said = column(p, "Invoiced")[-1]
+    assert dollars(said) == want + Decimal("0.01")
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["commitments"], settings(company))
+    assert [str(x) for x in problems] == [
+        f"procore/commitments.csv, row {row}, column 'Invoiced': the totals row says {said} but "
+        f"the lines above it sum to {want:,.2f} (value: '{said}'). Fix: export the file again; a "
+        "line is missing or was edited after the export"]
+    assert problems[0].severity == "error"
+    assert rep.rows_totals == 1 and rep.ties()
+
+
+def test_budget_snapshot_totals_row_checked_per_file(company):
+    p = company / "procore/budget/00883/2026-06.csv"  # the last file read in the batch
+    header, rows = load(p)
+    i = header.index("Job to Date Costs")
+    said = rows[-1][i]
+    rows[-1][i] = "$719,143.87"  # digits transposed: the lines sum to $719,143.78
+    assert said == "$719,143.78"
+    save(p, header, rows)
+    frame, problems, reports = read_budgets(company, settings(company))
+    assert [str(x) for x in problems] == [
+        "procore/budget/00883/2026-06.csv, row 18, column 'Job to Date Costs': the totals row "
+        "says $719,143.87 but the lines above it sum to 719,143.78 (value: '$719,143.87'). "
+        "Fix: export the file again; a line is missing or was edited after the export"]
+    assert all(r.rows_totals == 1 and r.ties() for r in reports)
+
+
+def test_erp_totals_row(company):
+    p = company / "erp/ART_CURRENT__TRANSACTION.csv"
+    header, rows = load(p)
+    sums = {h: sum(Decimal(r[header.index(h)]) for r in rows)
+            for h in ("Amount", "Retainage", "Amount_Paid")}
+    total = ["Total", "", "", "", f"{sums['Amount']}", f"{sums['Retainage']}",
+             f"{sums['Amount_Paid'] + 1}", ""]
+    save(p, header, [*rows, total])
+    spec = load_profile("sage300")["tables"]["erp_ar_billings"]
+    df, problems, rep = read_erp_table(company, "erp_ar_billings", spec, settings(company),
+                                       ["%m/%d/%Y"])
+    assert (rep.rows_in, rep.rows_accepted, rep.rows_totals) == (16, 15, 1) and rep.ties()
+    assert df["amount_billed"].sum() == cents(sums["Amount"])
+    assert [str(x) for x in problems] == [
+        f"erp/ART_CURRENT__TRANSACTION.csv, row 17, column 'Amount_Paid': the totals row says "
+        f"{sums['Amount_Paid'] + 1} but the lines above it sum to {sums['Amount_Paid']:,.2f} "
+        f"(value: '{sums['Amount_Paid'] + 1}'). Fix: export the file again; a line is missing or "
+        "was edited after the export"]
+
+
+# -- encodings --------------------------------------------------------------------------------
+
+def test_utf8_bom_is_read_without_a_word(company):
+    p = company / "procore/projects.csv"
+    header, rows = load(p)
+    save(p, header, rows, encoding="utf-8-sig")
+    assert p.read_bytes().startswith(b"\xef\xbb\xbfProject Number,")
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["jobs"], settings(company))
+    assert problems == [] and rep.encoding == "utf-8-sig"
+    assert df["job_id"].tolist() == ["00529", "00883"]
+
+
+def test_windows_1252_is_read_with_a_warning(company):
+    p = company / "procore/projects.csv"
+    header, rows = load(p)
+    rows[0][header.index("Name")] = "Café Montréal – Phase 2"
+    rows[1][header.index("Owner")] = "Société Générale Façades"
+    save(p, header, rows, encoding="cp1252")
+    assert b"Caf\xe9 Montr\xe9al \x96 Phase 2" in p.read_bytes()
+    df, problems, rep = read_export(company, PROCORE_EXPORTS["jobs"], settings(company))
+    assert rep.encoding == "cp1252" and rep.ties() and rep.rows_accepted == 2
+    assert [(x.severity, x.message) for x in problems] == [
+        ("warning", "read as Windows-1252 (not UTF-8)")]
+    assert df["job_name"].tolist()[0] == "Café Montréal – Phase 2"
+    assert df["customer"].tolist()[1] == "Société Générale Façades"
+
+
+# -- cost codes and the crosswalk ---------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,normal", [
+    ("03300", "03-300"), ("03 30 00", "03-300"), ("03-300", "03-300"), ("  03-300", "03-300"),
+    ("03-300   ", "03-300"), (" 03 30 00 ", "03-300"), ("03.300", "03-300"),
+    ("03 30 00.13", "03-300.13"), ("01310", "01-310"), ("99-999", "99-999"),
+    ("1-00-0000", "1-00-0000"), ("gc-01 ", "GC-01"), ("", ""),
+])
+def test_cost_code_normal_form(raw, normal):
+    assert codes.normalise_one(raw) == normal
+
+
+def test_commitment_line_codes_in_any_format_match_the_budget(company):
+    p = company / "procore/commitment_lines.csv"
+    header, rows = load(p)
+    i = header.index("Cost Code")
+    written = {"SC-001": "02200", "SC-002": "02 30 00", "SC-003": "  03-300", "SC-004": "04-200   ",
+               "SC-005": "07.500"}
+    for r in rows:
+        if r[0] == "00883" and r[1] in written:
+            r[i] = written[r[1]]
+    save(p, header, rows)
+    result = read_ok(company)
+    lines = result.company["commitment_lines"].set_index(["job_id", "commitment_number"])
+    for num, raw in written.items():
+        line = lines.loc[("00883", num)]
+        assert line["cost_code_raw"] == raw
+    assert lines.loc[("00883", "SC-001"), "cost_code"] == "02-200"
+    assert lines.loc[("00883", "SC-002"), "cost_code"] == "02-300"
+    assert lines.loc[("00883", "SC-003"), "cost_code"] == "03-300"
+    assert lines.loc[("00883", "SC-004"), "cost_code"] == "04-200"
+    assert lines.loc[("00883", "SC-005"), "cost_code"] == "07-500"
+
+
+def test_erp_codes_normalised_with_raw_kept(baseline, base):
+    jc = baseline.company["erp_job_cost"]
+    raw = column(base / JCT, "Cost_Code")
+    assert set(jc["cost_code_raw"]) <= set(raw)
+    pm = jc[jc["cost_code_raw"] == "01310"]
+    assert len(pm) and (pm["cost_code"] == "01-310").all()
+    assert (jc["cost_code"] == jc["cost_code_raw"].str.slice(0, 2) + "-"
+            + jc["cost_code_raw"].str.slice(2)).all()
+
+
+def test_crosswalk_maps_erp_codes_to_procore_codes(company, baseline):
+    p = company / "crosswalk.csv"
+    # Alias headers, codes in three formats, one job-specific row that beats the company-wide one.
+    save(p, ["Procore Cost Code", "ERP Cost Code", "Job"], [
+        ["02200", "02 21 00", ""],
+        ["31-999", "31210", ""],
+        ["31-200 ", "31-210", "00529"],
+    ])
+    cw, problems, rep = read_export(company, CROSSWALK, settings(company),
+                                    source="cost code crosswalk")
+    assert problems == [] and rep.rows_accepted == 3
+    assert cw[["procore_cost_code", "erp_cost_code", "job_id"]].values.tolist() == [
+        ["02-200", "02-210", ""], ["31-999", "31-210", ""], ["31-200", "31-210", "00529"]]
+    jc = baseline.company["erp_job_cost"]
+    mapped = codes.erp_to_procore(cw, jc)
+    assert set(mapped[(jc["job_id"] == "00883") & (jc["cost_code"] == "02-210")]) == {"02-200"}
+    assert set(mapped[(jc["job_id"] == "00529") & (jc["cost_code"] == "31-210")]) == {"31-200"}
+    untouched = ~jc["cost_code"].isin(["02-210", "31-210"])
+    assert (mapped[untouched] == jc.loc[untouched, "cost_code"]).all()
+    # Every ERP code of the completed job, once crosswalked, is a line of its Procore budget.
+    budget = baseline.company["budget"]
+    codes_00883 = set(budget.loc[budget["job_id"] == "00883", "cost_code"])
+    assert set(mapped[jc["job_id"] == "00883"]) <= codes_00883
+
+
+def test_crosswalk_with_a_missing_column_is_reported(company):
+    save(company / "crosswalk.csv", ["procore_cost_code", "erp_code"], [["02-200", "02-210"]])
+    cw, problems, rep = read_export(company, CROSSWALK, settings(company),
+                                    source="cost code crosswalk")
+    assert cw.empty and rep.rows_reported == 1 and rep.ties()
+    assert str(problems[0]) == (
+        "crosswalk.csv, row 1, column 'erp_cost_code': required column 'erp_cost_code' is "
+        "missing; 'erp_code' looks like a misspelling of it (value: 'erp_code'). Fix: rename the "
+        "header 'erp_code' to 'erp_cost_code'")
+
+
+# -- ERP: the Sage 300 CRE profile and a company's own profile -----------------------------------
+
+def jct_expected(path: Path) -> tuple[dict[str, int], dict[str, int], int]:
+    """From the export text: rows and cents per source (the Transaction_Type's first word) and
+    the number of not-cost rows (estimates)."""
+    header, rows = load(path)
+    t, a = header.index("Transaction_Type"), header.index("Amount")
+    n, amount, not_cost = {}, {}, 0
+    for r in rows:
+        if not r[t].endswith(" cost"):
+            not_cost += 1
+            continue
+        src = r[t].split()[0]
+        n[src] = n.get(src, 0) + 1
+        amount[src] = amount.get(src, 0) + cents(Decimal(r[a]))
+    return n, amount, not_cost
+
+
+def test_sage300_job_cost(baseline, base):
+    jc = baseline.company["erp_job_cost"]
+    n, amount, not_cost = jct_expected(base / JCT)
+    assert set(n) == {"AP", "PR", "JC", "EQ"}
+    assert jc.groupby("source").size().to_dict() == n
+    assert jc.groupby("source")["amount"].sum().to_dict() == amount
+    rep = next(r for r in baseline.reports if r.file == JCT)
+    assert rep.rows_excluded == not_cost == 29 and rep.rows_reported == 0 and rep.ties()
+    assert (jc["period"] == jc["accounting_date"].dt.strftime("%Y-%m")).all()
+    assert jc["row_id"].is_unique and jc["row_id"].str.fullmatch(r"JCT\d{7}").all()
+    pr = jc[jc["source"] == "PR"]
+    assert pr["hours"].sum() > 0 and (pr["vendor_name"] == "").all()
+    jobs = baseline.company["erp_jobs"].set_index("job_id")
+    assert jobs.loc["00529", "job_id_raw"] == "00529   "  # space padded as Sage writes it
+    assert jobs.loc["00529", "revised_contract"] == 40_328_700
+
+
+def test_sage300_trailing_minus_and_unknown_transaction_type(company):
+    p = company / JCT
+    assert set_cell(p, 2, "Amount", "1,151.67-") == "151.67"
+    assert set_cell(p, 3, "Transaction_Type", "XX cost") == "PR cost"
+    spec = load_profile("sage300")["tables"]["erp_job_cost"]
+    df, problems, rep = read_erp_table(company, "erp_job_cost", spec, settings(company),
+                                       ["%m/%d/%Y"])
+    assert [str(x) for x in problems] == [
+        f"{JCT}, row 3, column 'Transaction_Type': transaction type not recognised "
+        "(value: 'XX cost'). Fix: add it to `sources` (cost) or `not_cost` under "
+        "tables.erp_job_cost in the ERP profile"]
+    assert df.loc[df["row_id"] == "JCT0002877", "amount"].tolist() == [-115167]
+    assert "JCT0002878" not in set(df["row_id"])
+    assert rep.rows_reported == 1 and rep.ties()
+
+
+ACME_JOB_COST = {  # Sage header -> the header ACME's ERP writes
+    "Job": "Job Number", "Extra": "Sub Job", "Cost_Code": "Phase", "Category": "Cost Class",
+    "Transaction_Type": "Tran Type", "Transaction_Date": "Tran Date",
+    "Accounting_Date": "Posted", "Amount": "Cost Amount", "Units": "Hours",
+    "Vendor_Name": "Vendor Name", "Invoice": "Reference", "Description": "Memo",
+    "Commitment": "PO/SC", "Transaction_ID": "Tran ID",
+}
+ACME_TYPES = {"AP cost": "APINV", "PR cost": "PAYROLL", "JC cost": "JE", "EQ cost": "EQUIP",
+              "Original estimate": "BUDGET"}
+
+
+def test_generic_yaml_profile_reads_another_erp_without_code(company, baseline):
+    # The company's own profile: a copy of sage300.yaml with other file and header names, other
+    # transaction type labels and day-first dotted dates.
+    profile = load_profile("sage300")
+    profile["name"], profile["title"] = "acme", "ACME ERP"
+    profile["date_formats"] = ["%d.%m.%Y"]
+    jc = profile["tables"]["erp_job_cost"]
+    jc["file"] = "erp/acme_job_cost"
+    old_cols = jc["columns"]
+    jc["columns"] = {canon: [ACME_JOB_COST[h] for h in heads if h in ACME_JOB_COST]
+                     for canon, heads in old_cols.items()}
+    jc["columns"] = {k: v for k, v in jc["columns"].items() if v}
+    jc["sources"] = {"APINV": "AP", "PAYROLL": "PR", "JE": "JC", "EQUIP": "EQ"}
+    jc["not_cost"] = ["BUDGET"]
+    (company / "acme.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    settings_yaml = yaml.safe_load((company / "company.yaml").read_text())
+    settings_yaml["erp"] = {"profile": "acme.yaml"}
+    (company / "company.yaml").write_text(yaml.safe_dump(settings_yaml, sort_keys=False))
+    header, rows = load(company / JCT)
+    t = header.index("Transaction_Type")
+    dates = [header.index("Transaction_Date"), header.index("Accounting_Date")]
+    for r in rows:
+        r[t] = ACME_TYPES[r[t]]
+        for i in dates:
+            m = US_DATE.match(r[i])
+            r[i] = f"{m[2]}.{m[1]}.{m[3]}"
+    (company / JCT).unlink()
+    save(company / "erp/acme_job_cost.csv", [ACME_JOB_COST[h] for h in header], rows)
+
+    result = read_ok(company)
+    assert result.problems == []
+    rep = next(r for r in result.reports if r.table == "erp_job_cost")
+    assert rep.file == "erp/acme_job_cost.csv" and rep.rows_excluded == 29
+    pd.testing.assert_frame_equal(without_provenance(result.company["erp_job_cost"]),
+                                  without_provenance(baseline.company["erp_job_cost"]))
+
+
+def test_profile_that_maps_no_required_column_is_reported(company):
+    profile = load_profile("sage300")
+    del profile["tables"]["erp_job_cost"]["columns"]["amount"]
+    spec = profile["tables"]["erp_job_cost"]
+    df, problems, rep = read_erp_table(company, "erp_job_cost", spec, settings(company), [])
+    assert df.empty and rep.ties()
+    assert str(problems[0]) == (
+        f"{JCT}, column 'amount': the ERP profile maps no column to 'amount'. Fix: add "
+        "`amount: [Header]` under tables.erp_job_cost.columns in the profile")
