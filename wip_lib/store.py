@@ -13,6 +13,11 @@ Model
   ``journal``, ``inputs`` ...), every row tagged with its ``close_id``. Columns come from the
   DataFrames closed; money stays BIGINT cents.
 - ``audit``: every close and reopen, who, when, why.
+- ``close_artefacts``: the manifest of each close: per artefact its row count and its columns
+  with their pandas dtypes (JSON), written in the close's transaction. :meth:`PeriodStore.load`
+  restores the dtypes (``Int64`` stays ``Int64``, ``string`` stays ``string``), and
+  :meth:`PeriodStore.integrity_problems` checks that every close holds exactly what its manifest
+  says (no partial close, no orphan rows).
 
 Rules: a company's first close may be any period; after that periods close in order (the month
 after the latest active close). Only the latest active close may be reopened. A close is one
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -36,6 +42,7 @@ from wip_lib.errors import PeriodError
 
 DEFAULT_FILENAME = "wip_store.duckdb"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+META_TABLES = ("closes", "audit", "close_artefacts")
 
 
 def current_user() -> str:
@@ -109,6 +116,9 @@ class PeriodStore:
             CREATE TABLE IF NOT EXISTS audit (
                 happened_at VARCHAR NOT NULL, who VARCHAR NOT NULL, action VARCHAR NOT NULL,
                 period VARCHAR NOT NULL, close_id BIGINT, detail VARCHAR);
+            CREATE TABLE IF NOT EXISTS close_artefacts (
+                close_id BIGINT NOT NULL, artefact VARCHAR NOT NULL, n_rows BIGINT NOT NULL,
+                columns VARCHAR NOT NULL);
         """)
 
     # -- reading ---------------------------------------------------------------------------
@@ -140,12 +150,16 @@ class PeriodStore:
         close = self.active_close(period)
         if close is None:
             return None
+        return self.load_close(close.close_id, artefact)
+
+    def load_close(self, close_id: int, artefact: str) -> pd.DataFrame:
+        """The artefact of one close, active or reopened (reopened closes stay as history)."""
         _check_name(artefact)
         if artefact not in self.tables():
             return pd.DataFrame()
-        df = self._df(f"SELECT * FROM {artefact} WHERE close_id = ? ORDER BY _seq",
-                      [close.close_id])
-        return df.drop(columns=["close_id", "_seq"]).reset_index(drop=True)
+        df = self._df(f"SELECT * FROM {artefact} WHERE close_id = ? ORDER BY _seq", [close_id])
+        df = df.drop(columns=["close_id", "_seq"]).reset_index(drop=True)
+        return _restore(df, self._columns(artefact, close_id))
 
     def history(self, artefact: str) -> pd.DataFrame:
         """Every active close's rows of ``artefact``, with their period, oldest first."""
@@ -155,7 +169,58 @@ class PeriodStore:
         df = self._df(
             f"SELECT c.period AS closed_period, a.* FROM {artefact} a JOIN closes c USING (close_id) "
             "WHERE c.status = 'closed' ORDER BY c.period, a._seq")
-        return df.drop(columns=["close_id", "_seq"]).reset_index(drop=True)
+        df = df.drop(columns=["close_id", "_seq"]).reset_index(drop=True)
+        df["closed_period"] = df["closed_period"].astype("string")
+        return _restore(df, self._columns(artefact, None))
+
+    def manifest(self, close_id: int | None = None) -> pd.DataFrame:
+        """``close_id, artefact, n_rows, columns`` of every close (or one)."""
+        if "close_artefacts" not in self.tables():
+            return pd.DataFrame(columns=["close_id", "artefact", "n_rows", "columns"])
+        where, params = ("WHERE close_id = ?", [close_id]) if close_id is not None else ("", [])
+        return self._df(f"SELECT * FROM close_artefacts {where} ORDER BY close_id, rowid", params)
+
+    def _columns(self, artefact: str, close_id: int | None) -> list[list[str]]:
+        """Column names and dtypes recorded for ``artefact`` (one close, or the latest close)."""
+        if "close_artefacts" not in self.tables():
+            return []
+        if close_id is None:
+            rows = self._q("SELECT columns FROM close_artefacts WHERE artefact = ? "
+                           "ORDER BY close_id DESC LIMIT 1", [artefact])
+        else:
+            rows = self._q("SELECT columns FROM close_artefacts WHERE artefact = ? AND "
+                           "close_id = ?", [artefact, close_id])
+        return json.loads(rows[0][0]) if rows else []
+
+    def integrity_problems(self) -> list[str]:
+        """What would make the store inconsistent: rows of a close that is not recorded, or a
+        recorded close whose artefacts do not hold exactly the rows of its manifest. Empty when
+        every close is whole (the state a committed transaction leaves)."""
+        problems = []
+        known = {r[0] for r in self._q("SELECT close_id FROM closes")}
+        tables = set(self.tables())
+        man = self.manifest()
+        for cid in sorted(set(man["close_id"]) - known):
+            problems.append(f"manifest rows for unknown close {cid}")
+        for table in sorted(tables - set(META_TABLES)):
+            ids = {r[0] for r in self._q(f"SELECT DISTINCT close_id FROM {table}")}
+            for cid in sorted(ids - known):
+                problems.append(f"{table}: rows of unknown close {cid}")
+        for r in man.itertuples():
+            if r.close_id not in known:
+                continue
+            if r.artefact not in tables:
+                problems.append(f"close {r.close_id}: table {r.artefact} missing")
+                continue
+            n = self._q(f"SELECT count(*) FROM {r.artefact} WHERE close_id = ?", [r.close_id])[0][0]
+            if n != r.n_rows:
+                problems.append(f"close {r.close_id}: {r.artefact} holds {n} rows, its manifest "
+                                f"says {r.n_rows}")
+        with_manifest = set(man["close_id"])
+        if len(man):
+            for cid in sorted(known - with_manifest):
+                problems.append(f"close {cid} has no manifest")
+        return problems
 
     def audit(self) -> pd.DataFrame:
         return self._df("SELECT * FROM audit ORDER BY rowid")
@@ -166,6 +231,31 @@ class PeriodStore:
         """Freeze ``period`` with its artefacts in one transaction."""
         who = who or current_user()
         at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+        self.check_can_close(period)
+        for name in artefacts:
+            _check_name(name)
+        self._q("BEGIN TRANSACTION")
+        try:
+            close_id = self._q("SELECT coalesce(max(close_id), 0) + 1 FROM closes")[0][0]
+            for name, df in artefacts.items():
+                stored = self._append(name, df, close_id)
+                self._q("INSERT INTO close_artefacts VALUES (?, ?, ?, ?)",
+                        [close_id, name, len(stored), json.dumps(
+                            [[str(c), str(t)] for c, t in stored.dtypes.items()])])
+            self._q("INSERT INTO closes VALUES (?, ?, ?, ?, 'closed', NULL, NULL, NULL)",
+                             [close_id, period, at, who])
+            self._q("INSERT INTO audit VALUES (?, ?, 'close', ?, ?, ?)",
+                             [at, who, period, close_id,
+                              ", ".join(f"{k}: {len(v)} rows" for k, v in artefacts.items())])
+            self._q("COMMIT")
+        except BaseException:
+            self._q("ROLLBACK")
+            raise
+        return Close(close_id, period, at, who, "closed")
+
+    def check_can_close(self, period: str) -> None:
+        """Raise :class:`PeriodError` unless ``period`` may be closed now (not closed; the first
+        close of the company, or the month after the latest active close)."""
         if self.is_closed(period):
             c = self.active_close(period)
             raise PeriodError(
@@ -181,26 +271,11 @@ class PeriodStore:
             raise PeriodError(
                 f"cannot close {period}: the next period to close is {next_period(latest)} "
                 f"(the latest closed is {latest}). Close the periods in between first.")
-        for name in artefacts:
-            _check_name(name)
-        self._q("BEGIN TRANSACTION")
-        try:
-            close_id = self._q("SELECT coalesce(max(close_id), 0) + 1 FROM closes")[0][0]
-            for name, df in artefacts.items():
-                self._append(name, df, close_id)
-            self._q("INSERT INTO closes VALUES (?, ?, ?, ?, 'closed', NULL, NULL, NULL)",
-                             [close_id, period, at, who])
-            self._q("INSERT INTO audit VALUES (?, ?, 'close', ?, ?, ?)",
-                             [at, who, period, close_id,
-                              ", ".join(f"{k}: {len(v)} rows" for k, v in artefacts.items())])
-            self._q("COMMIT")
-        except BaseException:
-            self._q("ROLLBACK")
-            raise
-        return Close(close_id, period, at, who, "closed")
 
     def reopen(self, period: str, reason: str, *, who: str | None = None,
-               now: datetime | None = None) -> None:
+               now: datetime | None = None) -> Close:
+        """Mark the active close of ``period`` reopened (its rows stay, as history) and log who
+        and why. Returns the close that was reopened."""
         who = who or current_user()
         at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
         if not reason or not reason.strip():
@@ -223,9 +298,11 @@ class PeriodStore:
         except BaseException:
             self._q("ROLLBACK")
             raise
+        return close
 
-    def _append(self, name: str, df: pd.DataFrame, close_id: int) -> None:
-        frame = df.reset_index(drop=True).assign(close_id=close_id, _seq=range(len(df)))
+    def _append(self, name: str, df: pd.DataFrame, close_id: int) -> pd.DataFrame:
+        df = _storable(df)
+        frame = df.assign(close_id=close_id, _seq=range(len(df)))
         frame = frame.astype({"_seq": "int64", "close_id": "int64"})
         self.con.register("_incoming", frame)
         try:
@@ -235,17 +312,19 @@ class PeriodStore:
                 existing = [r[0] for r in self._q(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                     [name])]
+                types = {r[0]: r[1] for r in self._q("DESCRIBE SELECT * FROM _incoming")}
                 for col in frame.columns:
                     if col not in existing:
                         # A later release may add a column; older closes keep NULL there.
-                        sql_type = (self._q(
-                            f"SELECT typeof(\"{col}\") FROM _incoming LIMIT 1") or [None])[0]
-                        self._q(f'ALTER TABLE {name} ADD COLUMN "{col}" '
-                                         f'{sql_type[0] if sql_type else "VARCHAR"}')
+                        sql_type = types.get(col) or "VARCHAR"
+                        if sql_type == '"NULL"':
+                            sql_type = "VARCHAR"
+                        self._q(f'ALTER TABLE {name} ADD COLUMN "{col}" {sql_type}')
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
                 self._q(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _incoming")
         finally:
             self.con.unregister("_incoming")
+        return df
 
 
 def changed_inputs(closed: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
@@ -260,5 +339,32 @@ def changed_inputs(closed: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_name(name: str) -> None:
-    if not _NAME.match(name) or name in ("closes", "audit"):
+    if not _NAME.match(name) or name in META_TABLES:
         raise ValueError(f"not an artefact name: {name!r}")
+
+
+def _storable(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a plain index and no untyped columns: an ``object`` column (all ``None``, or
+    mixed) is stored as text, so that DuckDB never creates a column of type NULL."""
+    out = df.reset_index(drop=True)
+    if any(c in ("close_id", "_seq") for c in out.columns):
+        raise ValueError("close_id and _seq are the store's own columns")
+    obj = [c for c in out.columns if out[c].dtype == object]
+    if obj:
+        out = out.copy()
+        for c in obj:
+            out[c] = out[c].map(lambda v: v if v is None or pd.isna(v) else str(v)).astype(
+                "string")
+    return out
+
+
+def _restore(df: pd.DataFrame, columns: list[list[str]]) -> pd.DataFrame:
+    """Give ``df`` the pandas dtypes recorded at the close (DuckDB hands back ``int64`` for an
+    ``Int64`` column without nulls, ``str`` for ``string``)."""
+    for col, dtype in columns:
+        if col in df.columns and str(df[col].dtype) != dtype:
+            try:
+                df[col] = df[col].astype(dtype)
+            except (TypeError, ValueError):
+                pass  # a dtype this pandas cannot build: keep what DuckDB gave
+    return df
