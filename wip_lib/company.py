@@ -118,12 +118,23 @@ class Settings:
                                       "see data/sample/company.yaml")])
         return cls.from_mapping(data, file)
 
+    def __reduce__(self):
+        # Read-only mapping proxies do not pickle; results travel to worker processes.
+        plain = {f: (dict(getattr(self, f)) if isinstance(getattr(self, f), MappingProxyType)
+                     else getattr(self, f)) for f in self.__dataclass_fields__}
+        return (_settings_from_plain, (plain,))
+
     def fiscal_year_start(self, period: str) -> str:
         """First period (YYYY-MM) of the fiscal year that holds ``period``."""
         p = pd.Period(period, freq="M")
         start_month = self.fiscal_year_end_month % 12 + 1
         year = p.year if p.month >= start_month else p.year - 1
         return f"{year:04d}-{start_month:02d}"
+
+
+def _settings_from_plain(plain: dict) -> Settings:
+    return Settings(**{k: MappingProxyType(v) if isinstance(v, dict) else v
+                       for k, v in plain.items()})
 
 
 @dataclass(frozen=True, slots=True)
