@@ -20,31 +20,42 @@ class Measure:
     median_s: float
     runs_s: tuple[float, ...]
     peak_rss_mb: float
+    cpu_s: float = float("nan")  # median CPU time (user + system, all threads) of the runs
 
 
-def _child(fn: Callable[[], object], repeat: int, queue) -> None:
+def _child(fn: Callable[..., object], repeat: int, queue, setup=None) -> None:
     try:
-        times = []
+        state = setup() if setup is not None else None
+        times, cpu = [], []
         for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn(state) if setup is not None else fn()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        queue.put(("ok", times, rss_kb / 1024))
-    except BaseException as exc:  # report, never hang the parent
-        queue.put(("error", repr(exc), 0.0))
+        queue.put(("ok", times, rss_kb / 1024, statistics.median(cpu)))
+    except BaseException:  # report, never hang the parent
+        import traceback
+
+        queue.put(("error", traceback.format_exc(), 0.0, 0.0))
 
 
-def measure(fn: Callable[[], object], repeat: int) -> Measure:
+def measure(fn: Callable[..., object], repeat: int,
+            setup: Callable[[], object] | None = None) -> Measure:
+    """Median of ``repeat`` timed calls of ``fn`` in a fresh process, and that process's peak RSS.
+
+    With ``setup``, the child first calls ``setup()`` (untimed: loading the data a benchmark
+    works on) and then times ``fn(state)``; the peak RSS includes what setup holds, since the
+    benchmark needs it in memory."""
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_child, args=(fn, repeat, q))
+    p = ctx.Process(target=_child, args=(fn, repeat, q, setup))
     p.start()
-    status, payload, rss = q.get()
+    status, payload, rss, cpu = q.get()
     p.join()
     if status != "ok":
         raise RuntimeError(f"benchmark failed: {payload}")
-    return Measure(statistics.median(payload), tuple(payload), rss)
+    return Measure(statistics.median(payload), tuple(payload), rss, cpu)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,9 @@ class Line:
     peak_rss_mb: float
     reference_peak_rss_mb: float
     detail: str = ""
+    cpu_s: float | None = None            # median CPU seconds (load-independent-ish)
+    reference_cpu_s: float | None = None
+    load_avg: float | None = None         # 1-minute load average when the line was measured
 
     def emit(self) -> None:
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v)
@@ -69,9 +83,70 @@ def compare(name: str, ours: Callable[[], object], reference_name: str,
     b = measure(reference, repeat)
     line = Line(name, a.median_s, reference_name, b.median_s,
                 a.median_s / b.median_s if b.median_s else float("inf"), a.peak_rss_mb,
-                b.peak_rss_mb, detail)
+                b.peak_rss_mb, detail, a.cpu_s, b.cpu_s, load_avg())
     line.emit()
     return line
+
+
+def measure_commands(commands: Callable[[], list[list[str]]] | list[list[str]], repeat: int,
+                     cwd=None, env=None, before: Callable[[], None] | None = None,
+                     interval: float = 0.05) -> Measure:
+    """Wall time of running ``commands`` one after another (median of ``repeat`` runs) and the
+    peak total RSS of the whole process tree they start (sampled every ``interval`` s with
+    psutil: a batch that runs notebooks on two workers holds several processes at once)."""
+    import subprocess
+    import threading
+
+    import psutil
+
+    times: list[float] = []
+    peak = 0
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        cmds = commands() if callable(commands) else commands
+        t0 = time.perf_counter()
+        for cmd in cmds:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            done = threading.Event()
+            seen = [0]
+
+            def sample(pid=proc.pid):
+                try:
+                    root = psutil.Process(pid)
+                except psutil.Error:
+                    return
+                while not done.is_set():
+                    total = 0
+                    try:
+                        for p in [root, *root.children(recursive=True)]:
+                            try:
+                                total += p.memory_info().rss
+                            except psutil.Error:
+                                pass
+                    except psutil.Error:
+                        pass
+                    seen[0] = max(seen[0], total)
+                    done.wait(interval)
+
+            th = threading.Thread(target=sample, daemon=True)
+            th.start()
+            _, err = proc.communicate()
+            done.set()
+            th.join()
+            peak = max(peak, seen[0])
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(map(str, cmd[:3]))} ... failed "
+                                   f"({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+        times.append(time.perf_counter() - t0)
+    return Measure(statistics.median(times), tuple(times), peak / 2**20)
+
+
+def load_avg() -> float:
+    import os
+
+    return round(os.getloadavg()[0], 2)
 
 
 def log(msg: str) -> None:

@@ -244,8 +244,10 @@ def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
     jobs["job_id"] = jobs["job_id"].astype("string")
     g = jobs[["job_id", "job_name", "status", "start_date", "completion_date"]].merge(
         pd.DataFrame({"period": grid_p, "period_end": ends}), how="cross")
-    fy_start = g["period"].map(lambda p: pd.Period(company.settings.fiscal_year_start(p),
-                                                   freq="M").start_time)
+    # Once per period, not per row (jobs x periods rows share a few dozen periods).
+    fy_of = {p: pd.Period(company.settings.fiscal_year_start(p), freq="M").start_time
+             for p in grid_p}
+    fy_start = pd.to_datetime(g["period"].map(fy_of))
     start = pd.to_datetime(g["start_date"])
     done_at = pd.to_datetime(g["completion_date"])
     stage_complete = _s(g["status"]).str.lower().isin(["complete", "completed", "closed"])

@@ -262,7 +262,7 @@ def totals_row(df: pd.DataFrame) -> bool:
     if df.empty:
         return False
     # The last row's cells only (not a copy of the frame without the bookkeeping columns).
-    last = [df[c].iloc[-1] for c in df.columns if not str(c).startswith("_")]
+    last = [v for k, v in zip(df.columns, df.iloc[-1].tolist()) if not str(k).startswith("_")]
     first = next((v for v in last if str(v).strip()), "")
     return bool(TOTALS.match(str(first)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wip_lib.reconcile.frames import outer
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, register
 
 # Owner invoices Procore exports to ERP AR once approved.
@@ -29,7 +30,7 @@ def prime_change_orders(ctx: ReconContext):
                posted=("posted_date", "min")))
     later = (e.loc[e["period"] > ctx.period].groupby(["job_id", "_co"], as_index=False)
              .agg(later_period=("period", "min"), later_amount=("amount", "sum")))
-    m = pa.merge(ea, on=["job_id", "_co"], how="outer", indicator=True)
+    m = outer(pa, ea, ["job_id", "_co"])
     out = []
 
     miss = m.loc[m["_merge"] == "left_only"].merge(later, on=["job_id", "_co"], how="left")
@@ -90,6 +91,7 @@ def owner_invoices(ctx: ReconContext):
     """Procore owner invoices (pay apps) vs ERP AR billings, per invoice and billed to date."""
     p = ctx.table("owner_invoices")
     p = p.assign(_inv=norm_doc(p["invoice_number"]), _st=p["status"].str.strip().str.lower())
+    p = p.assign(_billed=p["_st"].isin(BILLED_STATUSES))
     p = p.loc[ctx.in_scope(p["billing_date"])]
     e = ctx.table("erp_ar_billings")
     e = e.assign(_inv=norm_doc(e["invoice_number"]))
@@ -100,11 +102,11 @@ def owner_invoices(ctx: ReconContext):
           .agg(invoice_number=("invoice_number", "first"),
                procore_amount=("work_completed_this_period", "sum"),
                billing_date=("billing_date", "min"), status=("status", "first"),
-               billed=("_st", lambda s: bool(s.isin(BILLED_STATUSES).any()))))
+               billed=("_billed", "any")))
     ea = (e_in.groupby(["job_id", "_inv"], as_index=False)
           .agg(erp_invoice=("invoice_number", "first"), erp_amount=("amount_billed", "sum"),
                invoice_date=("invoice_date", "min")))
-    m = pa.merge(ea, on=["job_id", "_inv"], how="outer", indicator=True)
+    m = outer(pa, ea, ["job_id", "_inv"])
     out = []
 
     miss = m.loc[(m["_merge"] == "left_only") & m["billed"].fillna(False).astype(bool)].copy()
@@ -148,7 +150,7 @@ def owner_invoices(ctx: ReconContext):
               .groupby(["job_id", "contract_number"], as_index=False).last())
     ptd = latest.groupby("job_id", as_index=False).agg(p_td=("total_completed_to_date", "sum"))
     etd = e_in.groupby("job_id", as_index=False).agg(e_td=("amount_billed", "sum"))
-    td = ptd.merge(etd, on="job_id", how="outer").fillna({"p_td": 0, "e_td": 0})
+    td = outer(ptd, etd, "job_id", indicator=False).fillna({"p_td": 0, "e_td": 0})
     found = pd.concat(out) if out else findings(ctx, "owner_invoices", None)
     explained = (found.groupby("job_id", as_index=False)["difference"].sum()
                  .rename(columns={"difference": "explained"}))

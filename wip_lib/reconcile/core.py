@@ -169,8 +169,9 @@ def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
     general = general.loc[general["_merge"] == "left_only"].drop(columns="_merge")
     eff = pd.concat([specific, general], ignore_index=True).drop_duplicates()
     eff = eff.sort_values(["job_id", "erp_cost_code", "procore_cost_code"])
-    keys = (eff.groupby(["job_id", "erp_cost_code"], sort=True)["procore_cost_code"]
-            .agg(lambda s: "+".join(s)).rename("key").reset_index())
+    keys = (join_values(eff, ["job_id", "erp_cost_code"], "procore_cost_code", "+")
+            .rename(columns={"procore_cost_code": "key"})
+            .sort_values(["job_id", "erp_cost_code"]).reset_index(drop=True))
     erp = keys.astype({"key": "string"})
     procore = (eff.merge(keys, on=["job_id", "erp_cost_code"])
                .sort_values(["job_id", "procore_cost_code", "key"])
@@ -180,18 +181,27 @@ def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
     return erp.reset_index(drop=True), procore
 
 
+def _mapped_key(df: pd.DataFrame, code: str, keys: pd.DataFrame, key_code: str) -> pd.Series:
+    """``keys.key`` where (job_id, code) is in ``keys``, else the code itself. Only rows whose code
+    the crosswalk names at all are joined (a few percent of millions of job-cost rows)."""
+    out = df[code].astype("string").rename(None)
+    named = df[code].isin(keys[key_code].unique()).fillna(False).to_numpy(bool)
+    if named.any():
+        sub = df.loc[named, ["job_id", code]]
+        m = sub.merge(keys, left_on=["job_id", code], right_on=["job_id", key_code], how="left")
+        out = out.copy()
+        out.iloc[np.flatnonzero(named)] = m["key"].fillna(m[code]).astype("string").to_numpy()
+    return out
+
+
 def erp_key(ctx: ReconContext, df: pd.DataFrame, code: str = "cost_code") -> pd.Series:
     """The comparison key of ERP rows: the crosswalk's Procore code(s), else the code itself."""
-    m = df[["job_id", code]].merge(ctx.crosswalk, left_on=["job_id", code],
-                                   right_on=["job_id", "erp_cost_code"], how="left")
-    return pd.Series(m["key"].fillna(m[code]).to_numpy(), index=df.index, dtype="string")
+    return _mapped_key(df, code, ctx.crosswalk, "erp_cost_code")
 
 
 def procore_key(ctx: ReconContext, df: pd.DataFrame, code: str = "cost_code") -> pd.Series:
     """The comparison key of Procore rows (a crosswalk group key, else the code itself)."""
-    m = df[["job_id", code]].merge(ctx.procore_keys, left_on=["job_id", code],
-                                   right_on=["job_id", "procore_cost_code"], how="left")
-    return pd.Series(m["key"].fillna(m[code]).to_numpy(), index=df.index, dtype="string")
+    return _mapped_key(df, code, ctx.procore_keys, "procore_cost_code")
 
 
 # ------------------------------------------------------------------------------------ formatting
@@ -207,6 +217,45 @@ def money_text(cents: pd.Series) -> pd.Series:
     return text.fillna("").astype("string")
 
 
+def join_values(df: pd.DataFrame, keys: list[str], column: str, sep: str = ", ") -> pd.DataFrame:
+    """One row per group of ``keys`` with ``column`` = ``sep.join(sorted(set(values)))`` of the
+    group's non-missing values ("" when it has none).
+
+    Vectorised: nearly every group holds a single distinct value and needs no Python call; only
+    groups with several values are joined one by one (a lambda per group cost 1 ms a group, 25 s
+    for a 500,000-line company's job-cost check)."""
+    g = df[[*keys, column]].groupby(keys, sort=False, as_index=False).agg(
+        _lo=(column, "min"), _hi=(column, "max"))
+    out = g[keys].assign(**{column: g["_lo"].astype("string")})
+    several = (g["_lo"] != g["_hi"]).fillna(False).to_numpy(bool)
+    if several.any():
+        rows = df[[*keys, column]].merge(g.loc[several, keys], on=keys)
+        joined = (rows.dropna().drop_duplicates().sort_values([*keys, column], kind="stable")
+                  .groupby(keys, sort=False)[column].agg(sep.join))
+        at = pd.MultiIndex.from_frame(g.loc[several, keys]) if len(keys) > 1 else \
+            pd.Index(g.loc[several, keys[0]])
+        out.loc[several, column] = joined.reindex(at).to_numpy()
+    out[column] = out[column].fillna("")
+    return out.reset_index(drop=True)
+
+
+def per_distinct(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """Apply a text normalisation once per distinct value (names and document numbers repeat
+    across millions of rows) and spread the results back; missing values are read as ""."""
+    def wrapper(values: pd.Series) -> pd.Series:
+        s = pd.Series(values).astype("string").fillna("")
+        codes, uniques = pd.factorize(s)
+        if len(uniques) == len(s):
+            return fn(s)
+        out = fn(pd.Series(uniques, dtype="string")).astype("string").take(codes)
+        out.index = s.index
+        return out
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@per_distinct
 def norm_name(names: pd.Series) -> pd.Series:
     """Vendor / job names compared across systems: case, punctuation and legal suffixes ignored."""
     s = names.astype("string").fillna("").str.lower()
@@ -217,6 +266,7 @@ def norm_name(names: pd.Series) -> pd.Series:
     return s.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
+@per_distinct
 def norm_doc(numbers: pd.Series) -> pd.Series:
     """Document numbers compared across systems: trimmed, upper case, inner spaces removed."""
     return numbers.astype("string").fillna("").str.strip().str.upper().str.replace(r"\s+", "",

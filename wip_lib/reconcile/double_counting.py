@@ -26,14 +26,18 @@ def double_counting(ctx: ReconContext):
     dc = dc.assign(_vendor=norm_name(dc["vendor_name"]), _inv=norm_doc(dc["invoice_number"]),
                    _origin=dc["origin_id"].fillna("").str.strip())
     jc = ctx.table("erp_job_cost")
-    jc = jc.assign(_vendor=norm_name(jc["vendor_name"]), _inv=norm_doc(jc["document_number"]),
-                   _row=jc["row_id"].fillna("").str.strip())
-    # 1. origin_id is an ERP job-cost row.
-    rows = jc.loc[jc["_row"] != "", ["_row", "amount"]].drop_duplicates("_row")
+    # 1. origin_id is an ERP job-cost row (only rows some direct cost points at are looked at).
+    origins = dc.loc[dc["_origin"] != "", "_origin"].unique()
+    jrow = jc["row_id"].fillna("").str.strip()
+    rows = (jc.loc[jrow.isin(origins).to_numpy(), ["amount"]].assign(_row=jrow)
+            [["_row", "amount"]].drop_duplicates("_row"))
     by_origin = dc[["_origin"]].reset_index().merge(rows, left_on="_origin", right_on="_row")
     origin_hit = dc.index.isin(by_origin["index"])
-    # 2. Same job, vendor, invoice number and amount as an ERP AP cost line.
-    ap = jc.loc[(jc["source"].str.strip().str.upper() == "AP") & (jc["_inv"] != "")]
+    # 2. Same job, vendor, invoice number and amount as an ERP AP cost line (names and document
+    #    numbers normalised on the AP rows only).
+    ap = jc.loc[(jc["source"].str.strip().str.upper() == "AP").to_numpy()]
+    ap = ap.assign(_vendor=norm_name(ap["vendor_name"]), _inv=norm_doc(ap["document_number"]))
+    ap = ap.loc[ap["_inv"] != ""]
     ap_lines = ap[_DOC + ["amount"]].drop_duplicates()
     by_line = (dc.loc[dc["_inv"] != "", _DOC + ["amount"]].reset_index()
                .merge(ap_lines, on=_DOC + ["amount"]))

@@ -12,11 +12,13 @@ So the two checks' differences add up to Procore's total minus the ERP's total f
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from wip_lib.errors import Problem
-from wip_lib.reconcile.core import (ReconContext, erp_key, findings, money_text, procore_key,
-                                    register)
+from wip_lib.reconcile.frames import outer
+from wip_lib.reconcile.core import (ReconContext, erp_key, findings, join_values, money_text,
+                                    procore_key, register)
 
 
 def budget_at_period(ctx: ReconContext) -> pd.DataFrame:
@@ -26,17 +28,21 @@ def budget_at_period(ctx: ReconContext) -> pd.DataFrame:
 
 def _budget_at_period(ctx: ReconContext) -> pd.DataFrame:
     b = ctx.table("budget")
-    b = b.loc[b["period"] <= ctx.period]
-    if b.empty:
-        return b.assign(key=pd.Series(dtype="string"))
-    latest = b.groupby("job_id")["period"].transform("max")
-    b = b.loc[b["period"] == latest]
+    upto = (b["period"] <= ctx.period).to_numpy(bool)
+    if not upto.any():
+        return b.iloc[0:0].assign(key=pd.Series(dtype="string"))
+    # The latest snapshot per job among those up to the period; rows copied once, not twice.
+    per = b["period"].loc[upto]
+    latest = per.groupby(b["job_id"].loc[upto]).transform("max")
+    keep = np.flatnonzero(upto)[(per == latest).fillna(False).to_numpy(bool)]
+    b = b.iloc[keep]
     return b.assign(key=procore_key(ctx, b))
 
 
 def erp_cost_in_scope(ctx: ReconContext) -> pd.DataFrame:
     jc = ctx.table("erp_job_cost")
-    return jc.loc[jc["period"] <= ctx.period]
+    scope = (jc["period"] <= ctx.period).to_numpy(bool)
+    return jc if scope.all() else jc.loc[scope]  # at the current period: every row, no copy
 
 
 def default_codes(ctx: ReconContext) -> set[str]:
@@ -53,11 +59,14 @@ def classify_erp_cost(ctx: ReconContext) -> pd.DataFrame:
 
 def _classify_erp_cost(ctx: ReconContext) -> pd.DataFrame:
     jc = erp_cost_in_scope(ctx)
-    jc = jc.assign(key=erp_key(ctx, jc))
+    key = erp_key(ctx, jc)
     budget = budget_at_period(ctx)
     lines = budget[["job_id", "key"]].drop_duplicates().assign(_in_budget=True)
-    jc = jc.merge(lines, on=["job_id", "key"], how="left")
-    in_budget = jc["_in_budget"].fillna(False).astype(bool)
+    # Membership joined on the two key columns only (not every column of millions of rows).
+    hit = pd.DataFrame({"job_id": jc["job_id"].array, "key": key.array}).merge(
+        lines, on=["job_id", "key"], how="left")["_in_budget"]
+    jc = jc.reset_index(drop=True).assign(key=key.array)
+    in_budget = pd.Series(hit.fillna(False).astype(bool).to_numpy(), index=jc.index)
     codes = ctx.table("erp_cost_codes")
     inactive = set(codes.loc[~codes["is_active"].fillna(True).astype(bool), "cost_code"].dropna())
     is_default = (jc["cost_code"].isin(default_codes(ctx))
@@ -69,7 +78,7 @@ def _classify_erp_cost(ctx: ReconContext) -> pd.DataFrame:
     # A catch-all or inactive code that does have a budget line still ties; flagged separately.
     flag = pd.Series("", index=jc.index, dtype="string")
     flag = flag.mask(is_inactive.astype(bool), "inactive").mask(is_default.astype(bool), "default")
-    return jc.drop(columns="_in_budget").assign(bucket=bucket, code_flag=flag)
+    return jc.assign(bucket=bucket, code_flag=flag)
 
 
 def _code_reference(ctx: ReconContext, g: pd.DataFrame) -> pd.Series:
@@ -90,9 +99,10 @@ def job_cost(ctx: ReconContext):
     jc = classify_erp_cost(ctx)
     matched = jc.loc[jc["bucket"] == "matched"]
     e = (matched.groupby(["job_id", "key"], as_index=False)
-         .agg(erp_amount=("amount", "sum"), rows=("amount", "size"),
-              erp_codes=("cost_code", lambda s: ", ".join(sorted(set(s.dropna()))))))
-    m = p.merge(e, on=["job_id", "key"], how="outer")
+         .agg(erp_amount=("amount", "sum"), rows=("amount", "size")))
+    e = e.merge(join_values(matched, ["job_id", "key"], "cost_code")
+                .rename(columns={"cost_code": "erp_codes"}), on=["job_id", "key"], how="left")
+    m = outer(p, e, ["job_id", "key"], indicator=False)
     m["procore_amount"] = m["procore_amount"].fillna(0).astype("int64")
     m["erp_amount"] = m["erp_amount"].fillna(0).astype("int64")
     m = m.loc[m["procore_amount"] != m["erp_amount"]].copy()
