@@ -58,7 +58,7 @@ from wip_lib.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
 from wip_lib.sample.generate import SampleSpec, company_settings
-from wip_lib.writers import (PROCORE_MONEY, _format, _tiers, _write_csv, money_text,
+from wip_lib.writers import (PROCORE_MONEY, _format, _tiers, money_text,
                              write_company_yaml, write_erp_table, write_procore_table)
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -22,6 +22,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from wip_lib import schema
 from wip_lib.errors import PeriodError, Problem
@@ -159,8 +161,9 @@ def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty_p = empty_e.rename(columns={"erp_cost_code": "procore_cost_code"})
     if cw.empty:
         return empty_e, empty_p
-    jobs = pd.concat([table(company, n)["job_id"] for n in ("budget", "erp_job_cost", "jobs",
-                                                            "erp_jobs")] + [cw["job_id"]])
+    jobs = pd.concat([(company[n]["job_id"].astype("string").drop_duplicates().str.strip()
+                       if "job_id" in company[n].columns else table(company, n)["job_id"])
+                      for n in ("budget", "erp_job_cost", "jobs", "erp_jobs")] + [cw["job_id"]])
     jobs = pd.DataFrame({"job_id": jobs.loc[jobs != ""].drop_duplicates()})
     specific = cw.loc[cw["job_id"] != ""]
     general = cw.loc[cw["job_id"] == ""].drop(columns="job_id").merge(jobs, how="cross")
@@ -266,9 +269,28 @@ def norm_name(names: pd.Series) -> pd.Series:
     return s.str.replace(r"\s+", " ", regex=True).str.strip()
 
 
-@per_distinct
 def norm_doc(numbers: pd.Series) -> pd.Series:
-    """Document numbers compared across systems: trimmed, upper case, inner spaces removed."""
+    """Document numbers compared across systems: trimmed, upper case, inner spaces removed.
+
+    ASCII numbers with no whitespace (nearly all) only need upper-casing, done by a pyarrow
+    kernel; the others go through the general rule once per distinct value."""
+    s = pd.Series(numbers).astype("string").fillna("")
+    arr = pa.array(s)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    plain = pc.and_(pc.string_is_ascii(arr),
+                    pc.invert(pc.match_substring_regex(arr, "[\t\n\v\f\r\x1c-\x1f ]")))
+    plain = plain.to_numpy(zero_copy_only=False)
+    out = s.str.upper()
+    if not plain.all():
+        rest = np.flatnonzero(~plain)
+        out = out.copy()
+        out.iloc[rest] = _norm_doc_general(s.iloc[rest]).to_numpy()
+    return out
+
+
+@per_distinct
+def _norm_doc_general(numbers: pd.Series) -> pd.Series:
     return numbers.astype("string").fillna("").str.strip().str.upper().str.replace(r"\s+", "",
                                                                                    regex=True)
 

@@ -28,16 +28,25 @@ def double_counting(ctx: ReconContext):
     jc = ctx.table("erp_job_cost")
     # 1. origin_id is an ERP job-cost row (only rows some direct cost points at are looked at).
     origins = dc.loc[dc["_origin"] != "", "_origin"].unique()
-    jrow = jc["row_id"].fillna("").str.strip()
-    rows = (jc.loc[jrow.isin(origins).to_numpy(), ["amount"]].assign(_row=jrow)
-            [["_row", "amount"]].drop_duplicates("_row"))
+    if len(origins):
+        jrow = jc["row_id"].fillna("").str.strip()
+        rows = (jc.loc[jrow.isin(origins).to_numpy(), ["amount"]].assign(_row=jrow)
+                [["_row", "amount"]].drop_duplicates("_row"))
+    else:
+        rows = pd.DataFrame({"_row": pd.Series(dtype="string"),
+                             "amount": pd.Series(dtype="int64")})
     by_origin = dc[["_origin"]].reset_index().merge(rows, left_on="_origin", right_on="_row")
     origin_hit = dc.index.isin(by_origin["index"])
     # 2. Same job, vendor, invoice number and amount as an ERP AP cost line (names and document
     #    numbers normalised on the AP rows only).
-    ap = jc.loc[(jc["source"].str.strip().str.upper() == "AP").to_numpy()]
-    ap = ap.assign(_vendor=norm_name(ap["vendor_name"]), _inv=norm_doc(ap["document_number"]))
-    ap = ap.loc[ap["_inv"] != ""]
+    #    Both matches join on the invoice number: only AP rows carrying an invoice number some
+    #    direct cost has can match, so the rest (millions of rows) are set aside first.
+    ap = jc.loc[(jc["source"].str.strip().str.upper() == "AP").to_numpy(),
+                ["job_id", "vendor_name", "document_number", "amount"]]
+    ap = ap.assign(_inv=norm_doc(ap["document_number"]))
+    invs = dc.loc[dc["_inv"] != "", "_inv"].unique()
+    ap = ap.loc[(ap["_inv"] != "").to_numpy() & ap["_inv"].isin(invs).to_numpy()]
+    ap = ap.assign(_vendor=norm_name(ap["vendor_name"]))
     ap_lines = ap[_DOC + ["amount"]].drop_duplicates()
     by_line = (dc.loc[dc["_inv"] != "", _DOC + ["amount"]].reset_index()
                .merge(ap_lines, on=_DOC + ["amount"]))

@@ -97,11 +97,20 @@ def job_cost(ctx: ReconContext):
     p = (budget.groupby(["job_id", "key"], as_index=False)
          .agg(procore_amount=("job_to_date_costs", "sum"), snapshot=("period", "first")))
     jc = classify_erp_cost(ctx)
-    matched = jc.loc[jc["bucket"] == "matched"]
+    matched = jc.loc[(jc["bucket"] == "matched").to_numpy(), ["job_id", "key", "cost_code",
+                                                               "amount"]]
     e = (matched.groupby(["job_id", "key"], as_index=False)
          .agg(erp_amount=("amount", "sum"), rows=("amount", "size")))
-    e = e.merge(join_values(matched, ["job_id", "key"], "cost_code")
-                .rename(columns={"cost_code": "erp_codes"}), on=["job_id", "key"], how="left")
+    # The ERP codes behind each key, sorted and joined: the key itself wherever every row's own
+    # code is the key (no crosswalk); joined from the rows only for the other keys.
+    e["erp_codes"] = e["key"].astype("string")
+    odd = (matched["cost_code"] != matched["key"]).fillna(True).to_numpy(bool)
+    if odd.any():
+        groups = matched.loc[odd, ["job_id", "key"]].drop_duplicates()
+        joined = join_values(matched.merge(groups, on=["job_id", "key"]), ["job_id", "key"],
+                             "cost_code").rename(columns={"cost_code": "_joined"})
+        e = e.merge(joined, on=["job_id", "key"], how="left")
+        e["erp_codes"] = e.pop("_joined").fillna(e["erp_codes"])
     m = outer(p, e, ["job_id", "key"], indicator=False)
     m["procore_amount"] = m["procore_amount"].fillna(0).astype("int64")
     m["erp_amount"] = m["erp_amount"].fillna(0).astype("int64")

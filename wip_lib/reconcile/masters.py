@@ -72,8 +72,8 @@ def vendors(ctx: ReconContext):
         out.append(findings(ctx, "vendors", drift, severity="warning"))
 
     # 2. In one system only. ERP-only vendors matter when they are used on jobs.
-    used = pd.concat([ctx.table(t)["vendor_name"] for t in ("erp_ap_invoices", "erp_commitments",
-                                                            "erp_job_cost")])
+    used = pd.concat([ctx.table(t)["vendor_name"].drop_duplicates()
+                      for t in ("erp_ap_invoices", "erp_commitments", "erp_job_cost")])
     used_n = set(norm_name(used.loc[used.fillna("") != ""]))
     po = pv.loc[~pv["vendor_name"].isin(p_linked) & pv["is_active"].fillna(True).astype(bool)]
     po = po.assign(reference=po["vendor_name"],
