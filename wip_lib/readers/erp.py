@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -22,7 +23,7 @@ from wip_lib import schema
 from wip_lib.company import Settings
 from wip_lib.errors import InputError, Problem
 from wip_lib.readers.procore import find_file
-from wip_lib.readers.tabular import (Collector, FileReport, convert, read_text_table,
+from wip_lib.readers.tabular import (month_text, Collector, FileReport, convert, read_text_table,
                                      resolve_headers, split_totals)
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
@@ -65,11 +66,17 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
     if got is None:
         return table.empty(), out.problems, report
     raw, report.encoding = got
+    del got  # the text frame is replaced as rows are set aside: hold no second reference
     report.rows_in = len(raw)
-    cells = raw.drop(columns="_row")
-    blank = (cells == "").all(axis=1) if len(cells.columns) else pd.Series(False, index=raw.index)
+    blank = np.ones(len(raw), dtype=bool) if len(raw.columns) > 1 else np.zeros(len(raw), bool)
+    for c in raw.columns.drop("_row"):  # column by column, stopping once no row can be blank
+        blank &= (raw[c] == "").to_numpy(dtype=bool, na_value=True)
+        if not blank.any():
+            break
+    blank = pd.Series(blank, index=raw.index)
     report.rows_blank = int(blank.sum())
-    raw = raw[~blank]
+    if report.rows_blank:  # a filter copies every column: only when there is something to drop
+        raw = raw[~blank.to_numpy()]
     columns = {k: list(v) for k, v in spec["columns"].items()}
     canon = set(table.names)
     required = {c.name for c in table.columns if c.required and c.name not in DERIVED}
@@ -105,9 +112,10 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
         out.rows(unknown, raw["_row"], vals, "transaction type not recognised",
                  f"add it to `sources` (cost) or `not_cost` under tables.{name} in the ERP profile",
                  col)
-        raw = raw[keep]
-        source = source[keep]
-        unknown = unknown[keep]
+        if not keep.all():
+            raw = raw[keep.to_numpy()]
+            source = source[keep.to_numpy()]
+            unknown = unknown[keep.to_numpy()]
     for column, mapping in (spec.get("values") or {}).items():
         if column in colmap:
             h = colmap[column]
@@ -130,18 +138,24 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
         else:
             first_date = src or next(c.name for c in table.columns if c.kind == "date")
             dates = frame[first_date]
-        frame["period"] = dates.dt.strftime("%Y-%m").astype("string")
+        frame["period"] = month_text(dates)
     if "row_id" in canon:
-        rid = frame["row_id"] if "row_id" in colmap else pd.Series("", index=frame.index)
-        fallback = rel + ":" + raw["_row"].astype("string")
-        frame["row_id"] = rid.astype("string").mask(rid.astype("string").fillna("") == "",
-                                                    fallback).astype("string")
+        rid = (frame["row_id"] if "row_id" in colmap else pd.Series("", index=frame.index)
+               ).astype("string")
+        none = (rid.fillna("") == "").to_numpy(bool)
+        if none.any():  # FILE:ROW for rows the export gives no id of their own
+            rid = rid.copy()
+            rid.iloc[np.flatnonzero(none)] = (rel + ":" + raw["_row"].iloc[np.flatnonzero(none)]
+                                              .astype("string")).to_numpy()
+        frame["row_id"] = rid
     frame = frame[table.names]
     frame = frame.assign(_file=pd.Series(rel, index=frame.index, dtype="string"),
                          _row=raw["_row"].to_numpy())
     report.rows_reported = int(bad.sum())
     report.rows_accepted = len(frame) - report.rows_reported
-    frame = frame[~bad.to_numpy()].reset_index(drop=True)
+    if report.rows_reported:
+        frame = frame[~bad.to_numpy()]
+    frame = frame.reset_index(drop=True)
     frame.attrs["labels"] = dict(colmap)  # the file's own headers, for the rules' messages
     return frame, out.problems, report
 

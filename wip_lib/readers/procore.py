@@ -2,21 +2,27 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from wip_lib import codes, schema
 from wip_lib.company import Settings
 from wip_lib.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK,
                              PROCORE_EXPORTS, ExportFormat)
 from wip_lib.money import parse_cents
-from wip_lib.readers.tabular import (Collector, FileReport, blank_rows, convert, read_text_table,
-                                     resolve_headers, totals_row)
+from wip_lib.errors import Problem
+from wip_lib.readers.tabular import (TOTALS, Collector, FileReport, blank_rows, convert,
+                                     read_text_arrow, read_text_table, resolve_headers,
+                                     totals_row)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
+READ_THREADS = 4  # budget snapshots read at once (pyarrow reads release the GIL)
+_NO_ROWS = pd.DataFrame()  # the rows of a file read straight into the stacked frame
 BUDGET_DIR = "procore/budget"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -49,7 +55,6 @@ class RawFile:
 def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: str | None,
               out: Collector) -> RawFile | None:
     """Read one file as text and resolve its headers; None when it cannot be used at all."""
-    table = schema.get(fmt.table)
     rel = path.relative_to(root).as_posix()
     report = FileReport(rel, fmt.table)
     got = read_text_table(path, rel, out)
@@ -57,22 +62,9 @@ def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: st
         return RawFile(rel, pd.DataFrame(), report, {}, False)
     raw, report.encoding = got
     report.rows_in = len(raw)
-    spec = {k: v for k, v in fmt.headers.items() if k not in fixed}
-    required = {c.name for c in table.columns if c.required and c.name in spec}
-    if fmt.table == "budget":
-        required = required - {"cost_code", "cost_code_raw"}
-        if not any(t in spec for t in ("cost_code_tier_1", "cost_code_tier_2")) or not any(
-                _present(raw, spec[t]) for t in ("cost_code_tier_1", "cost_code_tier_2",
-                                                 "cost_code_tier_3") if t in spec):
-            required |= {"budget_code"}
-    errors_before = sum(p.severity == "error" for p in out.problems)
-    colmap = resolve_headers(list(raw.columns), spec, required, out, source or fmt.path)
-    report.unrecognised = [h for h in raw.columns if h != "_row" and h not in colmap.values()]
-    if report.unrecognised:
-        out.add(f"column(s) not understood and ignored: {', '.join(report.unrecognised)}",
-                "nothing to do if they are not needed; otherwise see docs/data-model.md for the "
-                "headers each export may carry", severity="warning", file=rel)
-    if sum(p.severity == "error" for p in out.problems) > errors_before:
+    headers = [h for h in raw.columns if h != "_row"]
+    colmap, report.unrecognised, ok = _resolve(fmt, headers, fixed, source, out, rel)
+    if not ok:
         report.rows_reported = len(raw)
         return RawFile(rel, pd.DataFrame(), report, colmap, False)
     canon = raw[["_row", *colmap.values()]].copy()
@@ -80,20 +72,50 @@ def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: st
     return RawFile(rel, canon, report, colmap, totals_row(canon))
 
 
-def _present(raw: pd.DataFrame, aliases: list[str]) -> bool:
-    norm = {" ".join(str(h).split()).casefold() for h in raw.columns}
+def _resolve(fmt: ExportFormat, headers: list[str], fixed: dict, source: str | None,
+             out: Collector, rel: str) -> tuple[dict[str, str], list[str], bool]:
+    """Canonical column -> the file's header, the headers not understood, and whether the file
+    can be used (no header error)."""
+    table = schema.get(fmt.table)
+    spec = {k: v for k, v in fmt.headers.items() if k not in fixed}
+    required = {c.name for c in table.columns if c.required and c.name in spec}
+    if fmt.table == "budget":
+        required = required - {"cost_code", "cost_code_raw"}
+        if not any(t in spec for t in ("cost_code_tier_1", "cost_code_tier_2")) or not any(
+                _present(headers, spec[t]) for t in ("cost_code_tier_1", "cost_code_tier_2",
+                                                     "cost_code_tier_3") if t in spec):
+            required |= {"budget_code"}
+    errors_before = sum(p.severity == "error" for p in out.problems)
+    colmap = resolve_headers(headers, spec, required, out, source or fmt.path)
+    unrecognised = [h for h in headers if h not in colmap.values()]
+    if unrecognised:
+        out.add(f"column(s) not understood and ignored: {', '.join(unrecognised)}",
+                "nothing to do if they are not needed; otherwise see docs/data-model.md for the "
+                "headers each export may carry", severity="warning", file=rel)
+    return colmap, unrecognised, sum(p.severity == "error" for p in out.problems) == errors_before
+
+
+def _present(headers: list[str], aliases: list[str]) -> bool:
+    norm = {" ".join(str(h).split()).casefold() for h in headers}
     return any(" ".join(a.split()).casefold() in norm for a in aliases)
 
 
 def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_cols: dict,
-            out: Collector) -> pd.DataFrame:
+            out: Collector, raw: pd.DataFrame | None = None) -> pd.DataFrame:
     """Convert the text of one or more files of the same export at once (the expensive part is
-    per column, not per file: hundreds of budget snapshots convert as fast as one)."""
+    per column, not per file: hundreds of budget snapshots convert as fast as one).
+
+    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``)."""
     table = schema.get(fmt.table)
-    usable = [f for f in files if not f.raw.empty]
-    if not usable:
-        return table.empty()
-    raw = pd.concat([f.raw.assign(_file=f.rel) for f in usable], ignore_index=True)
+    if raw is None:
+        usable = [f for f in files if not f.raw.empty]
+        if not usable:
+            return table.empty()
+        raw = pd.concat([f.raw.assign(_file=f.rel) for f in usable], ignore_index=True)
+    else:
+        usable = list(files)
+        if raw.empty:
+            return table.empty()
     for name, per_file in fixed_cols.items():
         raw[name] = raw["_file"].map(per_file)
     raw["_file"] = raw["_file"].astype("string")
@@ -242,17 +264,21 @@ def _budget_code_of(raw: pd.DataFrame) -> pd.Series:
 
 
 def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, list[FileReport]]:
-    """Every budget snapshot: ``procore/budget/JOB/YYYY-MM.csv`` (job and period from the path)."""
-    from wip_lib.errors import Problem
+    """Every budget snapshot: ``procore/budget/JOB/YYYY-MM.csv`` (job and period from the path).
 
+    A large company has tens of thousands of snapshots of a few hundred lines each, so the cost is
+    per file, not per row: the CSVs are read into Arrow text columns on a few threads (the reads
+    release the GIL), headers are resolved once per distinct header row, the files of one header
+    are stacked and renamed at once, and the whole is converted to pandas once. XLSX snapshots
+    and files that are not plain UTF-8 take the general path of one export."""
     base = root / BUDGET_DIR
-    frames, problems, reports = [], [], []
+    problems: list[Problem] = []
+    reports: list[FileReport] = []
     if not base.is_dir():
         return schema.get("budget").empty(), problems, reports
     fmt = PROCORE_EXPORTS["budget"]
-    out = Collector(BUDGET_DIR)
-    loaded: list[RawFile] = []
-    fixed_cols: dict[str, dict[str, str]] = {"job_id": {}, "period": {}}
+    fixed = {"job_id": "", "period": ""}
+    entries: list[tuple[str, Path, str]] = []
     for job_dir in sorted(p for p in base.iterdir() if p.is_dir()):
         for f in sorted(job_dir.iterdir()):
             if f.suffix.lower() not in (".csv", ".xlsx"):
@@ -263,18 +289,113 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
                                         "rename it YYYY-MM.csv (the month-end it was taken at)",
                                         value=f.name))
                 continue
-            file_out = Collector(rel)
-            raw = _load_raw(root, fmt, f, {"job_id": "", "period": ""}, "budget export", file_out)
+            entries.append((rel, f, job_dir.name))
+
+    def read_one(entry):
+        rel, f, _ = entry
+        said = Collector(rel)
+        got = read_text_arrow(f, said) if f.suffix.lower() == ".csv" else None
+        if got is not None and (got[2] not in ("utf-8", "utf-8-sig")
+                                or len(set(got[1])) != len(got[1])):
+            got = None  # Windows-1252 or repeated headers: the general path
+        return got, said
+
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        results = list(pool.map(read_one, entries))
+
+    loaded: list[RawFile] = []
+    fixed_cols: dict[str, dict[str, str]] = {"job_id": {}, "period": {}}
+    seen: dict[tuple[str, ...], tuple[dict[str, str], list[str], bool, list[Problem]]] = {}
+    same_header: dict[tuple[str, ...], list[tuple[pa.Table, int]]] = {}
+    general: list[pa.Table] = []
+    for (rel, f, job), (got, said) in zip(entries, results):
+        if got is not None:
+            t, names, encoding = got
+            report = FileReport(rel, fmt.table, rows_in=t.num_rows, encoding=encoding)
+            key = tuple(names)
+            if key not in seen:
+                probe = Collector(rel)
+                colmap, unrec, ok = _resolve(fmt, names, fixed, "budget export", probe, rel)
+                seen[key] = (colmap, unrec, ok, probe.problems)
+            colmap, report.unrecognised, ok, header_said = seen[key]
+            problems += said.problems + [replace(q, file=rel) for q in header_said]
+            reports.append(report)
+            if not ok:
+                report.rows_reported = t.num_rows
+                continue
+            same_header.setdefault(key, []).append((t, len(loaded)))
+            loaded.append(RawFile(rel, _NO_ROWS, report, colmap, False))
+        else:
+            file_out = Collector(rel)  # the general path reads and reports the file again
+            raw = _load_raw(root, fmt, f, fixed, "budget export", file_out)
             problems += file_out.problems
             reports.append(raw.report)
-            if not file_out.has_errors:
-                loaded.append(raw)
-                fixed_cols["job_id"][rel] = job_dir.name
-                fixed_cols["period"][rel] = f.stem
+            if file_out.has_errors or raw.raw.empty:
+                continue
+            t = pa.Table.from_pandas(raw.raw, preserve_index=False)
+            general.append(t.append_column("_file", pa.array(np.full(t.num_rows, len(loaded)),
+                                                             pa.int32())))
+            loaded.append(raw)
+        fixed_cols["job_id"][rel] = job
+        fixed_cols["period"][rel] = f.stem
     if not loaded:
         return schema.get("budget").empty(), problems, reports
-    frame = _finish(loaded, fmt, settings, fixed_cols, out)
+    raw = _stack(same_header, seen, general, loaded)  # the only reference: _finish frees it
+    del results, same_header, general
+    out = Collector(BUDGET_DIR)
+    frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop())
     return frame, problems + out.problems, reports
+
+
+def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile]
+           ) -> list[pd.DataFrame]:
+    """The files' rows as one text frame with ``_file`` and ``_row``, in file order (in a list,
+    so the caller can hand it on without keeping it alive)."""
+    stacks = []
+    for key, files in same_header.items():
+        colmap = seen[key][0]
+        t = pa.concat_tables([t for t, _ in files])
+        at = {h: i for i, h in enumerate(key)}
+        t = t.select([at[h] for h in colmap.values()]).rename_columns(list(colmap))
+        n = np.array([x.num_rows for x, _ in files])
+        starts = np.repeat(np.cumsum(n) - n, n)
+        t = t.append_column("_row", pa.array(np.arange(int(n.sum())) - starts + 2))
+        stacks.append(t.append_column("_file", pa.array(
+            np.repeat(np.array([i for _, i in files], dtype=np.int32), n))))
+    stacked = pa.concat_tables(stacks + general, promote_options="permissive")
+    del stacks
+    if stacked.num_columns and len(same_header) + len(general) > 1:
+        # Back in file order, each file's rows together.
+        stacked = stacked.take(np.lexsort((stacked["_row"].to_numpy(),
+                                           stacked["_file"].to_numpy())))
+    # Column by column, so the many small chunks of a column are freed as soon as it is whole.
+    columns = {name: stacked.column(name) for name in stacked.column_names}
+    del stacked
+    text = lambda t: pd.StringDtype() if (  # noqa: E731
+        pa.types.is_string(t) or pa.types.is_large_string(t)) else None
+    raw = pd.DataFrame({name: columns.pop(name).combine_chunks().to_pandas(types_mapper=text)
+                        for name in list(columns)})
+    rels = np.array([f.rel for f in loaded], dtype=object)
+    raw["_file"] = pd.array(rels[raw["_file"].to_numpy()], dtype="string")
+    raw["_row"] = raw["_row"].astype("int64")
+    _mark_totals(raw, loaded)
+    return [raw]
+
+
+def _mark_totals(raw: pd.DataFrame, files: list[RawFile]) -> None:
+    """Set ``has_totals`` on each file whose last row is a totals row (first non-blank cell,
+    in canonical column order, 'Total' / 'Totals' / 'Grand Total'), for all files at once."""
+    last = raw["_file"].ne(raw["_file"].shift(-1)).fillna(True).to_numpy(bool)
+    tail = raw.loc[last]
+    first = pd.Series("", index=tail.index, dtype="string")
+    for c in PROCORE_EXPORTS["budget"].headers:
+        if c in tail.columns:
+            cell = tail[c].astype("string").fillna("")
+            first = first.mask((first == "") & (cell.str.strip() != ""), cell)
+    is_total = first.str.match(TOTALS.pattern, case=False).fillna(False).to_numpy(bool)
+    by_rel = {f.rel: f for f in files}
+    for rel in tail.loc[is_total, "_file"]:
+        by_rel[rel].has_totals = True
 
 
 def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from wip_lib import codes, schema
@@ -109,53 +110,91 @@ def _decode_probe(data: bytes) -> str:
         return "cp1252"
 
 
-def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame, str] | None:
-    """All cells as text (string dtype, '' for blank), with ``_row`` (header = row 1).
-
-    Returns None (with a problem recorded) for an empty or unreadable file.
-    """
+def read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], str] | None:
+    """A CSV file's cells as Arrow text columns (named ``"0"``, ``"1"``, ...), its header names
+    (trimmed, BOM removed) and the encoding read; None (a problem recorded) when it is empty or
+    unreadable. Every column is text: types are ours to decide (leading zeros, money formats)."""
     if path.stat().st_size == 0:
         out.add("the file is empty", "export it again from the source system; an export always "
                 "has a header row")
         return None
-    if path.suffix.lower() == ".xlsx":
-        df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
-        return None if df is None else (df, "xlsx")
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     encoding = _decode_probe(head)
     try:
-        table = _pa_read(path, encoding)
+        table = _pa_read(path, encoding, head)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding != "cp1252" and "utf" in str(exc).lower():
             encoding = "cp1252"
-            table = _pa_read(path, encoding)
+            table = _pa_read(path, encoding, head)
         else:
             out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
                     "save it as CSV (comma separated, UTF-8) or XLSX and try again")
             return None
     names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
     table = table.rename_columns([str(i) for i in range(table.num_columns)])
-    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
-    df.columns = names
-    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
     if encoding == "cp1252":
         out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
                 "surprises with accented vendor names", severity="warning")
+    return table, names, encoding
+
+
+def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame, str] | None:
+    """All cells as text (string dtype, '' for blank), with ``_row`` (header = row 1).
+
+    Returns None (with a problem recorded) for an empty or unreadable file.
+    """
+    if path.suffix.lower() == ".xlsx":
+        if path.stat().st_size == 0:
+            out.add("the file is empty", "export it again from the source system; an export "
+                    "always has a header row")
+            return None
+        df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
+        return None if df is None else (df, "xlsx")
+    got = read_text_arrow(path, out)
+    if got is None:
+        return None
+    table, names, encoding = got
+    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    df.columns = names
+    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
     return df, encoding
 
 
-def _pa_read(path: Path, encoding: str) -> pa.Table:
+def _header(head: bytes, encoding: str) -> list[str] | None:
+    """The header row's names read from the file's first bytes (None when they do not hold it)."""
+    import csv
+    import io
+
+    if b"\n" not in head and b"\r" not in head:
+        return None
+    try:
+        text = head.decode("utf-8-sig" if encoding.startswith("utf") else encoding)
+    except UnicodeDecodeError:  # the 1 MiB cut a character in two, or the probe was wrong
+        return None
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")))
+    except (StopIteration, csv.Error):
+        return None
+
+
+def _pa_read(path: Path, encoding: str, head: bytes | None = None) -> pa.Table:
     read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
                              block_size=1 << 24)
     parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
-    # Every column as text: types are ours to decide (leading zeros, money formats).
-    probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
-    names = probe.schema.names
-    probe.close()
+    # The header from the bytes already read (no second open of the file for it); pyarrow's own
+    # reading of it where those bytes cannot tell.
+    names = _header(head, encoding) if head is not None else None
+    if names is None:
+        probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
+        names = probe.schema.names
+        probe.close()
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
-    return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    if head is not None and any(t != pa.string() for t in table.schema.types):
+        return _pa_read(path, encoding, None)  # the header was told wrongly: pyarrow's reading
+    return table
 
 
 def _cell_text(v) -> str:
@@ -300,20 +339,36 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
 
 def parse_dates(text: pd.Series, locale: str, extra_formats: list[str] | None = None
                 ) -> tuple[pd.Series, pd.Series]:
-    s = text.astype("string").fillna("").str.strip()
-    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+    """Dates by the profile's formats, then the locale's, then ISO: ``(dates, bad)``.
+
+    Parsed once per distinct text (millions of job-cost rows carry a few hundred dates)."""
+    codes, uniques = pd.factorize(text.astype("string").fillna(""), use_na_sentinel=False)
+    s = pd.Series(uniques, dtype="string").str.strip()
+    result = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
     formats = [*(extra_formats or []), *DATE_FORMATS.get(locale, DATE_FORMATS["en-US"]),
                *ALWAYS_DATE]
-    todo = s != ""
+    todo = (s != "").to_numpy(dtype=bool, na_value=False)
     for fmt in dict.fromkeys(formats):
         if not todo.any():
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        result.loc[ok[ok].index] = parsed[ok].astype("datetime64[us]")
-        todo = todo & result.isna()
-    bad = (s != "") & result.isna()
-    return result, bad
+        at = np.flatnonzero(todo)
+        parsed = pd.to_datetime(s.iloc[at], format=fmt, errors="coerce").to_numpy(
+            dtype="datetime64[us]")
+        ok = ~np.isnat(parsed)
+        result[at[ok]] = parsed[ok]
+        todo[at[ok]] = False
+    bad_u = (s != "").to_numpy(dtype=bool, na_value=False) & np.isnat(result)
+    return (pd.Series(result[codes], index=text.index, dtype="datetime64[us]"),
+            pd.Series(bad_u[codes], index=text.index))
+
+
+def month_text(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each date (NA where the date is missing), formatted once per month."""
+    months = dates.to_numpy(dtype="datetime64[us]").astype("datetime64[M]")
+    codes, uniques = pd.factorize(months)
+    text = np.append(np.datetime_as_string(np.asarray(uniques, dtype="datetime64[M]"),
+                                           unit="M").astype(object), None)
+    return pd.Series(text[codes], index=dates.index, dtype="string")
 
 
 def parse_flags(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -339,6 +394,18 @@ def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     ok = s.str.fullmatch(r"-?\d+") | (s == "")
     num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
     return num, ~ok.fillna(False)
+
+
+def _floats(text: pd.Series) -> pd.Series:
+    """Plain numbers (thousands commas allowed, blank = 0); NaN where the text is not one.
+    Arrow's parser where every value is plain, pandas' where some are not."""
+    clean = text.str.replace(",", "", regex=False).replace("", "0")
+    try:
+        arr = pa.array(clean)
+        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
+                         index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(clean, errors="coerce")
 
 
 KIND_FIX = {
@@ -381,7 +448,8 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
         text = raw[header].astype("string").fillna("")
         header = (labels or {}).get(c.name, header)
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
-        blank = text.str.strip() == ""
+        t = text.str.strip()  # once per column: a trim of millions of cells is not free
+        blank = t == ""
         if c.kind == "money":
             val, b = parse_cents(text)
             missing = blank & c.required
@@ -413,19 +481,17 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
             bad |= b | missing
         elif c.kind == "float":
-            val = pd.to_numeric(text.str.replace(",", "").replace("", "0"), errors="coerce")
+            val = _floats(text)
             b = val.isna()
             out.rows(b, rows, text, "not a number", fix, header)
             bad |= b
             val = val.fillna(0.0).astype("float64")
         elif c.kind == "period":
-            t = text.str.strip()
             b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
             out.rows(b, rows, text, "not a period", fix, header)
             bad |= b
             val = t
         elif c.kind == "code":
-            t = text.str.strip()
             missing = (t == "") & c.required
             out.rows(missing, rows, text, "the code is blank", "fill in the code", header)
             bad |= missing
@@ -440,7 +506,6 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
                     cols[f"{c.name}_raw"] = text.astype("string")
                 val = t
         else:  # text
-            t = text.str.strip()
             missing = (t == "") & c.required
             out.rows(missing, rows, text, "the value is blank", "fill it in", header)
             bad |= missing
