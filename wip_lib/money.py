@@ -138,11 +138,14 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.astype("string")
     if len(text) >= _DISTINCT_FROM:
         # Budget columns repeat amounts ("$0.00" in most rows of several of them): parse each
-        # distinct text once and spread the result, when that is well under one per row.
+        # distinct text once and spread the result, when a sample of the column says that is
+        # well under one per row (encoding a column of distinct amounts costs as much as parsing).
         arr = pa.array(text)
-        enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray)
-                                   else arr)
-        if len(enc.dictionary) <= len(text) // 2:
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        step = max(1, len(arr) // _DISTINCT_FROM)
+        sample = pc.count_distinct(arr.take(np.arange(0, len(arr), step))).as_py()
+        enc = pc.dictionary_encode(arr) if sample <= _DISTINCT_FROM // 4 else None
+        if enc is not None and len(enc.dictionary) <= len(text) // 2:
             cents_u, missing_u, bad_u = _parse_text(
                 pd.Series(pd.arrays.ArrowStringArray(enc.dictionary)))
             # One slot more for NA (a null index): missing, not bad.

@@ -23,8 +23,8 @@ from wip_lib import schema
 from wip_lib.company import Settings
 from wip_lib.errors import InputError, Problem
 from wip_lib.readers.procore import find_file
-from wip_lib.readers.tabular import (month_text, Collector, FileReport, convert, read_text_table,
-                                     resolve_headers, split_totals)
+from wip_lib.readers.tabular import (Collector, FileReport, convert, month_text, read_text_table,
+                                     resolve_headers, split_totals, take_rows)
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 REQUIRED_FILES = {"erp_job_cost", "erp_jobs"}
@@ -76,7 +76,7 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
     blank = pd.Series(blank, index=raw.index)
     report.rows_blank = int(blank.sum())
     if report.rows_blank:  # a filter copies every column: only when there is something to drop
-        raw = raw[~blank.to_numpy()]
+        raw = take_rows(raw, ~blank.to_numpy())
     columns = {k: list(v) for k, v in spec["columns"].items()}
     canon = set(table.names)
     required = {c.name for c in table.columns if c.required and c.name not in DERIVED}
@@ -107,13 +107,17 @@ def read_erp_table(root: Path, name: str, spec: dict, settings: Settings, date_f
         not_cost = vals.isin([str(v) for v in spec.get("not_cost", [])])
         keep = ~not_cost
         report.rows_excluded = int(not_cost.sum())
-        source = vals.map({str(k): v for k, v in spec.get("sources", {}).items()}).astype("string")
+        codes, uniq = pd.factorize(vals)  # a few transaction types over millions of rows
+        named = pd.Series(uniq, dtype="string").map(
+            {str(k): v for k, v in spec.get("sources", {}).items()}).astype("string")
+        source = pd.Series(pd.array(np.append(named.to_numpy(dtype=object), None)[codes],
+                                    dtype="string"), index=vals.index)
         unknown = keep & source.isna()
         out.rows(unknown, raw["_row"], vals, "transaction type not recognised",
                  f"add it to `sources` (cost) or `not_cost` under tables.{name} in the ERP profile",
                  col)
         if not keep.all():
-            raw = raw[keep.to_numpy()]
+            raw = take_rows(raw, keep.to_numpy())
             source = source[keep.to_numpy()]
             unknown = unknown[keep.to_numpy()]
     for column, mapping in (spec.get("values") or {}).items():

@@ -18,7 +18,7 @@ from wip_lib.money import parse_cents
 from wip_lib.errors import Problem
 from wip_lib.readers.tabular import (TOTALS, Collector, FileReport, blank_rows, convert,
                                      read_text_arrow, read_text_table, resolve_headers,
-                                     totals_row)
+                                     take_rows, totals_row)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
 READ_THREADS = 4  # budget snapshots read at once (pyarrow reads release the GIL)
@@ -117,7 +117,8 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         if raw.empty:
             return table.empty()
     for name, per_file in fixed_cols.items():
-        raw[name] = raw["_file"].map(per_file)
+        if name not in raw.columns:
+            raw[name] = raw["_file"].map(per_file)
     raw["_file"] = raw["_file"].astype("string")
     for c in table.names:
         if c not in raw.columns and any(c in f.labels for f in usable):
@@ -129,7 +130,9 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     # A totals row closes a file: set it aside after checking it against the lines above it.
     # (The last row of all compares with nothing: NA, which must count as a file's last row.)
     last = raw["_file"].ne(raw["_file"].shift(-1)).fillna(True).astype(bool)
-    is_total = last & raw["_file"].map({r: f.has_totals for r, f in by_file.items()}).astype(bool)
+    is_total = pd.Series(False, index=raw.index)
+    is_total[last] = raw.loc[last, "_file"].map({r: f.has_totals for r, f in by_file.items()}
+                                                ).astype(bool).to_numpy()
     blank = blank_rows(raw.drop(columns=list(fixed_cols))) & ~is_total
     for rel, n in raw.loc[blank, "_file"].value_counts().items():
         by_file[rel].report.rows_blank = int(n)
@@ -137,7 +140,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         by_file[rel].report.rows_totals = int(n)
     money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
     totals = raw[is_total]
-    raw = raw[~blank & ~is_total]
+    raw = take_rows(raw, (~blank & ~is_total).to_numpy())
     out.row_files = raw["_file"]
     labels = {}
     for f in usable:
@@ -340,15 +343,17 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
         fixed_cols["period"][rel] = f.stem
     if not loaded:
         return schema.get("budget").empty(), problems, reports
-    raw = _stack(same_header, seen, general, loaded)  # the only reference: _finish frees it
+    # The path gives each row its job and period: per file, spread over its rows once here.
+    fixed_rows = {c: [fixed_cols[c][f.rel] for f in loaded] for c in fixed_cols}
+    raw = _stack(same_header, seen, general, loaded, fixed_rows)  # _finish frees it
     del results, same_header, general
     out = Collector(BUDGET_DIR)
     frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop())
     return frame, problems + out.problems, reports
 
 
-def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile]
-           ) -> list[pd.DataFrame]:
+def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile],
+           fixed_rows: dict[str, list[str]]) -> list[pd.DataFrame]:
     """The files' rows as one text frame with ``_file`` and ``_row``, in file order (in a list,
     so the caller can hand it on without keeping it alive)."""
     stacks = []
@@ -375,8 +380,10 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
         pa.types.is_string(t) or pa.types.is_large_string(t)) else None
     raw = pd.DataFrame({name: columns.pop(name).combine_chunks().to_pandas(types_mapper=text)
                         for name in list(columns)})
-    rels = np.array([f.rel for f in loaded], dtype=object)
-    raw["_file"] = pd.array(rels[raw["_file"].to_numpy()], dtype="string")
+    index = pa.array(raw["_file"].to_numpy())
+    for name, per_file in {"_file": [f.rel for f in loaded], **fixed_rows}.items():
+        raw[name] = pa.DictionaryArray.from_arrays(index, pa.array(per_file)).cast(
+            pa.large_string()).to_pandas(types_mapper=text)
     raw["_row"] = raw["_row"].astype("int64")
     _mark_totals(raw, loaded)
     return [raw]
