@@ -24,6 +24,8 @@ from wip_lib import codes, schema
 from wip_lib.errors import Problem
 from wip_lib.money import parse_cents
 
+# Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
+TEXT = pa.large_string()
 MAX_LISTED = 20  # problems listed per file and column; the rest are summed up in one line
 
 DATE_FORMATS = {
@@ -155,7 +157,7 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     if got is None:
         return None
     table, names, encoding = got
-    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == TEXT else None)
     df.columns = names
     df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
     return df, encoding
@@ -189,10 +191,10 @@ def _pa_read(path: Path, encoding: str, head: bytes | None = None) -> pa.Table:
         probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
         names = probe.schema.names
         probe.close()
-    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+    convert = pacsv.ConvertOptions(column_types={n: TEXT for n in names},
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
     table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
-    if head is not None and any(t != pa.string() for t in table.schema.types):
+    if head is not None and any(t != TEXT for t in table.schema.types):
         return _pa_read(path, encoding, None)  # the header was told wrongly: pyarrow's reading
     return table
 
