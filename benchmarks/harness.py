@@ -58,6 +58,46 @@ def measure(fn: Callable[..., object], repeat: int,
     return Measure(statistics.median(payload), tuple(payload), rss, cpu)
 
 
+def _pair_child(a: Callable[..., object], b: Callable[..., object], repeat: int, queue,
+                setup=None) -> None:
+    try:
+        state = setup() if setup is not None else None
+        times: dict[str, list[float]] = {"a": [], "b": []}
+        cpu: dict[str, list[float]] = {"a": [], "b": []}
+        for _ in range(repeat):
+            for key, fn in (("a", a), ("b", b)):
+                t0, c0 = time.perf_counter(), time.process_time()
+                fn(state) if setup is not None else fn()
+                times[key].append(time.perf_counter() - t0)
+                cpu[key].append(time.process_time() - c0)
+        queue.put(("ok", times, cpu))
+    except BaseException:  # report, never hang the parent
+        import traceback
+
+        queue.put(("error", traceback.format_exc(), None))
+
+
+def measure_pair(a: Callable[..., object], b: Callable[..., object], repeat: int,
+                 setup: Callable[[], object] | None = None) -> tuple[Measure, Measure]:
+    """``a`` and ``b`` timed turn about in one fresh process (a, b, a, b, ...): on a machine whose
+    speed drifts (a shared VM), the ratio of the two medians is then taken under the same
+    conditions. Peak memory is measured separately, each in its own process (:func:`measure`)."""
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_pair_child, args=(a, b, repeat, q, setup))
+    p.start()
+    status, times, cpu = q.get()
+    p.join()
+    if status != "ok":
+        raise RuntimeError(f"benchmark failed: {times}")
+    ra = measure(a, 1, setup).peak_rss_mb
+    rb = measure(b, 1, setup).peak_rss_mb
+    return (Measure(statistics.median(times["a"]), tuple(times["a"]), ra,
+                    statistics.median(cpu["a"])),
+            Measure(statistics.median(times["b"]), tuple(times["b"]), rb,
+                    statistics.median(cpu["b"])))
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     name: str

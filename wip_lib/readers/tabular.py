@@ -9,7 +9,9 @@ rows in = rows accepted + rows reported (+ totals and blank rows, each counted).
 """
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,9 +167,6 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
 
 def _header(head: bytes, encoding: str) -> list[str] | None:
     """The header row's names read from the file's first bytes (None when they do not hold it)."""
-    import csv
-    import io
-
     if b"\n" not in head and b"\r" not in head:
         return None
     try:

@@ -1,0 +1,48 @@
+"""The benchmark command works end to end on a tiny company (figures are measured in benchmarks/,
+never asserted here): the scale generator's folder reads back without an error, the three
+schedule implementations agree on every job-period, and each benchmark prints the fields the
+README's Performance table is made from."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELDS = {"name", "median_s", "reference", "reference_median_s", "ratio", "peak_rss_mb"}
+
+
+@pytest.fixture(scope="module")
+def lines():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--jobs", "6", "--lines", "6000", "--codes", "20",
+         "--repeat", "1", "--only", "load_validate", "--only", "schedule", "--only", "reconcile"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return {d["name"]: d for d in map(json.loads, out.stdout.splitlines())}
+
+
+def test_every_benchmark_prints_one_json_line_with_its_reference(lines):
+    assert set(lines) == {"load_validate", "schedule_duckdb", "schedule_loop", "reconcile"}
+    for d in lines.values():
+        assert FIELDS <= set(d)
+        assert d["median_s"] > 0 and d["reference_median_s"] > 0 and d["peak_rss_mb"] > 0
+        assert d["ratio"] == pytest.approx(d["median_s"] / d["reference_median_s"], rel=1e-3)
+
+
+def test_schedule_references_agree_with_the_workbook(lines):
+    assert "DuckDB result equal to ours on all" in lines["schedule_duckdb"]["detail"]
+    assert "loop result equal to ours" in lines["schedule_loop"]["detail"]
+
+
+def test_generated_company_reads_back_cleanly(lines):
+    from benchmarks.scale import ScaleSpec
+    from wip_lib.readers import read_company
+
+    folder = ScaleSpec(jobs=6, lines=6000, codes=20).folder()
+    result = read_company(folder)
+    errors = [p for p in result.problems if p.severity == "error"]
+    assert not errors, errors[:5]
+    assert len(result.company["erp_job_cost"]) >= 5000
+    assert result.company["jobs"]["job_id"].nunique() == 6
