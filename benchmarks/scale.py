@@ -58,8 +58,8 @@ from wip_lib.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
 from wip_lib.sample.generate import SampleSpec, company_settings
-from wip_lib.writers import (PROCORE_MONEY, _format, _tiers, money_text,
-                             write_company_yaml, write_erp_table, write_procore_table)
+from wip_lib.writers import (PROCORE_MONEY, budget_text, money_text, write_company_yaml,
+                             write_erp_table, write_procore_table)
 
 DATA = Path(__file__).resolve().parent / "data"
 SPEC_FILE = "scale.json"
@@ -730,17 +730,9 @@ def write_budgets(root: Path, df: pd.DataFrame) -> int:
     into ``procore/budget/JOB/PERIOD.csv`` files: per-file pandas work is what made the writer
     slow at tens of thousands of files."""
     fmt = PROCORE_EXPORTS["budget"]
-    table = schema.get("budget")
     df = df.sort_values(["job_id", "period", "cost_code", "cost_type"], kind="stable"
                         ).reset_index(drop=True)
-    text = _format(df, table, PROCORE_MONEY, "%m/%d/%Y")
-    t1, t2 = _tiers(df["cost_code"].astype("string"), df["description"].astype("string"))
-    text["cost_code_tier_1"] = t1
-    text["cost_code_tier_2"] = t2
-    text["cost_code_tier_3"] = ""
-    text["budget_code"] = df["cost_code_raw"].astype("string") + "." + df["cost_type"].astype("string")
-    cols = [c for c in fmt.headers if c in text.columns]
-    money = [c.name for c in table.columns if c.kind == "money" and c.name in cols]
+    text, cols, money = budget_text(df)
     keys = df["job_id"].astype(str) + "/" + df["period"].astype(str)
     starts = np.flatnonzero(np.r_[True, keys.to_numpy()[1:] != keys.to_numpy()[:-1]])
     ends = np.r_[starts[1:], len(df)]

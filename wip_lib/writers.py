@@ -86,7 +86,10 @@ def _tiers(code: pd.Series, desc: pd.Series) -> tuple[pd.Series, pd.Series]:
     return div + " - Division " + div, code + " - " + desc
 
 
-def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
+def budget_text(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Budget lines as Procore's budget export writes them: the text of every cell (cost code
+    tiers, ``[SUBJOB.]03-300.L`` budget codes, ``$1,234.56`` money), the export's columns in
+    order, and which of them are money (the totals row sums those)."""
     fmt = PROCORE_EXPORTS["budget"]
     table = schema.get("budget")
     text = _format(df, table, PROCORE_MONEY, "%m/%d/%Y")
@@ -99,6 +102,12 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
     text["budget_code"] = text["budget_code"].mask(sub != "", sub + "." + text["budget_code"])
     cols = [c for c in fmt.headers if c in text.columns]
     money = [c.name for c in table.columns if c.kind == "money" and c.name in cols]
+    return text, cols, money
+
+
+def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
+    fmt = PROCORE_EXPORTS["budget"]
+    text, cols, money = budget_text(df)
     paths = []
     keys = df[["job_id", "period"]].astype(str)
     sums = df[money].astype("int64").groupby([keys["job_id"], keys["period"]], sort=True).sum()

@@ -114,13 +114,19 @@ def _decode_probe(data: bytes) -> str:
         return "cp1252"
 
 
+def _empty(path: Path, out: Collector) -> bool:
+    if path.stat().st_size:
+        return False
+    out.add("the file is empty", "export it again from the source system; an export always has "
+            "a header row")
+    return True
+
+
 def read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], str] | None:
     """A CSV file's cells as Arrow text columns (named ``"0"``, ``"1"``, ...), its header names
     (trimmed, BOM removed) and the encoding read; None (a problem recorded) when it is empty or
     unreadable. Every column is text: types are ours to decide (leading zeros, money formats)."""
-    if path.stat().st_size == 0:
-        out.add("the file is empty", "export it again from the source system; an export always "
-                "has a header row")
+    if _empty(path, out):
         return None
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
@@ -149,9 +155,7 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     Returns None (with a problem recorded) for an empty or unreadable file.
     """
     if path.suffix.lower() == ".xlsx":
-        if path.stat().st_size == 0:
-            out.add("the file is empty", "export it again from the source system; an export "
-                    "always has a header row")
+        if _empty(path, out):
             return None
         df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
         return None if df is None else (df, "xlsx")
