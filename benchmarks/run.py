@@ -4,7 +4,7 @@ Generates (once, under ``benchmarks/data/``) a company of the chosen size with
 :mod:`benchmarks.scale`, then runs each benchmark and its reference side by side, each in a fresh
 process (peak RSS is that process's own), and prints one JSON object per line:
 
-- ``load_validate``: :func:`wip_lib.readers.read_company` (read, type, validate every export) vs
+- ``load_validate``: :func:`wip_lib.sources.readers.read_company` (read, type, validate every export) vs
   ``pyarrow.csv.read_csv`` of the same files (raw read, types inferred, nothing checked);
 - ``schedule_duckdb`` / ``schedule_loop``: the WIP schedule for every job and every period
   (:mod:`benchmarks.schedule_refs`) vs the same aggregation as one DuckDB SQL query over the same
@@ -57,7 +57,7 @@ def make_line(name: str, ours: Measure, reference: str, ref: Measure, detail: st
 # -- the company, read once ---------------------------------------------------------------------
 
 def _build_cache(root: str) -> None:
-    from wip_lib.readers import read_company
+    from wip_lib.sources.readers import read_company
 
     r = read_company(root)
     errors = [p for p in r.problems if p.severity == "error"]
@@ -82,7 +82,7 @@ def ensure_cache(root: Path, rebuild: bool = False) -> None:
 
 
 def load_company(root: str):
-    from wip_lib.company import Company, Settings
+    from wip_lib.core.settings import Company, Settings
 
     with open(Path(root) / CACHE, "rb") as fh:
         tables = pickle.load(fh)
@@ -101,7 +101,7 @@ def csv_files(root: str) -> list[Path]:
 
 
 def run_read_company(root: str) -> None:
-    from wip_lib.readers import read_company
+    from wip_lib.sources.readers import read_company
 
     r = read_company(root)
     if not r.ok:
@@ -132,7 +132,7 @@ def run_reconcile(company) -> None:
 def _verify_schedule(root: str, loop_jobs: int, q) -> None:
     try:
         from benchmarks import schedule_refs as s
-        from wip_lib.company import Company
+        from wip_lib.core.settings import Company
 
         company = load_company(root)
         ours = s.ours(company)
@@ -172,8 +172,8 @@ def verify_schedule(root: Path, loop_jobs: int = 40) -> tuple[str, str]:
 
 def month_end_available() -> str | None:
     """None when ``wip month-end`` and the project notebook are there, else why not."""
-    if importlib.util.find_spec("wip_lib.commands.month_end") is None:
-        return "wip_lib.commands.month_end is absent (wip month-end not built yet)"
+    if importlib.util.find_spec("wip_lib.cli.commands.month_end") is None:
+        return "wip_lib.cli.commands.month_end is absent (wip month-end not built yet)"
     if not (ROOT / "notebooks" / "project_dashboard.ipynb").exists():
         return "notebooks/project_dashboard.ipynb is absent"
     for exe in ("wip", "papermill", "jupyter"):
@@ -183,8 +183,8 @@ def month_end_available() -> str | None:
 
 
 def _schedule_jobs(root: str, q) -> None:
-    from wip_lib.readers import load_company as load
-    from wip_lib.schedule import recognise
+    from wip_lib.sources.readers import load_company as load
+    from wip_lib.accounting.schedule import recognise
 
     c = load(root)
     q.put(list(recognise(c, c.settings.current_period)["job_id"].astype(str)))

@@ -6,9 +6,9 @@ The sample generator (:mod:`wip_lib.sample.generate`) models each job in Python,
 that is right for 30 jobs and far too slow for thousands. This module builds the same canonical
 tables with numpy arrays over all jobs at once (jobs x cost codes x months), from the sample's
 catalogs (:mod:`wip_lib.sample.catalog`), and writes them with the same writers
-(:mod:`wip_lib.writers`: Procore CSVs with ``$1,234.56`` money and ``MM/DD/YYYY`` dates, a totals
+(:mod:`wip_lib.sources.export_writer`: Procore CSVs with ``$1,234.56`` money and ``MM/DD/YYYY`` dates, a totals
 row closing each budget export; Sage 300 CRE CSVs per ``wip_lib/profiles/sage300.yaml``), so the
-folder reads back through :func:`wip_lib.readers.read_company` like a user's downloads.
+folder reads back through :func:`wip_lib.sources.readers.read_company` like a user's downloads.
 
 The model (per job, all vectorised):
 
@@ -51,14 +51,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from wip_lib import schema
-from wip_lib.controls import control_totals
-from wip_lib.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
-from wip_lib.readers.erp import load_profile
+from wip_lib.core import schema
+from wip_lib.sources.controls import control_totals
+from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
+from wip_lib.sources.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
 from wip_lib.sample.generate import SampleSpec, company_settings
-from wip_lib.writers import (PROCORE_MONEY, budget_text, money_text, write_company_yaml,
+from wip_lib.sources.export_writer import (PROCORE_MONEY, budget_text, money_text, write_company_yaml,
                              write_erp_table, write_procore_table)
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -725,7 +725,7 @@ def _typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
 # -- writing -----------------------------------------------------------------------------------
 
 def write_budgets(root: Path, df: pd.DataFrame) -> int:
-    """Budget snapshots in the exact format of :func:`wip_lib.writers.write_procore_table` (same
+    """Budget snapshots in the exact format of :func:`wip_lib.sources.export_writer.write_procore_table` (same
     columns, formatting and totals row), rendered as CSV text once for all files and then cut
     into ``procore/budget/JOB/PERIOD.csv`` files: per-file pandas work is what made the writer
     slow at tens of thousands of files."""

@@ -1,15 +1,15 @@
 """The WIP schedule for every job and every period, three ways, with the same rules.
 
-- :func:`ours`: the workbook: ``wip_lib.schedule.recognise_all_periods`` when the package has it
+- :func:`ours`: the workbook: ``wip_lib.accounting.schedule.recognise_all_periods`` when the package has it
   (one jobs x periods inputs frame built with groupby / cumulative sums, then
-  :func:`wip_lib.recognition.recognize` once over it), else :func:`inputs_frame` here (the same
+  :func:`wip_lib.accounting.recognition.recognize` once over it), else :func:`inputs_frame` here (the same
   construction) and ``recognize``.
 - :func:`duckdb_sql`: the same aggregation and recognition formulas as one DuckDB SQL query over
   the same in-memory canonical tables (the reference for what the hardware allows).
 - :func:`python_loop`: what an analyst would write: for each job, for each period, filter that
   job's rows and sum them with pandas, then the recognition arithmetic in Python integers.
 
-Rules (those of :func:`wip_lib.schedule.job_inputs`, default policies): a job is in period P's
+Rules (those of :func:`wip_lib.accounting.schedule.job_inputs`, default policies): a job is in period P's
 schedule when it started by P's end and was not completed before P's fiscal year began; it is
 complete at P when its Procore stage is complete and its completion date is on or before P's end.
 TP = prime contracts (not Draft / Out For Signature) + change orders approved by P's end; CTD =
@@ -129,8 +129,8 @@ def inputs_frame(company, first: str, last: str) -> pd.DataFrame:
 
 
 def ours(company, first: str | None = None, last: str | None = None) -> pd.DataFrame:
-    from wip_lib import schedule
-    from wip_lib.recognition import Policy, recognize
+    from wip_lib.accounting import schedule
+    from wip_lib.accounting.recognition import Policy, recognize
 
     if first is None:
         first, last = span(company)
@@ -142,10 +142,10 @@ def ours(company, first: str | None = None, last: str | None = None) -> pd.DataF
 
 
 def ours_name() -> str:
-    from wip_lib import schedule
+    from wip_lib.accounting import schedule
 
-    return ("wip_lib.schedule.recognise_all_periods" if hasattr(schedule, "recognise_all_periods")
-            else "benchmarks inputs_frame + wip_lib.recognition.recognize")
+    return ("wip_lib.accounting.schedule.recognise_all_periods" if hasattr(schedule, "recognise_all_periods")
+            else "benchmarks inputs_frame + wip_lib.accounting.recognition.recognize")
 
 
 # -- DuckDB -------------------------------------------------------------------------------------

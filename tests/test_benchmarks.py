@@ -38,7 +38,7 @@ def test_schedule_references_agree_with_the_workbook(lines):
 
 def test_generated_company_reads_back_cleanly(lines):
     from benchmarks.scale import ScaleSpec
-    from wip_lib.readers import read_company
+    from wip_lib.sources.readers import read_company
 
     folder = ScaleSpec(jobs=6, lines=6000, codes=20).folder()
     result = read_company(folder)

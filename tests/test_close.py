@@ -21,16 +21,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import wip_lib.readers
-from wip_lib import close as closing
-from wip_lib import forecast
-from wip_lib.cli import main
-from wip_lib.company import Company
-from wip_lib.errors import PeriodError
-from wip_lib.overrides import apply_overrides
-from wip_lib.readers import load_company
-from wip_lib.schedule import PRIOR_ASOF, PRIOR_CLOSED, PRIOR_NONE
-from wip_lib.store import PeriodStore
+import wip_lib.sources.readers
+from wip_lib.close import close as closing
+from wip_lib.accounting import forecast
+from wip_lib.cli.main import main
+from wip_lib.core.settings import Company
+from wip_lib.core.errors import PeriodError
+from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.sources.readers import load_company
+from wip_lib.accounting.schedule import PRIOR_ASOF, PRIOR_CLOSED, PRIOR_NONE
+from wip_lib.close.store import PeriodStore
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 JCT = "erp/JCT_CURRENT__TRANSACTION.csv"
@@ -252,7 +252,7 @@ def test_rerun_identical_and_changed_inputs_named(company, company_dir, store_fi
 
 def test_close_through_shows_progress_and_skips_closed(company, company_dir, store_file, capsys,
                                                        monkeypatch):
-    monkeypatch.setattr(wip_lib.readers, "load_company", lambda root: company)
+    monkeypatch.setattr(wip_lib.sources.readers, "load_company", lambda root: company)
     rc, out, _ = run_cli(capsys, "close", company_dir, "--through", "2026-09", "--store",
                          store_file)
     assert rc == 0, out
@@ -298,8 +298,8 @@ def test_compare_frames_names_the_figures_that_moved():
 # -- SIGKILL in the middle of a close ------------------------------------------------------------
 FREEZER = textwrap.dedent("""
     import pickle, sys, time
-    from wip_lib import close as closing
-    from wip_lib.store import PeriodStore
+    from wip_lib.close import close as closing
+    from wip_lib.close.store import PeriodStore
 
     result, inputs = pickle.loads(open(sys.argv[2], "rb").read())
     pause = float(sys.argv[3])

@@ -1,7 +1,7 @@
 """Control totals: rows and dollars per source file."""
 import pandas as pd
 
-from wip_lib.controls import control_totals
+from wip_lib.sources.controls import control_totals
 
 
 def test_control_totals_by_file():

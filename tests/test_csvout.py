@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from wip_lib.csvout import neutralise, write_report_csv
+from wip_lib.reports.csvfiles import neutralise, write_report_csv
 
 
 @pytest.mark.parametrize("raw,shown", [

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.batch import page
-from wip_lib.bundle import Bundle
-from wip_lib.commands.month_end import _index
-from wip_lib.display import dollars, headline, html_table, percent
+from wip_lib.reports.notebooks import page
+from wip_lib.close.bundle import Bundle
+from wip_lib.cli.commands.month_end import _index
+from wip_lib.reports.html import dollars, headline, html_table, percent
 
 EVIL = '<img src=x onerror="alert(1)">'
 

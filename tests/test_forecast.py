@@ -25,10 +25,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wip_lib import schema
-from wip_lib.company import Company, Settings
-from wip_lib.errors import PeriodError
-from wip_lib.forecast import (COLUMNS, SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete,
+from wip_lib.core import schema
+from wip_lib.core.settings import Company, Settings
+from wip_lib.core.errors import PeriodError
+from wip_lib.accounting.forecast import (COLUMNS, SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete,
                               erp_cost_history, job_etc, job_summary, to_procore_codes)
 
 D = 100  # cents per dollar
@@ -330,9 +330,9 @@ def test_bad_period():
 
 
 def test_forecast_command(tmp_path, monkeypatch, capsys):
-    import wip_lib.readers
-    from wip_lib.cli import main
-    monkeypatch.setattr(wip_lib.readers, "load_company", lambda root: make_company(root))
+    import wip_lib.sources.readers
+    from wip_lib.cli.main import main
+    monkeypatch.setattr(wip_lib.sources.readers, "load_company", lambda root: make_company(root))
     out = tmp_path / "out"
     assert main(["forecast", str(tmp_path), "--period", "2026-10", "--out", str(out)]) == 0
     fc = pd.read_csv(out / "forecast.csv", dtype=str, keep_default_na=False)
@@ -363,7 +363,7 @@ def test_sample_company_planted_situations_are_flagged(tmp_path):
     """Each planted forecast situation is flagged with the answer key's dollar impact, and no
     job the sample planted clean carries any flag."""
     wip = ROOT / ".venv" / "bin" / "wip"
-    cmd = [str(wip)] if wip.exists() else [sys.executable, "-m", "wip_lib.cli"]
+    cmd = [str(wip)] if wip.exists() else [sys.executable, "-m", "wip_lib.cli.main"]
     done = subprocess.run([*cmd, "forecast", str(SAMPLE), "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from wip_lib.company import DEFAULT_GL_ACCOUNTS as ACCOUNTS
-from wip_lib.errors import InputError
-from wip_lib.journal import (UnbalancedEntry, assert_balanced, summarise_by_account,
+from wip_lib.core.settings import DEFAULT_GL_ACCOUNTS as ACCOUNTS
+from wip_lib.core.errors import InputError
+from wip_lib.accounting.journal import (UnbalancedEntry, assert_balanced, summarise_by_account,
                              to_import_csv, wip_journal_entry)
-from wip_lib.recognition import recognize
+from wip_lib.accounting.recognition import recognize
 
 D = 100
 UNDER, OVER, REV, LOSS_COST, ACCRUED = "1250", "2150", "4050", "5950", "2160"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from wip_lib.money import (cents_to_decimal, cents_to_text, decimal_to_cents, parse_cents,
+from wip_lib.core.money import (cents_to_decimal, cents_to_text, decimal_to_cents, parse_cents,
                            round_half_up_div)
 
 CASES = [
@@ -102,7 +102,7 @@ _TEXT = (st.text(alphabet="0123456789,.$()- ", max_size=24)
 def test_vectorised_parse_equals_the_one_value_rule(values):
     """The column-at-once kernels give exactly what the rule for one value gives (15 digits of
     dollars at most, cents only, accountants' parentheses), whatever the text."""
-    from wip_lib.money import _parse_one
+    from wip_lib.core.money import _parse_one
 
     parsed, bad = parse_cents(pd.Series(values, dtype="string"))
     for v, c, b in zip(values, parsed, bad):
@@ -114,7 +114,7 @@ def test_vectorised_parse_equals_the_one_value_rule(values):
 def test_digits_of_strings_with_empty_ones_between_and_after():
     import pyarrow as pa
 
-    from wip_lib.money import _digit_integers
+    from wip_lib.core.money import _digit_integers
 
     values, counts = _digit_integers(pa.array(["", "a1", "", "($1,234.56)", "12", "", ""]))
     assert values.tolist() == [0, 1, 0, 123456, 12, 0, 0]
@@ -125,7 +125,7 @@ def test_digits_of_strings_with_empty_ones_between_and_after():
 def test_long_columns_parsed_once_per_distinct_value_agree(values, repeat):
     """From 10,000 values a column is parsed per distinct text: the same cents, blanks and bad
     values as value by value."""
-    from wip_lib import money
+    from wip_lib.core import money
 
     column = pd.Series((values * (money._DISTINCT_FROM // len(values) + 1)) * repeat,
                        dtype="string")

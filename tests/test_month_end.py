@@ -12,7 +12,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from wip_lib.money import parse_cents
+from wip_lib.core.money import parse_cents
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -23,7 +23,7 @@ FAILING = "00148"
 
 def _wip(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     exe = ROOT / ".venv" / "bin" / "wip"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "wip_lib.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "wip_lib.cli.main"]
     return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, timeout=900)
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from wip_lib.monthend import compute_period
-from wip_lib.overrides import write_override
-from wip_lib.readers import load_company
+from wip_lib.close.period import compute_period
+from wip_lib.accounting.overrides import write_override
+from wip_lib.sources.readers import load_company
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from test_forecast import D, make_company
 
-from wip_lib.errors import InputError
-from wip_lib.forecast import SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete, job_etc
-from wip_lib.overrides import (HEADERS, apply_overrides, audit_trail, read_overrides,
+from wip_lib.core.errors import InputError
+from wip_lib.accounting.forecast import SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete, job_etc
+from wip_lib.accounting.overrides import (HEADERS, apply_overrides, audit_trail, read_overrides,
                                write_override)
 
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from wip_lib.periods import catch_up, completed_contracts, period_amounts, ytd_amounts
-from wip_lib.recognition import Policy, recognize
+from wip_lib.accounting.catch_up import catch_up, completed_contracts, period_amounts, ytd_amounts
+from wip_lib.accounting.recognition import Policy, recognize
 
 D = 100
 

@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from wip_lib import codes
-from wip_lib.company import Settings
-from wip_lib.formats import CROSSWALK, PROCORE_EXPORTS
-from wip_lib.readers import read_company
-from wip_lib.readers.erp import load_profile, read_erp_table
-from wip_lib.readers.procore import read_budgets, read_export
+from wip_lib.core import codes
+from wip_lib.core.settings import Settings
+from wip_lib.sources.formats import CROSSWALK, PROCORE_EXPORTS
+from wip_lib.sources.readers import read_company
+from wip_lib.sources.readers.erp import load_profile, read_erp_table
+from wip_lib.sources.readers.procore import read_budgets, read_export
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from wip_lib.company import DEFAULT_POLICIES
-from wip_lib.errors import InputError, PolicyError
-from wip_lib.recognition import Policy, recognize
+from wip_lib.core.settings import DEFAULT_POLICIES
+from wip_lib.core.errors import InputError, PolicyError
+from wip_lib.accounting.recognition import Policy, recognize
 
 D = 100  # cents per dollar
 

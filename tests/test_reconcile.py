@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from wip_lib import schema
-from wip_lib.company import Company, Settings
+from wip_lib.core import schema
+from wip_lib.core.settings import Company, Settings
 from wip_lib.reconcile import (CHECKS, FINDING_COLUMNS, coverage, make_context, reconcile,
                                run_checks, tie_out)
 
@@ -253,7 +253,7 @@ def test_every_check_is_registered_once():
 
 
 def test_bad_period_is_refused():
-    from wip_lib.errors import PeriodError
+    from wip_lib.core.errors import PeriodError
     with pytest.raises(PeriodError):
         reconcile(company(), "2026-13")
 
@@ -590,11 +590,11 @@ def test_cli_writes_reconciliation_csvs(t, tmp_path, monkeypatch, capsys):
     import sys
     import types
 
-    from wip_lib import cli
+    from wip_lib.cli import main as cli
     t["erp_contract_change_orders"] = []
-    fake = types.ModuleType("wip_lib.readers")
+    fake = types.ModuleType("wip_lib.sources.readers")
     fake.load_company = lambda root: company(t)
-    monkeypatch.setitem(sys.modules, "wip_lib.readers", fake)
+    monkeypatch.setitem(sys.modules, "wip_lib.sources.readers", fake)
     rc = cli.main(["reconcile", str(tmp_path / "co"), "--period", PERIOD,
                    "--out", str(tmp_path / "out")])
     assert rc == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wip_lib.money import parse_cents
+from wip_lib.core.money import parse_cents
 
 PERIOD = "2026-10"
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def assert_matches_answer_key(findings: pd.DataFrame, answers: pd.DataFrame) -> 
 
 def test_generated_sample_planted_discrepancies_found():
     generate = pytest.importorskip("wip_lib.sample.generate")
-    from wip_lib.company import Company, Settings
+    from wip_lib.core.settings import Company, Settings
     from wip_lib.reconcile import coverage, reconcile
 
     spec = generate.SampleSpec()
@@ -62,7 +62,7 @@ def test_generated_sample_planted_discrepancies_found():
 
 @pytest.mark.skipif(not (SAMPLE / "answer_key.csv").exists(), reason="data/sample not generated")
 def test_cli_reconcile_sample(tmp_path, capsys):
-    from wip_lib import cli
+    from wip_lib.cli import main as cli
 
     rc = cli.main(["reconcile", str(SAMPLE), "--period", PERIOD, "--out", str(tmp_path)])
     text = capsys.readouterr().out

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-import wip_lib.readers as readers
-from wip_lib.cli import main
-from wip_lib.formats import CO_STATUS_FAMILY
-from wip_lib.money import parse_cents
+import wip_lib.sources.readers as readers
+from wip_lib.cli.main import main
+from wip_lib.sources.formats import CO_STATUS_FAMILY
+from wip_lib.core.money import parse_cents
 from wip_lib.sample.generate import ANSWER_COLUMNS, SampleSpec, generate, write_sample
 
 ROOT = Path(__file__).resolve().parents[1]

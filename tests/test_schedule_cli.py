@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wip_lib.cli import main
-from wip_lib.errors import InputError
-from wip_lib.jobstatus import build_schedule, read_job_status
+from wip_lib.cli.main import main
+from wip_lib.core.errors import InputError
+from wip_lib.sources.job_status import build_schedule, read_job_status
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"

@@ -9,8 +9,8 @@ import time
 import pandas as pd
 import pytest
 
-from wip_lib.errors import PeriodError
-from wip_lib.store import PeriodStore, changed_inputs, fingerprint_inputs, next_period
+from wip_lib.core.errors import PeriodError
+from wip_lib.close.store import PeriodStore, changed_inputs, fingerprint_inputs, next_period
 
 
 def sched(er: int) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def test_next_period(p, n):
 
 CLOSER = textwrap.dedent("""
     import sys, pandas as pd, numpy as np
-    from wip_lib.store import PeriodStore
+    from wip_lib.close.store import PeriodStore
     n = int(sys.argv[2])
     big = pd.DataFrame({"job_id": pd.Series(np.arange(n).astype(str), dtype="string"),
                         "amount": pd.Series(np.arange(n), dtype="int64")})

@@ -20,18 +20,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from wip_lib import excel as xl
-from wip_lib.company import Settings
-from wip_lib.flags import OUT_COLUMNS as FLAG_COLUMNS
-from wip_lib.forecast import COLUMNS as FORECAST_COLUMNS
-from wip_lib.journal import summarise_by_account, wip_journal_entry
-from wip_lib.monthend import PeriodResult
-from wip_lib.periods import completed_contracts, period_amounts, ytd_amounts
+from wip_lib.reports.excel import cells as xl
+from wip_lib.core.settings import Settings
+from wip_lib.accounting.flags import OUT_COLUMNS as FLAG_COLUMNS
+from wip_lib.accounting.forecast import COLUMNS as FORECAST_COLUMNS
+from wip_lib.accounting.journal import summarise_by_account, wip_journal_entry
+from wip_lib.close.period import PeriodResult
+from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.reconcile.core import empty_findings
 from wip_lib.reconcile.tieout import TIE_OUT_COLUMNS
-from wip_lib.recognition import Policy, recognize
-from wip_lib.schedule import PeriodSchedule
-from wip_lib.workbook import IP, SHEETS, build_wip_workbook, write_wip_workbook
+from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.accounting.schedule import PeriodSchedule
+from wip_lib.reports.excel.workbook import IP, SHEETS, build_wip_workbook, write_wip_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -48,8 +48,8 @@ def _soffice() -> str | None:
 
 @pytest.fixture(scope="module")
 def sample():
-    from wip_lib.monthend import compute_period
-    from wip_lib.readers import load_company
+    from wip_lib.close.period import compute_period
+    from wip_lib.sources.readers import load_company
 
     company = load_company(SAMPLE)
     return compute_period(company, PERIOD), company.settings
@@ -364,10 +364,10 @@ def test_unknown_policy_is_refused():
 
 
 def test_cli_writes_the_workbook(tmp_path, capsys, monkeypatch, sample):
-    from wip_lib import monthend
-    from wip_lib.cli import main
+    from wip_lib.close import period as monthend
+    from wip_lib.cli.main import main
 
-    from wip_lib import readers
+    from wip_lib.sources import readers
 
     result, settings = sample
     monkeypatch.setattr(readers, "load_company", lambda root: SimpleNamespace(settings=settings))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.errors import InputError
+from wip_lib.core.errors import InputError
 from wip_lib.reconcile.core import (CHECKS, FINDING_COLUMNS, MONEY_COLUMNS, Check, ReconContext,
                                     empty_findings, findings, make_context, register, run_checks)
 from wip_lib.reconcile import (job_cost, commitments, contract, payables, masters, sync,  # noqa: F401
@@ -32,7 +32,7 @@ __all__ = ["CHECKS", "Check", "COVERAGE_COLUMNS", "FINDING_COLUMNS", "MONEY_COLU
 def reconcile(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every check at ``period`` (YYYY-MM): ``(findings, summary)``, summary being :func:`tie_out`.
 
-    Raises :class:`~wip_lib.errors.InputError` when a check reports an input it cannot use.
+    Raises :class:`~wip_lib.core.errors.InputError` when a check reports an input it cannot use.
     """
     ctx = make_context(company, period)
     found, problems = run_checks(ctx)

@@ -25,8 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wip_lib import schema
-from wip_lib.errors import PeriodError, Problem
+from wip_lib.core import schema
+from wip_lib.core.errors import PeriodError, Problem
 
 FINDING_COLUMNS = ["check", "job_id", "cost_code", "reference", "procore_amount", "erp_amount",
                    "difference", "severity", "action", "days_waiting", "detail"]
@@ -41,7 +41,7 @@ _TEXT = ["check", "job_id", "cost_code", "reference", "severity", "action", "det
 class ReconContext:
     """What every check sees: the company, the period and the rules of the comparison."""
 
-    company: object  # wip_lib.company.Company
+    company: object  # wip_lib.core.settings.Company
     period: str  # YYYY-MM
     period_end: pd.Timestamp
     materiality: Mapping[str, object]

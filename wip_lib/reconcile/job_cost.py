@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.errors import Problem
+from wip_lib.core.errors import Problem
 from wip_lib.reconcile.frames import outer
 from wip_lib.reconcile.core import (ReconContext, erp_key, findings, join_values, money_text,
                                     procore_key, register)

@@ -9,7 +9,7 @@ computed from the tables before writing, so ``wip validate`` can prove that what
 what was written, to the cent.
 
 The model computes its own WIP figures (for the GL balances of closed periods and the answer key)
-with plain integer arithmetic, independent of :mod:`wip_lib.recognition`, so the two check each
+with plain integer arithmetic, independent of :mod:`wip_lib.accounting.recognition`, so the two check each
 other.
 """
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wip_lib import codes, schema
-from wip_lib.controls import control_totals
-from wip_lib.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
-from wip_lib.readers.erp import load_profile
+from wip_lib.core import codes, schema
+from wip_lib.sources.controls import control_totals
+from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
+from wip_lib.sources.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
-from wip_lib.writers import (write_company_yaml, write_erp_table, write_procore_table)
+from wip_lib.sources.export_writer import (write_company_yaml, write_erp_table, write_procore_table)
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
 PROCORE_ONLY_VENDOR = "Summit Glazing LLC"

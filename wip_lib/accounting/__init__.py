@@ -1,0 +1,1 @@
+"""Accounting: recognition, catch-up, journal, forecast, overrides, flags, schedule."""

@@ -1,0 +1,295 @@
+"""Overrun risk flags on the cost-to-complete review, and a ranking of jobs by risk.
+
+Every flag is a row ``job_id, cost_code, cost_type, flag, dollar_impact, message``: job-level flags
+leave cost_code and cost_type blank; ``dollar_impact`` is int64 cents, never negative; the message
+is a sentence a controller can act on. Flags (rule; impact):
+
+- ``eac_over_budget`` (code): ``eac_used = cost_to_date + etc_used`` above ``revised_budget``;
+  impact = ``eac_used - revised_budget``.
+- ``commitment_over_budget`` (code): ``committed > revised_budget``; impact = the excess.
+- ``impossible_forecast`` (code): the PM's forecast to complete is below committed remaining
+  (``pm_forecast < committed_remaining``): the subcontracts and POs alone will cost more than the
+  PM expects; impact = ``committed_remaining - pm_forecast``.
+- ``stale_forecast`` (code): ``forecast_to_complete`` unchanged over the latest run of at least
+  N + 1 budget snapshots of the code (unchanged for N periods; N =
+  ``settings.policies['stale_forecast_periods']``) while cost was booked (ERP cost in the periods
+  after the run's first snapshot through the latest is above zero); impact = that cost, the growth
+  in EAC the PM has not revisited since the forecast last moved.
+- ``cost_ahead_of_curve`` (job): percent of the job's revised budget spent
+  (``sum cost_to_date / sum revised_budget``) exceeds the fraction of the schedule elapsed
+  (``time_elapsed``, from jobs.start_date and completion_date) by more than the tolerance
+  (``settings.policies['cost_curve_tolerance']``, default :data:`CURVE_TOLERANCE` = 10 points).
+  Checked per job, not per code, because single codes are front- or back-loaded by nature.
+  Impact = ``cost_to_date - revised_budget * time_elapsed`` (cost spent ahead of the straight-line
+  curve). Jobs without dates or without budget are not checked.
+- ``pending_changes_loss`` (job, needs ``jobs`` with contract_revised, est_total_cost): the job is
+  profitable now (``contract_revised - est_total_cost > 0``) but
+  ``contract_revised - (est_total_cost + pending_cost_changes) < 0`` with pending cost changes
+  summed from the forecast; impact = the resulting loss.
+- ``loss_job`` (job, needs ``jobs`` with contract_revised, est_total_cost): the estimate at
+  completion is above the contract (ASC 605-35: the full loss is provided at once); impact =
+  ``est_total_cost - contract_revised``, the anticipated loss.
+- ``margin_fade`` (job, needs ``jobs`` with est_gp_pct, prior_est_gp_pct, bid_gp_pct,
+  contract_revised): the estimated gross margin fell more than
+  ``settings.policies['fade_threshold_points']`` since the prior period or since the bid; the larger
+  fall in points is reported; impact = the gross profit dollars faded against that reference
+  (``prior_est_gross_profit - est_gross_profit`` or ``bid_gross_profit - est_gross_profit`` when
+  ``jobs`` carries them, else ``fall * contract_revised``). Missing references are skipped.
+
+When ``jobs`` is None (or lacks the columns), the two job flags that need it are not raised.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+KEYS = ["job_id", "cost_code", "cost_type"]
+FLAGS = ("loss_job", "eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
+         "cost_ahead_of_curve", "pending_changes_loss", "margin_fade")
+CURVE_TOLERANCE = 0.10
+OUT_COLUMNS = [*KEYS, "flag", "dollar_impact", "message"]
+
+
+def usd(cents: pd.Series) -> pd.Series:
+    """Cents to ``$12,345.67`` (``-$12,345.67`` when negative), vectorised."""
+    c = pd.Series(cents).astype("int64")
+    mag = c.abs()
+    whole = (mag // 100).astype("string").str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True)
+    part = (mag % 100).astype("string").str.pad(2, fillchar="0")
+    sign = pd.Series(np.where(c < 0, "-", ""), index=c.index, dtype="string")
+    return sign + "$" + whole + "." + part
+
+
+def _pct(x: pd.Series) -> pd.Series:
+    return (x.astype("float64") * 100).round(1).astype("string") + "%"
+
+
+def _round_cents(x: pd.Series) -> pd.Series:
+    x = x.astype("float64")
+    return pd.Series(np.sign(x) * np.floor(np.abs(x) + 0.5), index=x.index).astype("int64")
+
+
+def _where(df: pd.DataFrame) -> pd.Series:
+    """'Job 101 cost code 03-300 (L)'."""
+    return ("Job " + df["job_id"].astype("string") + " cost code "
+            + df["cost_code"].astype("string") + " (" + df["cost_type"].astype("string") + ")")
+
+
+def _frame(df: pd.DataFrame, flag: str, impact: pd.Series, message: pd.Series) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "job_id": df["job_id"].astype("string"),
+        "cost_code": df["cost_code"].astype("string") if "cost_code" in df else "",
+        "cost_type": df["cost_type"].astype("string") if "cost_type" in df else "",
+        "flag": flag, "dollar_impact": impact.astype("int64"), "message": message,
+    }, index=df.index)
+    return out
+
+
+def _code_flags(f: pd.DataFrame) -> list[pd.DataFrame]:
+    out = []
+    over = f[f["eac_used"] > f["revised_budget"]]
+    impact = over["eac_used"] - over["revised_budget"]
+    out.append(_frame(over, "eac_over_budget", impact,
+                      _where(over) + ": estimated cost at completion " + usd(over["eac_used"])
+                      + " (" + usd(over["cost_to_date"]) + " to date + " + usd(over["etc_used"])
+                      + " to complete, " + over["etc_source"].astype("string") + ") is "
+                      + usd(impact) + " over the revised budget of " + usd(over["revised_budget"])
+                      + ". Confirm the forecast with the PM and raise a budget change or change "
+                      "order, or book the overrun."))
+    com = f[f["committed"] > f["revised_budget"]]
+    impact = com["committed"] - com["revised_budget"]
+    out.append(_frame(com, "commitment_over_budget", impact,
+                      _where(com) + ": commitments of " + usd(com["committed"]) + " exceed the "
+                      "revised budget of " + usd(com["revised_budget"]) + " by " + usd(impact)
+                      + ". Move budget to this code or find the change order that funds it."))
+    imp = f[f["pm_forecast"] < f["committed_remaining"]]
+    impact = imp["committed_remaining"] - imp["pm_forecast"]
+    out.append(_frame(imp, "impossible_forecast", impact,
+                      _where(imp) + ": the PM's forecast to complete of " + usd(imp["pm_forecast"])
+                      + " is " + usd(impact) + " below the " + usd(imp["committed_remaining"])
+                      + " still to be invoiced on commitments. Ask the PM to raise the forecast "
+                      "or confirm the commitments will close short."))
+    return out
+
+
+def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataFrame,
+           n: int) -> pd.DataFrame:
+    if budget_history is None or cost_history is None or n < 1 or budget_history.empty:
+        return pd.DataFrame(columns=OUT_COLUMNS)
+    bh = budget_history.copy()
+    for c in [*KEYS, "period"]:
+        bh[c] = bh[c].astype("string").fillna("").str.strip()
+    bh = bh.groupby([*KEYS, "period"], as_index=False, sort=True)["forecast_to_complete"].sum()
+    # The latest run of identical forecasts per code: a new run starts wherever the value moves.
+    moved = bh.groupby(KEYS, sort=False)["forecast_to_complete"].diff().fillna(1) != 0
+    bh["run"] = moved.astype("int64").groupby([bh[k] for k in KEYS], sort=False).cumsum()
+    last = bh[bh["run"] == bh.groupby(KEYS, sort=False)["run"].transform("max")]
+    span = last.groupby(KEYS, as_index=False).agg(
+        snapshots=("period", "size"), start=("period", "min"), end=("period", "max"),
+        forecast=("forecast_to_complete", "first"))
+    # The run must reach the latest snapshot of the job (a code dropped from the budget is not
+    # a stale forecast) and span N periods after its first snapshot.
+    latest = bh.groupby("job_id")["period"].max()
+    span = span[(span["snapshots"] >= n + 1) & (span["end"] == span["job_id"].map(latest))]
+    ch = cost_history.copy()
+    for c in [*KEYS, "period"]:
+        ch[c] = ch[c].astype("string").fillna("").str.strip()
+    m = span.merge(ch[[*KEYS, "period", "amount"]], on=KEYS, how="inner")
+    m = m[(m["period"] > m["start"]) & (m["period"] <= m["end"])]
+    cost = m.groupby(KEYS, as_index=False).agg(span_cost=("amount", "sum"))
+    s = span.merge(cost, on=KEYS, how="inner")
+    s = s[s["span_cost"] > 0]
+    s = s.merge(f[KEYS], on=KEYS, how="inner") if f is not None else s
+    impact = s["span_cost"].astype("int64")
+    return _frame(s, "stale_forecast", impact,
+                  _where(s) + ": the PM's forecast to complete has stayed at "
+                  + usd(s["forecast"].astype("int64")) + " for "
+                  + (s["snapshots"] - 1).astype("string") + " periods ("
+                  + s["start"] + " to " + s["end"] + ") while " + usd(impact)
+                  + " of cost was booked. Ask the PM to re-forecast this code before the WIP "
+                  "is finalised.")
+
+
+def _curve(f: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    j = f.groupby("job_id", as_index=False).agg(
+        cost_to_date=("cost_to_date", "sum"), revised_budget=("revised_budget", "sum"),
+        time_elapsed=("time_elapsed", "max"))
+    j = j[(j["revised_budget"] > 0) & j["time_elapsed"].notna()]
+    spent = j["cost_to_date"] / j["revised_budget"]
+    j = j[spent > j["time_elapsed"] + tolerance]
+    spent = spent[j.index]
+    impact = j["cost_to_date"] - _round_cents(j["revised_budget"] * j["time_elapsed"])
+    j = j.assign(cost_code="", cost_type="")
+    return _frame(j, "cost_ahead_of_curve", impact.clip(lower=0),
+                  "Job " + j["job_id"].astype("string") + ": " + _pct(spent)
+                  + " of the revised budget is spent (" + usd(j["cost_to_date"]) + " of "
+                  + usd(j["revised_budget"]) + ") with " + _pct(j["time_elapsed"])
+                  + " of the schedule elapsed, " + usd(impact.clip(lower=0))
+                  + " ahead of the curve. Check for overruns or front-loaded costs, and whether "
+                  "the schedule dates are current.")
+
+
+def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[pd.DataFrame]:
+    out: list[pd.DataFrame] = []
+    if jobs is None or jobs.empty:
+        return out
+    jobs = jobs.assign(job_id=jobs["job_id"].astype("string").str.strip(), cost_code="",
+                       cost_type="")
+    if {"contract_revised", "est_total_cost"} <= set(jobs.columns):
+        pend = f.groupby("job_id", as_index=False).agg(pending=("pending_cost_changes", "sum"))
+        j = jobs.merge(pend, on="job_id", how="left")
+        j["pending"] = j["pending"].fillna(0).astype("int64")
+        contract = j["contract_revised"].astype("int64")
+        est = j["est_total_cost"].astype("int64")
+        gp_now = contract - est
+        gp_after = contract - (est + j["pending"])
+        hit = (gp_now > 0) & (gp_after < 0)
+        j, gp_now, gp_after = j[hit], gp_now[hit], gp_after[hit]
+        out.append(_frame(j, "pending_changes_loss", -gp_after,
+                          "Job " + j["job_id"] + ": pending cost changes of " + usd(j["pending"])
+                          + " would turn the estimated profit of " + usd(gp_now)
+                          + " into a loss of " + usd(-gp_after) + ". Get the matching owner "
+                          "change orders approved, or provide for the loss if they will not be."))
+        loss = jobs[(jobs["est_total_cost"].astype("int64")
+                     > jobs["contract_revised"].astype("int64")).to_numpy(bool)]
+        amount = loss["est_total_cost"].astype("int64") - loss["contract_revised"].astype("int64")
+        out.append(_frame(loss, "loss_job", amount,
+                          "Job " + loss["job_id"] + ": estimated total cost "
+                          + usd(loss["est_total_cost"].astype("int64")) + " is above the contract "
+                          + usd(loss["contract_revised"].astype("int64")) + ", an anticipated "
+                          "loss of " + usd(amount) + ", provided for in full this period. "
+                          "Confirm the estimate and pursue change orders or claims."))
+    if {"est_gp_pct", "prior_est_gp_pct", "bid_gp_pct", "contract_revised"} <= set(jobs.columns):
+        j = jobs.copy()
+        est = j["est_gp_pct"].astype("float64")
+        d_prior = (j["prior_est_gp_pct"].astype("float64") - est)
+        d_bid = (j["bid_gp_pct"].astype("float64") - est)
+        drop = pd.concat([d_prior, d_bid], axis=1).max(axis=1, skipna=True)
+        use_prior = d_prior.fillna(-np.inf) >= d_bid.fillna(-np.inf)
+        hit = (drop > fade + 1e-12).fillna(False).astype(bool)
+        j, drop, use_prior, est = j[hit], drop[hit], use_prior[hit], est[hit]
+        ref = np.where(use_prior, "the prior period", "the bid")
+        ref_pct = est + drop
+        impact = _round_cents(drop * j["contract_revised"].astype("float64")).clip(lower=0)
+        if {"est_gross_profit", "prior_est_gross_profit", "bid_gross_profit"} <= set(j.columns):
+            ref_gp = pd.Series(np.where(use_prior, j["prior_est_gross_profit"].astype("Float64"),
+                                        j["bid_gross_profit"].astype("Float64")), index=j.index)
+            dollars = (ref_gp - j["est_gross_profit"].astype("Float64")).round()
+            impact = dollars.fillna(impact.astype("Float64")).astype("int64").clip(lower=0)
+        out.append(_frame(j, "margin_fade", impact,
+                          "Job " + j["job_id"] + ": estimated gross margin is " + _pct(est)
+                          + ", down " + (drop * 100).round(1).astype("string") + " points from "
+                          + _pct(ref_pct) + " at " + pd.Series(ref, index=j.index, dtype="string")
+                          + ", " + usd(impact) + " of profit faded. Review the cost to complete "
+                          "and unbilled change orders with the PM."))
+    return out
+
+
+def overrun_flags(forecast_df: pd.DataFrame, budget_history: pd.DataFrame | None,
+                  cost_history: pd.DataFrame | None, jobs: pd.DataFrame | None,
+                  settings) -> pd.DataFrame:
+    """All overrun flags (rules in the module docstring), sorted by job, flag, code, type.
+
+    ``budget_history``: budget snapshots up to the period (job_id, period, cost_code, cost_type,
+    forecast_to_complete; sub jobs are summed). ``cost_history``: ERP cost in Procore codes by
+    job_id, cost_code, cost_type, period, amount (:func:`wip_lib.accounting.forecast.erp_cost_history`).
+    """
+    policies = settings.policies
+    f = forecast_df
+    parts = _code_flags(f)
+    parts.append(_stale(f, budget_history, cost_history, int(policies["stale_forecast_periods"])))
+    parts.append(_curve(f, float(policies.get("cost_curve_tolerance", CURVE_TOLERANCE))))
+    parts += _job_flags(f, jobs, float(policies["fade_threshold_points"]))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({
+            "job_id": pd.Series(dtype="string"), "cost_code": pd.Series(dtype="string"),
+            "cost_type": pd.Series(dtype="string"), "flag": pd.Series(dtype="string"),
+            "dollar_impact": pd.Series(dtype="int64"), "message": pd.Series(dtype="string")})
+    out = pd.concat(parts, ignore_index=True)
+    for c in ("job_id", "cost_code", "cost_type", "flag", "message"):
+        out[c] = out[c].astype("string")
+    out["dollar_impact"] = out["dollar_impact"].astype("int64").clip(lower=0)
+    out["_order"] = out["flag"].map({f: i for i, f in enumerate(FLAGS)})
+    out = out.sort_values(["job_id", "_order", "cost_code", "cost_type"], kind="stable")
+    return out[OUT_COLUMNS].reset_index(drop=True)
+
+
+def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
+    """Jobs by risk: ``rank, job_id, total_impact, flag_count, flags, explanation``.
+
+    ``total_impact`` is the sum of the job's flag impacts; flags overlap (an over-committed code is
+    usually also over its EAC), so it ranks risk, it is not a loss estimate. Ranked by total impact,
+    then flag count, then job number.
+    """
+    cols = ["rank", "job_id", "total_impact", "flag_count", "flags", "explanation"]
+    if flags_df.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("rank", "total_impact",
+                                                                 "flag_count") else "string")
+                             for c in cols})
+    f = flags_df.reset_index(drop=True).copy()
+    f["_order"] = f["flag"].map({n: i for i, n in enumerate(FLAGS)}).fillna(len(FLAGS))
+    names = (f.sort_values(["_order"], kind="stable").drop_duplicates(["job_id", "flag"])
+             .groupby("job_id")["flag"].agg(", ".join))
+    top = f.sort_values(["dollar_impact", "_order"], ascending=[False, True],
+                        kind="stable").drop_duplicates("job_id").set_index("job_id")
+    j = f.groupby("job_id").agg(total_impact=("dollar_impact", "sum"),
+                                flag_count=("flag", "size"))
+    j["flags"] = names
+    j = j.join(top[["flag", "cost_code", "cost_type", "dollar_impact"]])
+    j = j.reset_index().sort_values(["total_impact", "flag_count", "job_id"],
+                                    ascending=[False, False, True], kind="stable")
+    j["rank"] = np.arange(1, len(j) + 1)
+    where = pd.Series(np.where(j["cost_code"].fillna("") != "",
+                               " on cost code " + j["cost_code"].fillna("").astype(str) + " ("
+                               + j["cost_type"].fillna("").astype(str) + ")", ""), index=j.index)
+    j["explanation"] = ("Job " + j["job_id"].astype("string") + " has "
+                        + j["flag_count"].astype("string") + " flag(s) ("
+                        + j["flags"].astype("string") + ") with " + usd(j["total_impact"])
+                        + " at stake; the largest is " + j["flag"].astype("string") + where
+                        + " at " + usd(j["dollar_impact"]) + ".")
+    j["total_impact"] = j["total_impact"].astype("int64")
+    j["flag_count"] = j["flag_count"].astype("int64")
+    for c in ("job_id", "flags", "explanation"):
+        j[c] = j[c].astype("string")
+    return j[cols].reset_index(drop=True)

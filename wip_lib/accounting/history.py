@@ -1,0 +1,51 @@
+"""Per job and period, the WIP figures over time: what the dashboards' trends are drawn from.
+
+A period closed in the store is shown as closed; any other period is recomputed as of its end
+from today's data (``source`` says which), so a trend never mixes the two silently.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from wip_lib.accounting.schedule import recognise_all_periods
+
+CLOSED = "closed"
+AS_OF = "as of (recomputed)"
+
+COLUMNS = ["period", "job_id", "status", "contract_revised", "cost_to_date",
+           "est_cost_to_complete", "est_total_cost", "est_gross_profit", "est_gp_pct",
+           "pct_complete", "earned_revenue", "gross_profit_to_date", "loss_provision",
+           "billed_to_date", "underbillings", "overbillings", "backlog", "source"]
+
+
+def periods_between(first: str, last: str) -> list[str]:
+    return [str(p) for p in pd.period_range(first, last, freq="M")]
+
+
+def job_history(company, through: str, *, first: str | None = None, store=None,
+                jobs: list[str] | None = None) -> pd.DataFrame:
+    """Figures for every period from ``first`` (default: the earliest job start) to ``through``.
+
+    ``pct_billed = billed_to_date / contract_revised`` is added for the billing-vs-progress view.
+    """
+    if first is None:
+        starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
+        first = str(starts.min().to_period("M")) if len(starts) else through
+    frames = []
+    as_of = recognise_all_periods(company, first, through).assign(source=AS_OF)
+    for p in periods_between(first, through):
+        closed = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
+        if closed is not None and len(closed):
+            f = closed.assign(period=p, source=CLOSED)
+        else:
+            f = as_of[as_of["period"] == p]
+        if jobs is not None:
+            f = f[f["job_id"].isin(jobs)]
+        frames.append(f[[c for c in COLUMNS if c in f.columns]])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    out["period"] = out["period"].astype("string")
+    out["source"] = out["source"].astype("string")
+    tp = out["contract_revised"].astype("float64")
+    out["pct_billed"] = (out["billed_to_date"].astype("float64") / tp.where(tp != 0)).astype(
+        "float64")
+    return out.sort_values(["job_id", "period"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""The ``wip`` command and its subcommands."""

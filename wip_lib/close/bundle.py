@@ -1,0 +1,132 @@
+"""A computed period on disk (``reports/PERIOD/data/*.parquet`` + ``meta.json``).
+
+The month-end computes a period once (:func:`wip_lib.close.period.compute_period`) and saves it here;
+each project notebook then loads the bundle in a fraction of a second instead of re-reading every
+export. Interactively, :func:`load_or_compute` computes the same bundle from the company folder.
+Parquet keeps the dtypes exactly (int64 cents, strings, nullable integers).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+FRAMES = ("schedule", "in_progress", "completed", "journal", "journal_summary", "forecast",
+          "flags", "ranking", "findings", "tieout", "history", "budget_history",
+          "override_audit")
+
+
+@dataclass
+class Bundle:
+    company_name: str
+    period: str
+    prior_source: str
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.frames[name]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [str(j) for j in self.frames["schedule"]["job_id"]]
+
+    def job_name(self, job_id: str) -> str:
+        s = self.frames["schedule"]
+        names = s.loc[s["job_id"] == job_id, "job_name"]
+        return str(names.iloc[0]) if len(names) else ""
+
+
+def from_result(result, history: pd.DataFrame, budget_history: pd.DataFrame) -> Bundle:
+    w = result.wip
+    frames = {"schedule": w.schedule, "in_progress": w.in_progress, "completed": w.completed,
+              "journal": w.journal, "journal_summary": w.journal_summary,
+              "forecast": result.forecast, "flags": result.flags, "ranking": result.ranking,
+              "findings": result.findings, "tieout": result.tieout, "history": history,
+              "budget_history": budget_history, "override_audit": result.override_audit}
+    return Bundle(result.company_name, result.period, w.prior_source, frames, list(w.notes))
+
+
+def save(bundle: Bundle, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in bundle.frames.items():
+        df.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+    meta = {"company_name": bundle.company_name, "period": bundle.period,
+            "prior_source": bundle.prior_source, "notes": bundle.notes,
+            "frames": sorted(bundle.frames)}
+    (folder / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return folder
+
+
+def load(folder: Path) -> Bundle:
+    folder = Path(folder)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    frames = {n: pd.read_parquet(folder / f"{n}.parquet") for n in meta["frames"]}
+    return Bundle(meta["company_name"], meta["period"], meta["prior_source"], frames,
+                  meta.get("notes", []))
+
+
+def compute(data_dir: Path | str, period: str | None = None, *, store=None) -> Bundle:
+    """Read the company folder and compute the period's bundle (what the month-end saves)."""
+    from wip_lib.accounting import forecast as fc
+    from wip_lib.accounting.history import job_history
+    from wip_lib.close.period import compute_period
+    from wip_lib.sources.readers import load_company
+
+    company = load_company(Path(data_dir))
+    result = compute_period(company, period, store=store)
+    history = job_history(company, result.period, store=store)
+    budget_history = fc.budget_history(company, result.period)
+    return from_result(result, history, budget_history)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def resolve_data_dir(data_dir: Path | str) -> Path:
+    """A company folder as given, else relative to the repository (notebooks run from
+    ``notebooks/``; their default ``data/sample`` means the repository's sample company)."""
+    p = Path(data_dir)
+    if p.is_dir() or p.is_absolute():
+        return p
+    return REPO / p if (REPO / p).is_dir() else p
+
+
+def _cache_key(data_dir: Path, period: str) -> str:
+    """Inputs and code: any changed export, setting or module gives a new key."""
+    h = hashlib.sha256(period.encode())
+    for base in (data_dir, REPO / "wip_lib"):
+        for f in sorted(base.rglob("*")):
+            if f.is_file() and f.suffix in (".csv", ".xlsx", ".yaml", ".py") and \
+                    "__pycache__" not in f.parts:
+                h.update(f.relative_to(base).as_posix().encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def load_or_compute(data_dir: Path | str, period: str, bundle_dir: Path | str = "") -> Bundle:
+    """The saved bundle when ``bundle_dir`` holds one for ``period``; else the bundle cached for
+    exactly these inputs and this code (``WIP_CACHE_DIR``, default ``~/.cache/wip-workbook``);
+    else computed afresh and cached."""
+    if bundle_dir and (Path(bundle_dir) / "meta.json").is_file():
+        b = load(Path(bundle_dir))
+        if b.period == period:
+            return b
+    data = resolve_data_dir(data_dir)
+    cache = Path(os.environ.get("WIP_CACHE_DIR") or Path.home() / ".cache" / "wip-workbook")
+    folder = cache / _cache_key(data, period)
+    if (folder / "meta.json").is_file():
+        return load(folder)
+    b = compute(data, period)
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    save(b, tmp)
+    try:
+        os.replace(tmp, folder)  # atomic: a concurrent run either sees all of it or none
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return b

@@ -1,1 +1,0 @@
-"""Subcommands of ``wip``: one module each, discovered by :mod:`wip_lib.cli`."""

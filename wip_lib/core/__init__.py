@@ -1,0 +1,1 @@
+"""Core: errors, money, periods, schema, settings, codes. Imports nothing of ours."""

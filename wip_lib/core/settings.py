@@ -1,0 +1,158 @@
+"""A company: its settings (``company.yaml``) and its canonical tables.
+
+Pure code receives a :class:`Company`; only :mod:`wip_lib.sources.readers` builds one from files
+(``load_company``). Tests build one from DataFrames with :meth:`Company.from_tables`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import pandas as pd
+import yaml
+
+from wip_lib.core import schema
+from wip_lib.core.errors import InputError, Problem
+
+GL_ACCOUNT_ROLES = ("underbillings", "overbillings", "revenue_over_under", "loss_provision_cost",
+                    "accrued_loss")
+
+DEFAULT_GL_ACCOUNTS = {
+    "underbillings": {"number": "1250", "name": "Costs and estimated earnings in excess of billings"},
+    "overbillings": {"number": "2150", "name": "Billings in excess of costs and estimated earnings"},
+    "revenue_over_under": {"number": "4050", "name": "Contract revenue - over/under billings"},
+    "loss_provision_cost": {"number": "5950", "name": "Cost of revenue - provision for losses"},
+    "accrued_loss": {"number": "2160", "name": "Accrued loss on contracts"},
+}
+
+DEFAULT_POLICIES: dict[str, Any] = {
+    # ASC 606 variable consideration: unapproved change-order revenue is left out unless a
+    # company's policy includes a constrained estimate.
+    "include_pending_co_revenue": False,
+    # Start-of-job threshold: below this percent complete, revenue = cost (zero margin). 0 = off.
+    "start_threshold": 0.0,
+    # Surety view: net the loss provision into over/under billings.
+    "net_loss_provision": False,
+    # Forecast: periods a PM forecast may sit unchanged while cost rises before it is stale.
+    "stale_forecast_periods": 3,
+    # Forecast: margin fade (points) since the prior period or the bid that raises a flag.
+    "fade_threshold_points": 0.03,
+}
+
+DEFAULT_MATERIALITY = {
+    "amount_cents": 100_000,  # $1,000: reconciliation differences below this are informational
+    "pct": 0.005,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    name: str
+    current_period: str  # YYYY-MM, the open period
+    fiscal_year_end_month: int = 12
+    procore_locale: str = "en-US"
+    erp_profile: str = "sage300"
+    gl_accounts: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType(DEFAULT_GL_ACCOUNTS))
+    policies: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType(DEFAULT_POLICIES))
+    materiality: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType(DEFAULT_MATERIALITY))
+    default_cost_codes: tuple[str, ...] = ()
+    status_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
+        problems: list[Problem] = []
+        name = data.get("name")
+        period = str(data.get("current_period", ""))
+        if not name:
+            problems.append(Problem(file, "the company has no name", "add `name: Your Company`",
+                                    column="name"))
+        if not pd.Series([period]).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").iloc[0]:
+            problems.append(Problem(file, "current_period is not a month", "write it as YYYY-MM, "
+                                    "e.g. `current_period: 2026-10`", column="current_period",
+                                    value=data.get("current_period")))
+        fye = data.get("fiscal_year_end_month", 12)
+        if not isinstance(fye, int) or not 1 <= fye <= 12:
+            problems.append(Problem(file, "fiscal_year_end_month must be 1 to 12",
+                                    "write the month number, e.g. 12 for December",
+                                    column="fiscal_year_end_month", value=fye))
+        accounts = {**DEFAULT_GL_ACCOUNTS, **(data.get("gl_accounts") or {})}
+        policies = {**DEFAULT_POLICIES, **(data.get("policies") or {})}
+        unknown = sorted(set(data.get("policies") or {}) - set(DEFAULT_POLICIES))
+        if unknown:
+            problems.append(Problem(file, f"unknown policy {unknown[0]!r}",
+                                    f"use one of {', '.join(sorted(DEFAULT_POLICIES))}",
+                                    column="policies", value=unknown[0]))
+        if problems:
+            raise InputError(problems)
+        erp = data.get("erp") or {}
+        return cls(
+            name=str(name),
+            current_period=period,
+            fiscal_year_end_month=fye,
+            procore_locale=str(data.get("procore_locale", "en-US")),
+            erp_profile=str(erp.get("profile", "sage300")),
+            gl_accounts=MappingProxyType(accounts),
+            policies=MappingProxyType(policies),
+            materiality=MappingProxyType({**DEFAULT_MATERIALITY, **(data.get("materiality") or {})}),
+            default_cost_codes=tuple(str(c) for c in data.get("default_cost_codes", ()) or ()),
+            status_labels=MappingProxyType(dict(data.get("status_labels") or {})),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> "Settings":
+        file = str(path)
+        if not path.exists():
+            raise InputError([Problem(file, "company settings file not found",
+                                      "create company.yaml (see data/sample/company.yaml)")])
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError([Problem(file, f"not valid YAML: {exc}".replace("\n", " "),
+                                      "fix the YAML syntax at the line shown")]) from None
+        if not isinstance(data, dict):
+            raise InputError([Problem(file, "expected key: value settings",
+                                      "see data/sample/company.yaml")])
+        return cls.from_mapping(data, file)
+
+    def __reduce__(self):
+        # Read-only mapping proxies do not pickle; results travel to worker processes.
+        plain = {f: (dict(getattr(self, f)) if isinstance(getattr(self, f), MappingProxyType)
+                     else getattr(self, f)) for f in self.__dataclass_fields__}
+        return (_settings_from_plain, (plain,))
+
+    def fiscal_year_start(self, period: str) -> str:
+        """First period (YYYY-MM) of the fiscal year that holds ``period``."""
+        p = pd.Period(period, freq="M")
+        start_month = self.fiscal_year_end_month % 12 + 1
+        year = p.year if p.month >= start_month else p.year - 1
+        return f"{year:04d}-{start_month:02d}"
+
+
+def _settings_from_plain(plain: dict) -> Settings:
+    return Settings(**{k: MappingProxyType(v) if isinstance(v, dict) else v
+                       for k, v in plain.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """Settings plus every canonical table (empty, with the right columns, when not supplied)."""
+
+    settings: Settings
+    tables: Mapping[str, pd.DataFrame]
+    root: Path | None = None
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @classmethod
+    def from_tables(cls, settings: Settings, tables: Mapping[str, pd.DataFrame],
+                    root: Path | None = None) -> "Company":
+        unknown = set(tables) - set(schema.TABLES)
+        if unknown:
+            raise KeyError(f"not canonical tables: {sorted(unknown)}")
+        full = {name: tables.get(name, t.empty()) for name, t in schema.TABLES.items()}
+        return cls(settings, MappingProxyType(full), root)

@@ -1,0 +1,1 @@
+"""Reports: CSV, HTML, dashboards, explorer, the notebook batch, the Excel workbook."""

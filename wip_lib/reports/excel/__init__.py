@@ -1,0 +1,1 @@
+"""The Excel WIP workbook: cell helpers and one module per sheet."""

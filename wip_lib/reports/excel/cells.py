@@ -1,0 +1,357 @@
+"""The surety-ready Excel WIP workbook, with live formulas an auditor can trace.
+
+Inputs (contract amounts, cost to date, cost to complete, billings, prior-period closed figures)
+are written as values; every derived figure (revised contract, EAC, EGP, percent complete, earned
+revenue, gross profit, loss provision, over/under, backlog, period amounts, totals) is an Excel
+formula over those cells, so a CPA can click any number and see where it comes from. The formulas
+implement the same rules as :mod:`wip_lib.accounting.recognition`; a test recalculates the workbook in
+LibreOffice and checks every formula against the Python figure to the cent.
+
+Untrusted text (job, vendor and cost-code names, descriptions from Procore or the ERP) is always
+written as a string cell: ``=cmd|' /C calc'!A0`` stays text, never a formula.
+
+Columns are described by :class:`Col` with a formula template naming other columns in braces
+(``"={cost_to_date}+{est_cost_to_complete}"``) that is resolved to cell references per row.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+ACCOUNTING = '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)'
+PERCENT = "0.0%"
+PERCENT_FINE = "0.000000%"
+PERCENT2 = "0.00%"
+DATE = "yyyy-mm-dd"
+HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+BLOCK_FILL = PatternFill("solid", fgColor="DCE6F2")
+LOSS_FILL = PatternFill("solid", fgColor="F8D7DA")
+UNDER_FILL = PatternFill("solid", fgColor="FFF3CD")
+THIN = Side(style="thin", color="9AA5B1")
+_REF = re.compile(r"\{([a-z_0-9]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    key: str
+    header: str
+    kind: str  # "text", "money", "pct", "pct_fine", "int"
+    formula: str | None = None  # template; None: an input value from the DataFrame
+    total: bool = False  # summed in the totals row
+    block: str = ""
+    #: Column of the record holding the Python figure this cell must equal (default: ``key``).
+    expect: str | None = None
+    width: float | None = None
+    #: Template for the totals-row cell instead of ``SUM`` (e.g. a ratio of two totals).
+    total_formula: str | None = None
+
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _set_text(cell, value) -> None:
+    """A string cell that no spreadsheet will evaluate, whatever it starts with.
+
+    The cell is typed as a string (``t="s"``), so ``=HYPERLINK(...)`` is stored as text, and text
+    starting with ``= + - @`` also gets Excel's quote prefix (shown as ``'=...``), so editing the
+    cell in Excel later does not turn it into a formula either.
+    """
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(_DANGEROUS):
+        cell.quotePrefix = True
+
+
+set_text = _set_text
+
+
+def _format(cell, kind: str) -> None:
+    if kind == "money":
+        cell.number_format = ACCOUNTING
+    elif kind == "pct":
+        cell.number_format = PERCENT
+    elif kind == "pct2":
+        cell.number_format = PERCENT2
+    elif kind == "pct_fine":
+        cell.number_format = PERCENT_FINE
+    elif kind == "date":
+        cell.number_format = DATE
+
+
+def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> None:
+    _set_text(ws.cell(1, 1), company)
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    _set_text(ws.cell(2, 1), title)
+    ws.cell(2, 1).font = Font(bold=True, size=12)
+    _set_text(ws.cell(3, 1), f"As of {period_end:%B} {period_end.day}, {period_end.year}")
+
+
+def print_setup(ws: Worksheet, *, company: str, period: str, prepared: date, title_rows_to: int,
+                freeze: str | None, title_rows_from: int = 1, sheet_title: str | None = None
+                ) -> None:
+    """Landscape, one page wide, rows ``title_rows_from:title_rows_to`` repeated on every page,
+    panes frozen at ``freeze``; header: company | sheet title and period | prepared date; footer:
+    page x of y. Header text is escaped (``&`` is a header code)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{title_rows_from}:{title_rows_to}"
+    if freeze:
+        ws.freeze_panes = freeze
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddHeader.left.text = company.replace("&", "&&")
+    center = f"{sheet_title} - {period}" if sheet_title else f"WIP schedule {period}"
+    ws.oddHeader.center.text = center.replace("&", "&&")
+    ws.oddHeader.right.text = f"Prepared {prepared.isoformat()}"
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def highlight_rows(ws: Worksheet, first: int, last: int, ncols: int, condition: str,
+                   fill: PatternFill) -> None:
+    """Conditional format: ``condition`` is a formula on the first row (e.g. ``$R7>0``)."""
+    if last < first:
+        return
+    rng = f"A{first}:{get_column_letter(ncols)}{last}"
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[condition], fill=fill))
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def save(wb: Workbook, path: Path) -> Path:
+    """Save with fixed document properties and fixed zip timestamps, so the same inputs give the
+    same bytes (no run-dependent value anywhere in the file)."""
+    import io
+    import zipfile
+    from datetime import datetime
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fixed = datetime(2000, 1, 1)
+    wb.properties.creator = "WIP Workbook"
+    wb.properties.lastModifiedBy = "WIP Workbook"
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed_info = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed_info.compress_type = zipfile.ZIP_DEFLATED
+            fixed_info.external_attr = 0o600 << 16
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with now
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            dst.writestr(fixed_info, data)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(out.getvalue())
+    tmp.replace(path)
+    return path
+
+
+# --- tables with expected figures ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A formula cell and the Python figure it must equal after recalculation.
+
+    ``kind``: ``money`` (``expected`` in int cents; the cell holds dollars), ``ratio`` (a float
+    fraction), ``int`` (a count). ``expected`` None: the formula must give an empty cell ("").
+    """
+    sheet: str
+    cell: str
+    kind: str
+    expected: int | float | None
+    label: str = ""
+
+
+_BOLD = Font(bold=True)
+_TOTAL_BORDER = Border(top=THIN, bottom=Side(style="double", color="1F3A5F"))
+_CHECK_KIND = {"money": "money", "pct": "ratio", "pct2": "ratio", "pct_fine": "ratio",
+               "int": "int", "count": "int"}
+
+
+def _is_missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def expected_value(kind: str, v):
+    """A Python figure as a :class:`Check` expects it (cents stay int, NA becomes None)."""
+    if _is_missing(v):
+        return None
+    k = _CHECK_KIND.get(kind, kind)
+    if k in ("money", "int"):
+        return int(v)
+    return float(v)
+
+
+def write_header(ws: Worksheet, cols: Sequence[Col], *, block_row: int | None, head_row: int,
+                 first_col: int = 1) -> None:
+    """Block headers (merged over their columns) on ``block_row`` and column headers below."""
+    if block_row is not None:
+        i = 0
+        while i < len(cols):
+            j = i
+            while j + 1 < len(cols) and cols[j + 1].block == cols[i].block:
+                j += 1
+            if cols[i].block:
+                c0, c1 = first_col + i, first_col + j
+                if c1 > c0:
+                    ws.merge_cells(start_row=block_row, start_column=c0, end_row=block_row,
+                                   end_column=c1)
+                cell = ws.cell(block_row, c0)
+                _set_text(cell, cols[i].block)
+                cell.font = Font(bold=True, color="1F3A5F")
+                cell.fill = BLOCK_FILL
+                cell.alignment = Alignment(horizontal="center")
+            i = j + 1
+    for k, c in enumerate(cols):
+        cell = ws.cell(head_row, first_col + k)
+        _set_text(cell, c.header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    ws.row_dimensions[head_row].height = 45
+    for k, c in enumerate(cols):
+        if c.width is not None:
+            width = c.width
+        elif c.kind == "text":
+            width = 14
+        else:
+            width = 17 if c.kind == "money" else max(9, min(14, len(c.header) + 2))
+        ws.column_dimensions[get_column_letter(first_col + k)].width = width
+
+
+def column_letters(cols: Sequence[Col], first_col: int = 1) -> dict[str, str]:
+    return {c.key: get_column_letter(first_col + i) for i, c in enumerate(cols)}
+
+
+def _resolve(template: str, row: int, letters: dict[str, str], extra: dict[str, str]) -> str:
+    def ref(m):
+        name = m.group(1)
+        if name in extra:
+            return extra[name]
+        if name in letters:
+            return f"{letters[name]}{row}"
+        raise KeyError(f"formula {template!r} names {name!r}, which is neither a column nor a "
+                       "reference")
+    return _REF.sub(ref, template)
+
+
+def write_value(cell, kind: str, v, money_in_cents: bool = True) -> None:
+    """An input value: text stays text, money from int cents (``cents / 100``), NA is blank."""
+    if kind == "text":
+        _set_text(cell, v)
+    elif _is_missing(v):
+        cell.value = None
+    elif kind == "money":
+        cell.value = (int(v) / 100) if money_in_cents else float(v)
+    elif kind in ("int", "count"):
+        cell.value = int(v)
+    elif kind == "date":
+        cell.value = pd.Timestamp(v).date()
+    elif kind == "bool":
+        cell.value = bool(v)
+    else:
+        cell.value = float(v)
+    _format(cell, kind)
+
+
+def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *, first_row: int,
+                  checks: list[Check] | None = None, refs=None,
+                  settings_refs: dict[str, str] | None = None, first_col: int = 1,
+                  money_in_cents: bool = True) -> int:
+    """One row per record from ``first_row``; returns the last row written (first_row - 1 when
+    there are none).
+
+    A column with a ``formula`` template gets the template resolved per row: ``{key}`` is the
+    cell of that column on the same row; other names come from ``refs(i, record)`` (per-row
+    references, e.g. the same job on another sheet) or ``settings_refs`` (absolute cells). Its
+    expected Python figure (``record[col.expect or col.key]``) is appended to ``checks``.
+    ``record["_values"]`` (a set of keys) writes those formula columns as plain values on that
+    row (e.g. a job the other sheet does not hold); ``record["_skip"]`` leaves keys blank.
+    """
+    letters = column_letters(cols, first_col)
+    settings_refs = settings_refs or {}
+    r = first_row - 1
+    for i, rec in enumerate(records):
+        r = first_row + i
+        extra = dict(settings_refs)
+        if refs is not None:
+            extra.update(refs(i, rec) or {})
+        as_values = rec.get("_values", ())
+        skip = rec.get("_skip", ())
+        for k, c in enumerate(cols):
+            cell = ws.cell(r, first_col + k)
+            if c.key in skip:
+                _format(cell, c.kind)
+                continue
+            if c.formula and c.key not in as_values:
+                cell.value = _resolve(c.formula, r, letters, extra)
+                _format(cell, c.kind)
+                if checks is not None:
+                    checks.append(Check(ws.title, cell.coordinate, _CHECK_KIND[c.kind],
+                                        expected_value(c.kind, rec.get(c.expect or c.key)),
+                                        c.header))
+            else:
+                write_value(cell, c.kind, rec.get(c.key), money_in_cents)
+    return r
+
+
+def write_totals(ws: Worksheet, cols: Sequence[Col], records: Sequence[dict], *, row: int,
+                 first: int, last: int, checks: list[Check] | None = None,
+                 label: str = "Total", func: str = "SUM", first_col: int = 1,
+                 expected: dict | None = None, label_key: str | None = None) -> None:
+    """Totals row: ``=SUM(first:last)`` (or ``SUBTOTAL(9, ...)``) for columns with ``total``,
+    ``total_formula`` templates resolved on this row. Expected values: the sum of the records'
+    figures, or ``expected[key]`` when given (required for ``total_formula`` columns)."""
+    letters = column_letters(cols, first_col)
+    expected = expected or {}
+    label_col = first_col + ([c.key for c in cols].index(label_key) if label_key else 0)
+    _set_text(ws.cell(row, label_col), label)
+    for k, c in enumerate(cols):
+        cell = ws.cell(row, first_col + k)
+        formula = None
+        if c.total_formula:
+            formula = _resolve(c.total_formula, row, letters, {})
+        elif c.total and last >= first:
+            rng = f"{letters[c.key]}{first}:{letters[c.key]}{last}"
+            formula = f"=SUBTOTAL(9,{rng})" if func == "SUBTOTAL" else f"=SUM({rng})"
+        if formula:
+            cell.value = formula
+            if checks is not None:
+                if c.key in expected:
+                    want = expected[c.key]
+                else:
+                    name = c.expect or c.key
+                    vals = [rec.get(name) for rec in records
+                            if c.key not in rec.get("_skip", ())]
+                    want = sum(int(v) for v in vals if not _is_missing(v))
+                checks.append(Check(ws.title, cell.coordinate, _CHECK_KIND[c.kind],
+                                    expected_value(c.kind, want), f"{label} {c.header}"))
+        cell.font = _BOLD
+        cell.border = _TOTAL_BORDER
+        _format(cell, c.kind)

@@ -1,0 +1,1 @@
+"""Sources: export readers, ERP profiles, the Procore API, input files, validation."""

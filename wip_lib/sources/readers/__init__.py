@@ -1,0 +1,75 @@
+"""Company folder -> :class:`~wip_lib.core.settings.Company`: the only place files become tables.
+
+``read_company`` returns everything it learnt (tables, problems, per-file reports) so
+``wip validate`` can print the counts; ``load_company`` is what the rest of the workbook calls: it
+raises :class:`~wip_lib.core.errors.InputError` listing every problem when any is an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from wip_lib.core import schema
+from wip_lib.sources import validate
+from wip_lib.core.settings import Company, Settings
+from wip_lib.core.errors import InputError, Problem
+from wip_lib.sources.readers.erp import read_erp
+from wip_lib.sources.readers.procore import read_procore
+from wip_lib.sources.readers.tabular import FileReport
+
+
+@dataclass
+class ReadResult:
+    company: Company | None
+    problems: list[Problem]
+    reports: list[FileReport]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def read_company(root: Path | str) -> ReadResult:
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError([Problem(str(root), "company folder not found",
+                                  "give the folder that holds company.yaml, procore/ and erp/")])
+    settings = Settings.load(root / "company.yaml")
+    p_tables, problems, reports = read_procore(root, settings)
+    e_tables, e_probs, e_reports = read_erp(root, settings)
+    problems += e_probs
+    reports += e_reports
+    tables = {**{n: t.empty() for n, t in schema.TABLES.items()}, **p_tables, **e_tables}
+    tables, rule_probs, rejected = validate.run_rules(tables, settings)
+    problems += rule_probs
+    by_file = {r.file: r for r in reports}
+    for name, mask in rejected.items():
+        df_files = _rejected_files(name, mask, p_tables, e_tables)
+        for f, n in df_files.items():
+            if f in by_file:
+                by_file[f].rows_accepted -= n
+                by_file[f].rows_reported += n
+    company = Company.from_tables(settings, tables, root)
+    return ReadResult(company, problems, reports)
+
+
+def _rejected_files(name, mask, p_tables, e_tables) -> dict[str, int]:
+    df = p_tables.get(name)
+    if df is None:
+        df = e_tables.get(name)
+    if df is None or df.empty or "_file" not in df.columns:
+        return {}
+    return df.loc[mask.to_numpy(), "_file"].value_counts().to_dict()
+
+
+def load_company(root: Path | str) -> Company:
+    """Read and validate a company folder; raise InputError listing every error found."""
+    result = read_company(root)
+    if not result.ok:
+        raise InputError(result.problems)
+    return result.company
+
+
+__all__ = ["ReadResult", "read_company", "load_company", "FileReport"]

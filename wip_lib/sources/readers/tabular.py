@@ -1,0 +1,543 @@
+"""Reading one export file into typed columns, collecting every problem on the way.
+
+The steps are the same for every source: read the file as text (UTF-8, UTF-8 with a BOM, or
+Windows-1252; CSV or XLSX), find each canonical column among the headers through its aliases,
+set aside a trailing totals row after checking it against the sum of the lines, then convert each
+column by its kind (money to cents, dates by the locale's formats, flags, rates, codes). Nothing is
+dropped silently: a row with a bad value is reported and counted, and the caller's report shows
+rows in = rows accepted + rows reported (+ totals and blank rows, each counted).
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from wip_lib.core import codes, schema
+from wip_lib.core.errors import Problem
+from wip_lib.core.money import parse_cents
+
+# Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
+TEXT = pa.large_string()
+MAX_LISTED = 20  # problems listed per file and column; the rest are summed up in one line
+
+DATE_FORMATS = {
+    "en-US": ["%m/%d/%Y", "%m/%d/%y"],
+    "en-GB": ["%d/%m/%Y", "%d/%m/%y"],
+    "en-AU": ["%d/%m/%Y", "%d/%m/%y"],
+    "en-CA": ["%Y-%m-%d", "%m/%d/%Y"],
+}
+ALWAYS_DATE = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y%m%d"]
+TOTALS = re.compile(r"^\s*(grand\s+)?totals?\s*:?\s*$", re.IGNORECASE)
+TRUE = {"true", "yes", "y", "1", "x", "t", "executed", "active"}
+FALSE = {"false", "no", "n", "0", "", "f", "inactive"}
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: the control counts of ``wip validate``."""
+
+    file: str
+    table: str
+    rows_in: int = 0
+    rows_accepted: int = 0
+    rows_reported: int = 0
+    rows_totals: int = 0
+    rows_blank: int = 0
+    rows_excluded: int = 0  # rows that are not this table's (e.g. estimate lines in a cost export)
+    encoding: str = "utf-8"
+    unrecognised: list[str] = field(default_factory=list)
+
+    def ties(self) -> bool:
+        return self.rows_in == (self.rows_accepted + self.rows_reported + self.rows_totals
+                                + self.rows_blank + self.rows_excluded)
+
+
+class Collector:
+    """Problems for one file, at most MAX_LISTED listed per column and message."""
+
+    def __init__(self, file: str, row_files: pd.Series | None = None):
+        self.file = file
+        # Several files read as one frame (the budget snapshots) name each row's own file.
+        self.row_files = row_files
+        self.problems: list[Problem] = []
+        self._counts: dict[tuple, int] = {}
+
+    def add(self, message: str, fix: str, *, row=None, column=None, value=None,
+            severity: str = "error", file: str | None = None) -> None:
+        key = (column, message, severity)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n <= MAX_LISTED:
+            self.problems.append(Problem(file or self.file, message, fix, row, column, value,
+                                         severity))
+
+    def rows(self, mask: pd.Series, rows: pd.Series, values: pd.Series, message: str, fix: str,
+             column: str, severity: str = "error") -> None:
+        """One problem per flagged row (listing capped), vectorised selection."""
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+        for i in idx[:MAX_LISTED]:
+            v = values.iloc[i]
+            f = None if self.row_files is None else str(self.row_files.iloc[i])
+            self.add(message, fix, row=int(rows.iloc[i]), column=column,
+                     value=None if pd.isna(v) else str(v), severity=severity, file=f)
+        extra = len(idx) - MAX_LISTED
+        if extra > 0:
+            self.problems.append(Problem(self.file, f"{message}: {extra} more row(s) not listed",
+                                         fix, None, column, None, severity))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+# -- reading text -------------------------------------------------------------------------------
+
+def _decode_probe(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _empty(path: Path, out: Collector) -> bool:
+    if path.stat().st_size:
+        return False
+    out.add("the file is empty", "export it again from the source system; an export always has "
+            "a header row")
+    return True
+
+
+def read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], str] | None:
+    """A CSV file's cells as Arrow text columns (named ``"0"``, ``"1"``, ...), its header names
+    (trimmed, BOM removed) and the encoding read; None (a problem recorded) when it is empty or
+    unreadable. Every column is text: types are ours to decide (leading zeros, money formats)."""
+    if _empty(path, out):
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    encoding = _decode_probe(head)
+    try:
+        table = _pa_read(path, encoding, head)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if encoding != "cp1252" and "utf" in str(exc).lower():
+            encoding = "cp1252"
+            table = _pa_read(path, encoding, head)
+        else:
+            out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
+                    "save it as CSV (comma separated, UTF-8) or XLSX and try again")
+            return None
+    names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
+    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    if encoding == "cp1252":
+        out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
+                "surprises with accented vendor names", severity="warning")
+    return table, names, encoding
+
+
+def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame, str] | None:
+    """All cells as text (string dtype, '' for blank), with ``_row`` (header = row 1).
+
+    Returns None (with a problem recorded) for an empty or unreadable file.
+    """
+    if path.suffix.lower() == ".xlsx":
+        if _empty(path, out):
+            return None
+        df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
+        return None if df is None else (df, "xlsx")
+    got = read_text_arrow(path, out)
+    if got is None:
+        return None
+    table, names, encoding = got
+    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == TEXT else None)
+    df.columns = names
+    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
+    return df, encoding
+
+
+def _header(head: bytes, encoding: str) -> list[str] | None:
+    """The header row's names read from the file's first bytes (None when they do not hold it)."""
+    if b"\n" not in head and b"\r" not in head:
+        return None
+    try:
+        text = head.decode("utf-8-sig" if encoding.startswith("utf") else encoding)
+    except UnicodeDecodeError:  # the 1 MiB cut a character in two, or the probe was wrong
+        return None
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")))
+    except (StopIteration, csv.Error):
+        return None
+
+
+def _pa_read(path: Path, encoding: str, head: bytes | None = None) -> pa.Table:
+    read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
+                             block_size=1 << 24)
+    parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    # The header from the bytes already read (no second open of the file for it); pyarrow's own
+    # reading of it where those bytes cannot tell.
+    names = _header(head, encoding) if head is not None else None
+    if names is None:
+        probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
+        names = probe.schema.names
+        probe.close()
+    convert = pacsv.ConvertOptions(column_types={n: TEXT for n in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    if head is not None and any(t != TEXT for t in table.schema.types):
+        return _pa_read(path, encoding, None)  # the header was told wrongly: pyarrow's reading
+    return table
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, pd.Timestamp) or hasattr(v, "isoformat"):
+        s = v.isoformat()
+        return s[:10] if s.endswith("T00:00:00") or len(s) == 10 else s.replace("T", " ")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path, out: Collector) -> pd.DataFrame | None:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        out.add(f"not a readable XLSX workbook ({exc})", "open it in Excel and save it again as .xlsx")
+        return None
+    ws = wb.worksheets[0]
+    rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    if not rows:
+        out.add("the workbook's first sheet is empty", "export it again from the source system")
+        return None
+    header = [h.strip() for h in rows[0]]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    df = pd.DataFrame(body, columns=header, dtype="string") if body else pd.DataFrame(
+        {h: pd.Series(dtype="string") for h in header})
+    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
+    return df
+
+
+def take_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of ``df`` where ``mask`` is true, index kept. Text columns (Arrow-backed) are
+    filtered by Arrow, which copies runs of kept rows at once: twice pandas' row-by-row take on a
+    multi-million-row export."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.all():
+        return df
+    keep = pa.array(mask)
+    cols = {}
+    for c in df.columns:
+        v = df[c].array
+        if isinstance(v, pd.arrays.ArrowStringArray):
+            cols[c] = pd.arrays.ArrowStringArray(pc.filter(pa.array(v), keep))
+        else:
+            cols[c] = v[mask]
+    return pd.DataFrame(cols, index=df.index[mask])
+
+
+# -- headers ------------------------------------------------------------------------------------
+
+def _norm_header(h: str) -> str:
+    return re.sub(r"[\s_]+", " ", str(h)).strip().casefold()
+
+
+def resolve_headers(present: list[str], spec: dict[str, list[str]], required: set[str],
+                    out: Collector, source: str) -> dict[str, str]:
+    """Canonical column -> header in the file. Missing required columns are problems (at row 1,
+    the header row) with the nearest header in the file as a suggestion; headers nobody asked
+    for are a warning."""
+    by_norm = {_norm_header(h): h for h in present if h != "_row"}
+    found: dict[str, str] = {}
+    for canon, aliases in spec.items():
+        for a in aliases:
+            h = by_norm.get(_norm_header(a))
+            if h is not None:
+                found[canon] = h
+                break
+    used = set(found.values())
+    leftovers = [h for h in present if h != "_row" and h not in used]
+    for canon in spec:
+        if canon in found:
+            continue
+        if canon not in required:
+            # An optional column left out reads as its default (0 for money): when a header
+            # nobody asked for is a near miss of it, say so rather than let the figure go quiet.
+            expected = spec[canon][0]
+            near = difflib.get_close_matches(_norm_header(expected),
+                                             [_norm_header(h) for h in leftovers], n=1,
+                                             cutoff=0.85)
+            if near:
+                guess = next(h for h in leftovers if _norm_header(h) == near[0])
+                out.add(f"column '{guess}' is not understood and is read as absent; it looks "
+                        f"like a misspelling of '{expected}'", f"rename the header '{guess}' to "
+                        f"'{expected}'", row=1, column=guess, value=guess, severity="warning")
+            continue
+        expected = spec[canon][0]
+        near = difflib.get_close_matches(_norm_header(expected),
+                                         [_norm_header(h) for h in leftovers], n=1, cutoff=0.6)
+        if near:
+            guess = next(h for h in leftovers if _norm_header(h) == near[0])
+            out.add(f"required column '{expected}' is missing; '{guess}' looks like a misspelling "
+                    f"of it", f"rename the header '{guess}' to '{expected}'", row=1,
+                    column=expected, value=guess)
+        else:
+            out.add(f"required column '{expected}' is missing",
+                    f"export the {source} with the column '{expected}' (also accepted: "
+                    f"{', '.join(spec[canon][1:]) or 'none'})", row=1, column=expected)
+    return found
+
+
+# -- totals row ---------------------------------------------------------------------------------
+
+def blank_rows(df: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell (bar the bookkeeping columns) is blank."""
+    cells = [c for c in df.columns if not str(c).startswith("_")]
+    if not cells:
+        return pd.Series(False, index=df.index)
+    blank = np.ones(len(df), dtype=bool)
+    for c in cells:  # column by column, stopping once no row can be blank
+        blank &= (df[c].str.strip() == "").to_numpy(dtype=bool, na_value=True)
+        if not blank.any():
+            break
+    return pd.Series(blank, index=df.index)
+
+
+def totals_row(df: pd.DataFrame) -> bool:
+    """True when the last row is a totals row (first non-blank cell Total/Totals/Grand Total)."""
+    if df.empty:
+        return False
+    # The last row's cells only (not a copy of the frame without the bookkeeping columns).
+    last = [v for k, v in zip(df.columns, df.iloc[-1].tolist()) if not str(k).startswith("_")]
+    first = next((v for v in last if str(v).strip()), "")
+    return bool(TOTALS.match(str(first)))
+
+
+def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
+                 ) -> tuple[pd.DataFrame, int]:
+    """Set aside a trailing totals row (first non-blank cell 'Total', 'Totals', 'Grand Total')
+    after checking each of its money cells against the sum of the lines above it."""
+    if df.empty:
+        return df, 0
+    cells = df.drop(columns="_row")
+    last = cells.iloc[-1]
+    first = next((v for v in last.tolist() if str(v).strip()), "")
+    if not TOTALS.match(str(first)):
+        return df, 0
+    body = df.iloc[:-1]
+    row = int(df["_row"].iloc[-1])
+    for h in money_headers:
+        total_cell = str(last[h]).strip()
+        if not total_cell:
+            continue
+        total, bad_t = parse_cents(pd.Series([total_cell], dtype="string"))
+        lines, bad_l = parse_cents(body[h])
+        if bad_t.iloc[0] or bad_l.any():
+            continue  # the line problems are reported by the column conversion
+        s = int(lines.fillna(0).sum())
+        if int(total.iloc[0]) != s:
+            out.add(f"the totals row says {total_cell} but the lines above it sum to "
+                    f"{s / 100:,.2f}", "export the file again; a line is missing or was edited "
+                    "after the export", row=row, column=h, value=total_cell)
+    return body, 1
+
+
+# -- conversion by kind -------------------------------------------------------------------------
+
+def parse_dates(text: pd.Series, locale: str, extra_formats: list[str] | None = None
+                ) -> tuple[pd.Series, pd.Series]:
+    """Dates by the profile's formats, then the locale's, then ISO: ``(dates, bad)``.
+
+    Parsed once per distinct text (millions of job-cost rows carry a few hundred dates)."""
+    codes, uniques = pd.factorize(text.astype("string").fillna(""), use_na_sentinel=False)
+    s = pd.Series(uniques, dtype="string").str.strip()
+    result = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
+    formats = [*(extra_formats or []), *DATE_FORMATS.get(locale, DATE_FORMATS["en-US"]),
+               *ALWAYS_DATE]
+    todo = (s != "").to_numpy(dtype=bool, na_value=False)
+    for fmt in dict.fromkeys(formats):
+        if not todo.any():
+            break
+        at = np.flatnonzero(todo)
+        parsed = pd.to_datetime(s.iloc[at], format=fmt, errors="coerce").to_numpy(
+            dtype="datetime64[us]")
+        ok = ~np.isnat(parsed)
+        result[at[ok]] = parsed[ok]
+        todo[at[ok]] = False
+    bad_u = (s != "").to_numpy(dtype=bool, na_value=False) & np.isnat(result)
+    return (pd.Series(result[codes], index=text.index, dtype="datetime64[us]"),
+            pd.Series(bad_u[codes], index=text.index))
+
+
+def month_text(dates: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each date (NA where the date is missing), formatted once per month."""
+    months = dates.to_numpy(dtype="datetime64[us]").astype("datetime64[M]")
+    codes, uniques = pd.factorize(months)
+    text = np.append(np.datetime_as_string(np.asarray(uniques, dtype="datetime64[M]"),
+                                           unit="M").astype(object), None)
+    return pd.Series(text[codes], index=dates.index, dtype="string")
+
+
+def parse_flags(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip().str.casefold()
+    val = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    val[s.isin(TRUE)] = True
+    val[s.isin(FALSE)] = False
+    return val, val.isna()
+
+
+def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip()
+    pct = s.str.endswith("%")
+    num = pd.to_numeric(s.str.rstrip("%").str.strip().replace("", "0"), errors="coerce")
+    num = num.where(~pct, num / 100)
+    num = num.where(~((~pct) & (num > 1)), num / 100)  # "10" in a % column means 10%
+    bad = num.isna() | (num < 0) | (num > 1)
+    return num.astype("float64"), bad
+
+
+def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    s = text.astype("string").fillna("").str.strip()
+    ok = s.str.fullmatch(r"-?\d+") | (s == "")
+    num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
+    return num, ~ok.fillna(False)
+
+
+def _floats(text: pd.Series) -> pd.Series:
+    """Plain numbers (thousands commas allowed, blank = 0); NaN where the text is not one.
+    Arrow's parser where every value is plain, pandas' where some are not."""
+    clean = text.str.replace(",", "", regex=False).replace("", "0")
+    try:
+        arr = pa.array(clean)
+        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
+                         index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(clean, errors="coerce")
+
+
+KIND_FIX = {
+    "money": "write an amount such as 1234.56, $1,234.56 or (1,234.56) for a negative",
+    "date": "write the date as {fmt} or YYYY-MM-DD",
+    "flag": "write Yes or No",
+    "rate": "write a percentage such as 10% or 0.10",
+    "int": "write a whole number",
+    "float": "write a number",
+    "period": "write the period as YYYY-MM",
+}
+
+
+def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out: Collector,
+            locale: str = "en-US", date_formats: list[str] | None = None,
+            defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None
+            ) -> tuple[pd.DataFrame, pd.Series]:
+    """Typed canonical columns from text columns. Returns (frame, bad_row_mask).
+
+    ``labels`` names a column in messages when ``colmap`` points at renamed (canonical) columns:
+    the user should read the header their file has."""
+    n = len(raw)
+    rows = raw["_row"]
+    bad = pd.Series(False, index=raw.index)
+    cols: dict[str, pd.Series] = {}
+    fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
+    for c in table.columns:
+        header = colmap.get(c.name)
+        if header is None:
+            if c.name.endswith("_raw") or c.name in (defaults or {}):
+                continue
+            default = c.default
+            if c.kind == "money":
+                cols[c.name] = pd.Series(np.zeros(n, dtype="int64"), index=raw.index)
+            else:
+                cols[c.name] = pd.Series([default] * n, index=raw.index, dtype=c.dtype) \
+                    if default is not None else pd.Series(pd.NA if c.dtype not in (
+                        "datetime64[us]", "float64") else None, index=raw.index, dtype=c.dtype)
+            continue
+        text = raw[header].astype("string").fillna("")
+        header = (labels or {}).get(c.name, header)
+        fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
+        t = text.str.strip()  # once per column: a trim of millions of cells is not free
+        blank = t == ""
+        if c.kind == "money":
+            val, b = parse_cents(text)
+            missing = blank & c.required
+            out.rows(b, rows, text, "not an amount of money", fix, header)
+            out.rows(missing & ~b, rows, text, "the amount is blank", "enter the amount (0 if "
+                     "none)", header)
+            bad |= b | missing
+            val = val.fillna(0).astype("int64")
+        elif c.kind == "date":
+            val, b = parse_dates(text, locale, date_formats)
+            out.rows(b, rows, text, "not a date", fix, header)
+            missing = blank & c.required
+            out.rows(missing, rows, text, "the date is blank", "enter the date", header)
+            bad |= b | missing
+        elif c.kind == "flag":
+            val, b = parse_flags(text)
+            out.rows(b, rows, text, "not a yes/no value", fix, header)
+            bad |= b
+            if c.default is not None:
+                val = val.fillna(bool(c.default))
+        elif c.kind == "rate":
+            val, b = parse_rates(text)
+            out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
+            bad |= b
+        elif c.kind == "int":
+            val, b = parse_ints(text)
+            out.rows(b, rows, text, "not a whole number", fix, header)
+            missing = blank & c.required
+            out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
+            bad |= b | missing
+        elif c.kind == "float":
+            val = _floats(text)
+            b = val.isna()
+            out.rows(b, rows, text, "not a number", fix, header)
+            bad |= b
+            val = val.fillna(0.0).astype("float64")
+        elif c.kind == "period":
+            b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
+            out.rows(b, rows, text, "not a period", fix, header)
+            bad |= b
+            val = t
+        elif c.kind == "code":
+            missing = (t == "") & c.required
+            out.rows(missing, rows, text, "the code is blank", "fill in the code", header)
+            bad |= missing
+            if c.name.endswith("cost_code") or c.name in ("cost_code",):
+                if f"{c.name}_raw" in table.names:
+                    cols[f"{c.name}_raw"] = text.astype("string")
+                val = codes.normalise(text)
+            elif c.name == "cost_type":
+                val = t.str.upper()
+            else:
+                if f"{c.name}_raw" in table.names:
+                    cols[f"{c.name}_raw"] = text.astype("string")
+                val = t
+        else:  # text
+            missing = (t == "") & c.required
+            out.rows(missing, rows, text, "the value is blank", "fill it in", header)
+            bad |= missing
+            val = t
+        cols[c.name] = pd.Series(val, index=raw.index).astype(c.dtype) if c.kind not in (
+            "date",) else val
+    for name, value in (defaults or {}).items():
+        cols[name] = pd.Series([value] * n, index=raw.index, dtype=table.column(name).dtype)
+    frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index)
+    return frame, bad

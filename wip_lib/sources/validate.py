@@ -1,0 +1,165 @@
+"""Cross-file rules every company folder must meet before any figure is computed.
+
+Each rule is a small function ``rule(tables, settings) -> (bad_rows, problems)`` over the
+canonical tables (beancount's plugin shape): duplicate keys, unknown jobs, unknown cost codes,
+negative contract amounts. Rows a rule rejects are reported (file, row, column, value, fix) and
+counted, never dropped silently.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from wip_lib.core import schema
+from wip_lib.core.settings import Settings
+from wip_lib.core.errors import Problem
+from wip_lib.sources.formats import PROCORE_EXPORTS
+from wip_lib.sources.readers.tabular import MAX_LISTED
+
+Rule = Callable[[dict, Settings], list[Problem]]
+
+PROCORE_JOB_TABLES = ["prime_contracts", "prime_change_orders", "budget", "commitments",
+                      "commitment_lines", "commitment_change_orders", "direct_costs",
+                      "subcontractor_invoices", "owner_invoices"]
+ERP_JOB_TABLES = ["erp_job_cost", "erp_ar_billings", "erp_ap_invoices", "erp_commitments",
+                  "erp_contract_change_orders"]
+NON_NEGATIVE = {"prime_contracts": ["original_amount"], "commitments": ["original_amount"],
+                "erp_jobs": ["original_contract"]}
+
+
+def _header(df: pd.DataFrame, table: str, column: str) -> str:
+    """The header the user's file carries for a canonical column (the reader records it in
+    ``df.attrs['labels']``), else the en-US Procore header, else the canonical name."""
+    labels = df.attrs.get("labels") or {}
+    if column in labels:
+        return str(labels[column])
+    fmt = PROCORE_EXPORTS.get(table)
+    if fmt is not None and column in fmt.headers:
+        return fmt.headers[column][0]
+    return column
+
+
+def _shown(df: pd.DataFrame, table: str, column: str) -> pd.Series:
+    """Each row's value as the user wrote it: the raw code, money in dollars."""
+    if f"{column}_raw" in df.columns:
+        return df[f"{column}_raw"].astype("string")
+    t = schema.TABLES.get(table)
+    if t is not None and column in t.names and t.column(column).kind == "money":
+        return df[column].map(lambda c: f"{c / 100:,.2f}").astype("string")
+    return df[column].astype("string")
+
+
+def _problems(df: pd.DataFrame, mask: pd.Series, column: str, message: str, fix: str,
+              table: str) -> tuple[list[Problem], pd.Series]:
+    bad = df[mask.to_numpy()]
+    header = _header(df, table, column)
+    shown = _shown(bad, table, column)
+    out = []
+    for f, r, v in zip(bad["_file"].head(MAX_LISTED), bad["_row"].head(MAX_LISTED),
+                       shown.head(MAX_LISTED)):
+        out.append(Problem(str(f), message, fix, int(r), header, None if pd.isna(v) else str(v)))
+    if len(bad) > MAX_LISTED:
+        out.append(Problem(str(bad["_file"].iloc[0]), f"{message}: {len(bad) - MAX_LISTED} more "
+                           "row(s) not listed", fix, None, header))
+    return out, mask
+
+
+def duplicate_keys(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    res = {}
+    for name, t in schema.TABLES.items():
+        df = tables.get(name)
+        if df is None or df.empty or not t.key or "_file" not in df.columns:
+            continue
+        key = [k for k in t.key if k in df.columns]
+        if name == "erp_job_cost":
+            continue  # row_id is derived from file:row when the export has none
+        dup = df.duplicated(key, keep="first")
+        if dup.any():
+            names = ", ".join(_header(df, name, k) for k in key)
+            res[name] = _problems(df, dup, key[-1], f"duplicate {names}: the same key "
+                                  "appears on an earlier row", "remove the duplicate line or "
+                                  "correct its number", name)
+    return res
+
+
+def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    res = {}
+    jobs = set(tables["jobs"]["job_id"].astype(str))
+    erp_jobs = set(tables["erp_jobs"]["job_id"].astype(str))
+    for names, known, where in ((PROCORE_JOB_TABLES, jobs, "procore/projects.csv"),
+                                (ERP_JOB_TABLES, erp_jobs, "the ERP job master")):
+        if not known:
+            continue
+        for name in names:
+            df = tables.get(name)
+            if df is None or df.empty:
+                continue
+            unknown = ~df["job_id"].astype(str).isin(known)
+            if unknown.any():
+                res[name] = _problems(df, unknown, "job_id", f"job not found in {where}",
+                                      f"add the job to {where}, or correct the job number "
+                                      "(leading zeros count)", name)
+    return res
+
+
+def unknown_cost_codes(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    """Commitment lines and change orders must use a code of the job's budget; ERP cost must use
+    a code of the ERP's cost code master (when the master was exported)."""
+    res = {}
+    budget = tables["budget"]
+    if not budget.empty:
+        known = budget[["job_id", "cost_code"]].drop_duplicates().assign(_k=True)
+        for name in ("commitment_lines", "commitment_change_orders", "direct_costs"):
+            df = tables.get(name)
+            if df is None or df.empty:
+                continue
+            m = df[["job_id", "cost_code"]].merge(known, how="left", on=["job_id", "cost_code"])
+            unknown = pd.Series(m["_k"].isna().to_numpy(), index=df.index)
+            if unknown.any():
+                res[name] = _problems(df, unknown, "cost_code", "cost code not in the job's "
+                                      "Procore budget", "add the cost code to the job's budget in "
+                                      "Procore, or correct the code", name)
+    master = tables["erp_cost_codes"]
+    jc = tables["erp_job_cost"]
+    if not master.empty and not jc.empty:
+        unknown = ~jc["cost_code"].isin(master["cost_code"])
+        if unknown.any():
+            res["erp_job_cost"] = _problems(jc, unknown, "cost_code", "cost code not in the "
+                                            "ERP's cost code master", "add the code to the ERP's "
+                                            "cost code master and export it again, or correct "
+                                            "the transaction", "erp_job_cost")
+    return res
+
+
+def negative_amounts(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    res = {}
+    for name, cols in NON_NEGATIVE.items():
+        df = tables.get(name)
+        if df is None or df.empty:
+            continue
+        for c in cols:
+            neg = df[c] < 0
+            if neg.any():
+                res[name] = _problems(df, neg, c, "a contract amount cannot be negative",
+                                      "enter the contract sum as a positive amount; deducts "
+                                      "belong in change orders", name)
+    return res
+
+
+RULES = [duplicate_keys, unknown_jobs, unknown_cost_codes, negative_amounts]
+
+
+def run_rules(tables: dict, settings: Settings) -> tuple[dict, list[Problem], dict[str, pd.Series]]:
+    """Apply every rule; return tables without the rejected rows, the problems, and the rejected
+    masks per table (for the row counts)."""
+    problems: list[Problem] = []
+    rejected: dict[str, pd.Series] = {}
+    for rule in RULES:
+        for name, (probs, mask) in rule(tables, settings).items():
+            problems += probs
+            prev = rejected.get(name)
+            rejected[name] = mask if prev is None else (prev | mask)
+    kept = {n: (df[~rejected[n].to_numpy()].reset_index(drop=True) if n in rejected else df)
+            for n, df in tables.items()}
+    return kept, problems, rejected
