@@ -7,7 +7,8 @@ from hypothesis import given, settings, strategies as st
 from wip_lib.core.settings import DEFAULT_GL_ACCOUNTS as ACCOUNTS
 from wip_lib.core.errors import InputError
 from wip_lib.accounting.journal import (UnbalancedEntry, assert_balanced, summarise_by_account,
-                             to_import_csv, wip_journal_entry)
+                                        wip_journal_entry)
+from wip_lib.reports.csvfiles import to_import_csv
 from wip_lib.accounting.recognition import recognize
 
 D = 100

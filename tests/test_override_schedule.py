@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wip_lib.close.period import compute_period
-from wip_lib.accounting.overrides import write_override
+from wip_lib.sources.overrides_file import write_override
 from wip_lib.sources.readers import load_company
 
 ROOT = Path(__file__).resolve().parent.parent

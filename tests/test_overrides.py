@@ -12,9 +12,10 @@ import pytest
 from test_forecast import D, make_company
 
 from wip_lib.core.errors import InputError
+from wip_lib.core.settings import Company
 from wip_lib.accounting.forecast import SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete, job_etc
-from wip_lib.accounting.overrides import (HEADERS, apply_overrides, audit_trail, read_overrides,
-                               write_override)
+from wip_lib.accounting.overrides import apply_overrides, audit_trail
+from wip_lib.sources.overrides_file import HEADERS, read_all_overrides, read_overrides, write_override
 
 
 @pytest.fixture(scope="module")
@@ -153,13 +154,22 @@ def test_missing_header_and_missing_file(tmp_path):
     assert "missing column" in problems[0].message
 
 
+def company_with_folder_overrides(root: Path):
+    """The company as the folder reader builds it: every period's overrides read with it, and a
+    bad row an error that stops the command (as ``load_company`` raises it)."""
+    overrides, problems = read_all_overrides(root)
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return Company.from_tables(make_company().settings, make_company().tables, root, overrides)
+
+
 def test_cost_to_complete_reads_company_overrides(tmp_path):
     write(tmp_path, [",".join(HEADERS), GOOD])
-    out = cost_to_complete(make_company(root=tmp_path), "2026-10")
+    out = cost_to_complete(company_with_folder_overrides(tmp_path), "2026-10")
     assert etc(out)[("100", "03-300", "M")] == 25_000 * D
     write(tmp_path, [",".join(HEADERS), GOOD, "100,,,1.00,ann,2026-10-31T10:00:00,"])
     with pytest.raises(InputError, match="why is blank"):
-        cost_to_complete(make_company(root=tmp_path), "2026-10")
+        cost_to_complete(company_with_folder_overrides(tmp_path), "2026-10")
 
 
 def test_write_override_appends(tmp_path, fc):

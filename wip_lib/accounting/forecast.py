@@ -49,45 +49,16 @@ Formulas (all money in int64 cents)
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
-from wip_lib.core.errors import InputError, PeriodError
-from wip_lib.core.money import round_half_up_div
+from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, MONEY_COLUMNS, SOURCE_OVERRIDE,
+                                               SOURCE_PM, cents as _cents, finish)
+from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.core.money import allocate, round_half_up_div
+from wip_lib.core.periods import check_period, previous_period
 
-KEYS = ["job_id", "cost_code", "cost_type"]
 TREND_PERIODS = 3
-SOURCE_PM = "Procore forecast"
-SOURCE_OVERRIDE = "controller override"
-METHODS = ("remaining_budget", "committed", "pm", "trend")
-
-MONEY_COLUMNS = [
-    "revised_budget", "pending_budget_changes", "committed", "pending_cost_changes",
-    "invoiced_against_commitments", "committed_remaining", "uncommitted_budget", "cost_to_date",
-    "cost_last_3_periods", "pm_forecast",
-    *[f"{p}_{m}" for m in METHODS for p in ("etc", "eac", "variance")],
-    "etc_used", "eac_used", "variance_used",
-]
-
-COLUMNS = [
-    *KEYS, "description", "budget_snapshot", "revised_budget", "pending_budget_changes",
-    "committed", "pending_cost_changes", "invoiced_against_commitments", "committed_remaining",
-    "uncommitted_budget", "cost_to_date", "cost_last_3_periods", "months_remaining",
-    "time_elapsed", "pm_forecast",
-    *[f"{p}_{m}" for m in METHODS for p in ("etc", "eac", "variance")],
-    "etc_used", "etc_source", "eac_used", "variance_used",
-]
-
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-def check_period(period: str) -> str:
-    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
-        raise PeriodError(f"period {period!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
-    return period
-
 
 def _text(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna("").str.strip()
@@ -98,30 +69,6 @@ def _keys(df: pd.DataFrame, cols=KEYS) -> pd.DataFrame:
     for c in cols:
         out[c] = _text(out[c])
     return out
-
-
-def _cents(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").fillna(0).astype("int64")
-
-
-def allocate(total: pd.Series, weights: pd.Series, groups: list[pd.Series] | pd.Series) -> pd.Series:
-    """Spread each group's ``total`` (the same value on every row of the group) over its rows in
-    proportion to integer ``weights``, exactly: cumulative half-up rounding
-    ``share_i = round(total * W_i / W) - round(total * W_(i-1) / W)`` with ``W_i`` the running sum,
-    so the shares add back to ``total`` to the cent. Rows of a group whose weights sum to zero get 0.
-    """
-    w = weights.astype("int64")
-    cum = w.groupby(groups, sort=False).cumsum()
-    gsum = w.groupby(groups, sort=False).transform("sum")
-    ok = (gsum != 0).to_numpy()
-    out = np.zeros(len(w), dtype="int64")
-    if ok.any():
-        t = total.astype("int64").to_numpy()[ok].astype(object)
-        c = cum.to_numpy()[ok].astype(object)
-        p = (cum - w).to_numpy()[ok].astype(object)
-        g = gsum.to_numpy()[ok].astype(object)
-        out[ok] = (round_half_up_div(t * c, g) - round_half_up_div(t * p, g)).astype("int64")
-    return pd.Series(out, index=w.index, dtype="int64")
 
 
 def to_procore_codes(df: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -240,9 +187,9 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     """One row per job_id, cost_code, cost_type (Procore codes) with the budget, commitments, cost
     to date and the ETC methods side by side (rules and formulas in the module docstring).
 
-    ``overrides``: controller ETC overrides (:func:`wip_lib.accounting.overrides.read_overrides`). When
-    ``None`` and the company was loaded from a folder, ``overrides/<period>.csv`` is read from it
-    (an unreadable row raises :class:`InputError`); pass an empty frame to ignore overrides.
+    ``overrides``: controller ETC overrides; ``None`` takes the company's overrides of ``period``
+    (read with the company folder, :mod:`wip_lib.sources.overrides_file`); pass an empty frame to
+    ignore overrides.
     """
     check_period(period)
     snap = _budget_snapshot(company, period)
@@ -287,29 +234,11 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     df["etc_source"] = pd.Series(SOURCE_PM, index=df.index, dtype="string")
     df = finish(df)
 
-    if overrides is None and getattr(company, "root", None) is not None:
-        from wip_lib.accounting.overrides import read_overrides
-        overrides, problems = read_overrides(company.root, period, known=df)
-        if any(p.severity == "error" for p in problems):
-            raise InputError(problems)
-    if overrides is not None and len(overrides):
-        from wip_lib.accounting.overrides import apply_overrides
+    if overrides is None:
+        overrides = company.overrides_for(period)
+    if len(overrides):
         df = apply_overrides(df, overrides)
     return df
-
-
-def finish(df: pd.DataFrame) -> pd.DataFrame:
-    """Recompute ``eac_used``/``variance_used``, set dtypes, order columns and rows."""
-    df = df.copy()
-    df["etc_used"] = _cents(df["etc_used"])
-    df["eac_used"] = df["cost_to_date"] + df["etc_used"]
-    df["variance_used"] = df["revised_budget"] - df["eac_used"]
-    for c in MONEY_COLUMNS:
-        df[c] = _cents(df[c])
-    for c in KEYS:
-        df[c] = df[c].astype("string")
-    df["etc_source"] = df["etc_source"].astype("string")
-    return df[COLUMNS].sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
 def job_etc(forecast_df: pd.DataFrame) -> pd.DataFrame:
@@ -366,7 +295,7 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     check_period(period)
     if forecast_df is None:
         forecast_df = cost_to_complete(company, period)
-    prior_period = str(pd.Period(period, freq="M") - 1)
+    prior_period = previous_period(period)
     prior = cost_to_complete(company, prior_period)
 
     est = forecast_df.groupby("job_id", as_index=False).agg(est_total_cost=("eac_used", "sum"))

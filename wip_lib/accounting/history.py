@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from wip_lib.accounting.schedule import recognise_all_periods
+from wip_lib.core.periods import periods_between
 
 CLOSED = "closed"
 AS_OF = "as of (recomputed)"
@@ -16,10 +17,6 @@ COLUMNS = ["period", "job_id", "status", "contract_revised", "cost_to_date",
            "est_cost_to_complete", "est_total_cost", "est_gross_profit", "est_gp_pct",
            "pct_complete", "earned_revenue", "gross_profit_to_date", "loss_provision",
            "billed_to_date", "underbillings", "overbillings", "backlog", "source"]
-
-
-def periods_between(first: str, last: str) -> list[str]:
-    return [str(p) for p in pd.period_range(first, last, freq="M")]
 
 
 def job_history(company, through: str, *, first: str | None = None, store=None,

@@ -33,7 +33,6 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from wip_lib.reports.csvfiles import neutralise
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import cents_to_text
 
@@ -183,24 +182,3 @@ def assert_balanced(entry: pd.DataFrame) -> None:
     if debit != credit:
         raise UnbalancedEntry(f"journal entry does not balance: debits {debit} cents, "
                               f"credits {credit} cents")
-
-
-def to_import_csv(entry: pd.DataFrame, path: Path | str) -> Path:
-    """Write an ERP-importable journal: Date (period end, YYYY-MM-DD), Account, Job, Debit, Credit
-    (exact 2-decimal text), Description. Checks the entry balances first."""
-    assert_balanced(entry)
-    period = entry["period"].astype("string")
-    ends = pd.PeriodIndex(period.to_numpy(dtype=object), freq="M").to_timestamp(how="end")
-    date = pd.Series(ends.strftime("%Y-%m-%d"), index=entry.index, dtype="string")
-    out = pd.DataFrame({
-        "Date": date,
-        "Account": neutralise(entry["account"]),
-        "Job": neutralise(entry["job_id"]),
-        "Debit": cents_to_text(entry["debit"].astype("Int64")),
-        "Credit": cents_to_text(entry["credit"].astype("Int64")),
-        "Description": neutralise(entry["memo"]),
-    })
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, index=False, lineterminator="\n")
-    return path

@@ -359,11 +359,10 @@ def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
     g["uninstalled_materials"] = np.zeros(len(g), dtype="int64")
     for k, v in SOURCES.items():
         g[k] = v
-    if getattr(company, "root", None) is not None:
-        from wip_lib.accounting.overrides import override_path
-
+    if company.overrides is not None and len(company.overrides):
+        overridden = set(company.overrides["period"].astype(str))
         for p in grid_p:
-            if override_path(company.root, str(p)).is_file():
+            if str(p) in overridden:
                 etc = forecast.job_etc(forecast.cost_to_complete(company, str(p)))
                 m = g["period"] == p
                 new = g.loc[m, "job_id"].map(etc.set_index("job_id")["est_cost_to_complete"])

@@ -41,8 +41,9 @@ import pandas as pd
 import yaml
 
 from wip_lib.core.errors import PeriodError
-from wip_lib.close.store import (DEFAULT_FILENAME, Close, PeriodStore, changed_inputs, current_user,
-                           fingerprint_inputs, next_period)
+from wip_lib.close.store import (DEFAULT_FILENAME, Close, PeriodStore, changed_inputs,
+                                 current_user, fingerprint_inputs)
+from wip_lib.core.periods import check_period, next_period, periods_between
 
 ARTEFACTS = ("schedule", "completed", "etc_used", "overrides", "override_audit", "findings",
              "tieout", "journal", "totals", "inputs")
@@ -114,10 +115,6 @@ def first_period(company) -> str:
 def _no_inputs() -> pd.DataFrame:
     return pd.DataFrame({"file": pd.Series(dtype="string"), "bytes": pd.Series(dtype="int64"),
                          "sha256": pd.Series(dtype="string")})
-
-
-def periods_between(first: str, last: str) -> list[str]:
-    return [str(p) for p in pd.period_range(first, last, freq="M")]
 
 
 # -- what a close freezes -------------------------------------------------------------------
@@ -248,7 +245,6 @@ def close_period(company, period: str, store: PeriodStore, *, who: str | None = 
     """Compute ``period`` and freeze it in ``store`` in one transaction.
 
     ``inputs`` (the fingerprints) default to the files below ``company.root`` now."""
-    from wip_lib.accounting.forecast import check_period
     from wip_lib.close.period import compute_period
 
     started = time.perf_counter()
@@ -279,7 +275,6 @@ def close_through(company, through: str, store: PeriodStore, *, first: str | Non
     close yet, the earliest month of its data. Periods already closed are skipped. A failure
     stops the run; the periods closed before it stay closed. ``progress(i, n, period, closed)``
     is called after each period (``closed`` None for a skipped one)."""
-    from wip_lib.accounting.forecast import check_period
 
     through = check_period(through)
     latest = store.latest_closed()
@@ -306,7 +301,6 @@ def close_through(company, through: str, store: PeriodStore, *, first: str | Non
 def reopen_period(store: PeriodStore, period: str, reason: str, *,
                   who: str | None = None) -> Close:
     """Reopen the latest closed period with a reason; the close stays in the store as history."""
-    from wip_lib.accounting.forecast import check_period
 
     return store.reopen(check_period(period), reason, who=who or current_user())
 
@@ -381,7 +375,6 @@ def compare_frames(name: str, closed: pd.DataFrame, now: pd.DataFrame) -> pd.Dat
 def verify_period(company, period: str, store: PeriodStore) -> Verification:
     """Re-run the month-end of a closed ``period`` and compare it, figure by figure, with what
     was closed; also list the input files changed since the close."""
-    from wip_lib.accounting.forecast import check_period
     from wip_lib.close.period import compute_period
 
     period = check_period(period)

@@ -39,6 +39,7 @@ import duckdb
 import pandas as pd
 
 from wip_lib.core.errors import PeriodError
+from wip_lib.core.periods import next_period
 
 DEFAULT_FILENAME = "wip_store.duckdb"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -48,10 +49,6 @@ META_TABLES = ("closes", "audit", "close_artefacts")
 def current_user() -> str:
     """Who is closing: ``WIP_USER`` if set (CI, shared accounts), else the login name."""
     return os.environ.get("WIP_USER") or getpass.getuser()
-
-
-def next_period(period: str) -> str:
-    return str(pd.Period(period, freq="M") + 1)
 
 
 def fingerprint_inputs(root: Path, *, exclude: tuple[str, ...] = (DEFAULT_FILENAME,)) -> pd.DataFrame:

@@ -220,3 +220,23 @@ def round_half_up_div(numerator: np.ndarray, denominator: np.ndarray) -> np.ndar
     d = np.abs(den)
     q = (2 * n + d) // (2 * d)
     return (q * sign).astype(object)
+
+
+def allocate(total: pd.Series, weights: pd.Series, groups: list[pd.Series] | pd.Series) -> pd.Series:
+    """Spread each group's ``total`` (the same value on every row of the group) over its rows in
+    proportion to integer ``weights``, exactly: cumulative half-up rounding
+    ``share_i = round(total * W_i / W) - round(total * W_(i-1) / W)`` with ``W_i`` the running sum,
+    so the shares add back to ``total`` to the cent. Rows of a group whose weights sum to zero get 0.
+    """
+    w = weights.astype("int64")
+    cum = w.groupby(groups, sort=False).cumsum()
+    gsum = w.groupby(groups, sort=False).transform("sum")
+    ok = (gsum != 0).to_numpy()
+    out = np.zeros(len(w), dtype="int64")
+    if ok.any():
+        t = total.astype("int64").to_numpy()[ok].astype(object)
+        c = cum.to_numpy()[ok].astype(object)
+        p = (cum - w).to_numpy()[ok].astype(object)
+        g = gsum.to_numpy()[ok].astype(object)
+        out[ok] = (round_half_up_div(t * c, g) - round_half_up_div(t * p, g)).astype("int64")
+    return pd.Series(out, index=w.index, dtype="int64")

@@ -83,6 +83,9 @@ ERP_STATUS_DATE = C("erp_status_date", "date", "when the ERP sync state last cha
 ORIGIN_ID = C("origin_id", "text", "ERP key of the object when it came from or went to the ERP",
               required=False)
 
+#: A budget line, the grain of the forecast and of controller overrides (Procore codes).
+COST_LINE = ["job_id", "cost_code", "cost_type"]
+
 TABLES: dict[str, Table] = {}
 
 

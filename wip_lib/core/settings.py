@@ -144,15 +144,29 @@ class Company:
     settings: Settings
     tables: Mapping[str, pd.DataFrame]
     root: Path | None = None
+    #: The controller's ETC overrides of every period (``overrides/YYYY-MM.csv``, one frame with a
+    #: ``period`` column), read with the folder; ``None``: no overrides.
+    overrides: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 
+    def overrides_for(self, period: str) -> pd.DataFrame:
+        """The overrides of ``period`` (an empty frame when there are none)."""
+        ov = self.overrides
+        if ov is None or ov.empty:
+            return pd.DataFrame({"job_id": pd.Series(dtype="string"),
+                                 "cost_code": pd.Series(dtype="string"),
+                                 "cost_type": pd.Series(dtype="string"),
+                                 "etc_amount": pd.Series(dtype="int64")})
+        return ov[(ov["period"] == period).to_numpy(dtype=bool)].drop(
+            columns="period").reset_index(drop=True)
+
     @classmethod
     def from_tables(cls, settings: Settings, tables: Mapping[str, pd.DataFrame],
-                    root: Path | None = None) -> "Company":
+                    root: Path | None = None, overrides: pd.DataFrame | None = None) -> "Company":
         unknown = set(tables) - set(schema.TABLES)
         if unknown:
             raise KeyError(f"not canonical tables: {sorted(unknown)}")
         full = {name: tables.get(name, t.empty()) for name, t in schema.TABLES.items()}
-        return cls(settings, MappingProxyType(full), root)
+        return cls(settings, MappingProxyType(full), root, overrides)

@@ -3,7 +3,7 @@
 :func:`what_if` is pure (a job's schedule row + ETC by cost code -> the recognised row, by the
 same :func:`~wip_lib.accounting.recognition.recognize` the schedule uses); :class:`Explorer` is the
 ipywidgets front end for JupyterLab. Saving writes a controller override
-(:func:`wip_lib.accounting.overrides.write_override`) with who and why, one line per changed cost code, which
+(:func:`wip_lib.sources.overrides_file.write_override`) with who and why, one line per changed cost code, which
 the next schedule run uses and the audit trail lists.
 """
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Explorer:
             build()
 
         def on_save(_):
-            from wip_lib.accounting.overrides import write_override
+            from wip_lib.sources.overrides_file import write_override
 
             _, f = self.rows()
             msg.clear_output()

@@ -6,12 +6,7 @@ text (leading zeros kept); money through :func:`wip_lib.core.money.parse_cents`.
 :class:`~wip_lib.core.errors.Problem` naming the file, row (header = row 1), column, value and a fix;
 all are collected and raised together as one :class:`~wip_lib.core.errors.InputError`.
 
-Schedule rules: each row is recognised by :func:`wip_lib.accounting.recognition.recognize` (ASC 606
-cost-to-cost, ASC 605-35 losses); ``change_orders_pending_included`` is pending change-order
-revenue the company has decided to include, so it is part of ``TP``. Period amounts are the
-cumulative catch-up against the same job's previous period end in the file
-(:func:`wip_lib.accounting.catch_up.catch_up`); the first period end of a job has prior zeros. A ``complete``
-row is the final figures: ``ER = TP``, ``over/under = B - TP``, provision 0.
+The schedule built from it: :mod:`wip_lib.accounting.status_schedule`.
 """
 from __future__ import annotations
 
@@ -23,11 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wip_lib.reports.csvfiles import write_report_csv
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
-from wip_lib.accounting.catch_up import CARRIED, catch_up
-from wip_lib.accounting.recognition import Policy, recognize
 
 REQUIRED = ("job_id", "period_end", "contract_original", "cost_to_date", "billed_to_date")
 ESTIMATES = ("est_cost_to_complete", "est_total_cost")
@@ -39,30 +31,6 @@ MONEY_NA = ("est_cost_original", "retainage_receivable", "est_cost_to_complete",
 NON_NEGATIVE = ("contract_original", "cost_to_date", "billed_to_date", "uninstalled_materials",
                 "retainage_receivable", "est_cost_original")
 STATUSES = ("open", "complete")
-
-SCHEDULE_MONEY = (
-    "contract_original", "change_orders_approved", "change_orders_pending_included",
-    "contract_revised", "est_cost_original", "est_total_cost", "est_gross_profit",
-    "cost_to_date", "est_cost_to_complete", "uninstalled_materials", "earned_revenue",
-    "gross_profit_to_date", "loss_provision", "cost_of_revenue_to_date", "billed_to_date",
-    "retainage_receivable", "underbillings", "overbillings", "underbillings_net",
-    "overbillings_net", "underbillings_gross", "overbillings_gross", "backlog",
-    "remaining_gross_profit", "revenue_period", "cost_period", "gross_profit_period", "fade",
-    "fade_vs_bid", "gp_new_work", "gp_revision")
-SCHEDULE_COLUMNS = (
-    "job_id", "job_name", "period_end", "status",
-    "contract_original", "change_orders_approved", "change_orders_pending_included",
-    "contract_revised", "est_cost_original", "est_total_cost", "est_gross_profit", "est_gp_pct",
-    "est_gp_pct_prior", "cost_to_date", "est_cost_to_complete", "uninstalled_materials",
-    "pct_complete", "earned_revenue", "gross_profit_to_date", "loss_provision",
-    "cost_of_revenue_to_date", "billed_to_date", "retainage_receivable",
-    "underbillings", "overbillings", "UNDER_OTHER", "OVER_OTHER", "backlog",
-    "remaining_gross_profit", "revenue_period", "cost_period", "gross_profit_period",
-    "gp_new_work", "gp_revision", "fade", "fade_points", "fade_vs_bid", "fade_vs_bid_points",
-    "flag", "flag_reason")
-DECIMALS = {"pct_complete": 8, "est_gp_pct": 6, "est_gp_pct_prior": 6, "fade_points": 6,
-            "fade_vs_bid_points": 6}
-
 
 def _norm(header: str) -> str:
     return "_".join("".join(ch.lower() if ch.isalnum() else " " for ch in header).split())
@@ -234,70 +202,3 @@ def read_job_status(path: Path | str) -> pd.DataFrame:
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.row or 0)))
     return out.reset_index(drop=True)
-
-
-def build_schedule(status: pd.DataFrame, *, threshold: float = 0.0,
-                   net_loss_provision: bool = False) -> pd.DataFrame:
-    """The WIP schedule, one row per job-status row in input order.
-
-    Recognition by :func:`recognize` (``change_orders_pending_included`` counts in ``TP``; a
-    ``complete`` row gives ``ER = TP`` and provision 0), then the period catch-up against the same
-    job's previous period end: ``revenue_period = ER(t) - ER(t-1)``, ``cost_period = ΔCTD +
-    Δprovision``, ``gross_profit_period = revenue_period - cost_period``, ``fade = EGP(t) -
-    EGP(t-1)``. With ``net_loss_provision`` the underbillings/overbillings columns are the surety
-    view ``(B - ER) + provision`` (the gross ones follow as ``*_gross``); otherwise the gross ones
-    lead and the net ones follow as ``*_net``.
-    """
-    policy = Policy(include_pending_co_revenue=True, start_threshold=threshold,
-                    net_loss_provision=net_loss_provision)
-    jobs = status.rename(columns={"change_orders_pending_included": "change_orders_pending"})
-    rec = recognize(jobs, policy).drop(columns=["change_orders_pending"])
-
-    # Prior figures: the same job's previous period end in the file (prior zeros for the first).
-    ordered = rec.sort_values(["job_id", "period_end"], kind="stable")
-    grouped = ordered.groupby("job_id", sort=False)
-    exact = {c: ("float64" if c == "est_gp_pct" else "Int64") for c in CARRIED}
-    prior = ordered[list(CARRIED)].astype(exact).groupby(ordered["job_id"], sort=False).shift(1)
-    has_prior = grouped["period_end"].shift(1).notna().to_numpy(dtype=bool)
-    sched = catch_up(ordered, prior, has_prior, "period").loc[rec.index]
-
-    if net_loss_provision:
-        sched["underbillings_gross"] = sched["underbillings"]
-        sched["overbillings_gross"] = sched["overbillings"]
-        sched["underbillings"] = sched["underbillings_net"]
-        sched["overbillings"] = sched["overbillings_net"]
-        other = ("underbillings_gross", "overbillings_gross")
-    else:
-        other = ("underbillings_net", "overbillings_net")
-    cols = [{"UNDER_OTHER": other[0], "OVER_OTHER": other[1]}.get(c, c) for c in SCHEDULE_COLUMNS]
-    sched["period_end"] = sched["period_end"].dt.strftime("%Y-%m-%d").astype("string")
-    return sched[[c for c in cols if c in sched.columns]].reset_index(drop=True)
-
-
-def write_schedule(schedule: pd.DataFrame, out_dir: Path | str) -> Path:
-    """Write ``out_dir/wip_schedule.csv``: money as exact 2-decimal text, ratios as fractions."""
-    money = [c for c in SCHEDULE_MONEY if c in schedule.columns]
-    return write_report_csv(schedule, Path(out_dir) / "wip_schedule.csv", money=money,
-                            decimals=DECIMALS, keep=("flag", "flag_reason", "period_end",
-                                                     "status"))
-
-
-def summary_lines(schedule: pd.DataFrame) -> list[str]:
-    """Totals per period end: revenue, GP for the period, under/overbillings, loss provision."""
-    totals = schedule.groupby("period_end", sort=True).agg(
-        jobs=("job_id", "nunique"), revenue=("revenue_period", "sum"),
-        gross_profit=("gross_profit_period", "sum"), underbillings=("underbillings", "sum"),
-        overbillings=("overbillings", "sum"), loss_provision=("loss_provision", "sum"),
-        flagged=("flag", lambda f: int((f != "").sum())))
-
-    def d(c) -> str:
-        return f"{Decimal(int(c)) / 100:,.2f}"
-
-    head = (f"{'period_end':<10} {'jobs':>4} {'revenue':>16} {'gross profit':>15} "
-            f"{'underbillings':>15} {'overbillings':>15} {'loss provision':>15} {'flagged':>7}")
-    lines = [head]
-    for pe, t in totals.iterrows():  # one line per period end (a handful), for display only
-        lines.append(f"{pe:<10} {t['jobs']:>4} {d(t['revenue']):>16} {d(t['gross_profit']):>15} "
-                     f"{d(t['underbillings']):>15} {d(t['overbillings']):>15} "
-                     f"{d(t['loss_provision']):>15} {t['flagged']:>7}")
-    return lines

@@ -60,7 +60,7 @@ def summary(c) -> str:
 
 def run(args) -> int:
     from wip_lib.close import close as closing
-    from wip_lib.accounting.forecast import check_period
+    from wip_lib.core.periods import check_period
     from wip_lib.sources.readers import load_company
 
     root = company_root(args.data_dir)
@@ -88,19 +88,19 @@ def run(args) -> int:
 
 
 def through(args, root, path, store, closing, load_company) -> int:
-    from wip_lib.accounting.forecast import check_period
+    from wip_lib.core.periods import check_period, next_period, periods_between
 
     started = time.perf_counter()
     last = check_period(args.through)
     company = load_company(root)
     latest = store.latest_closed()
-    first = args.first or (closing.next_period(latest) if latest else
+    first = args.first or (next_period(latest) if latest else
                            closing.first_period(company))
     first = check_period(first)
     if first > last:
         print(f"Nothing to close: the latest closed period is {latest}.")
         return 0
-    n = len(closing.periods_between(first, last))
+    n = len(periods_between(first, last))
     print(f"Closing {first} .. {last} ({n} period{'s' if n != 1 else ''}) into {path}"
           + (f"; latest closed so far: {latest}" if latest else "; first close of the company"))
 
@@ -126,7 +126,7 @@ def through(args, root, path, store, closing, load_company) -> int:
 
 def verify(args, root, path) -> int:
     from wip_lib.close import close as closing
-    from wip_lib.accounting.forecast import check_period
+    from wip_lib.core.periods import check_period
     from wip_lib.sources.readers import load_company
 
     period = check_period(args.period)

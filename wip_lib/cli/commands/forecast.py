@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wip_lib.accounting import flags as flagmod
-from wip_lib.accounting import forecast as fc
-from wip_lib.reports.csvfiles import write_report_csv
+from wip_lib.reports.csvfiles import FORECAST_MONEY, write_report_csv
 
 TOP = 10
 
@@ -25,25 +23,21 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.close.period import compute_period
     from wip_lib.sources.readers import load_company
-    from wip_lib.accounting.overrides import audit_trail, read_overrides
 
     company = load_company(Path(args.data_dir))
-    period = fc.check_period(args.period or company.settings.current_period)
-    forecast = fc.cost_to_complete(company, period)  # applies overrides/<period>.csv, if any
-    jobs = fc.job_summary(company, period, forecast)
-    flags = flagmod.overrun_flags(forecast, fc.budget_history(company, period),
-                                  fc.erp_cost_history(company, period), jobs, company.settings)
+    result = compute_period(company, args.period)
+    period, forecast, flags = result.period, result.forecast, result.flags
     out = Path(args.out)
-    write_report_csv(forecast, out / "forecast.csv", money=fc.MONEY_COLUMNS,
+    write_report_csv(forecast, out / "forecast.csv", money=FORECAST_MONEY,
                      decimals={"time_elapsed": 6}, keep=["etc_source"])
     write_report_csv(flags, out / "overrun_flags.csv", money=["dollar_impact"])
-    overrides, _ = read_overrides(Path(args.data_dir), period)
-    if len(overrides):
-        write_report_csv(audit_trail(overrides, forecast), out / "override_audit.csv",
+    if len(result.override_audit):
+        write_report_csv(result.override_audit, out / "override_audit.csv",
                          money=["pm_forecast", "override", "difference"])
 
-    ranking = flagmod.risk_ranking(flags)
+    ranking = result.ranking
     print(f"Cost to complete {period}: {forecast['job_id'].nunique()} job(s), {len(forecast)} "
           f"cost code line(s), {len(flags)} flag(s). Reports in {out}.")
     if ranking.empty:

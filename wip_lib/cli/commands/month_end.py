@@ -216,7 +216,8 @@ def _compute(company, period: str, out: Path):
     from wip_lib.close import bundle as bundles
     from wip_lib.accounting import forecast as fc
     from wip_lib.accounting.history import job_history
-    from wip_lib.close.period import compute_period, write_reports
+    from wip_lib.close.period import compute_period
+    from wip_lib.reports.csvfiles import write_period_reports
 
     result = compute_period(company, period)
     history = job_history(company, result.period)
@@ -224,7 +225,7 @@ def _compute(company, period: str, out: Path):
     if (out / "data").exists():
         shutil.rmtree(out / "data")
     bundles.save(b, out / "data")
-    write_reports(result, out)
+    write_period_reports(result, out)
     from wip_lib.reports.excel.workbook import write_wip_workbook
 
     write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)

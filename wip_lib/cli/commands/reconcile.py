@@ -4,11 +4,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from wip_lib.reports.csvfiles import write_report_csv
+from wip_lib.reports.csvfiles import SUMMARY_MONEY, write_report_csv
 from wip_lib.reports.html import dollars
-
-SUMMARY_MONEY = ["procore_total", "erp_total", "variance", "explained", "unexplained"]
-
 
 def register(sub) -> None:
     p = sub.add_parser("reconcile", help="reconcile Procore to the ERP at a period end")
@@ -18,7 +15,6 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, help="folder for reconciliation.csv and "
                    "reconciliation_summary.csv (default: reports/PERIOD)")
     p.set_defaults(func=run)
-
 
 def _print_summary(summary, findings, cov, period: str) -> None:
     cols = ["job", "Procore JTD", "ERP cost", "variance", "explained", "unexplained", "err",
@@ -49,7 +45,6 @@ def _print_summary(summary, findings, cov, period: str) -> None:
           f"({dollars(c.finding_amount)}) + {c.uncovered_rows} uncovered "
           f"({dollars(c.uncovered_amount)})" + ("" if bool(cov["foots"].all()) else
                                                 "  <-- DOES NOT FOOT"))
-
 
 def run(args) -> int:
     from wip_lib.sources.readers import load_company

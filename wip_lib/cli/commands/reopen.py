@@ -26,7 +26,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from wip_lib.close import close as closing
     from wip_lib.cli.commands.close import company_root
-    from wip_lib.accounting.forecast import check_period
+    from wip_lib.core.periods import check_period
 
     root = company_root(args.data_dir)
     period = check_period(args.period)

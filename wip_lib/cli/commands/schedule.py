@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wip_lib.sources import job_status as jobstatus
+from decimal import Decimal
+
+import pandas as pd
+
+from wip_lib.accounting.status_schedule import build_schedule
+from wip_lib.reports.csvfiles import write_schedule
+from wip_lib.sources.job_status import read_job_status
 from wip_lib.core.errors import PolicyError
 
 
@@ -35,14 +41,35 @@ def register(sub) -> None:
 
 def run(args) -> int:
     threshold = _fraction(args.threshold)
-    status = jobstatus.read_job_status(args.job_status)
-    schedule = jobstatus.build_schedule(status, threshold=threshold,
-                                        net_loss_provision=args.net_loss_provision)
-    path = jobstatus.write_schedule(schedule, args.out)
+    status = read_job_status(args.job_status)
+    schedule = build_schedule(status, threshold=threshold,
+                              net_loss_provision=args.net_loss_provision)
+    path = write_schedule(schedule, args.out)
     periods = schedule["period_end"]
     basis = " (under/overbillings net of loss provisions)" if args.net_loss_provision else ""
     print(f"wip schedule: {schedule['job_id'].nunique()} jobs, {periods.nunique()} period ends "
           f"({periods.min()} to {periods.max()}), {len(schedule)} rows -> {path}{basis}")
-    for line in jobstatus.summary_lines(schedule):
+    for line in summary_lines(schedule):
         print("  " + line)
     return 0
+
+
+def summary_lines(schedule: pd.DataFrame) -> list[str]:
+    """Totals per period end: revenue, GP for the period, under/overbillings, loss provision."""
+    totals = schedule.groupby("period_end", sort=True).agg(
+        jobs=("job_id", "nunique"), revenue=("revenue_period", "sum"),
+        gross_profit=("gross_profit_period", "sum"), underbillings=("underbillings", "sum"),
+        overbillings=("overbillings", "sum"), loss_provision=("loss_provision", "sum"),
+        flagged=("flag", lambda f: int((f != "").sum())))
+
+    def d(c) -> str:
+        return f"{Decimal(int(c)) / 100:,.2f}"
+
+    head = (f"{'period_end':<10} {'jobs':>4} {'revenue':>16} {'gross profit':>15} "
+            f"{'underbillings':>15} {'overbillings':>15} {'loss provision':>15} {'flagged':>7}")
+    lines = [head]
+    for pe, t in totals.iterrows():  # one line per period end (a handful), for display only
+        lines.append(f"{pe:<10} {t['jobs']:>4} {d(t['revenue']):>16} {d(t['gross_profit']):>15} "
+                     f"{d(t['underbillings']):>15} {d(t['overbillings']):>15} "
+                     f"{d(t['loss_provision']):>15} {t['flagged']:>7}")
+    return lines

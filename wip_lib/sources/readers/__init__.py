@@ -15,6 +15,7 @@ from wip_lib.core import schema
 from wip_lib.sources import validate
 from wip_lib.core.settings import Company, Settings
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.sources.overrides_file import read_all_overrides
 from wip_lib.sources.readers.erp import read_erp
 from wip_lib.sources.readers.procore import read_procore
 from wip_lib.sources.readers.tabular import FileReport
@@ -51,7 +52,9 @@ def read_company(root: Path | str) -> ReadResult:
             if f in by_file:
                 by_file[f].rows_accepted -= n
                 by_file[f].rows_reported += n
-    company = Company.from_tables(settings, tables, root)
+    overrides, ov_problems = read_all_overrides(root)
+    problems += ov_problems
+    company = Company.from_tables(settings, tables, root, overrides)
     return ReadResult(company, problems, reports)
 
 
