@@ -23,6 +23,7 @@ import pytest
 
 import wip_lib.sources.readers
 from wip_lib.close import close as closing
+from wip_lib.close.store import store_path
 from wip_lib.accounting import forecast
 from wip_lib.cli.main import main
 from wip_lib.core.settings import Company
@@ -273,11 +274,11 @@ def test_close_through_shows_progress_and_skips_closed(company, company_dir, sto
 
 def test_store_path_setting(tmp_path):
     (tmp_path / "company.yaml").write_text("name: X\ncurrent_period: 2026-10\n")
-    assert closing.store_path(tmp_path) == tmp_path / "wip_store.duckdb"
+    assert store_path(tmp_path) == tmp_path / "wip_store.duckdb"
     (tmp_path / "company.yaml").write_text(
         "name: X\ncurrent_period: 2026-10\nstore_path: ../stores/x.duckdb\n")
-    assert closing.store_path(tmp_path) == tmp_path / "../stores/x.duckdb"
-    assert closing.store_path(tmp_path, tmp_path / "y.duckdb") == tmp_path / "y.duckdb"
+    assert store_path(tmp_path) == tmp_path / "../stores/x.duckdb"
+    assert store_path(tmp_path, tmp_path / "y.duckdb") == tmp_path / "y.duckdb"
 
 
 def test_compare_frames_names_the_figures_that_moved():

@@ -36,6 +36,7 @@ from wip_lib.accounting import forecast
 from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.core.periods import previous_period
 
 PRIOR_CLOSED = "closed period (store)"
 PRIOR_ASOF = "recomputed as of the period from current data (prior period not closed)"
@@ -204,30 +205,47 @@ class PeriodSchedule:
         }
 
 
-def _prior(company, period: str, store, overrides_for=None) -> tuple[pd.DataFrame, str]:
-    if store is not None and store.is_closed(period):
-        frame = store.load(period, "schedule")
-        if frame is not None:
-            return frame, PRIOR_CLOSED
-    return recognise(company, period), PRIOR_ASOF
+@dataclass(frozen=True)
+class Priors:
+    """The figures a period's amounts are measured against, and where each came from: the prior
+    period (period amounts, fade, journal) and the last period of the previous fiscal year
+    (year-to-date amounts). :func:`wip_lib.close.period.prior_figures` decides the source."""
+
+    prior_period: str
+    prior: pd.DataFrame
+    prior_source: str
+    fye_period: str
+    fye: pd.DataFrame
+    fye_source: str
 
 
-def wip_schedule(company, period: str, *, store=None, overrides: pd.DataFrame | None = None,
+def prior_periods(company, period: str) -> tuple[str, str]:
+    """``(prior period, last period of the previous fiscal year)`` of ``period``."""
+    fy_start = company.settings.fiscal_year_start(period)
+    return previous_period(period), previous_period(fy_start)
+
+
+def recomputed_priors(company, period: str) -> Priors:
+    """Priors recomputed as of their periods from today's data (no period closed)."""
+    prior_period, fye_period = prior_periods(company, period)
+    prior = recognise(company, prior_period)
+    fye = prior if fye_period == prior_period else recognise(company, fye_period)
+    return Priors(prior_period, prior, PRIOR_ASOF, fye_period, fye, PRIOR_ASOF)
+
+
+def wip_schedule(company, period: str, *, priors: Priors | None = None,
                  forecast_df: pd.DataFrame | None = None) -> PeriodSchedule:
     """The month's WIP schedule with period and year-to-date amounts (cumulative catch-up against
-    the prior period's closed figures), completed contracts and the WIP journal entry."""
+    ``priors``; recomputed from today's data when not given), completed contracts and the WIP
+    journal entry."""
     settings = company.settings
     if forecast_df is None:
-        forecast_df = forecast.cost_to_complete(company, period, overrides)
+        forecast_df = forecast.cost_to_complete(company, period)
     current = recognise(company, period, forecast_df=forecast_df)
-    prior_period = str(pd.Period(period, freq="M") - 1)
-    prior, prior_source = _prior(company, prior_period, store)
-    fy_start = settings.fiscal_year_start(period)
-    fye_prior = str(pd.Period(fy_start, freq="M") - 1)
-    if fye_prior == prior_period:
-        fye, fye_source = prior, prior_source
-    else:
-        fye, fye_source = _prior(company, fye_prior, store)
+    if priors is None:
+        priors = recomputed_priors(company, period)
+    prior, prior_source, prior_period = priors.prior, priors.prior_source, priors.prior_period
+    fye, fye_source, fye_prior = priors.fye, priors.fye_source, priors.fye_period
 
     sched = period_amounts(current, prior)
     ytd = ytd_amounts(current, fye)

@@ -42,13 +42,14 @@ class Bundle:
         return str(names.iloc[0]) if len(names) else ""
 
 
-def from_result(result, history: pd.DataFrame, budget_history: pd.DataFrame) -> Bundle:
+def from_result(result) -> Bundle:
+    """The bundle of a computed period (:func:`wip_lib.close.period.compute_period`)."""
     w = result.wip
     frames = {"schedule": w.schedule, "in_progress": w.in_progress, "completed": w.completed,
               "journal": w.journal, "journal_summary": w.journal_summary,
               "forecast": result.forecast, "flags": result.flags, "ranking": result.ranking,
-              "findings": result.findings, "tieout": result.tieout, "history": history,
-              "budget_history": budget_history, "override_audit": result.override_audit}
+              "findings": result.findings, "tieout": result.tieout, "history": result.history,
+              "budget_history": result.budget_history, "override_audit": result.override_audit}
     return Bundle(result.company_name, result.period, w.prior_source, frames, list(w.notes))
 
 
@@ -73,16 +74,11 @@ def load(folder: Path) -> Bundle:
 
 def compute(data_dir: Path | str, period: str | None = None, *, store=None) -> Bundle:
     """Read the company folder and compute the period's bundle (what the month-end saves)."""
-    from wip_lib.accounting import forecast as fc
-    from wip_lib.accounting.history import job_history
     from wip_lib.close.period import compute_period
     from wip_lib.sources.readers import load_company
 
     company = load_company(Path(data_dir))
-    result = compute_period(company, period, store=store)
-    history = job_history(company, result.period, store=store)
-    budget_history = fc.budget_history(company, result.period)
-    return from_result(result, history, budget_history)
+    return from_result(compute_period(company, period, store=store))
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,8 +94,9 @@ def resolve_data_dir(data_dir: Path | str) -> Path:
 
 
 def _cache_key(data_dir: Path, period: str) -> str:
-    """Inputs and code: any changed export, setting or module gives a new key."""
+    """Inputs, closes and code: any changed export, setting, close or module gives a new key."""
     h = hashlib.sha256(period.encode())
+    h.update(_store_state(data_dir).encode())
     for base in (data_dir, REPO / "wip_lib"):
         for f in sorted(base.rglob("*")):
             if f.is_file() and f.suffix in (".csv", ".xlsx", ".yaml", ".py") and \
@@ -107,6 +104,18 @@ def _cache_key(data_dir: Path, period: str) -> str:
                 h.update(f.relative_to(base).as_posix().encode())
                 h.update(f.read_bytes())
     return h.hexdigest()[:24]
+
+
+def _store_state(data_dir: Path) -> str:
+    """The company store's closes (which periods are closed, by which close), so a close or a
+    reopen gives the cached bundle a new key: prior figures come from closed periods."""
+    from wip_lib.close.store import PeriodStore, store_path
+
+    path = store_path(data_dir)
+    if not path.is_file():
+        return ""
+    with PeriodStore(path, read_only=True) as store:
+        return store.active().to_csv(index=False)
 
 
 def load_or_compute(data_dir: Path | str, period: str, bundle_dir: Path | str = "") -> Bundle:

@@ -19,6 +19,9 @@ findings       reconciliation finding (Procore vs ERP)
 tieout         job of the reconciliation tie-out summary
 journal        line of the WIP journal entry
 totals         one row: the period's totals, its prior source and notes
+job_cost       ERP job-cost row of the period itself (job, period, document, amount), so a
+               later change to a closed month names its documents
+billings       ERP AR billing row of the period itself (job, period, invoice, amount billed)
 inputs         input file below the company folder: path, size, SHA-256
 ============== ==========================================================================
 
@@ -38,18 +41,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from wip_lib.core.errors import PeriodError
 from wip_lib.close.store import (DEFAULT_FILENAME, Close, PeriodStore, changed_inputs,
-                                 current_user, fingerprint_inputs)
+                                 current_user, fingerprint_inputs, open_store, store_path)
 from wip_lib.core.periods import check_period, next_period, periods_between
 
 ARTEFACTS = ("schedule", "completed", "etc_used", "overrides", "override_audit", "findings",
-             "tieout", "journal", "totals", "inputs")
-#: Setting in ``company.yaml`` naming the store file (relative to the company folder).
-STORE_SETTING = "store_path"
-
+             "tieout", "journal", "totals", "job_cost", "billings", "inputs")
 #: Keys that identify a row of an artefact, for reporting differences on a re-run.
 ROW_KEYS = {
     "schedule": ["job_id"],
@@ -59,33 +58,7 @@ ROW_KEYS = {
 }
 
 
-# -- where the store is ---------------------------------------------------------------------
-def store_path(root: Path | str, override: Path | str | None = None) -> Path:
-    """The store file of the company in ``root``: ``override``, else ``store_path`` from
-    ``company.yaml`` (relative to ``root``), else ``root/wip_store.duckdb``."""
-    root = Path(root)
-    if override is not None:
-        return Path(override)
-    setting = None
-    yml = root / "company.yaml"
-    if yml.is_file():
-        try:
-            data = yaml.safe_load(yml.read_text(encoding="utf-8-sig")) or {}
-        except yaml.YAMLError:
-            data = {}  # load_company reports a broken company.yaml with its line
-        if isinstance(data, dict):
-            setting = data.get(STORE_SETTING)
-    if setting:
-        p = Path(str(setting)).expanduser()
-        return p if p.is_absolute() else root / p
-    return root / DEFAULT_FILENAME
-
-
-def open_store(root: Path | str, override: Path | str | None = None, *,
-               read_only: bool = False) -> PeriodStore:
-    return PeriodStore(store_path(root, override), read_only=read_only)
-
-
+# -- input files ------------------------------------------------------------------------
 def fingerprints(root: Path | str, store: PeriodStore | None = None) -> pd.DataFrame:
     """SHA-256 of every input file of the company (the store file itself left out)."""
     exclude = [DEFAULT_FILENAME]
@@ -189,6 +162,7 @@ def artefacts(result, inputs: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "tieout": result.tieout,
         "journal": result.wip.journal,
         "totals": period_totals(result),
+        **result.period_rows,
         "inputs": inputs,
     }
 
@@ -391,8 +365,11 @@ def verify_period(company, period: str, store: PeriodStore) -> Verification:
                                 "change": pd.Series(dtype="string")})
     result = compute_period(company, period, store=store)
     now = artefacts(result, current)
-    diffs = [compare_frames(name, store.load(period, name), frame)
-             for name, frame in now.items() if name != "inputs"]
+    # An artefact the close did not freeze (a store written by an older version) has nothing
+    # to compare with.
+    closed = {name: store.load(period, name) for name in now if name != "inputs"}
+    diffs = [compare_frames(name, closed[name], frame) for name, frame in now.items()
+             if name != "inputs" and closed[name] is not None]
     diffs = pd.concat(diffs, ignore_index=True)
     return Verification(period, close, changes, diffs, result)
 

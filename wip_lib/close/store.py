@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Mapping
 
 import duckdb
+import yaml
 import pandas as pd
 
 from wip_lib.core.errors import PeriodError
@@ -44,6 +45,36 @@ from wip_lib.core.periods import next_period
 DEFAULT_FILENAME = "wip_store.duckdb"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 META_TABLES = ("closes", "audit", "close_artefacts")
+
+
+#: Setting in ``company.yaml`` naming the store file (relative to the company folder).
+STORE_SETTING = "store_path"
+
+
+def store_path(root: Path | str, override: Path | str | None = None) -> Path:
+    """The store file of the company in ``root``: ``override``, else ``store_path`` from
+    ``company.yaml`` (relative to ``root``), else ``root/wip_store.duckdb``."""
+    root = Path(root)
+    if override is not None:
+        return Path(override)
+    setting = None
+    yml = root / "company.yaml"
+    if yml.is_file():
+        try:
+            data = yaml.safe_load(yml.read_text(encoding="utf-8-sig")) or {}
+        except yaml.YAMLError:
+            data = {}  # load_company reports a broken company.yaml with its line
+        if isinstance(data, dict):
+            setting = data.get(STORE_SETTING)
+    if setting:
+        p = Path(str(setting)).expanduser()
+        return p if p.is_absolute() else root / p
+    return root / DEFAULT_FILENAME
+
+
+def open_store(root: Path | str, override: Path | str | None = None, *,
+               read_only: bool = False) -> PeriodStore:
+    return PeriodStore(store_path(root, override), read_only=read_only)
 
 
 def current_user() -> str:

@@ -196,6 +196,23 @@ def cents_to_text(cents: pd.Series) -> pd.Series:
     return text.mask(neg.fillna(False).astype(bool), "-" + text).fillna("")
 
 
+def report_text(cents: pd.Series) -> pd.Series:
+    """Cents to report text for people, in messages, findings and printed summaries:
+    ``$1,234.56`` / ``-$1,234.56``, vectorised; <NA> stays empty."""
+    c = pd.Series(cents).astype("Int64")
+    mag = c.abs()
+    whole = (mag // 100).astype("float64").map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+    cents_part = (mag % 100).astype("string").str.pad(2, fillchar="0")
+    text = ("$" + whole.astype("string") + "." + cents_part)
+    text = text.mask((c < 0).fillna(False).astype(bool), "-" + text)
+    return text.fillna("").astype("string")
+
+
+def report_amount(cents: int) -> str:
+    """One amount as report text (:func:`report_text`): ``100000`` -> ``$1,000.00``."""
+    return str(report_text(pd.Series([int(cents)])).iloc[0])
+
+
 def cents_to_decimal(cents: int) -> Decimal:
     """One amount as an exact Decimal in dollars."""
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))

@@ -60,6 +60,7 @@ def summary(c) -> str:
 
 def run(args) -> int:
     from wip_lib.close import close as closing
+    from wip_lib.close.store import open_store, store_path
     from wip_lib.core.periods import check_period
     from wip_lib.sources.readers import load_company
 
@@ -68,15 +69,18 @@ def run(args) -> int:
         raise PeriodError("--from goes with --through (close a range of periods)")
     if args.verify and not args.period:
         raise PeriodError("--verify goes with --period (the closed period to check)")
-    path = closing.store_path(root, args.store)
+    path = store_path(root, args.store)
     if args.verify:
         return verify(args, root, path)
-    with closing.open_store(root, args.store) as store:
+    # A company with no store yet is read before the store is made, so bad input leaves no
+    # store behind; with a store, a refusal (period already closed) comes before the slow read.
+    company = None if path.exists() else load_company(root)
+    with open_store(root, args.store) as store:
         if args.period:
             period = check_period(args.period)
             closing.refuse_if_closed(store, period, root)  # before the slow part
             inputs = closing.fingerprints(root, store)
-            company = load_company(root)
+            company = company or load_company(root)
             c = closing.close_period(company, period, store, inputs=inputs)
             print(f"Closed {period} (close {c.close.close_id}) by {c.close.closed_by} at "
                   f"{c.close.closed_at} in {c.seconds:.1f} s -> {path}")
@@ -84,7 +88,8 @@ def run(args) -> int:
             for note in c.result.wip.notes:
                 print(f"  {note}")
             return 0
-        return through(args, root, path, store, closing, load_company)
+        return through(args, root, path, store, closing,
+                       lambda r: company if company is not None else load_company(r))
 
 
 def through(args, root, path, store, closing, load_company) -> int:
@@ -126,13 +131,15 @@ def through(args, root, path, store, closing, load_company) -> int:
 
 def verify(args, root, path) -> int:
     from wip_lib.close import close as closing
-    from wip_lib.core.periods import check_period
+    from wip_lib.close.period import closed_changes
+    from wip_lib.close.store import open_store
+    from wip_lib.core.periods import check_period, next_period
     from wip_lib.sources.readers import load_company
 
     period = check_period(args.period)
     if not path.exists():
         raise PeriodError(f"no period store at {path}: nothing is closed yet")
-    with closing.open_store(root, args.store) as store:
+    with open_store(root, args.store) as store:
         if not store.is_closed(period):
             raise PeriodError(f"{period} is not closed, so there is nothing to compare with")
         changes = closing.input_changes(store, period, root)
@@ -140,7 +147,11 @@ def verify(args, root, path) -> int:
             print(f"warning: {closing.describe_changes(changes, period)}", file=sys.stderr)
         company = load_company(root)
         v = closing.verify_period(company, period, store)
+        moved = closed_changes(company, period, store.load(period, "schedule"), store,
+                               book_in=next_period(period))
     c = v.close
+    for detail in moved["detail"]:
+        print(f"! {detail}")
     if v.identical:
         print(f"{period}: the re-run is identical to the close (close {c.close_id}, closed "
               f"{c.closed_at} by {c.closed_by}): every figure of every artefact agrees.")

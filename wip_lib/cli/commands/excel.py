@@ -2,12 +2,15 @@
 
 Computes the period once (:func:`wip_lib.close.period.compute_period`, the figures every report shows)
 and writes ``DIR/wip_schedule.xlsx`` (:func:`wip_lib.reports.excel.workbook.write_wip_workbook`). Prior-period
-figures come from the period store (``DATA_DIR/wip_store.duckdb``, or ``--store``) when the prior
-period is closed there.
+figures come from the company's period store (``store_path:`` in company.yaml, else
+``DATA_DIR/wip_store.duckdb``; ``--store`` names another) when the prior period is closed there.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+from wip_lib.core.errors import PeriodError
+from wip_lib.core.money import report_amount
 
 
 def register(sub) -> None:
@@ -24,25 +27,23 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", type=Path, required=True,
                    help="folder for wip_schedule.xlsx (created if needed)")
     p.add_argument("--store", metavar="FILE", type=Path,
-                   help="period store with the closed prior periods (default: "
-                   "DATA_DIR/wip_store.duckdb when it exists)")
+                   help="period store with the closed prior periods (default: the company's: "
+                   "store_path in company.yaml, else DATA_DIR/wip_store.duckdb)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from wip_lib.close.period import compute_period
-    from wip_lib.sources.readers import load_company
+    from wip_lib.close.store import PeriodStore
     from wip_lib.reports.excel.workbook import write_wip_workbook
+    from wip_lib.sources.readers import load_company
 
     company = load_company(args.data_dir)
-    store_path = args.store
-    if store_path is None:
-        from wip_lib.close.store import DEFAULT_FILENAME
-        default = Path(args.data_dir) / DEFAULT_FILENAME
-        store_path = default if default.is_file() else None
-    if store_path is not None:
-        from wip_lib.close.store import PeriodStore
-        with PeriodStore(store_path, read_only=True) as store:
+    if args.store is not None:
+        if not Path(args.store).is_file():
+            raise PeriodError(f"--store {args.store}: no period store there; give the store file "
+                              "wip close wrote, or leave --store out to use the company's")
+        with PeriodStore(args.store, read_only=True) as store:
             result = compute_period(company, args.period, store=store)
     else:
         result = compute_period(company, args.period)
@@ -51,8 +52,9 @@ def run(args) -> int:
     print(f"wip excel: {result.company_name}, period {result.period}: "
           f"{len(result.wip.in_progress)} contracts in progress, "
           f"{len(result.wip.completed)} completed this year -> {path}")
-    print(f"  revenue for the period {totals['revenue_period'] / 100:,.2f}; underbillings "
-          f"{totals['underbillings'] / 100:,.2f}; overbillings {totals['overbillings'] / 100:,.2f}")
+    print(f"  revenue for the period {report_amount(totals['revenue_period'])}; underbillings "
+          f"{report_amount(totals['underbillings'])}; overbillings "
+          f"{report_amount(totals['overbillings'])}")
     for note in result.wip.notes:
         print(f"  {note}")
     return 0

@@ -214,20 +214,16 @@ def _previous(out: Path) -> dict | None:
 
 def _compute(company, period: str, out: Path):
     from wip_lib.close import bundle as bundles
-    from wip_lib.accounting import forecast as fc
-    from wip_lib.accounting.history import job_history
     from wip_lib.close.period import compute_period
     from wip_lib.reports.csvfiles import write_period_reports
+    from wip_lib.reports.excel.workbook import write_wip_workbook
 
     result = compute_period(company, period)
-    history = job_history(company, result.period)
-    b = bundles.from_result(result, history, fc.budget_history(company, result.period))
+    b = bundles.from_result(result)
     if (out / "data").exists():
         shutil.rmtree(out / "data")
     bundles.save(b, out / "data")
     write_period_reports(result, out)
-    from wip_lib.reports.excel.workbook import write_wip_workbook
-
     write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
     return b
 
@@ -259,6 +255,13 @@ def _print_done(b, out: Path, summary: dict) -> None:
                      ("Backlog", ip["backlog"].sum())):
         print(f"  {label:30} {dollars(int(v)):>18}")
     print(f"  Overrun flags {len(b['flags'])}, reconciliation findings {len(b['findings'])}")
+    for note in b.notes:
+        print(f"  {note}")
+    f = b["findings"]
+    from wip_lib.close.period import CLOSED_CHANGED
+
+    for detail in f.loc[f["check"] == CLOSED_CHANGED, "detail"]:
+        print(f"  ! {detail}")
     t = summary["timings"]
     print(f"\nReports in {out}/ (open {out / 'index.html'})")
     print(f"Time: {t['total_s']:.1f} s (validate {t['validate_s']:.1f}, compute "

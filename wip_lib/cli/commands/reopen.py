@@ -25,16 +25,17 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from wip_lib.close import close as closing
+    from wip_lib.close.store import open_store, store_path
     from wip_lib.cli.commands.close import company_root
     from wip_lib.core.periods import check_period
 
     root = company_root(args.data_dir)
     period = check_period(args.period)
-    path = closing.store_path(root, args.store)
+    path = store_path(root, args.store)
     if not path.exists():
         raise PeriodError(f"no period store at {path}: nothing is closed, so there is nothing "
                           "to reopen")
-    with closing.open_store(root, args.store) as store:
+    with open_store(root, args.store) as store:
         c = closing.reopen_period(store, period, args.reason)
         log = store.audit().iloc[-1]
     print(f"Reopened {period} by {log['who']} at {log['happened_at']}: {args.reason.strip()}")
