@@ -1,16 +1,30 @@
-"""What notebooks show: money tables as escaped HTML, and plotly figures that work in JupyterLab
-and in the offline HTML reports.
+"""What notebooks and report pages show: money tables, key figures and page shells rendered from
+the Jinja2 templates in ``templates/``, and plotly figures that work in JupyterLab and in the
+offline HTML reports.
 
-Text that came from Procore or the ERP (job, vendor and cost-code names, descriptions) is escaped
-here and nowhere else, so a vendor called ``<script>`` prints as text. Money arrives as int64 cents
-and is shown in dollars with thousands separators, negatives in parentheses as accountants read them.
+Escaping: every page is rendered by the one environment built here (:func:`environment`), with
+autoescape on for ``.html`` templates, so any ``{{ value }}`` is escaped unless a template marks
+it ``|safe`` (only the page bodies that nbconvert rendered from our own notebooks). Text that
+came from Procore or the ERP (job, vendor and cost-code names, descriptions, flag messages) is
+therefore escaped in one place, and a vendor called ``<script>`` prints as text. Jinja decides
+*when* to escape; :func:`_escaped` decides *how*: the standard library's ``html.escape`` with
+``quote=True`` (``"`` -> ``&quot;``, ``'`` -> ``&#x27;``), the entities these pages have always
+used (MarkupSafe's own would write ``&#34;``/``&#39;``; a browser reads both the same).
+
+Money arrives as int64 cents and is shown in dollars with thousands separators, negatives in
+parentheses as accountants read them; templates use the same functions as filters ``dollars``
+and ``percent``.
 """
 from __future__ import annotations
 
 import html
+from functools import cache
 from typing import Iterable, Sequence
 
 import pandas as pd
+from jinja2 import (Environment, PackageLoader, StrictUndefined, pass_eval_context,
+                    select_autoescape)
+from markupsafe import Markup
 
 
 def dollars(cents: int | float | None, *, whole: bool = False) -> str:
@@ -33,11 +47,53 @@ def percent(x: float | None, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f}%"
 
 
+@pass_eval_context
+def _escaped(eval_ctx, value):
+    """The environment's finalize hook, applied to every ``{{ value }}``: ``None`` -> empty; where
+    autoescape is on, anything not already markup is escaped with ``html.escape(str(value),
+    quote=True)`` (see the module docstring); elsewhere the value is left to Jinja."""
+    if value is None:
+        return ""
+    if eval_ctx.autoescape and not hasattr(value, "__html__"):
+        return Markup(html.escape(str(value), quote=True))
+    return value
+
+
+@cache
+def environment() -> Environment:
+    """The one Jinja2 environment of the reports: templates from ``wip_lib/reports/templates``,
+    autoescape for ``.html``, undefined names an error (a typo in a template fails its test
+    instead of printing nothing), filters ``dollars`` and ``percent``."""
+    env = Environment(loader=PackageLoader("wip_lib.reports", "templates"),
+                      autoescape=select_autoescape(["html"]), finalize=_escaped,
+                      undefined=StrictUndefined)
+    env.filters["dollars"] = dollars
+    env.filters["percent"] = percent
+    return env
+
+
+def render(template: str, **context) -> str:
+    """``templates/<template>`` rendered with ``context`` (text escaped, see above)."""
+    return environment().get_template(template).render(**context)
+
+
+def _cell(value, *, money: bool, pct: bool, whole_dollars: bool) -> dict:
+    """One table cell: its text and whether it shows a negative amount (class ``neg``)."""
+    if money:
+        neg = value is not None and not pd.isna(value) and value < 0
+        return {"text": dollars(value, whole=whole_dollars), "neg": bool(neg)}
+    if pct:
+        return {"text": percent(value), "neg": False}
+    missing = value is None or (not isinstance(value, str) and pd.isna(value))
+    return {"text": "" if missing else str(value), "neg": False}
+
+
 def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
                whole_dollars: bool = False, total_row: bool = False,
                highlight: pd.Series | None = None, labels: dict[str, str] | None = None,
                max_rows: int | None = None) -> str:
-    """An HTML table with every cell escaped; ``money`` columns in cents, ``pct`` as fractions.
+    """An HTML table (``templates/table.html``) with every cell escaped; ``money`` columns in
+    cents, ``pct`` as fractions.
 
     ``total_row`` sums the money columns (exact integer cents) into a last row.
     ``highlight`` is a boolean Series aligned with ``df``: those rows are marked with class flag.
@@ -46,34 +102,20 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
     pct = [p for p in pct if p in df.columns]
     labels = labels or {}
     rows = df if max_rows is None else df.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(labels.get(c, c)))}</th>" for c in df.columns)
-    body: list[str] = []
     flags = highlight.reindex(rows.index).fillna(False) if highlight is not None else None
+    body = []
     for idx, rec in zip(rows.index, rows.itertuples(index=False)):
-        cells = []
-        for col, val in zip(df.columns, rec):
-            if col in money:
-                text = dollars(val, whole=whole_dollars)
-                cls = ' class="neg"' if (val is not None and not pd.isna(val) and val < 0) else ""
-                cells.append(f"<td{cls}>{text}</td>")
-            elif col in pct:
-                cells.append(f"<td>{percent(val)}</td>")
-            else:
-                cells.append(f"<td>{html.escape('' if val is None or (not isinstance(val, str) and pd.isna(val)) else str(val))}</td>")
-        cls = ' class="flag"' if flags is not None and bool(flags.loc[idx]) else ""
-        body.append(f"<tr{cls}>{''.join(cells)}</tr>")
+        cells = [_cell(val, money=col in money, pct=col in pct, whole_dollars=whole_dollars)
+                 for col, val in zip(df.columns, rec)]
+        body.append({"flag": flags is not None and bool(flags.loc[idx]), "cells": cells})
+    total = None
     if total_row and len(df):
-        cells = []
-        for i, col in enumerate(df.columns):
-            if col in money:
-                cells.append(f"<td>{dollars(int(df[col].fillna(0).astype('int64').sum()), whole=whole_dollars)}</td>")
-            else:
-                cells.append("<td>Total</td>" if i == 0 else "<td></td>")
-        body.append(f'<tr class="total">{"".join(cells)}</tr>')
-    more = ""
-    if max_rows is not None and len(df) > max_rows:
-        more = f"<p>{len(df) - max_rows} more rows not shown.</p>"
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"
+        total = [dollars(int(df[col].fillna(0).astype("int64").sum()), whole=whole_dollars)
+                 if col in money else ("Total" if i == 0 else "")
+                 for i, col in enumerate(df.columns)]
+    hidden = len(df) - max_rows if max_rows is not None and len(df) > max_rows else 0
+    return render("table.html", head=[labels.get(c, c) for c in df.columns], rows=body,
+                  total=total, hidden=hidden)
 
 
 def show_table(df: pd.DataFrame, **kwargs) -> None:
@@ -84,12 +126,13 @@ def show_table(df: pd.DataFrame, **kwargs) -> None:
 
 def figure_bundle(fig) -> dict:
     """A display bundle: plotly's own mimetype for JupyterLab, HTML (plotly.js not inlined) for
-    the offline reports, which load plotly.js once from their assets folder."""
+    the offline reports, which load plotly.js once from their assets folder. The ``text/plain``
+    part is plain text (front ends escape it themselves)."""
     return {
         "application/vnd.plotly.v1+json": fig.to_plotly_json(),
         "text/html": fig.to_html(full_html=False, include_plotlyjs=False,
                                  config={"displaylogo": False, "responsive": True}),
-        "text/plain": f"<Figure: {html.escape(str(fig.layout.title.text or ''))}>",
+        "text/plain": f"<Figure: {fig.layout.title.text or ''}>",
     }
 
 
@@ -107,7 +150,5 @@ def show_figure(fig) -> None:
 
 
 def headline(items: Sequence[tuple[str, str]]) -> str:
-    """Key figures as a small two-row table (label, value), escaped."""
-    head = "".join(f"<th>{html.escape(k)}</th>" for k, _ in items)
-    vals = "".join(f"<td>{html.escape(v)}</td>" for _, v in items)
-    return f"<table><thead><tr>{head}</tr></thead><tbody><tr>{vals}</tr></tbody></table>"
+    """Key figures as a small two-row table (label, value), escaped (``templates/headline.html``)."""
+    return render("headline.html", items=list(items))

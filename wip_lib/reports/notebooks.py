@@ -4,11 +4,10 @@ One notebook run is a :class:`NotebookRun`; its outcome a :class:`RunResult`. A 
 is caught in its worker and reported with its error, so the others finish. HTML pages hide code,
 load plotly.js from the report's own ``assets/`` folder (no CDN: a report opens offline, on a
 surety's laptop on a plane), and are rendered with nbconvert's ``basic`` template inside a page
-shell of ours, so no third-party script or style is ever referenced.
+shell of ours (``templates/page.html``), so no third-party script or style is ever referenced.
 """
 from __future__ import annotations
 
-import html
 import multiprocessing
 import time
 import traceback
@@ -17,23 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-PLOTLY_ASSET = "assets/plotly.min.js"
+from wip_lib.reports.html import render
 
-PAGE_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:0;color:#1f2933;
-background:#f7f8fa}
-header.wip{background:#1f3a5f;color:#fff;padding:14px 28px}
-header.wip a{color:#cfe0ff}
-header.wip h1{margin:0;font-size:20px} header.wip p{margin:4px 0 0;font-size:13px;opacity:.85}
-main{max-width:1400px;margin:0 auto;padding:12px 28px 40px}
-.jp-Cell{margin:10px 0}
-table{border-collapse:collapse;font-size:12.5px;background:#fff}
-th,td{border:1px solid #dde3ea;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#eef2f7;text-align:left} td:first-child,th:first-child{text-align:left}
-tr.total td{font-weight:600;border-top:2px solid #1f3a5f}
-.neg{color:#b00020} .flag{color:#b00020;font-weight:600}
-h1,h2,h3{color:#1f3a5f} header.wip h1{color:#fff} pre{white-space:pre-wrap}
-"""
+PLOTLY_ASSET = "assets/plotly.min.js"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +43,11 @@ class RunResult:
 
 def page(title: str, body: str, *, plotly_src: str | None, subtitle: str = "",
          back_link: str | None = None) -> str:
-    """Wrap rendered notebook HTML in the report's page shell. ``title`` is escaped here."""
-    script = f'<script src="{html.escape(plotly_src)}"></script>' if plotly_src else ""
-    back = f' · <a href="{html.escape(back_link)}">portfolio</a>' if back_link else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title>{script}<style>{PAGE_CSS}</style></head>"
-        f"<body><header class=\"wip\"><h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(subtitle)}{back}</p></header><main>{body}</main></body></html>\n"
-    )
+    """Wrap rendered notebook HTML (``body``, trusted: nbconvert's rendering of our own notebook)
+    in the report's page shell, ``templates/page.html``; ``title`` and ``subtitle`` are escaped
+    there."""
+    return render("page.html", title=title, body=body, plotly_src=plotly_src, subtitle=subtitle,
+                  back_link=back_link)
 
 
 def notebook_to_html(ipynb: Path, out: Path, *, title: str, subtitle: str,

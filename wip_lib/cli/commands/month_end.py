@@ -12,7 +12,6 @@ One notebook's failure never stops the others; it is listed with its error and
 """
 from __future__ import annotations
 
-import html
 import json
 import shutil
 import time
@@ -72,52 +71,9 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
     return runs
 
 
-def _index(bundle, out: Path, results: dict) -> Path:
-    """index.html: key figures, links to every project, the portfolio dashboard below."""
-    from wip_lib.reports.notebooks import PLOTLY_ASSET, page
-    from wip_lib.reports.html import dollars, percent
-
-    s = bundle["schedule"]
-    rows = []
-    for r in s.itertuples():
-        res = results.get(r.job_id)
-        state = "ok" if res and res["ok"] else ("FAILED: " + (res["error"] or "") if res else
-                                                "not run")
-        link = (f'<a href="projects/{html.escape(r.job_id)}.html">{html.escape(r.job_id)}</a>'
-                if res and res["ok"] else html.escape(r.job_id))
-        cls = ' class="flag"' if r.loss_provision > 0 else ""
-        rows.append(
-            f"<tr{cls}><td>{link}</td>"
-            f"<td>{html.escape(str(r.job_name))}</td><td>{html.escape(str(r.status))}</td>"
-            f"<td>{dollars(r.contract_revised, whole=True)}</td>"
-            f"<td>{percent(r.pct_complete)}</td><td>{percent(r.est_gp_pct)}</td>"
-            f"<td>{dollars(r.underbillings, whole=True)}</td>"
-            f"<td>{dollars(r.overbillings, whole=True)}</td>"
-            f"<td>{html.escape(str(r.flag or ''))}</td><td>{html.escape(state)}</td></tr>")
-    links = ('<h2>Projects</h2><table><thead><tr><th>job</th><th>name</th><th>status</th>'
-             '<th>contract</th><th>% complete</th><th>est. margin</th><th>underbillings</th>'
-             '<th>overbillings</th><th>flags</th><th>dashboard</th></tr></thead><tbody>'
-             + "".join(rows) + "</tbody></table>"
-             '<p>Also: <a href="reconciliation.html">reconciliation workbook</a> · '
-             '<a href="wip_schedule.xlsx">Excel WIP workbook</a> · '
-             '<a href="wip_schedule.csv">wip_schedule.csv</a> · '
-             '<a href="journal_entry.csv">journal_entry.csv</a> · '
-             '<a href="run_summary.json">run summary</a></p>')
-    body = ""
-    portfolio = out / "portfolio.html"
-    if portfolio.exists():
-        text = portfolio.read_text(encoding="utf-8")
-        start, end = text.find("<main>"), text.rfind("</main>")
-        body = text[start + 6:end] if start >= 0 and end > start else ""
-    target = out / "index.html"
-    target.write_text(page(f"{bundle.company_name}: WIP {bundle.period}", links + body,
-                           plotly_src=PLOTLY_ASSET,
-                           subtitle=f"Month-end reports for {bundle.period}"), encoding="utf-8")
-    return target
-
-
 def run(args) -> int:
     from wip_lib.close import bundle as bundles
+    from wip_lib.reports.index_page import write_index
     from wip_lib.reports.notebooks import PLOTLY_ASSET, run_batch, write_plotly_asset
     from wip_lib.cli.commands.validate import print_report
     from wip_lib.sources.readers import read_company
@@ -184,7 +140,7 @@ def run(args) -> int:
         merged[r.key] = {"ok": r.ok, "seconds": round(r.seconds, 3), "error": r.error,
                          "html": _rel(Path(r.output_html), out) if r.ok else None,
                          "notebook": _rel(Path(r.output_ipynb), out)}
-    _index(b, out, merged)
+    write_index(b, out, merged)
     timings["total_s"] = time.perf_counter() - started
     failed = sorted(k for k, v in merged.items() if not v["ok"])
     summary = {

@@ -1,0 +1,51 @@
+"""The month-end's front page, ``index.html``: every project of the schedule with its key figures
+and the state of its dashboard (linked when it rendered), links to the other outputs, then the
+portfolio dashboard's own content, inside the report's page shell (``templates/index.html``
+extends ``templates/page.html``; text escaped by :func:`wip_lib.reports.html.render`).
+
+A row is marked ``flag`` when the job carries a loss provision (``loss_provision > 0``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from wip_lib.reports.html import render
+from wip_lib.reports.notebooks import PLOTLY_ASSET
+
+PROJECT_COLUMNS = ["job_id", "job_name", "status", "contract_revised", "pct_complete",
+                   "est_gp_pct", "underbillings", "overbillings", "flag"]
+
+
+def dashboard_state(result: Mapping | None) -> str:
+    """``ok``, ``FAILED: <error>`` or ``not run`` for one project's notebook result."""
+    if not result:
+        return "not run"
+    return "ok" if result["ok"] else "FAILED: " + (result["error"] or "")
+
+
+def portfolio_main(portfolio_html: Path) -> str:
+    """The ``<main>`` content of the rendered portfolio page, or empty when it was not written."""
+    if not portfolio_html.exists():
+        return ""
+    text = portfolio_html.read_text(encoding="utf-8")
+    start, end = text.find("<main>"), text.rfind("</main>")
+    return text[start + 6:end] if start >= 0 and end > start else ""
+
+
+def write_index(bundle, out: Path, results: Mapping[str, Mapping]) -> Path:
+    """Write ``out/index.html`` for ``bundle`` given the notebook ``results`` by key (each with
+    ``ok`` and ``error``); returns its path."""
+    s = bundle["schedule"]
+    projects = []
+    for r in s[PROJECT_COLUMNS + ["loss_provision"]].to_dict("records"):
+        res = results.get(r["job_id"])
+        projects.append({**r, "flag": r["flag"] or "", "loss": r["loss_provision"] > 0,
+                         "linked": bool(res and res["ok"]), "state": dashboard_state(res)})
+    target = out / "index.html"
+    target.write_text(render("index.html", title=f"{bundle.company_name}: WIP {bundle.period}",
+                             subtitle=f"Month-end reports for {bundle.period}",
+                             plotly_src=PLOTLY_ASSET, back_link=None, projects=projects,
+                             portfolio=portfolio_main(out / "portfolio.html")),
+                      encoding="utf-8")
+    return target
