@@ -4,3 +4,22 @@ from hypothesis import settings
 
 settings.register_profile("wip", deadline=None)
 settings.load_profile("wip")
+
+
+import os
+import shutil
+
+import pytest
+
+
+def require_tool(name: str, why: str) -> str:
+    """The path of a system tool a test needs. Missing: a failure under CI (``CI=true``, where
+    ``.ci/run`` installs it, so a missing tool is a broken set-up, never a skipped check), a skip
+    with the reason on a developer's machine."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed ({why}); .ci/run installs it from Debian's packages"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -358,7 +358,6 @@ SITUATION_FLAGS = {
 }
 
 
-@pytest.mark.skipif(not (SAMPLE / "answer_key.csv").exists(), reason="no data/sample company")
 def test_sample_company_planted_situations_are_flagged(tmp_path):
     """Each planted forecast situation is flagged with the answer key's dollar impact, and no
     job the sample planted clean carries any flag."""

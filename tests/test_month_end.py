@@ -12,6 +12,8 @@ import nbformat
 import pandas as pd
 import pytest
 
+from conftest import require_tool
+
 from wip_lib.core.money import parse_cents
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,9 +115,8 @@ def test_html_hides_code_and_loads_no_cdn(batch):
     assert '<script src="../assets/plotly.min.js">' in page
 
 
-@pytest.mark.skipif(shutil.which("chromedriver") is None, reason="chromedriver not installed "
-                    "(.ci/run installs Debian's chromium and chromium-driver)")
 def test_pages_render_in_headless_chromium(batch):
+    require_tool("chromedriver", "headless Chromium renders the pages")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
