@@ -485,7 +485,7 @@ def to_markdown() -> str:
     out = [
         "# Data model",
         "",
-        "Generated from `wip_lib/schema.py` by `wip schema --markdown`; do not edit by hand.",
+        "Generated from `wip_lib/core/schema.py` by `wip schema --markdown`; do not edit by hand.",
         "",
         (__doc__ or "").split("Conventions\n-----------\n", 1)[-1].strip(),
         "",

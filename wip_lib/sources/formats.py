@@ -3,7 +3,7 @@
 This is the contract between the exports a user downloads (and the sample generator writes) and
 the readers. For every Procore export: the file, the canonical table it fills, and for each
 canonical column the headers that mean it, en-US first (the header the generator writes), then
-the other locales and views. ERP exports are described by profiles (``wip_lib/profiles/*.yaml``).
+the other locales and views. ERP exports are described by profiles (``wip_lib/sources/profiles/*.yaml``).
 
 Company folder layout::
 
