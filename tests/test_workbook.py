@@ -358,7 +358,8 @@ def test_writing_twice_gives_identical_workbooks(sample, tmp_path):
 
 
 def test_unknown_policy_is_refused():
-    """Without settings the policy is inferred and checked against the figures."""
+    """Without settings (none passed, none on the result) the workbook refuses to write: it
+    never infers a policy from the figures."""
     result, _ = synthetic_result(Policy(start_threshold=0.10))
     with pytest.raises(ValueError, match="settings"):
         build_wip_workbook(result)
