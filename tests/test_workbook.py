@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_tool
 
 from wip_lib.reports.excel import cells as xl
 from wip_lib.core.settings import Settings
@@ -186,10 +187,7 @@ def synthetic_result(policy: Policy) -> tuple[PeriodResult, Settings]:
 def recalculated(sample, tmp_path_factory):
     """Build the four workbooks, recalculate them in one LibreOffice run, return
     {name: (checks, path written, path recalculated)}."""
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: cannot recalculate the workbook; "
-                    "install libreoffice-calc to run this test")
+    soffice = _soffice() or require_tool("soffice", "LibreOffice recalculates the workbook")
     result, settings = sample
     tmp = tmp_path_factory.mktemp("wb")
     cases = {
