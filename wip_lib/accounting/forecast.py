@@ -54,6 +54,7 @@ import pandas as pd
 
 from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, MONEY_COLUMNS, SOURCE_OVERRIDE,
                                                SOURCE_PM, cents as _cents, finish)
+from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
@@ -254,26 +255,6 @@ def job_etc(forecast_df: pd.DataFrame) -> pd.DataFrame:
     return out[["job_id", "est_cost_to_complete", "etc_source"]]
 
 
-def _contract_by_job(company, through_period: str) -> pd.DataFrame:
-    """Revised and original contract per job: prime contracts not in Draft or Out For Signature,
-    plus approved prime change orders approved on or before the end of ``through_period``
-    (a CO without an approved date counts)."""
-    pc = _keys(company["prime_contracts"], ["job_id", "contract_number"])
-    pc = pc[~_text(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    orig = pc.groupby("job_id", as_index=False).agg(contract_original=("original_amount", "sum"))
-    co = _keys(company["prime_change_orders"], ["job_id", "contract_number"])
-    end = pd.Period(through_period, freq="M").end_time.normalize()
-    approved = pd.to_datetime(co["approved_date"])
-    co = co[(_text(co["status_family"]).str.lower() == "approved")
-            & (approved.isna() | (approved <= end))]
-    co = co.merge(pc[["job_id", "contract_number"]], on=["job_id", "contract_number"], how="inner")
-    cos = co.groupby("job_id", as_index=False).agg(cos=("amount", "sum"))
-    out = orig.merge(cos, on="job_id", how="left")
-    out["contract_original"] = _cents(out["contract_original"])
-    out["contract_revised"] = out["contract_original"] + _cents(out["cos"])
-    return out[["job_id", "contract_original", "contract_revised"]]
-
-
 def _gp_pct(contract: pd.Series, cost: pd.Series) -> pd.Series:
     c = contract.astype("float64")
     return ((c - cost.astype("float64")) / c).where(c > 0)
@@ -285,7 +266,7 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     bid_gp_pct`` and the same in dollars: ``est_gross_profit, prior_est_gross_profit,
     bid_gross_profit``.
 
-    - ``contract_revised``: see :func:`_contract_by_job`.
+    - ``contract_revised``: the contract at the period end (:mod:`wip_lib.accounting.contract`).
     - ``est_total_cost`` = sum of ``eac_used`` (cost to date + ETC used) over the job's codes.
     - ``est_gp_pct = (contract_revised - est_total_cost) / contract_revised`` (empty if no contract).
     - ``prior_est_gp_pct``: the same at the previous period (its snapshot, cost and overrides).
@@ -305,9 +286,11 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     b = b[b["period"] == b.groupby("job_id")["period"].transform("max")]
     bid = b.groupby("job_id", as_index=False).agg(original_budget=("original_budget", "sum"))
 
-    now = _contract_by_job(company, period)
-    before = _contract_by_job(company, prior_period).rename(
-        columns={"contract_revised": "prior_contract"})[["job_id", "prior_contract"]]
+    contract = contract_by_period(company, [prior_period, period])
+    now = contract.loc[contract["period"] == period, ["job_id", "contract_original",
+                                                      "contract_revised"]]
+    before = contract.loc[contract["period"] == prior_period, ["job_id", "contract_revised"]
+                          ].rename(columns={"contract_revised": "prior_contract"})
     out = est.merge(now, on="job_id", how="left").merge(before, on="job_id", how="left")
     out = out.merge(prior_est, on="job_id", how="left").merge(bid, on="job_id", how="left")
     for c in ("contract_original", "contract_revised", "prior_contract", "prior_cost",

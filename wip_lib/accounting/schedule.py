@@ -5,7 +5,8 @@ Inputs per job, as of the end of ``period`` (``E``):
 
 - contract ``TP``: Procore prime contract(s) (not Draft / Out For Signature) plus prime change
   orders approved on or before ``E``; change orders created on or before ``E`` and not approved by
-  then are *pending* (in ``TP`` only under the ``include_pending_co_revenue`` policy).
+  then are *pending* (in ``TP`` only under the ``include_pending_co_revenue`` policy). The rule:
+  :mod:`wip_lib.accounting.contract`.
 - cost to date ``CTD``: the ERP's job-cost transactions with accounting period ``<= period`` (the
   books, every cost code, unmapped ones included).
 - cost to complete ``ETC``: Procore's forecast to complete from the budget snapshot of ``period``
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.accounting import forecast
+from wip_lib.accounting.contract import contract_by_period, contract_inputs
 from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
@@ -87,29 +89,6 @@ def _sum_by_job(df: pd.DataFrame, value: str, name: str) -> pd.DataFrame:
     return g.astype("int64").rename(name).rename_axis("job_id").reset_index()
 
 
-def contract_inputs(company, period: str) -> pd.DataFrame:
-    """``job_id, contract_original, change_orders_approved, change_orders_pending`` at ``E``."""
-    end = _end(period)
-    pc = company["prime_contracts"]
-    pc = pc[~_s(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    orig = _sum_by_job(pc, "original_amount", "contract_original")
-    co = company["prime_change_orders"].merge(
-        pc[["job_id", "contract_number"]], on=["job_id", "contract_number"], how="inner")
-    fam = _s(co["status_family"]).str.lower()
-    approved_at = pd.to_datetime(co["approved_date"])
-    created = pd.to_datetime(co["created_date"])
-    approved = (fam == "approved") & (approved_at.isna() | (approved_at <= end))
-    # Approved after E but raised by E: at E it was still pending.
-    pending = ((fam == "pending") | ((fam == "approved") & (approved_at > end))) & (
-        created.isna() | (created <= end))
-    a = _sum_by_job(co[approved.to_numpy(bool)], "amount", "change_orders_approved")
-    p = _sum_by_job(co[pending.to_numpy(bool)], "amount", "change_orders_pending")
-    out = orig.merge(a, on="job_id", how="left").merge(p, on="job_id", how="left")
-    for c in ("change_orders_approved", "change_orders_pending"):
-        out[c] = out[c].fillna(0).astype("int64")
-    return out
-
-
 def job_inputs(company, period: str, overrides: pd.DataFrame | None = None,
                forecast_df: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per job in the schedule at ``period``: the recognition inputs and their sources."""
@@ -128,7 +107,8 @@ def job_inputs(company, period: str, overrides: pd.DataFrame | None = None,
     out = jobs[["job_id", "job_name", "status"]].reset_index(drop=True)
     out["completion_date"] = done_at[(started & ~gone).to_numpy(bool)].to_numpy()
 
-    out = out.merge(contract_inputs(company, period), on="job_id", how="left")
+    out = out.merge(contract_inputs(company, period).drop(columns="contract_revised"),
+                    on="job_id", how="left")
     jc = company["erp_job_cost"]
     out = out.merge(_sum_by_job(jc[_s(jc["period"]) <= period], "amount", "cost_to_date"),
                     on="job_id", how="left")
@@ -310,26 +290,14 @@ def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
         np.add.at(m, (j[ok], c[ok]), by[value].to_numpy(dtype=np.int64)[ok])
         return np.cumsum(m, axis=1)[gj, gp]
 
-    # Contract: a CO counts from its approval (or, pending, from its creation) period end on.
-    pc = company["prime_contracts"]
-    pc = pc[~_s(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    g = g.merge(_sum_by_job(pc, "original_amount", "contract_original"), on="job_id", how="left")
-    g["contract_original"] = g["contract_original"].fillna(0).astype("int64")
-    co = company["prime_change_orders"].merge(pc[["job_id", "contract_number"]],
-                                              on=["job_id", "contract_number"], how="inner")
-    fam = _s(co["status_family"]).str.lower()
-    appr = pd.to_datetime(co["approved_date"]).dt.to_period("M").astype("string")
-    made = pd.to_datetime(co["created_date"]).dt.to_period("M").astype("string")
-    is_appr = (fam == "approved").to_numpy(bool)
-    is_open = fam.isin(["approved", "pending"]).to_numpy(bool)
-    approved = co[is_appr].assign(period=appr[is_appr].fillna(first))
-    opened = co[is_open].assign(period=made[is_open].fillna(first))
-    g["change_orders_approved"] = cumulative(approved, "amount")
+    contract = contract_by_period(company, list(grid_p)).drop(columns="contract_revised")
+    g = g.merge(contract, on=["job_id", "period"], how="left")
+    for c in ("contract_original", "change_orders_approved", "change_orders_pending"):
+        g[c] = g[c].fillna(0).astype("int64")
     g["cost_to_date"] = cumulative(company["erp_job_cost"], "amount")
     ar = company["erp_ar_billings"]
     g["billed_to_date"] = cumulative(ar, "amount_billed")
     g["retainage_receivable"] = cumulative(ar, "retainage")
-    g["change_orders_pending"] = cumulative(opened, "amount") - g["change_orders_approved"]
 
     # ETC and the bid from the latest snapshot on or before each period (forward filled along
     # the periods; of several snapshots before the first period, the latest).
