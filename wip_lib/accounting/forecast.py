@@ -7,7 +7,8 @@ one of them (the PM's forecast, unless the controller has entered an override) i
 Sources and rules
 -----------------
 - **Budget** (``budget``): the snapshot of ``period`` for each job; a job with no snapshot taken at
-  ``period`` uses its latest snapshot before it (the period used is kept in ``budget_snapshot``).
+  ``period`` uses its latest snapshot before it (the period used is kept in ``budget_snapshot``;
+  the rule: :mod:`wip_lib.sources.budget_snapshot`).
   Sub jobs are summed: one row per job_id, cost_code, cost_type.
 - **Committed** (``commitment_lines``): the sum of SOV line amounts of commitments whose
   ``status_family`` is ``committed``. Per the data model a line's amount already holds the original
@@ -58,6 +59,7 @@ from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
+from wip_lib.sources.budget_snapshot import snapshot_rows
 
 TREND_PERIODS = 3
 
@@ -128,8 +130,7 @@ def budget_history(company, through_period: str) -> pd.DataFrame:
 
 def _budget_snapshot(company, period: str) -> pd.DataFrame:
     b = _keys(company["budget"], [*KEYS, "period"])
-    b = b[b["period"] <= period]
-    b = b[b["period"] == b.groupby("job_id")["period"].transform("max")]
+    b = b[snapshot_rows(b, period)]
     b = b.assign(description=_text(b["description"]))
     out = b.groupby(KEYS, as_index=False, sort=False).agg(
         budget_snapshot=("period", "first"),
@@ -282,8 +283,7 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     est = forecast_df.groupby("job_id", as_index=False).agg(est_total_cost=("eac_used", "sum"))
     prior_est = prior.groupby("job_id", as_index=False).agg(prior_cost=("eac_used", "sum"))
     b = _keys(company["budget"], [*KEYS, "period"])
-    b = b[b["period"] <= period]
-    b = b[b["period"] == b.groupby("job_id")["period"].transform("max")]
+    b = b[snapshot_rows(b, period)]
     bid = b.groupby("job_id", as_index=False).agg(original_budget=("original_budget", "sum"))
 
     contract = contract_by_period(company, [prior_period, period])

@@ -38,6 +38,7 @@ from wip_lib.accounting.contract import contract_by_period, contract_inputs
 from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.sources.budget_snapshot import snapshot_periods, snapshot_rows
 
 PRIOR_CLOSED = "closed period (store)"
 PRIOR_ASOF = "recomputed as of the period from current data (prior period not closed)"
@@ -122,9 +123,7 @@ def job_inputs(company, period: str, overrides: pd.DataFrame | None = None,
     etc = forecast.job_etc(forecast_df)
     out = out.merge(etc, on="job_id", how="left")
     b = company["budget"]
-    b = b[_s(b["period"]) <= period]
-    latest = b.groupby("job_id")["period"].transform("max")
-    snap = b[b["period"] == latest]
+    snap = b[snapshot_rows(b, period)]
     out = out.merge(_sum_by_job(snap, "original_budget", "est_cost_original"), on="job_id",
                     how="left")
     snap_period = snap.groupby(snap["job_id"].astype("string"))["period"].first()
@@ -299,27 +298,15 @@ def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
     g["billed_to_date"] = cumulative(ar, "amount_billed")
     g["retainage_receivable"] = cumulative(ar, "retainage")
 
-    # ETC and the bid from the latest snapshot on or before each period (forward filled along
-    # the periods; of several snapshots before the first period, the latest).
+    # ETC and the bid from the job's budget snapshot as of each period.
     snap = _group_sum(company["budget"], ["job_id", "period"],
                       ["forecast_to_complete", "original_budget"])
     snap = snap.assign(period=_s(snap["period"])).groupby(["job_id", "period"], sort=True,
                                                           as_index=False).sum()
-    j, c, ok = place(snap)
-    at = np.full((len(ids), P), -1, dtype=np.int64)
-    rows = np.flatnonzero(ok)  # snapshots in period order within a job: the latest lands last
-    keep_last = ~pd.DataFrame({"j": j[rows], "c": c[rows]}).duplicated(keep="last").to_numpy()
-    at[j[rows][keep_last], c[rows][keep_last]] = rows[keep_last]
-    col = np.maximum.accumulate(np.where(at >= 0, np.arange(P)[None, :], -1), axis=1)
-    src = np.where(col >= 0, at[np.arange(len(ids))[:, None], np.maximum(col, 0)], -1)[gj, gp]
-    has = src >= 0
-    pick = np.maximum(src, 0)
-    for name in ("forecast_to_complete", "original_budget"):
-        v = pd.array(snap[name].to_numpy(dtype=np.int64)[pick], dtype="Int64")
-        v[~has] = pd.NA
-        g[name] = v
-    g["budget_snapshot"] = pd.array(np.where(has, snap["period"].to_numpy(dtype=object)[pick],
-                                             None), dtype="string")
+    used = snapshot_periods(snap, grid_p).rename(columns={"budget_snapshot": "_snap"})
+    g = g.merge(used, on=["job_id", "period"], how="left").merge(
+        snap.rename(columns={"period": "_snap"}), on=["job_id", "_snap"], how="left")
+    g["budget_snapshot"] = g.pop("_snap").astype("string")
     g["est_cost_to_complete"] = g.pop("forecast_to_complete").astype("Int64")
     g["est_cost_original"] = g.pop("original_budget").astype("Int64")
     g["etc_source"] = ("Procore: forecast to complete, budget snapshot "
