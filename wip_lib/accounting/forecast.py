@@ -21,10 +21,11 @@ Sources and rules
   rounded by cumulative half-up rounding so the lines add back to the commitment to the cent.
   A commitment whose lines total zero has nothing to spread over and contributes no invoiced cost.
 - **Cost to date** (``erp_job_cost``): ERP cost with ``period <= period``, translated to Procore
-  codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code). A job-specific row
-  beats a blank-job row; when several Procore codes map to one ERP code the lowest Procore code
-  (text order) receives the cost; an ERP code with no crosswalk entry is used as it is. ERP cost on
-  a code with no budget line still appears, as a row with zero budget.
+  codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code), by the crosswalk rule
+  of :mod:`wip_lib.core.codes`: a job-specific row beats a blank-job row; when several Procore
+  codes map to one ERP code the lowest Procore code (text order) receives the cost; an ERP code
+  with no crosswalk entry is used as it is. ERP cost on a code with no budget line still appears,
+  as a row with zero budget.
 
 Formulas (all money in int64 cents)
 -----------------------------------
@@ -57,6 +58,7 @@ from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, MONEY_COL
                                                SOURCE_PM, cents as _cents, finish)
 from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
 from wip_lib.sources.budget_snapshot import snapshot_rows
@@ -74,38 +76,15 @@ def _keys(df: pd.DataFrame, cols=KEYS) -> pd.DataFrame:
     return out
 
 
-def to_procore_codes(df: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """Rewrite ``df.cost_code`` (ERP codes, with ``job_id``) as Procore codes.
-
-    Rule: the crosswalk (procore -> erp, optional job) is inverted; a job-specific row beats a
-    blank-job row; of several Procore codes sharing one ERP code the lowest (text order) wins; an
-    ERP code with no crosswalk entry is kept as it is. The ERP code is kept in ``erp_cost_code``.
-    """
-    out = _keys(df, ["job_id", "cost_code"])
-    cw = pd.DataFrame({
-        "job_id": _text(crosswalk["job_id"]),
-        "erp": _text(crosswalk["erp_cost_code"]),
-        "procore": _text(crosswalk["procore_cost_code"]),
-    }).sort_values(["job_id", "erp", "procore"], kind="stable")
-    specific = (cw[cw["job_id"] != ""].drop_duplicates(["job_id", "erp"])
-                .rename(columns={"erp": "erp_cost_code", "procore": "_specific"}))
-    generic = (cw[cw["job_id"] == ""].drop_duplicates(["erp"])[["erp", "procore"]]
-               .rename(columns={"erp": "erp_cost_code", "procore": "_generic"}))
-    out = out.rename(columns={"cost_code": "erp_cost_code"})
-    out = out.merge(specific, on=["job_id", "erp_cost_code"], how="left")
-    out = out.merge(generic, on="erp_cost_code", how="left")
-    out["cost_code"] = out["_specific"].fillna(out["_generic"]).fillna(out["erp_cost_code"])
-    return out.drop(columns=["_specific", "_generic"])
-
-
 def erp_cost_history(company, through_period: str | None = None) -> pd.DataFrame:
     """ERP cost by job_id, cost_code (Procore code), cost_type and period: columns
     ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``)."""
     cost = company["erp_job_cost"]
     if through_period is not None:
         cost = cost[_text(cost["period"]) <= check_period(through_period)]
-    cost = to_procore_codes(cost[["job_id", "cost_code", "cost_type", "period", "amount"]],
-                            company["cost_code_crosswalk"])
+    cost = cost[["job_id", "cost_code", "cost_type", "period", "amount"]]
+    cost = cost.assign(job_id=_text(cost["job_id"]),
+                       cost_code=erp_to_procore(company["cost_code_crosswalk"], cost))
     cost["cost_type"] = _text(cost["cost_type"])
     cost["period"] = _text(cost["period"])
     cost["amount"] = _cents(cost["amount"])
