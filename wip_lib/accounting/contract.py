@@ -55,43 +55,47 @@ def counted_contracts(company) -> pd.DataFrame:
 
 def contract_by_period(company, periods: Sequence[str]) -> pd.DataFrame:
     """The contract of every job with a counted prime contract at the end of each of ``periods``:
-    one row per job and period, columns :data:`COLUMNS` (rule in the module docstring)."""
-    periods = [check_period(p) for p in dict.fromkeys(periods)]
+    one row per job and period, columns :data:`COLUMNS` (rule in the module docstring).
+
+    Vectorised as change orders x period ends matrices: each change order is tested against every
+    period end at once, then summed per job."""
+    periods = sorted({check_period(p) for p in periods})
     pc = counted_contracts(company)
     orig = pc.groupby("job_id", sort=True)["original_amount"].sum().astype("int64")
-    grid = pd.DataFrame({"job_id": pd.Series(orig.index, dtype="string")}).merge(
-        pd.DataFrame({"period": pd.Series(periods, dtype="string")}), how="cross")
-    grid["contract_original"] = grid["job_id"].map(orig).astype("int64")
 
     co = company["prime_change_orders"]
     co = co.assign(job_id=_text(co["job_id"]), contract_number=_text(co["contract_number"]))
     co = co.merge(pc[["job_id", "contract_number"]].drop_duplicates(),
                   on=["job_id", "contract_number"], how="inner")
-    family = _text(co["status_family"]).str.lower()
-    co = co[family.isin(["approved", "pending"]).to_numpy(bool)]
-    # Each change order against each period end: the rule is read at every end at once.
-    ends = pd.DataFrame({"period": pd.Series(periods, dtype="string"),
-                         "_end": [pd.Period(p, freq="M").end_time.normalize() for p in periods]})
-    x = pd.DataFrame({"job_id": co["job_id"].to_numpy(),
-                      "_approved_family": (_text(co["status_family"]).str.lower()
-                                           == "approved").to_numpy(bool),
-                      "_approved": pd.to_datetime(co["approved_date"]).to_numpy(),
-                      "_created": pd.to_datetime(co["created_date"]).to_numpy(),
-                      "amount": co["amount"].astype("int64").to_numpy()}).merge(ends, how="cross")
-    approved_by_end = x["_approved"].isna() | (x["_approved"] <= x["_end"])
-    approved = x["_approved_family"] & approved_by_end
-    raised = x["_created"].isna() | (x["_created"] <= x["_end"])
+    family = _text(co["status_family"]).str.lower().to_numpy(dtype=object)
+    counts = np.isin(family, ["approved", "pending"])  # excluded change orders never count
+    co, family = co[counts], family[counts]
+    ends = np.array([pd.Period(p, freq="M").end_time.normalize() for p in periods],
+                    dtype="datetime64[ns]")[None, :]
+    approved_at = pd.to_datetime(co["approved_date"]).to_numpy(dtype="datetime64[ns]")[:, None]
+    created = pd.to_datetime(co["created_date"]).to_numpy(dtype="datetime64[ns]")[:, None]
+    # The rule, change order (row) by period end (column):
+    approved = (family == "approved")[:, None] & (np.isnat(approved_at) | (approved_at <= ends))
+    raised = np.isnat(created) | (created <= ends)
     pending = raised & ~approved
-    x["change_orders_approved"] = np.where(approved.to_numpy(bool), x["amount"], 0)
-    x["change_orders_pending"] = np.where(pending.to_numpy(bool), x["amount"], 0)
-    sums = x.groupby(["job_id", "period"], as_index=False, sort=False)[
-        ["change_orders_approved", "change_orders_pending"]].sum()
-    out = grid.merge(sums.astype({"job_id": "string", "period": "string"}),
-                     on=["job_id", "period"], how="left")
-    for c in ("change_orders_approved", "change_orders_pending"):
-        out[c] = out[c].fillna(0).astype("int64")
+
+    job = orig.index.get_indexer(co["job_id"])
+    amount = co["amount"].astype("int64").to_numpy()[:, None]
+    by_job = {}
+    for name, mask in (("change_orders_approved", approved), ("change_orders_pending", pending)):
+        m = np.zeros((len(orig), len(periods)), dtype=np.int64)
+        np.add.at(m, job, np.where(mask, amount, 0))
+        by_job[name] = m.T.ravel()  # period-major: rows by period, then job
+    out = pd.DataFrame({
+        "job_id": pd.array(np.tile(orig.index.to_numpy(dtype=object), len(periods)),
+                           dtype="string"),
+        "period": pd.array(np.repeat(np.array(periods, dtype=object), len(orig)),
+                           dtype="string"),
+        "contract_original": np.tile(orig.to_numpy(dtype=np.int64), len(periods)),
+        **by_job,
+    })
     out["contract_revised"] = out["contract_original"] + out["change_orders_approved"]
-    return out[COLUMNS].sort_values(["period", "job_id"], kind="stable").reset_index(drop=True)
+    return out[COLUMNS]
 
 
 def contract_inputs(company, period: str) -> pd.DataFrame:
