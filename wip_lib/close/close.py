@@ -121,9 +121,9 @@ def _no_inputs() -> pd.DataFrame:
 def etc_used(forecast: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     """The forecast rows (the ETC used by cost code) with, where a controller override set the
     row, the override in force: ``override_who, override_when, override_why, override_amount``
-    and ``override_scope`` (the job / code / type it was written for; blank = all)."""
-    from wip_lib.accounting.forecast import KEYS, SOURCE_OVERRIDE
-    from wip_lib.accounting.overrides import effective
+    and ``override_scope`` (the job / code / type it was written for; blank = all). Which
+    override set a row: :func:`wip_lib.accounting.overrides.set_by`."""
+    from wip_lib.accounting.overrides import set_by
 
     fc = forecast.reset_index(drop=True).copy()
     cols = {"override_who": "string", "override_when": "datetime64[us]",
@@ -132,21 +132,9 @@ def etc_used(forecast: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
         fc[c] = pd.Series(pd.NA if t != "datetime64[us]" else pd.NaT, index=fc.index, dtype=t)
     if overrides is None or len(overrides) == 0 or len(fc) == 0:
         return fc
-    ov = effective(overrides).reset_index(drop=True)
-    ov["_level"] = (ov["cost_code"] != "").astype(int) * 2 + (ov["cost_type"] != "").astype(int)
-    ov["_ov"] = np.arange(len(ov))
-    f = fc[KEYS].astype("string").fillna("")
-    f["_fc"] = np.arange(len(f))
-    m = ov[["_ov", "_level", *KEYS]].merge(f, on="job_id", suffixes=("", "_f"))
-    keep = (((m["cost_code"] == "") | (m["cost_code"] == m["cost_code_f"]))
-            & ((m["cost_type"] == "") | (m["cost_type"] == m["cost_type_f"])))
-    # The most specific override in scope is the one that set the row (forecast.apply_overrides).
-    best = (m[keep.astype(bool)].sort_values(["_fc", "_level", "_ov"])
-            .drop_duplicates("_fc", keep="last"))
-    overridden = (fc["etc_source"].astype("string") == SOURCE_OVERRIDE).fillna(False)
-    best = best[overridden.to_numpy(bool)[best["_fc"].to_numpy()]]
-    src = ov.iloc[best["_ov"].to_numpy()].reset_index(drop=True)
-    at = best["_fc"].to_numpy()
+    by = set_by(fc, overrides)
+    at = np.flatnonzero(by["etc_amount"].notna().to_numpy(bool))
+    src = by.iloc[at].reset_index(drop=True)
     fc.loc[at, "override_who"] = src["who"].astype("string").to_numpy()
     fc.loc[at, "override_when"] = pd.to_datetime(src["when"]).astype("datetime64[us]").to_numpy()
     fc.loc[at, "override_why"] = src["why"].astype("string").to_numpy()
