@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wip_lib.accounting.contract import contract_by_period, contract_inputs
+from wip_lib.accounting.contract import contract_by_period
 from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
 
@@ -43,6 +43,10 @@ def table(name: str, rows: list[dict]) -> pd.DataFrame:
             s = pd.to_datetime(s)
         out[c.name] = s.astype(c.dtype)
     return pd.DataFrame(out)
+
+
+def contract_at(company: Company, period: str) -> pd.DataFrame:
+    return contract_by_period(company, [period]).drop(columns="period")
 
 
 def company() -> Company:
@@ -75,7 +79,7 @@ def company() -> Company:
     ("2026-11", 19_128, 36_000),           # E + A + G + B; C + F
 ])
 def test_contract_at_each_period_end(period, approved, pending):
-    got = contract_inputs(company(), period)
+    got = contract_at(company(), period)
     assert got["job_id"].tolist() == ["J"]  # K: a Draft contract only
     r = got.iloc[0]
     assert (r["contract_original"], r["change_orders_approved"], r["change_orders_pending"],
@@ -88,7 +92,7 @@ def test_all_periods_at_once_is_each_period():
     many = contract_by_period(company(), periods)
     assert many["period"].tolist() == periods
     for p in periods:
-        one = contract_inputs(company(), p)
+        one = contract_at(company(), p)
         pd.testing.assert_frame_equal(
             many.loc[many["period"] == p].drop(columns="period").reset_index(drop=True), one)
 
@@ -104,7 +108,7 @@ def test_schedule_and_job_flags_read_the_one_rule(sample):
     from wip_lib.accounting.forecast import job_summary
     from wip_lib.accounting.schedule import job_inputs
 
-    rule = contract_inputs(sample, "2026-10").set_index("job_id")
+    rule = contract_at(sample, "2026-10").set_index("job_id")
     inputs = job_inputs(sample, "2026-10").set_index("job_id")
     have = inputs.index.intersection(rule.index)
     assert len(have) > 20

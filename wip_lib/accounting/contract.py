@@ -22,9 +22,8 @@ Per job (money in int64 cents):
 - ``contract_revised = contract_original + change_orders_approved`` (the ``TP`` of recognition;
   pending change orders enter ``TP`` only under the ``include_pending_co_revenue`` policy).
 
-A job appears once it has a counted contract. :func:`contract_by_period` applies the rule to
-several periods at once (each change order against each period end, vectorised);
-:func:`contract_inputs` is the one-period view of it.
+A job appears once it has a counted contract. :func:`contract_by_period` applies the rule to one
+or several periods at once (each change order against each period end, vectorised).
 """
 from __future__ import annotations
 
@@ -96,9 +95,3 @@ def contract_by_period(company, periods: Sequence[str]) -> pd.DataFrame:
     })
     out["contract_revised"] = out["contract_original"] + out["change_orders_approved"]
     return out[COLUMNS]
-
-
-def contract_inputs(company, period: str) -> pd.DataFrame:
-    """:func:`contract_by_period` at one period: ``job_id, contract_original,
-    change_orders_approved, change_orders_pending, contract_revised``."""
-    return contract_by_period(company, [period]).drop(columns="period")

@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, MONEY_COLUMNS, SOURCE_OVERRIDE,
+from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, SOURCE_OVERRIDE,  # noqa: F401
                                                SOURCE_PM, cents as _cents, finish)
 from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides

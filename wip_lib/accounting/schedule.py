@@ -52,10 +52,6 @@ SOURCES = {
 }
 
 
-def _end(period: str) -> pd.Timestamp:
-    return pd.Period(period, freq="M").end_time.normalize()
-
-
 def _s(x: pd.Series) -> pd.Series:
     return x.astype("string").fillna("").str.strip()
 

@@ -64,10 +64,6 @@ def _normalise(codes: pd.Series) -> pd.Series:
     return out.astype("string")
 
 
-def normalise_one(code: str) -> str:
-    return str(normalise(pd.Series([code], dtype="string")).iloc[0])
-
-
 def _trimmed(values: pd.Series) -> pd.Series:
     """Text trimmed once per distinct value (codes and jobs repeat over millions of rows)."""
     text = values.astype("string").fillna("")
