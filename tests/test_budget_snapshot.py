@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_forecast import table
 
-from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
 from wip_lib.sources.budget_snapshot import snapshot_periods, snapshot_rows
 
@@ -33,18 +33,6 @@ EXPECTED = {  # period: {job: snapshot}
     "2026-10": {"A": "2026-10", "B": "2026-09"},
     "2026-11": {"A": "2026-10", "B": "2026-09"},
 }
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    t = schema.get(name)
-    df = pd.DataFrame(rows)
-    out = {}
-    for c in t.columns:
-        s = df[c.name] if c.name in df else pd.Series([c.default] * len(df), dtype=object)
-        if c.kind == "date":
-            s = pd.to_datetime(s)
-        out[c.name] = s.astype(c.dtype)
-    return pd.DataFrame(out)
 
 
 def budget() -> pd.DataFrame:

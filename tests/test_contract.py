@@ -24,25 +24,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_forecast import table
 
 from wip_lib.accounting.contract import contract_by_period
-from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
 
 D = 100
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    t = schema.get(name)
-    df = pd.DataFrame(rows)
-    out = {}
-    for c in t.columns:
-        s = df[c.name] if c.name in df else pd.Series([c.default] * len(df), dtype=object)
-        if c.kind == "date":
-            s = pd.to_datetime(s)
-        out[c.name] = s.astype(c.dtype)
-    return pd.DataFrame(out)
 
 
 def contract_at(company: Company, period: str) -> pd.DataFrame:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_forecast import table
 
-from wip_lib.core import codes, schema
+from wip_lib.core import codes
 from wip_lib.core.settings import Company, Settings
 
 CROSSWALK = [("02-220", "0220", ""), ("02-210", "0220", ""), ("04-400", "0400", ""),
@@ -36,18 +37,6 @@ CASES = [  # job, ERP code, Procore code receiving the cost, reconciliation key
     ("3", "0500", "05-500", "05-500"),
     ("1", "0999", "0999", "0999"),             # no crosswalk row: the code itself
 ]
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    t = schema.get(name)
-    df = pd.DataFrame(rows)
-    out = {}
-    for c in t.columns:
-        s = df[c.name] if c.name in df else pd.Series([c.default] * len(df), dtype=object)
-        if c.kind == "date":
-            s = pd.to_datetime(s)
-        out[c.name] = s.astype(c.dtype)
-    return pd.DataFrame(out)
 
 
 def crosswalk() -> pd.DataFrame:

@@ -15,25 +15,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_forecast import table
 
 from wip_lib.accounting.schedule import inputs_all_periods, job_inputs, recognise
-from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
 
 D = 100
 OVERRIDE = "Controller override (overrides/2026-10.csv)"
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    t = schema.get(name)
-    df = pd.DataFrame(rows)
-    out = {}
-    for c in t.columns:
-        s = df[c.name] if c.name in df else pd.Series([c.default] * len(df), dtype=object)
-        if c.kind == "date":
-            s = pd.to_datetime(s)
-        out[c.name] = s.astype(c.dtype)
-    return pd.DataFrame(out)
 
 
 def company(overrides: pd.DataFrame | None = None) -> Company:
