@@ -16,6 +16,7 @@ in (cells of another sheet, found through :mod:`wip_lib.reports.excel.layout`).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -377,8 +378,6 @@ def paragraph(ws: Worksheet, row: int, first_col: int, last_col: int, text: str)
     """Text that wraps within columns ``first_col:last_col`` (merged) instead of running past the
     printed page: the row is made tall enough for its lines (one per that many characters as the
     columns are wide, counting a character as a width unit)."""
-    import math
-
     cell = ws.cell(row, first_col)
     set_text(cell, text)
     cell.alignment = Alignment(wrap_text=True, vertical="top")

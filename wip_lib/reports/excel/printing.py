@@ -173,7 +173,6 @@ def apply_plan(ws: Worksheet, plan: PagePlan, *, last_row: int, title_rows: tupl
     ws.page_setup.fitToHeight = None
     ws.page_setup.pageOrder = "overThenDown"
     ws.sheet_properties.pageSetUpPr.fitToPage = False
-    ws.print_options.horizontalCentered = False
     ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
     ws.page_margins.top = ws.page_margins.bottom = TOP_MARGIN
     ws.page_margins.header = ws.page_margins.footer = HEADER_MARGIN
