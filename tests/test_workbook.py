@@ -283,7 +283,10 @@ def test_sample_key_figures_are_formulas_over_inputs(recalculated, sample):
     # print set-up and frozen panes
     assert ws.freeze_panes == "C7"
     assert ws.page_setup.orientation == "landscape"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    # an explicit scale, never below 60 %, the four blocks split between pages (issue #22: the
+    # schedule no longer shrinks to one page wide); every sheet: tests/test_workbook_print.py
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and 60 <= ws.page_setup.scale <= 100
+    assert ws.print_title_cols == "$A:$B" and len(ws.col_breaks.brk) >= 2
     assert ws.print_title_rows == "$5:$6"
     assert "Harbor Ridge Builders" in ws.oddHeader.left.text
     assert ws.oddHeader.right.text == "Prepared 2026-10-31"

@@ -3,7 +3,7 @@
 Each sheet module writes its sheet from the computed period and a frozen layout (where the other
 sheets' cells are, worked out from the data before any sheet is written). So:
 
-- writing the nine sheets in reverse order gives, sheet by sheet, the same cells (values,
+- writing the ten sheets in reverse order gives, sheet by sheet, the same cells (values,
   formulas, types, formats, fills, fonts), the same merged ranges, conditional formats, print
   set-up, and the same expected figures, as writing them in the workbook's order;
 - writing one sheet alone gives that sheet exactly as in the whole workbook;
@@ -74,7 +74,9 @@ def fingerprint(ws) -> dict:
         "conditional": conditional,
         "freeze": ws.freeze_panes,
         "print": (ws.print_title_rows, ws.print_area, ws.page_setup.orientation,
-                  ws.page_setup.paperSize, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight),
+                  ws.page_setup.paperSize, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight,
+                  ws.print_title_cols, ws.page_setup.scale,
+                  [(b.id, b.max, b.man) for b in ws.col_breaks.brk]),
         "widths": {k: v.width for k, v in ws.column_dimensions.items()},
         "heights": {k: v.height for k, v in ws.row_dimensions.items() if v.height},
         "header": (ws.oddHeader.left.text, ws.oddHeader.center.text, ws.oddHeader.right.text,
@@ -179,7 +181,7 @@ def test_the_layout_is_frozen(sample):
 
 
 def test_every_sheet_has_a_writer_and_the_names_are_spelled_out():
-    assert set(WRITERS) == set(SHEET_ORDER) and len(SHEET_ORDER) == 9
+    assert set(WRITERS) == set(SHEET_ORDER) and len(SHEET_ORDER) == 10
     assert all(" " in n or "-" in n for n in SHEET_ORDER)  # words, not abbreviations
 
 

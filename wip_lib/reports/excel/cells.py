@@ -16,6 +16,7 @@ in (cells of another sheet, found through :mod:`wip_lib.reports.excel.layout`).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,7 @@ PERCENT = "0.0%"
 PERCENT_FINE = "0.000000%"
 PERCENT2 = "0.00%"
 DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 BLOCK_FILL = PatternFill("solid", fgColor="DCE6F2")
 LOSS_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -87,6 +89,10 @@ def apply_format(cell, kind: str) -> None:
         cell.number_format = PERCENT_FINE
     elif kind == "date":
         cell.number_format = DATE
+    elif kind == "bool":
+        cell.number_format = YES_NO
+    elif kind == "datetime":
+        cell.number_format = DATETIME
 
 
 def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> None:
@@ -97,20 +103,13 @@ def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> Non
     set_text(ws.cell(3, 1), f"As of {period_end:%B} {period_end.day}, {period_end.year}")
 
 
-def print_setup(ws: Worksheet, *, company: str, period: str, prepared: date, title_rows_to: int,
-                freeze: str | None, title_rows_from: int = 1, sheet_title: str | None = None
-                ) -> None:
-    """Landscape, one page wide, rows ``title_rows_from:title_rows_to`` repeated on every page,
-    panes frozen at ``freeze``; header: company | sheet title and period | prepared date; footer:
-    page x of y. Header text is escaped (``&`` is a header code)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{title_rows_from}:{title_rows_to}"
+def print_setup(ws: Worksheet, *, company: str, period: str, prepared: date,
+                freeze: str | None, sheet_title: str | None = None) -> None:
+    """Page header: company | sheet title and period | prepared date; footer: page x of y;
+    panes frozen at ``freeze``. Header text is escaped (``&`` is a header code). The pages
+    themselves (paper, scale, breaks, titles) are planned by :mod:`.printing`."""
     if freeze:
         ws.freeze_panes = freeze
-    ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddHeader.left.text = company.replace("&", "&&")
     center = f"{sheet_title} - {period}" if sheet_title else f"WIP schedule {period}"
     ws.oddHeader.center.text = center.replace("&", "&&")
@@ -273,6 +272,8 @@ def write_value(cell, kind: str, v, money_in_cents: bool = True) -> None:
         cell.value = int(v)
     elif kind == "date":
         cell.value = pd.Timestamp(v).date()
+    elif kind == "datetime":  # to the second, as the audit trail records it
+        cell.value = pd.Timestamp(v).to_pydatetime().replace(microsecond=0, tzinfo=None)
     elif kind == "bool":
         cell.value = bool(v)
     else:
@@ -367,6 +368,25 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
             for r in range(first, last + 1):
                 if r not in skip:
                     ws.cell(r, k).fill = INPUT_FILL
+
+
+LINE_HEIGHT = 15  # points per line of 11 pt text
+YES_NO = '"Yes";"Yes";"No"'
+
+
+def paragraph(ws: Worksheet, row: int, first_col: int, last_col: int, text: str) -> None:
+    """Text that wraps within columns ``first_col:last_col`` (merged) instead of running past the
+    printed page: the row is made tall enough for its lines (one per that many characters as the
+    columns are wide, counting a character as a width unit)."""
+    cell = ws.cell(row, first_col)
+    set_text(cell, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if last_col > first_col:
+        ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 9
+                for c in range(first_col, last_col + 1))
+    lines = max(1, math.ceil(len(str(cell.value)) / max(width - 2, 1)))
+    ws.row_dimensions[row].height = LINE_HEIGHT * lines
 
 
 def note(ws: Worksheet, row: int, text: str) -> None:

@@ -110,5 +110,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     xl.shade_inputs(ws, cols, FIRST_ROW, last)
     if not recs:
         xl.note(ws, total_row + 2, "No contract was completed in this fiscal year.")
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}")
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", cols=cols)
     return checks

@@ -20,8 +20,8 @@ from wip_lib.accounting.forecast import TREND_PERIODS
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import Basis
 from wip_lib.reports.excel.cells import BLOCK_FILL, UNDER_FILL, Check, Col
-from wip_lib.reports.excel.layout import (BLOCK_ROW, FIRST_ROW, HEAD_ROW, TABLOID, Layout,
-                                          finish_sheet, start_sheet)
+from wip_lib.reports.excel.layout import (BLOCK_ROW, FIRST_ROW, HEAD_ROW, Layout, finish_sheet,
+                                          start_sheet)
 from wip_lib.reports.excel.sheet_names import COST_TO_COMPLETE
 
 
@@ -183,6 +183,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     xl.shade_inputs(ws, cols, FIRST_ROW, last_row, skip_rows=job_rows)
     xl.note(ws, 4, "Each job's rows end in a job total (SUBTOTAL); the grand total skips them. "
             "Flagged cost codes are highlighted; job-level flags sit on the job total row.")
-    finish_sheet(ws, basis, freeze=f"E{FIRST_ROW}")
-    ws.page_setup.paperSize = TABLOID
+    finish_sheet(ws, basis, freeze=f"E{FIRST_ROW}", cols=cols)
     return checks

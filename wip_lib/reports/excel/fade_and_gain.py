@@ -130,5 +130,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     xl.note(ws, 4, f"Highlighted: margin down more than {t:.1%} points against the prior period "
             "or the bid. Contract, estimate and bid figures are references to the schedule of "
             "contracts in progress; the prior estimated gross profit is an input.")
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}")
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", cols=cols)
     return checks

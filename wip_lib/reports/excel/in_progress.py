@@ -1,7 +1,9 @@
 """Sheet *Contracts in progress*: the CPA four-block schedule, one row per job in progress.
 
-Blocks: total contract | inception to date | at period end | for the period, then retainage, year
-to date, the flag, the closed prior figures (inputs) and the notes. Inputs are values; every
+Blocks: total contract | inception to date (with percent billed ``= billed to date / revised
+contract``) | at period end | for the period, then retainage, year to date, the flag, the job
+(project manager, start and completion dates, when the period carries them), the closed prior
+figures (inputs) and the notes. Printed through the job block, split into pages between blocks. Inputs are values; every
 derived figure is a formula that implements the rule of :mod:`wip_lib.accounting.recognition`
 (percent complete ``p = (CTD - M) / (EAC - M)``, earned revenue ``ROUND((TP - M) * p, 2) + M``,
 loss provision ``(ER - CTD) - (TP - EAC)`` when ``EAC > TP``, over/under ``B - ER`` per job) and
@@ -20,8 +22,8 @@ from wip_lib.accounting.recognition import PCT_ROUND_PLACES
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import LARGE_UNDERBILLING, Basis
 from wip_lib.reports.excel.cells import LOSS_FILL, UNDER_FILL, Check, Col
-from wip_lib.reports.excel.layout import (BLOCK_ROW, FIRST_ROW, HEAD_ROW, TABLOID, Layout,
-                                          Table, finish_sheet, start_sheet)
+from wip_lib.reports.excel.layout import (BLOCK_ROW, FIRST_ROW, HEAD_ROW, Layout, Table,
+                                          finish_sheet, start_sheet)
 from wip_lib.reports.excel.sheet_names import CONTRACTS_IN_PROGRESS
 
 T_CONTRACT, T_ITD, T_END, T_PERIOD, T_YTD = ("Total contract", "Inception to date",
@@ -29,12 +31,50 @@ T_CONTRACT, T_ITD, T_END, T_PERIOD, T_YTD = ("Total contract", "Inception to dat
 T_PRIOR = "Prior figures (closed; inputs)"
 
 
+T_JOB = "Job"
+#: Facts of the job shown beside its figures when the period carries them (``result.jobs``, from
+#: Procore's projects): column -> (header, kind, width).
+JOB_FACTS = {"project_manager": ("Project manager", "text", 18),
+             "start_date": ("Start", "date", 11),
+             "completion_date": ("Completion (scheduled until done)", "date", 13)}
+
+
+def job_facts(result) -> pd.DataFrame:
+    """``result.jobs`` (one row per job: project manager, start and completion dates, as Procore
+    holds them) when the computed period carries it, else an empty frame."""
+    jobs = getattr(result, "jobs", None)
+    if not isinstance(jobs, pd.DataFrame) or "job_id" not in jobs:
+        return pd.DataFrame({"job_id": pd.Series(dtype="string")})
+    return jobs.assign(job_id=jobs["job_id"].astype("string")).drop_duplicates("job_id")
+
+
 def frame(result) -> pd.DataFrame:
-    """The jobs in progress in schedule order, with the cost to complete as given (the input)."""
+    """The jobs in progress in schedule order, with the cost to complete as given (the input),
+    percent billed (``billed to date / revised contract``; blank for a zero contract: the figure
+    the formula must give) and the job facts the period carries (the schedule's completion date
+    first)."""
     ip = result.wip.in_progress.reset_index(drop=True)
     if "est_cost_to_complete_given" not in ip:
         ip = ip.assign(est_cost_to_complete_given=ip["est_cost_to_complete"])
+    tp = ip["contract_revised"].astype("float64")
+    ip = ip.assign(pct_billed=(ip["billed_to_date"].astype("float64") / tp.where(tp != 0))
+                   .astype("float64"))
+    facts = job_facts(result).set_index("job_id")
+    ids = ip["job_id"].astype("string")
+    for key in JOB_FACTS:
+        if key not in ip and key in facts:
+            ip[key] = ids.map(facts[key]).to_numpy()
     return ip
+
+
+def _has(ip: pd.DataFrame, key: str) -> bool:
+    """A job-fact column is shown when some job has it."""
+    if key not in ip:
+        return False
+    col = ip[key]
+    if JOB_FACTS[key][1] == "text":
+        col = col.astype("string").str.strip().replace("", pd.NA)
+    return bool(col.notna().any())
 
 
 def columns(ip: pd.DataFrame, basis: Basis) -> list[Col]:
@@ -116,6 +156,10 @@ def columns(ip: pd.DataFrame, basis: Basis) -> list[Col]:
             "={earned_revenue}-{cost_to_date}-{loss_provision}", total=True, block=T_ITD),
         Col("loss_provision", "Loss provision", "money", prov_f, total=True, block=T_ITD),
         Col("billed_to_date", "Billed to date", "money", total=True, block=T_ITD),
+        Col("pct_billed", "% billed", "pct",
+            '=IF({contract_revised}<>0,{billed_to_date}/{contract_revised},"")', block=T_ITD,
+            width=9,
+            total_formula='=IF({contract_revised}<>0,{billed_to_date}/{contract_revised},"")'),
         Col("underbillings", "Underbillings (contract asset)", "money",
             "=MAX({earned_revenue}-{billed_to_date},0)", total=True, block=T_END),
         Col("overbillings", "Overbillings (contract liability)", "money",
@@ -150,6 +194,10 @@ def columns(ip: pd.DataFrame, basis: Basis) -> list[Col]:
         Col("gross_profit_ytd", "Gross profit", "money", "={revenue_ytd}-{cost_ytd}",
             total=True, block=T_YTD),
         Col("flag", "Flag", "text", width=16, block="Review"),
+    ]
+    cols += [Col(key, head, kind, width=width, block=T_JOB)
+             for key, (head, kind, width) in JOB_FACTS.items() if _has(ip, key)]
+    cols += [
         Col("earned_revenue_prior", "Earned revenue, prior period end", "money", total=True,
             block=T_PRIOR),
         Col("cost_to_date_prior", "Cost to date, prior period end", "money", total=True,
@@ -188,8 +236,10 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
                             settings_refs=dict(layout.policy_cells))
     total_row = max(last, FIRST_ROW - 1) + 1
     tp, egp = ip["contract_revised"].sum(), ip["est_gross_profit"].astype("Int64").sum()
+    billed = ip["billed_to_date"].sum()
     xl.write_totals(ws, cols, recs, row=total_row, first=FIRST_ROW, last=last, checks=checks,
-                    expected={"est_gp_pct": (int(egp) / int(tp)) if tp else None})
+                    expected={"est_gp_pct": (int(egp) / int(tp)) if tp else None,
+                              "pct_billed": (int(billed) / int(tp)) if tp else None})
     n = len(cols)
     xl.set_text(ws.cell(4, 1), "Highlighted: loss contracts (red); underbillings above "
                 f"{LARGE_UNDERBILLING:.0%} of the revised contract (yellow). Grey blocks "
@@ -204,9 +254,10 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
                           f"${L['underbillings']}{r}>{LARGE_UNDERBILLING}*"
                           f"${L['contract_revised']}{r}", UNDER_FILL)
     xl.shade_inputs(ws, cols, FIRST_ROW, last)
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}")
-    # Printed: the four blocks, retainage, year to date and the flag; the prior-figure inputs and
-    # the long notes to their right stay on screen (widen the print area to include them).
-    ws.print_area = f"A1:{letters['flag']}{total_row}"
-    ws.page_setup.paperSize = TABLOID
+    # Printed: the four blocks, retainage, year to date, the flag and the job facts, split into
+    # pages between blocks with the job columns repeated; the prior-figure inputs and the long
+    # notes to their right stay on screen (widen the print area to include them).
+    printed = [c.key for c in cols].index("flag") + 1
+    printed += sum(1 for c in cols if c.block == T_JOB)
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", cols=cols, last_col=printed)
     return checks

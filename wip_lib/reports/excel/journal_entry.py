@@ -99,5 +99,8 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
                     checks=checks, first_col=first_col)
     if not recs:
         xl.note(ws, total_row + 3, "No entry this period: the GL already holds the WIP balances.")
-    finish_sheet(ws, basis, freeze=f"B{FIRST_ROW}", title_from=HEAD_ROW)
+    # Printed: the lines on one page, the summary by account on the next when they do not fit
+    # side by side; no column repeats (the summary has no job).
+    finish_sheet(ws, basis, freeze=f"B{FIRST_ROW}", title_from=HEAD_ROW, title_cols=0,
+                 groups=[(1, len(cols)), (len(cols) + 1, first_col + len(scols) - 1)])
     return checks

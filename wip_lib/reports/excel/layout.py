@@ -9,7 +9,8 @@ order, or one alone, and give the same cells.
 
 Every table sheet has the company, title and "as of" date in rows 1-3, a legend in row 4, block
 headers in row :data:`BLOCK_ROW`, column headers in row :data:`HEAD_ROW` and data from row
-:data:`FIRST_ROW`.
+:data:`FIRST_ROW`. How each sheet prints is planned by :mod:`.printing` when the sheet is
+finished (:func:`finish_sheet`).
 """
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.worksheet import Worksheet
 
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import Basis
 from wip_lib.reports.excel.cells import Col
+from wip_lib.reports.excel.printing import (PagePlan, apply_plan, block_groups, column_widths,
+                                            plan_pages)
 
 BLOCK_ROW, HEAD_ROW, FIRST_ROW = 5, 6, 7
-TABLOID = 3  # OOXML paper size 11 x 17 in, what WIP schedules are printed on
 
 
 def quoted(sheet: str) -> str:
@@ -104,8 +107,24 @@ def start_sheet(ws: Worksheet, basis: Basis, title: str) -> None:
 
 
 def finish_sheet(ws: Worksheet, basis: Basis, *, freeze: str | None, title_from: int = BLOCK_ROW,
-                 title_to: int = HEAD_ROW) -> None:
-    """Print set-up (landscape, one page wide, header rows repeated) and frozen panes."""
+                 title_to: int = HEAD_ROW, cols: Sequence[Col] | None = None,
+                 groups: Sequence[tuple[int, int]] | None = None, title_cols: int | None = None,
+                 last_col: int | None = None) -> PagePlan:
+    """Frozen panes, page header and footer, and the printed pages (:mod:`.printing`).
+
+    Printed: columns ``1 .. last_col`` (default: every column written) and every row written;
+    rows ``title_from:title_to`` and the first ``title_cols`` columns (default: the frozen ones)
+    on every page; the pages split between the blocks of ``cols`` (or the column spans
+    ``groups``) and printed at the plan's scale."""
     xl.print_setup(ws, company=basis.company, period=basis.period, prepared=basis.period_end,
-                   title_rows_to=title_to, title_rows_from=title_from, freeze=freeze,
-                   sheet_title=ws.title)
+                   freeze=freeze, sheet_title=ws.title)
+    last_col = last_col or ws.max_column
+    if title_cols is None:
+        title_cols = coordinate_to_tuple(freeze)[1] - 1 if freeze else 0
+    if groups is None:
+        blocks = [c.block for c in cols] if cols is not None else []
+        blocks = (blocks + [""] * last_col)[:last_col]
+        groups = block_groups(blocks, title_cols)
+    plan = plan_pages(column_widths(ws, last_col), groups, title_cols)
+    apply_plan(ws, plan, last_row=ws.max_row, title_rows=(title_from, title_to))
+    return plan

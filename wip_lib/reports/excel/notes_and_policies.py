@@ -6,12 +6,14 @@ start threshold); :func:`policy_cells` says where each sits, from the period's d
 ties: revenue, cost and gross profit for the period and the fiscal year (contracts in progress +
 completed contracts = the income statement), the balance-sheet figures (contract asset, contract
 liability, accrued loss, retainage, backlog), the GL balances after the entry (GL before + change,
-on the over-under sheet) and the entry's balance (journal-entry sheet).
+on the over-under sheet) and the entry's balance (journal-entry sheet). Then the sign-off block
+(prepared, reviewed and approved by, each with a line for name and signature and one for the
+date) and how to read the workbook.
 """
 from __future__ import annotations
 
 import pandas as pd
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from wip_lib.reports.excel import cells as xl
@@ -62,7 +64,10 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
         ws.column_dimensions[c].width = 20
     for i, (label, value, kind) in enumerate(_period_lines(result, basis)):
         xl.set_text(ws.cell(FIRST_LINE + i, 1), label)
-        xl.write_value(ws.cell(FIRST_LINE + i, 2), kind, value)
+        if kind == "text":  # wraps within B:D so it prints whole
+            xl.paragraph(ws, FIRST_LINE + i, 2, 4, value)
+        else:
+            xl.write_value(ws.cell(FIRST_LINE + i, 2), kind, value)
 
     # --- policies (the schedule's formulas read these cells)
     first = _policy_first_row(result)
@@ -98,11 +103,13 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
                  "the period")]
     for i, (label, text) in enumerate(sources, start=1):
         xl.set_text(ws.cell(r + i, 1), label)
-        xl.set_text(ws.cell(r + i, 2), text)
+        ws.cell(r + i, 1).alignment = Alignment(vertical="top")
+        xl.paragraph(ws, r + i, 2, 4, text)
     r = r + len(sources) + 2
 
     r = _income_statement_ties(ws, result, layout, r, checks)
     r = _balance_sheet_ties(ws, result, basis, layout, r, checks)
+    r = _sign_off(ws, basis, r)
     _guide(ws, r)
     finish_sheet(ws, basis, freeze=None, title_from=1, title_to=3)
     return checks
@@ -205,6 +212,34 @@ def _balance_sheet_ties(ws, result, basis: Basis, layout: Layout, r: int,
     return r + len(bs) + 2
 
 
+#: Who signs the workbook off, in order.
+SIGN_OFF = (("Prepared by", "controller"), ("Reviewed by", "accounting manager or CFO"),
+            ("Approved by", "CFO or owner"))
+SIGN_LINE = Border(bottom=Side(style="thin", color="000000"))
+
+
+def _sign_off(ws, basis: Basis, r: int) -> int:
+    """The sign-off block: for each of prepared, reviewed and approved by, a line for the name and
+    signature and a line for the date (left blank: signed on paper or on the printed PDF)."""
+    xl.set_text(ws.cell(r, 1), "Sign-off")
+    ws.cell(r, 1).font = Font(bold=True)
+    end = basis.period_end
+    xl.set_text(ws.cell(r + 1, 1), f"The WIP schedule and entry for the period ended {end:%B} "
+                f"{end.day}, {end.year}, as set out in this workbook")
+    ws.cell(r + 1, 1).font = Font(italic=True, color="555555")
+    rr = r + 2
+    for role, who in SIGN_OFF:
+        xl.set_text(ws.cell(rr, 1), f"{role} ({who}): name and signature")
+        xl.set_text(ws.cell(rr + 1, 1), "Date")
+        for row, cols in ((rr, (2, 3)), (rr + 1, (2,))):
+            ws.cell(row, 1).alignment = Alignment(horizontal="right", vertical="bottom")
+            for col in cols:
+                ws.cell(row, col).border = SIGN_LINE
+            ws.row_dimensions[row].height = 30
+        rr += 2
+    return rr + 1
+
+
 GUIDE = (
     "Grey cells are inputs (values from Procore, the ERP, the GL or the closed prior period); "
     "every other figure is a formula over them: click it to see how it is built.",
@@ -225,4 +260,4 @@ def _guide(ws, r: int) -> None:
     xl.set_text(ws.cell(r, 1), "How to read this workbook")
     ws.cell(r, 1).font = Font(bold=True)
     for i, text in enumerate(GUIDE, start=1):
-        xl.set_text(ws.cell(r + i, 1), text)
+        xl.paragraph(ws, r + i, 1, 4, text)

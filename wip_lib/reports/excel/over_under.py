@@ -172,5 +172,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
                           f"${L['contract_revised']}{r}", UNDER_FILL)
     xl.note(ws, 4, "GL balances are the per-job WIP account balances before this entry (credit "
             "balances shown positive); the entry moves each to the WIP schedule's figure.")
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}")
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", cols=cols)
     return checks

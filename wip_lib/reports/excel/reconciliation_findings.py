@@ -73,5 +73,7 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
             "and sums the job-cost differences per job.")
     if last < FIRST_ROW:
         xl.note(ws, FIRST_ROW + 1, "No findings: Procore and the ERP agree.")
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", title_from=HEAD_ROW)
+    # Printed with check, severity and job on every page (the action and detail are long).
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", title_from=HEAD_ROW, cols=cols,
+                 title_cols=3)
     return checks

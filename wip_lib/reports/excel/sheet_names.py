@@ -11,11 +11,12 @@ FADE_AND_GAIN = "Fade and gain"
 OVER_UNDER_BILLINGS = "Over-under billings"
 JOURNAL_ENTRY = "Journal entry"
 COST_TO_COMPLETE = "Cost to complete"
+OVERRIDE_LOG = "Override log"
 RECONCILIATION_FINDINGS = "Reconciliation findings"
 TIE_OUT = "Tie-out"
 NOTES_AND_POLICIES = "Notes and policies"
 
 #: The sheets, as the tabs appear in the workbook.
 SHEET_ORDER = (CONTRACTS_IN_PROGRESS, COMPLETED_CONTRACTS, FADE_AND_GAIN, OVER_UNDER_BILLINGS,
-               JOURNAL_ENTRY, COST_TO_COMPLETE, RECONCILIATION_FINDINGS, TIE_OUT,
+               JOURNAL_ENTRY, COST_TO_COMPLETE, OVERRIDE_LOG, RECONCILIATION_FINDINGS, TIE_OUT,
                NOTES_AND_POLICIES)

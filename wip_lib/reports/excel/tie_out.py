@@ -95,5 +95,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     xl.shade_inputs(ws, cols, FIRST_ROW, last)
     xl.note(ws, 4, "Explained, errors, warnings and info are formulas over the findings sheet; an "
             "unexplained variance is highlighted.")
-    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", title_from=HEAD_ROW)
+    finish_sheet(ws, basis, freeze=f"C{FIRST_ROW}", title_from=HEAD_ROW, cols=cols)
     return checks

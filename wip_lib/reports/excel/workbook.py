@@ -14,7 +14,11 @@ writing its sheet from the computed period alone:
 
 - :mod:`.in_progress` *Contracts in progress*, :mod:`.completed` *Completed contracts*,
   :mod:`.fade_and_gain`, :mod:`.over_under`, :mod:`.journal_entry`, :mod:`.cost_to_complete`,
-  :mod:`.reconciliation_findings`, :mod:`.tie_out`, :mod:`.notes_and_policies`.
+  :mod:`.override_log`, :mod:`.reconciliation_findings`, :mod:`.tie_out`,
+  :mod:`.notes_and_policies` (with the sign-off block).
+
+Each sheet prints as it comes (:mod:`.printing`): landscape, letter or tabloid, split into pages
+between blocks with the job columns and header rows repeated, never below 60 % scale.
 
 The report does no accounting: the figures are the period's, and the policies its formulas follow
 are read from the company's settings (:mod:`.basis`), never inferred. A formula that refers to
@@ -38,7 +42,7 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from wip_lib.reports.excel import (completed, cost_to_complete, fade_and_gain, in_progress,
-                                   journal_entry, notes_and_policies, over_under,
+                                   journal_entry, notes_and_policies, over_under, override_log,
                                    reconciliation_findings, tie_out)
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import Basis, basis_of
@@ -47,7 +51,8 @@ from wip_lib.reports.excel.layout import Layout
 from wip_lib.reports.excel.sheet_names import (COMPLETED_CONTRACTS, CONTRACTS_IN_PROGRESS,
                                                COST_TO_COMPLETE, FADE_AND_GAIN, JOURNAL_ENTRY,
                                                NOTES_AND_POLICIES, OVER_UNDER_BILLINGS,
-                                               RECONCILIATION_FINDINGS, SHEET_ORDER, TIE_OUT)
+                                               OVERRIDE_LOG, RECONCILIATION_FINDINGS, SHEET_ORDER,
+                                               TIE_OUT)
 
 FILENAME = "wip_schedule.xlsx"
 
@@ -61,6 +66,7 @@ WRITERS: dict[str, SheetWriter] = {
     OVER_UNDER_BILLINGS: over_under.write,
     JOURNAL_ENTRY: journal_entry.write,
     COST_TO_COMPLETE: cost_to_complete.write,
+    OVERRIDE_LOG: override_log.write,
     RECONCILIATION_FINDINGS: reconciliation_findings.write,
     TIE_OUT: tie_out.write,
     NOTES_AND_POLICIES: notes_and_policies.write,
