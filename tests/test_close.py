@@ -83,7 +83,8 @@ def test_close_refuse_reopen_with_reason_close_again(company, company_dir, store
     # refused before anything is computed, with a clear message and a non-zero exit
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-08", "--store", store_file)
     assert rc == 1 and "2026-08 is already closed" in err and "by ana" in err
-    assert "wip reopen DATA_DIR --period 2026-08" in err
+    # the reopen command to type: the real folder (and this store, not the folder's own)
+    assert f"wip reopen {d} --period 2026-08" in err and f"--store {store_file}" in err
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-07", "--store", store_file)
     assert rc == 1 and "already closed" in err
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-10", "--store", store_file)
