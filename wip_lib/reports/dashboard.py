@@ -368,19 +368,23 @@ TREND_MONEY = ["underbillings", "overbillings", "over_under", "est_gross_profit"
 
 
 def portfolio_trend_chart(bundle) -> go.Figure:
-    """Net over (under) billings, estimated gross profit and backlog of the jobs in progress,
-    month by month; closed months marked with a filled dot, recomputed ones hollow."""
+    """Net over (under) billings and estimated gross profit (left axis) and backlog (right
+    axis) of the jobs in progress, month by month; closed months marked with a filled dot,
+    recomputed ones hollow."""
     t = portfolio_trend(bundle)
     symbols = ["circle" if s == "closed" else "circle-open" for s in t["source"]]
     fig = go.Figure()
-    for col, name, color in (("backlog", "Backlog", NAVY),
-                             ("est_gross_profit", "Estimated gross profit", GREEN),
-                             ("over_under", "Over (+) / under (-) billed, net", ORANGE)):
+    for col, name, color, axis in (("backlog", "Backlog (right axis)", NAVY, "y2"),
+                                   ("est_gross_profit", "Estimated gross profit", GREEN, "y"),
+                                   ("over_under", "Over (+) / under (-) billed, net", ORANGE,
+                                    "y")):
         fig.add_scatter(x=t["period"], y=_d(t[col]), name=name, mode="lines+markers",
-                        line=dict(color=color, width=3), marker=dict(symbol=symbols, size=8))
+                        line=dict(color=color, width=3), marker=dict(symbol=symbols, size=8),
+                        yaxis=axis)
     fig = _layout(fig, "Portfolio trend: jobs in progress at each month end (filled dot: "
                   "closed month)")
-    fig.update_layout(height=380)
+    fig.update_layout(height=380, yaxis2=dict(overlaying="y", side="right", tickprefix="$",
+                                              tickformat=",.0f", showgrid=False))
     return fig
 
 

@@ -112,7 +112,7 @@ LABELS = {
     "est_gross_profit_last": "Est. GP last reported", "fade_at_close": "Fade at close",
     "figure": "Figure", "prior": "Prior period", "current": "This period", "change": "Change",
     "source": "Source", "who": "Who", "when": "When", "why": "Why", "override": "Override",
-    "period": "Period", "before": "Schedule", "after": "What-if", "memo": "Memo",
+    "period": "Period", "jobs": "Jobs", "over_under": "Over (under) billed", "before": "Schedule", "after": "What-if", "memo": "Memo",
 }
 
 #: Columns of long text: they wrap (class ``w``) instead of widening the table.
