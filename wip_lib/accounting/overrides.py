@@ -133,10 +133,20 @@ def set_by(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     return ov.reindex(setter).reset_index(drop=True)
 
 
+def _when_text(ov: pd.DataFrame) -> pd.Series:
+    """Each override's timestamp as written (``when_text``), else its ``when`` to the second."""
+    stamp = pd.to_datetime(ov["when"]).dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
+    if "when_text" in ov.columns:
+        written = ov["when_text"].astype("string").str.strip()
+        stamp = written.where(written.fillna("") != "", stamp)
+    return stamp.astype("string").reset_index(drop=True)
+
+
 def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFrame:
     """Every override row (superseded ones too) beside the PM's forecast of the same scope:
     ``who, when, why, job_id, cost_code, cost_type, pm_forecast, override, difference, status,
-    file, row`` with ``difference = override - pm_forecast`` (positive: the controller expects
+    file, row`` with ``when`` the timestamp as written (to the second, with its UTC offset when
+    the row has one), ``difference = override - pm_forecast`` (positive: the controller expects
     more cost than the PM) and ``status`` 'applied' or 'superseded'."""
     cols = ["who", "when", "why", "job_id", "cost_code", "cost_type", "pm_forecast", "override",
             "difference", "status", "file", "row"]
@@ -149,7 +159,8 @@ def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFr
     pm = forecast_df["pm_forecast"].astype("int64").reset_index(drop=True)
     scope_pm = pm.iloc[pairs["_fc"]].groupby(pairs["_ov"].to_numpy()).sum()
     out = pd.DataFrame({
-        "who": ov["who"].astype("string"), "when": ov["when"], "why": ov["why"].astype("string"),
+        "who": ov["who"].astype("string"), "when": _when_text(ov),
+        "why": ov["why"].astype("string"),
         "job_id": ov["job_id"], "cost_code": ov["cost_code"], "cost_type": ov["cost_type"],
         "pm_forecast": scope_pm.reindex(range(len(ov)), fill_value=0).astype("int64").to_numpy(),
         "override": ov["etc_amount"].astype("int64"),

@@ -193,7 +193,7 @@ def refuse_if_closed(store: PeriodStore, period: str, root: Path | str | None = 
     """Raise :class:`PeriodError` when ``period`` cannot be closed now, before anything is
     computed. For a closed period the message also says which input files changed since."""
     try:
-        store.check_can_close(period)
+        store.check_can_close(period, root)
     except PeriodError as exc:
         if root is not None and store.is_closed(period):
             changes = input_changes(store, period, root)
