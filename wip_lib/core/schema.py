@@ -326,9 +326,8 @@ def _g703(contract: str, what: str) -> tuple[Column, ...]:
         C("application_number", "int", "pay application # (the file's name)"),
         C("line_number", "int", "line's position in the file (1 = first line)"),
         C("item_number", "text", "G703 column A: item no.", required=False, default=""),
-        C("cost_code", "code", "normalised budget code of the line, when the export has one",
-          required=False, default=""),
-        C("cost_code_raw", "text", "budget code as exported", required=False, default=""),
+        C("budget_code", "text", "the line's budget code as exported ([SUBJOB.]CODE.TYPE), when "
+          "the export has one", required=False, default=""),
         C("description", "text", "G703 column B: description of work", required=False,
           default=""),
         C("scheduled_value", "money", "G703 column C: scheduled value"),

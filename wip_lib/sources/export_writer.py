@@ -131,11 +131,12 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
 def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
     """G703 lines as Procore exports them: one CSV per invoice, in the folder
     ``JOB/CONTRACT/APPLICATION.csv`` of :mod:`wip_lib.sources.formats` (none for no lines)."""
+    if df.empty:
+        return []
     fmt = PROCORE_EXPORTS[name]
     table = schema.get(name)
     contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
     text = _format(df, table, PROCORE_MONEY, "%m/%d/%Y")
-    text["cost_code"] = df["cost_code_raw"].astype("string").fillna("")
     cols = [c for c in fmt.headers if c in text.columns]
     base = root / fmt.path.split("/JOB/")[0]
     paths = []

@@ -73,7 +73,7 @@ CO_TABLE_EXTRA = ("Revision", "Due Date", "Designated Reviewer", "PCOs")
 #: reads as ``total_completed_to_date``.
 G703 = {
     "item_number": ["Item No.", "Item No", "Item #", "Item", "No."],
-    "cost_code": ["Budget Code", "Cost Code"],
+    "budget_code": ["Budget Code", "Cost Code"],
     "description": ["Description of Work", "Description", "Description of work"],
     "scheduled_value": ["Scheduled Value", "Scheduled Values"],
     "from_previous_application": ["From Previous Application",
@@ -91,7 +91,7 @@ G703 = {
     "retainage": ["Retainage", "Retention", "Retainage to Date", "Retention to Date"],
 }
 #: G703 columns read but not kept: the percent complete (G / C) is derived.
-G703_DERIVED = ("%", "% Complete", "Percent Complete", "G/C", "% G/C")
+G703_DERIVED = ("%", "% Complete", "Percent Complete", "G/C", "% G/C", "G/C %")
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ VIEW_RE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))[ _]+(\S.*)$")
 CODE_COLUMNS = ("budget_code", "cost_code_tier_1", "cost_code_tier_2", "cost_code_tier_3",
                 "standard_cost_code")
 PURCHASE_ORDER_RE = r"^\s*P\.?O\b|^\s*PO[-_ #]?\d"
-SUBCONTRACT_RE = r"^\s*(SC|SUB|WO)\b|^\s*(SC|SUB|WO)[-_ #]?\d"
+SUBCONTRACT_RE = r"^\s*(?:SC|SUB|WO)\b|^\s*(?:SC|SUB|WO)[-_ #]?\d"
 REVIEW_HEADERS = {"review date", "reviewed at"}
 
 
@@ -872,7 +872,7 @@ def read_invoices(root: Path, table: str, settings: Settings, zones: dict[str, s
             lines[c.name] = pd.Series(c.default, index=lines.index).astype(c.dtype)
     lines = _check_lines(lines, [f.raw for f in files], out)
     problems += out.problems
-    invoices, more = _invoices(root, table, settings, files, lines, listed, commitments)
+    invoices, more = _invoices(root, table, settings, files, lines, listed, commitments, zones)
     problems += more
     lines = lines.drop(columns=["_file", "_row"]).assign(
         _file=lines["_file"], _row=lines["_row"])  # provenance last, as every reader gives it
@@ -915,6 +915,12 @@ def _check_lines(lines: pd.DataFrame, files: list[RawFile], out: Collector) -> p
     return kept
 
 
+def _default_text(c: schema.Column) -> str:
+    """A fact the file does not give, as text: the data model's default for text (``unpaid``,
+    ``not_integrated``), else blank (the conversion reports a required one)."""
+    return str(c.default) if c.kind == "text" and c.default is not None else ""
+
+
 def _money_text(cents: pd.Series) -> pd.Series:
     c = cents.astype("int64")
     sign = np.where(c < 0, "-", "")
@@ -924,8 +930,8 @@ def _money_text(cents: pd.Series) -> pd.Series:
 
 
 def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
-              lines: pd.DataFrame, listed: pd.DataFrame, commitments: pd.DataFrame | None
-              ) -> tuple[pd.DataFrame, list[Problem]]:
+              lines: pd.DataFrame, listed: pd.DataFrame, commitments: pd.DataFrame | None,
+              zones: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
     """The invoices: the list's rows, plus one row per invoice only in the folder, built from
     its file (see the module rules)."""
     t = schema.get(table)
@@ -968,14 +974,16 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
         "_row": np.ones(len(new), dtype="int64"),
         "job_id": [f.job for f in new], contract: [f.contract for f in new],
         "application_number": [str(f.app) for f in new],
-        **{c: [f.facts.get(c, ("", 0))[0] for f in new] for c in facts}}, dtype="string")
+        **{c: [f.facts.get(c, (_default_text(t.column(c)), 0))[0] for f in new]
+           for c in facts}}, dtype="string")
     raw["_row"] = raw["_row"].astype("int64")
     rels = pd.Series([f.rel for f in new], dtype="string")
     k = pd.MultiIndex.from_arrays([raw["job_id"], raw[contract],
                                    raw["application_number"].astype("int64")], names=key)
     got = sums.reindex(k)
-    raw["total_completed_to_date"] = _money_text(got["total_completed_to_date"].fillna(0))
-    raw["retainage_to_date"] = _money_text(got["retainage"].fillna(0))
+    raw["total_completed_to_date"] = _money_text(got["total_completed_to_date"].fillna(0)
+                                                 ).to_numpy()
+    raw["retainage_to_date"] = _money_text(got["retainage"].fillna(0)).to_numpy()
     if table == "subcontractor_invoices" and commitments is not None and len(commitments):
         vendor = commitments.drop_duplicates(["job_id", "commitment_number"]).set_index(
             ["job_id", "commitment_number"])["vendor_name"]
@@ -987,6 +995,7 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
         dataclasses.replace(c, required=False) if c.name in STATED else c for c in t.columns))
     out = Collector(rels.iloc[0], row_files=rels)
     labels = {c: headers[c][0] for c in headers}
+    _local_timestamps(raw, relaxed, settings, zones, labels, out)
     frame, bad = convert(raw, relaxed, {c: c for c in raw.columns if c != "_row"}, out,
                          settings.procore_locale, labels=labels)
     # a fact's problem names the row its label is on in that file (none when it is missing)
