@@ -157,7 +157,7 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "original_budget": ["Original Budget Amount", "Original Budget"],
         "budget_modifications": ["Budget Modifications", "Budget Modification", "Budget Changes"],
         "approved_cos": ["Approved COs", "Approved Change Orders", "Approved Variations"],
-        "revised_budget": ["Revised Budget"],
+        "revised_budget": ["Revised Budget", "Current Budget"],
         "pending_budget_changes": ["Pending Budget Changes", "Pending Variations",
                                    "Pending Budget"],
         "projected_budget": ["Projected Budget"],
