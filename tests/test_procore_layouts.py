@@ -272,3 +272,30 @@ def test_an_invoice_file_named_otherwise_is_reported(copy):
     assert [(p.file, p.message) for p in errors(problems)] == [
         ("procore/subcontractor_invoices/24-017/SC-001/October.csv",
          "an invoice's file must be named by its application number")]
+
+
+def test_invoice_lines_written_as_procore_exports_them_read_back(fixture_read, tmp_path):
+    """The export writer puts each invoice's G703 lines in its own CSV of the folder layout; with
+    the invoices' list beside them, the folder reads back the same tables."""
+    from wip_lib.sources.export_writer import write_company_yaml, write_procore_table
+
+    tables, _, _ = fixture_read
+    root = tmp_path / "co"
+    write_company_yaml(root, {"name": "Foothills Builders", "current_period": "2026-10"})
+    written = []
+    for name in ("jobs", "prime_contracts", "commitments", "subcontractor_invoices",
+                 "subcontractor_invoice_lines", "owner_invoices", "owner_invoice_lines"):
+        written += write_procore_table(root, name, tables[name].drop(columns=["_file", "_row"]))
+    rel = sorted(p.relative_to(root).as_posix() for p in written)
+    assert "procore/subcontractor_invoices/24-017/SC-001/2.csv" in rel
+    assert "procore/owner_invoices/24-017/1/1.csv" in rel
+    back, problems, _ = read(root)
+    assert errors(problems) == []
+    for name in ("subcontractor_invoices", "subcontractor_invoice_lines", "owner_invoices",
+                 "owner_invoice_lines"):
+        key = ["job_id", "application_number"]
+        pd.testing.assert_frame_equal(
+            back[name].drop(columns=["_file", "_row"]).sort_values(key, kind="stable")
+            .reset_index(drop=True),
+            tables[name].drop(columns=["_file", "_row"]).sort_values(key, kind="stable")
+            .reset_index(drop=True), check_like=False)
