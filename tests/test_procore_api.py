@@ -830,7 +830,7 @@ def test_snapshot_periods():
     assert snapshot_period("Close", None) is None
 
 
-# -- each mismatch of procore-checked.md, against the spec-shaped fake ------------------------------
+# -- each mismatch of procore-checked.md, against the spec-shaped fake -----------------------------
 
 def variant(api: dict, key: tuple[str, str | None], edit) -> dict:
     """A copy of the fake's payloads with one answer changed by ``edit`` (a deep copy of it)."""

@@ -261,9 +261,9 @@ class Puller:
             if (~chosen).any():
                 left = first_text(flat, ("project_number",)).str.strip()
                 left = left.mask(left == "", first_text(flat, ("name", "id")))[~chosen]
+                more = ", ..." if len(left) > 10 else ""
                 self.warnings.append(f"{int((~chosen).sum())} inactive project(s) not pulled "
-                                     f"({', '.join(left.head(10))}{', ...' if len(left) > 10 else ''}"
-                                     "); name them with --projects, or pass --include-inactive, "
+                                     f"({', '.join(left.head(10))}{more}); name them with --projects, or pass --include-inactive, "
                                      "when one finished in the year being closed")
         flat = flat[chosen].reset_index(drop=True)
         ids = first_text(flat, ("id",))

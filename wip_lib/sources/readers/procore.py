@@ -7,8 +7,9 @@ Rules beyond reading each file by its headers (:mod:`wip_lib.sources.formats`):
   (``03-300 - Cast-in-Place`` + ``L - Labor``), or the newer single ``Description`` column holding
   the budget code and its description (``03-300.L - Cast-in-Place``). The cost code is the code
   without its sub job and cost type; the cost type is the ``Cost Type`` column's code (a Procore
-  default name such as ``Labor`` reads as its code, :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`),
-  else the budget code's last part. A description left blank takes the text after the code.
+  default name such as ``Labor`` reads as its code,
+  :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`), else the budget code's last part. A
+  description left blank takes the text after the code.
 - Budget views: ``procore/budget/JOB/YYYY-MM.csv`` is the schedule's view; a file named
   ``YYYY-MM VIEW NAME.csv`` is a snapshot of that view, read only when ``company.yaml:
   budget_view`` names it; any other view is left out with a warning (it never stands in).
@@ -336,7 +337,6 @@ def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | 
 
 _BUDGET_CODE_INPUTS = ("budget_code", "cost_type", "sub_job", "cost_code_tier_1",
                        "cost_code_tier_2", "cost_code_tier_3", "standard_cost_code", "description")
-_DERIVED = ("__cost_code", "__cost_type", "__description")
 
 
 def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
@@ -639,41 +639,43 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
 # Subcontractor and owner invoices: Procore's per-invoice CSVs (their AIA G703 lines) and an
 # optional list with one row per invoice.
 #
-# What Procore gives [procore-checked.md, section E]: the Subcontractor Invoicing and Owner Invoicing
-# list pages export to PDF only; each invoice (requisition, payment application) exports its own
-# CSV, its G703 schedule of values. So a company folder keeps
+# What Procore gives [procore-checked.md, section E]: the Subcontractor Invoicing and Owner
+# Invoicing list pages export to PDF only; each invoice (requisition, payment application) exports
+# its own CSV, its G703 schedule of values. So a company folder keeps
 #
 #     procore/subcontractor_invoices/JOB/CONTRACT/APPLICATION.csv   (or .xlsx), one per invoice
 #     procore/owner_invoices/JOB/CONTRACT/APPLICATION.csv
-#     procore/subcontractor_invoices.csv, procore/owner_invoices.csv  (optional: one row per invoice,
-#                                                                      as the API pull writes them)
+#     procore/subcontractor_invoices.csv, procore/owner_invoices.csv
+#                                   (optional: one row per invoice, as the API pull writes them)
 #
-# The folder names the job, the contract (the subcontract or PO #, or the prime contract #) and the
-# application number (the file's name, a whole number).
+# The folder names the job, the contract (the subcontract or PO #, or the prime contract #) and
+# the application number (the file's name, a whole number).
 #
 # Rules:
 #
 # - A file: optional ``Label,Value`` lines above the G703 header row hold the invoice's own facts
 #   under the list's headers (``Invoice #``, ``Billing Date``, ``Period Start``, ``Period End``,
-#   ``Status``, ``Contract Company``, ``Approved Date``, ...). The header row is the first row that
-#   names both ``Scheduled Value`` and ``Total Completed and Stored to Date``; columns are matched by
-#   their text (:data:`~wip_lib.sources.formats.G703`; words in brackets such as ``(D+E+F)`` and a
-#   leading column letter are ignored), never by position. Then one row per line and, optionally, a
-#   totals row, checked against the lines and set aside.
+#   ``Status``, ``Contract Company``, ``Approved Date``, ...). The header row is the first row
+#   that names both ``Scheduled Value`` and ``Total Completed and Stored to Date``; columns are
+#   matched by their text (:data:`~wip_lib.sources.formats.G703`; words in brackets such as
+#   ``(D+E+F)`` and a leading column letter are ignored), never by position. Then one row per line
+#   and, optionally, a totals row, checked against the lines and set aside.
 # - Each line must add up: G = D + E + F (total completed and stored to date = from previous
-#   application + this period + materials presently stored) and, where the file has the column,
-#   H = C - G (balance to finish = scheduled value - G). A line that does not is reported.
+#   application + this period + materials presently stored) and, where the file has the column, H
+#   = C - G (balance to finish = scheduled value - G). A line that does not is reported.
 # - The invoice's G702 figures from its lines: line 4, total completed and stored to date = sum of
 #   G; line 5, total retainage = sum of I. This period's work, this period's retainage and line 8,
-#   current payment due (= (line 4 - line 5) less the previous certificate's), are the change since
-#   the previous application of the same contract (:func:`this_period`), unless the file states
-#   them (``Work Completed This Period``, ``Retainage This Period``, ``Current Payment Due``). An
-#   application after the first whose predecessor is in neither the folder nor the list, and whose
-#   file does not state them, is reported: its this-period figures cannot be known.
+#   current payment due (= (line 4 - line 5) less the previous certificate's), are the change
+#   since the previous application of the same contract (:func:`this_period`), unless the file
+#   states them (``Work Completed This Period``, ``Retainage This Period``, ``Current Payment
+#   Due``). An application after the first whose predecessor is in neither the folder nor the
+#   list, and whose file does not state them, is reported: its this-period figures cannot be
+#   known.
 # - An invoice both in the list and in the folder: the list row stands, and its line 4 and line 5
-#   must equal the sums of the file's lines (reported otherwise). An invoice only in the folder takes
-#   its facts from the file; a subcontractor invoice's vendor is its commitment's when the file does
-#   not name it; a fact the data model requires that neither gives is reported, naming the file.
+#   must equal the sums of the file's lines (reported otherwise). An invoice only in the folder
+#   takes its facts from the file; a subcontractor invoice's vendor is its commitment's when the
+#   file does not name it; a fact the data model requires that neither gives is reported, naming
+#   the file.
 
 CONTRACT = {"subcontractor_invoices": "commitment_number", "owner_invoices": "contract_number"}
 LINES = {"subcontractor_invoices": "subcontractor_invoice_lines",
@@ -687,7 +689,8 @@ _LETTER = re.compile(r"^[A-I][.:)]?\s+(?=\S)")
 
 def clean_header(h: str) -> str:
     """A G703 header as matched: words in brackets and a leading column letter dropped
-    (``G. Total Completed and Stored to Date (D+E+F)`` -> ``Total Completed and Stored to Date``)."""
+    (``G. Total Completed and Stored to Date (D+E+F)`` reads ``Total Completed and Stored to
+    Date``)."""
     text = _BRACKETS.sub(" ", str(h)).strip()
     text = _LETTER.sub("", text)
     return " ".join(text.rstrip(":").split())
