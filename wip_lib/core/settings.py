@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
-from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.errors import InputError, Problem, file_system_problem
 
 GL_ACCOUNT_ROLES = ("underbillings", "overbillings", "revenue_over_under", "loss_provision_cost",
                     "accrued_loss")
@@ -41,6 +41,10 @@ DEFAULT_POLICIES: dict[str, Any] = {
     "fade_threshold_points": 0.03,
 }
 
+# Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
+# always has lines, so an empty one is deleted rather than declared).
+NEVER_EMPTY = ("jobs", "prime_contracts", "erp_jobs", "budget")
+
 DEFAULT_MATERIALITY = {
     "amount_cents": 100_000,  # $1,000: reconciliation differences below this are informational
     "pct": 0.005,
@@ -61,6 +65,9 @@ class Settings:
         default_factory=lambda: MappingProxyType(DEFAULT_MATERIALITY))
     default_cost_codes: tuple[str, ...] = ()
     status_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Canonical tables whose export the user says truly has no rows this month (``empty_exports:``
+    #: in company.yaml): a header-only export of one of them is read as none without a word.
+    empty_exports: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -86,6 +93,17 @@ class Settings:
             problems.append(Problem(file, f"unknown policy {unknown[0]!r}",
                                     f"use one of {', '.join(sorted(DEFAULT_POLICIES))}",
                                     column="policies", value=unknown[0]))
+        empty = data.get("empty_exports") or []
+        if isinstance(empty, str):
+            empty = [empty]
+        allowed = sorted(set(schema.TABLES) - set(NEVER_EMPTY))
+        for t in (empty if isinstance(empty, list) else [empty]):
+            if str(t) not in allowed:
+                problems.append(Problem(file, f"empty_exports names {t!r}, which cannot be "
+                                        "declared empty", "list canonical table names (see "
+                                        f"docs/data-model.md) other than {', '.join(NEVER_EMPTY)}"
+                                        f", e.g. `empty_exports: [erp_job_cost]`",
+                                        column="empty_exports", value=str(t)))
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -100,6 +118,7 @@ class Settings:
             materiality=MappingProxyType({**DEFAULT_MATERIALITY, **(data.get("materiality") or {})}),
             default_cost_codes=tuple(str(c) for c in data.get("default_cost_codes", ()) or ()),
             status_labels=MappingProxyType(dict(data.get("status_labels") or {})),
+            empty_exports=tuple(str(t) for t in empty),
         )
 
     @classmethod
@@ -110,6 +129,11 @@ class Settings:
                                       "create company.yaml (see data/sample/company.yaml)")])
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except OSError as exc:  # a folder named company.yaml, no permission, ...
+            raise InputError([file_system_problem(exc, file)]) from None
+        except UnicodeDecodeError:
+            raise InputError([Problem(file, "not UTF-8 text", "save company.yaml as UTF-8")]) \
+                from None
         except yaml.YAMLError as exc:
             raise InputError([Problem(file, f"not valid YAML: {exc}".replace("\n", " "),
                                       "fix the YAML syntax at the line shown")]) from None

@@ -5,17 +5,26 @@ same :func:`~wip_lib.accounting.recognition.recognize` the schedule uses); :clas
 ipywidgets front end for JupyterLab. Saving writes a controller override
 (:func:`wip_lib.accounting.overrides.write_override`) with who and why, one line per changed cost code, which
 the next schedule run uses and the audit trail lists.
+
+Bad input in the explorer is shown, never absorbed: a box that is not an amount holds the figures
+back with an error naming the cost code (:func:`parse_etc`), a Save without who or why says so and
+writes nothing (:meth:`Explorer.save`), and a second Save of the same figures writes nothing
+(:func:`overrides_to_save`).
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import html
+from decimal import Decimal
 from pathlib import Path
 from typing import Mapping
 
 import pandas as pd
 
-from wip_lib.reports.html import dollars, percent
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.identifiers import job_number
+from wip_lib.core.money import parse_cents
+from wip_lib.reports.html import dollars, percent
 
 INPUTS = ("job_id", "contract_original", "change_orders_approved", "change_orders_pending",
           "cost_to_date", "billed_to_date", "uninstalled_materials", "retainage_receivable",
@@ -48,18 +57,56 @@ def summary_text(r: pd.Series) -> str:
             f"{dollars(r['overbillings'] - r['underbillings'])}")
 
 
-def _cents(text: str) -> int | None:
-    try:
-        d = Decimal(str(text).replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        return None
-    return int((d * 100).to_integral_value()) if d >= 0 else None
+def parse_etc(boxes: Mapping[tuple, str]) -> tuple[dict[tuple, int], list[str]]:
+    """The cost to complete typed in each box, in cents (the one money parser,
+    :func:`wip_lib.core.money.parse_cents`), and one error line per box that does not hold an
+    amount of 0 or more. A box in error is never replaced by another figure: the caller shows
+    the errors and holds the figures back until they are mended."""
+    keys = list(boxes)
+    text = pd.Series([str(boxes[k]) for k in keys], dtype="string")
+    cents, bad = parse_cents(text)
+    values: dict[tuple, int] = {}
+    errors: list[str] = []
+    for k, t, c, b in zip(keys, text, cents, bad):
+        label = " ".join(str(x) for x in k)
+        if b:
+            errors.append(f"{label}: {t!r} is not an amount of money (write e.g. 12,345.67)")
+        elif pd.isna(c):
+            errors.append(f"{label}: the cost to complete is blank (enter 0 if nothing is left)")
+        elif c < 0:
+            errors.append(f"{label}: the cost to complete cannot be negative ({t})")
+        else:
+            values[k] = int(c)
+    return values, errors
+
+
+def overrides_to_save(job_id: str, forecast_rows: pd.DataFrame, values: Mapping[tuple, int],
+                      saved: pd.DataFrame) -> list[dict]:
+    """The override rows a Save writes: one per cost code whose amount differs both from the
+    figure in use (``etc_used``) and from the latest override already saved for that job, code
+    and type (``saved``: the period's overrides file as read), so a second click on Save, or a
+    Save after a restart, writes nothing new."""
+    latest = {}
+    if len(saved):
+        s = saved[saved["job_id"] == job_id].drop_duplicates(["cost_code", "cost_type"],
+                                                              keep="last")
+        latest = {(c, t): int(a) for c, t, a in zip(s["cost_code"], s["cost_type"],
+                                                    s["etc_amount"])}
+    rows = []
+    for rec in forecast_rows.itertuples():
+        key = (rec.cost_code, rec.cost_type)
+        c = values.get(key)
+        if c is None or c == int(rec.etc_used) or latest.get(key) == c:
+            continue
+        rows.append({"job_id": job_id, "cost_code": rec.cost_code, "cost_type": rec.cost_type,
+                     "etc_amount": Decimal(c) / 100})
+    return rows
 
 
 class Explorer:
     """ipywidgets: job and period pickers, one ETC box per cost code, live figures, save."""
 
-    def __init__(self, data_dir: Path | str, period: str, job_id: str, periods: int = 12):
+    def __init__(self, data_dir: Path | str, period: str, job_id, periods: int = 12):
         from wip_lib.close import bundle
         from wip_lib.core.settings import Settings
 
@@ -69,8 +116,9 @@ class Explorer:
         last = pd.Period(period, freq="M")
         self.periods = [str(last - i) for i in range(periods)]
         self.period = period
-        self.job_id = job_id
         self._load(period)
+        # papermill -p job_id 00205 passes 205: the job's own number, text, from the schedule
+        self.job_id = job_number(job_id, self.bundle.job_ids)
 
     def _load(self, period: str) -> None:
         from wip_lib.close import bundle
@@ -84,9 +132,37 @@ class Explorer:
         return (s[s["job_id"] == self.job_id].iloc[0],
                 f[f["job_id"] == self.job_id].reset_index(drop=True))
 
+    def save(self, boxes: Mapping[tuple, str], who: str, why: str) -> str:
+        """Write the changed cost codes as overrides (who and why required); return what was
+        done. :class:`InputError` (nothing written) when a box is not an amount or who or why
+        is blank."""
+        from wip_lib.accounting.overrides import read_overrides, write_override
+
+        values, errors = parse_etc(boxes)
+        rel = f"overrides/{self.period}.csv"
+        problems = [Problem("cost to complete", e, "correct the box, then save again")
+                    for e in errors]
+        for name, text in (("who", who), ("why", why)):
+            if not str(text or "").strip():
+                problems.append(Problem(rel, f"{name} is blank", "fill in who makes the change "
+                                        "and why (the audit trail needs both), then save again",
+                                        column=name))
+        if problems:
+            raise InputError(problems)
+        _, f = self.rows()
+        saved, _ = read_overrides(self.data_dir, self.period)
+        rows = overrides_to_save(self.job_id, f, values, saved)
+        for row in rows:
+            write_override(self.data_dir, self.period, {**row, "who": who, "why": why})
+        if not rows:
+            return f"Nothing to save: no cost code differs from the figures in use or saved."
+        return f"Saved {len(rows)} override(s) to {rel}"
+
     def widget(self):
         import ipywidgets as w
         from IPython.display import HTML, display
+
+        from wip_lib.core.errors import WipError
 
         job = w.Dropdown(options=self.bundle.job_ids, value=self.job_id, description="Job")
         per = w.Dropdown(options=self.periods, value=self.period, description="Period")
@@ -100,12 +176,17 @@ class Explorer:
 
         def refresh(*_):
             row, f = self.rows()
-            adj = {k: c for k, b in boxes.items() if (c := _cents(b.value)) is not None}
-            r = what_if(row, f, adj, self.policy)
+            values, errors = parse_etc({k: b.value for k, b in boxes.items()})
             out.clear_output()
             with out:
-                display(HTML(f"<p><b>{self.job_id}</b> {summary_text(r).replace('|', '&middot;')}"
-                             "</p>"))
+                if errors:  # never a silent fall-back to the PM's figure
+                    items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
+                    display(HTML('<p style="color:#b00020"><b>Figures not updated</b>: mend '
+                                 f"these boxes first.</p><ul>{items}</ul>"))
+                    return
+                r = what_if(row, f, values, self.policy)
+                display(HTML(f"<p><b>{html.escape(self.job_id)}</b> "
+                             f"{html.escape(summary_text(r)).replace('|', '&middot;')}</p>"))
 
         def build(*_):
             _, f = self.rows()
@@ -127,27 +208,27 @@ class Explorer:
             build()
 
         def on_period(change):
-            self._load(change["new"])
+            msg.clear_output()
+            try:
+                self._load(change["new"])
+            except WipError as exc:
+                with msg:
+                    print(f"Period {change['new']} cannot be shown: {exc}")
+                return
             job.options = self.bundle.job_ids
             build()
 
         def on_save(_):
-            from wip_lib.accounting.overrides import write_override
-
-            _, f = self.rows()
             msg.clear_output()
+            save.disabled = True  # one click, one save: a second click waits for this one
+            try:
+                text = self.save({k: b.value for k, b in boxes.items()}, who.value, why.value)
+            except WipError as exc:
+                text = f"Not saved. {exc}"
+            finally:
+                save.disabled = False
             with msg:
-                saved = 0
-                for rec in f.itertuples():
-                    c = _cents(boxes[(rec.cost_code, rec.cost_type)].value)
-                    if c is None or c == rec.etc_used:
-                        continue
-                    write_override(self.data_dir, self.period, {
-                        "job_id": self.job_id, "cost_code": rec.cost_code,
-                        "cost_type": rec.cost_type, "etc_amount": Decimal(c) / 100,
-                        "who": who.value, "why": why.value})
-                    saved += 1
-                print(f"Saved {saved} override(s) to overrides/{self.period}.csv")
+                print(text)
 
         job.observe(on_job, names="value")
         per.observe(on_period, names="value")

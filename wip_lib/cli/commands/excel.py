@@ -30,11 +30,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.accounting.forecast import check_period
     from wip_lib.close.period import compute_period
+    from wip_lib.core.period_range import check_in_data
     from wip_lib.sources.readers import load_company
     from wip_lib.reports.excel.workbook import write_wip_workbook
 
     company = load_company(args.data_dir)
+    period = check_in_data(company, check_period(args.period or company.settings.current_period))
     store_path = args.store
     if store_path is None:
         from wip_lib.close.store import DEFAULT_FILENAME
@@ -43,9 +46,9 @@ def run(args) -> int:
     if store_path is not None:
         from wip_lib.close.store import PeriodStore
         with PeriodStore(store_path, read_only=True) as store:
-            result = compute_period(company, args.period, store=store)
+            result = compute_period(company, period, store=store)
     else:
-        result = compute_period(company, args.period)
+        result = compute_period(company, period)
     path = write_wip_workbook(result, Path(args.out), settings=company.settings)
     totals = result.wip.totals()
     print(f"wip excel: {result.company_name}, period {result.period}: "

@@ -25,11 +25,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.core.period_range import check_in_data
     from wip_lib.sources.readers import load_company
     from wip_lib.accounting.overrides import audit_trail, read_overrides
 
     company = load_company(Path(args.data_dir))
-    period = fc.check_period(args.period or company.settings.current_period)
+    period = check_in_data(company, fc.check_period(args.period or company.settings.current_period))
     forecast = fc.cost_to_complete(company, period)  # applies overrides/<period>.csv, if any
     jobs = fc.job_summary(company, period, forecast)
     flags = flagmod.overrun_flags(forecast, fc.budget_history(company, period),
