@@ -209,13 +209,21 @@ class Explorer:
 
         def on_period(change):
             msg.clear_output()
+            shown = (self.bundle, self.period)
             try:
                 self._load(change["new"])
+                if not self.bundle.job_ids:
+                    raise InputError([Problem("period", f"no job is on the {change['new']} "
+                                              "schedule", "pick a later period")])
             except WipError as exc:
+                self.bundle, self.period = shown  # keep showing the period that was shown
                 with msg:
                     print(f"Period {change['new']} cannot be shown: {exc}")
                 return
+            if self.job_id not in self.bundle.job_ids:
+                self.job_id = self.bundle.job_ids[0]
             job.options = self.bundle.job_ids
+            job.value = self.job_id
             build()
 
         def on_save(_):
