@@ -393,11 +393,14 @@ def test_file_system_errors_become_problems_naming_the_path(exc, text):
 
 # -- a cut row -----------------------------------------------------------------------------------------
 
-def test_a_cut_row_is_named_by_its_row(company, capsys):
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_cut_row_is_named_by_its_row(company, capsys, encoding):
     p = company / "procore/commitments.csv"
     lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[3] = ",".join(lines[3].split(",")[:3]) + "\n"  # row 4 cut after 3 cells
-    p.write_text("".join(lines), encoding="utf-8")
+    if encoding == "cp1252":
+        lines[2] = lines[2].replace("Ironclad", "Ironclàd")  # not UTF-8 when saved
+    p.write_text("".join(lines), encoding=encoding)
     code, out, err = run(capsys, "validate", company)
     assert code == 2
     assert problem_lines(err) == [

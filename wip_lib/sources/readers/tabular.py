@@ -189,20 +189,22 @@ def _read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], s
         head = fh.read(1 << 20)
     encoding = _decode_probe(head)
     try:
-        table = _pa_read(path, encoding, head)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if encoding not in ("cp1252", "utf-16") and "utf" in str(exc).lower():
-            encoding = "cp1252"
+        try:
             table = _pa_read(path, encoding, head)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if encoding in ("cp1252", "utf-16") or "utf" not in str(exc).lower():
+                raise
+            encoding = "cp1252"  # not UTF-8 after the first MiB: the Windows code page
+            table = _pa_read(path, encoding, head)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        row, why = _bad_row(path, encoding)
+        if row is not None:
+            out.add(f"the row cannot be read: {why}", "mend the row (a cell may be cut short or "
+                    "a quote left open) or export the file again", row=row)
         else:
-            row, why = _bad_row(path, encoding)
-            if row is not None:
-                out.add(f"the row cannot be read: {why}", "mend the row (a cell may be cut "
-                        "short or a quote left open) or export the file again", row=row)
-            else:
-                out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
-                        "save it as CSV (comma separated, UTF-8) or XLSX and try again")
-            return None
+            out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
+                    "save it as CSV (comma separated, UTF-8) or XLSX and try again")
+        return None
     names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
     table = table.rename_columns([str(i) for i in range(table.num_columns)])
     if encoding == "cp1252":
