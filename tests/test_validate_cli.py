@@ -158,17 +158,22 @@ def test_misspelled_column_suggests_the_nearest_header(company, validate):
     assert report(result, "procore/prime_contracts.csv").rows_reported == 2
 
 
-def test_misspelled_optional_column_is_a_warning_naming_the_header(company, validate):
+def test_misspelled_optional_column_is_an_error_naming_both_spellings(company, validate):
+    """Issue #21 turned this warning into an error: read as absent, the column was $0 on every
+    line of the workbook."""
     p = company / "procore/prime_contracts.csv"
     header, rows = load(p)
     header[header.index("Approved Change Orders")] = "Aproved Change Orders"
     save(p, header, rows)
     code, out, err, result = validate(company)
-    assert code == 0, err
-    assert ("warning: procore/prime_contracts.csv, row 1, column 'Aproved Change Orders': column "
-            "'Aproved Change Orders' is not understood and is read as absent; it looks like a "
-            "misspelling of 'Approved Change Orders' (value: 'Aproved Change Orders'). Fix: rename "
-            "the header 'Aproved Change Orders' to 'Approved Change Orders'") in out
+    assert code == 2
+    assert problem_lines(err) == [
+        "procore/prime_contracts.csv, row 1, column 'Aproved Change Orders': column 'Aproved "
+        "Change Orders' is not a header this export has; it looks like a misspelling of "
+        "'Approved Change Orders', which would otherwise be read as absent (0 or blank on every "
+        "row) (value: 'Aproved Change Orders'). Fix: rename the header 'Aproved Change Orders' to "
+        "'Approved Change Orders'"]
+    assert report(result, "procore/prime_contracts.csv").rows_reported == 2
 
 
 @pytest.mark.parametrize("file,row,col,value,expected", [

@@ -1,6 +1,8 @@
 """The ``wip`` command. Each subcommand lives in its own module under :mod:`wip_lib.cli.commands`
 and exposes ``register(subparsers)``; the module sets ``func`` on its parser. A
-:class:`~wip_lib.core.errors.WipError` becomes its message and a non-zero exit, never a traceback."""
+:class:`~wip_lib.core.errors.WipError` becomes its message and a non-zero exit, never a traceback;
+so does a file-system error (``OSError``: a folder where a file should be, no permission, a full
+disk), as a message naming the path."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +11,7 @@ import pkgutil
 import sys
 
 from wip_lib.cli import commands
-from wip_lib.core.errors import WipError
+from wip_lib.core.errors import FileSystemError, WipError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a folder where a file should be, no permission, a full disk ...
+        err = FileSystemError(exc)
+        print(f"wip {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":

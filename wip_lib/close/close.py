@@ -68,21 +68,15 @@ def fingerprints(root: Path | str, store: PeriodStore | None = None) -> pd.DataF
 
 
 def first_period(company) -> str:
-    """The earliest month the company's data covers (job starts and every dated table)."""
-    months = []
-    starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
-    if len(starts):
-        months.append(str(starts.min().to_period("M")))
-    for t in company.tables.values():
-        if "period" in t.columns and len(t):
-            p = t["period"].astype("string").dropna()
-            p = p[p.str.fullmatch(r"\d{4}-\d{2}")]
-            if len(p):
-                months.append(str(p.min()))
-    if not months:
+    """The earliest month the company's data covers (job starts and every dated table; the rule
+    is :func:`wip_lib.core.period_range.first_data_period`)."""
+    from wip_lib.core.period_range import first_data_period
+
+    first = first_data_period(company)
+    if first is None:
         raise PeriodError("the company folder holds no dated data, so there is no history to "
                           "close; give --from YYYY-MM")
-    return min(months)
+    return first
 
 
 def _no_inputs() -> pd.DataFrame:

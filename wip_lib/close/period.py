@@ -39,6 +39,7 @@ from wip_lib.accounting.schedule import (PRIOR_ASOF, PRIOR_CLOSED, PeriodSchedul
                                          prior_periods, recognise, wip_schedule)
 from wip_lib.close.store import PeriodStore, store_path
 from wip_lib.core.money import report_amount
+from wip_lib.core.period_range import check_in_data
 from wip_lib.core.periods import check_period, periods_between
 from wip_lib.reconcile import reconcile
 from wip_lib.reconcile.core import FINDING_COLUMNS
@@ -102,7 +103,9 @@ def compute_period(company, period: str | None = None, *,
 
     ``store``: the period store to take closed figures from; by default the company's own
     (module docstring), when it exists."""
-    period = check_period(period or company.settings.current_period)
+    # The period must be one the data can report (not before its first month, not after the
+    # company's current period): every command that computes a month is checked here.
+    period = check_in_data(company, check_period(period or company.settings.current_period))
     if store is not None:
         return _compute(company, period, store)
     with company_store(company) as own:

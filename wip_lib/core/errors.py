@@ -68,3 +68,40 @@ class PeriodError(WipError):
 
 class ConnectorError(WipError):
     """A remote system (Procore's API) refused or answered in an unexpected shape."""
+
+
+def file_system_problem(exc: OSError, file: str | None = None) -> Problem:
+    """A file-system error as a :class:`Problem` naming the path (``file``, else the path the
+    error carries): a folder where a file should be, a file where a folder should be, no
+    permission, not found, a full disk, or the system's own words for anything else."""
+    import errno
+
+    where = file or str(exc.filename or "") or "(a file)"
+    if isinstance(exc, IsADirectoryError):
+        return Problem(where, "a folder where a file should be", "put the file itself at this "
+                       "path (move the folder aside), or give the file's own path")
+    if isinstance(exc, NotADirectoryError):
+        return Problem(where, "a file where a folder should be", "put a folder at this path "
+                       "(move the file aside), or give the folder's own path")
+    if isinstance(exc, PermissionError):
+        return Problem(where, "permission denied", "give your user permission to read it (and "
+                       "to write, for an output), or close the program that holds it open")
+    if isinstance(exc, FileNotFoundError):
+        return Problem(where, "not found", "check the path")
+    if isinstance(exc, FileExistsError):
+        return Problem(where, "already exists", "move it aside or choose another path")
+    if exc.errno == errno.ENOSPC:
+        return Problem(where, "the disk is full", "free some space and run the command again")
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return Problem(where, f"the file system refused: {reason}", "check the path, its "
+                   "permissions and the disk, then run the command again")
+
+
+class FileSystemError(InputError):
+    """A file-system error met outside the readers (an output folder, the period store, ...),
+    as a message naming the path instead of a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, exc: OSError, file: str | None = None):
+        super().__init__([file_system_problem(exc, file)])

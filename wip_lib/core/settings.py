@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
-from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.errors import InputError, Problem, file_system_problem
 from wip_lib.core.time_zones import zone
 
 GL_ACCOUNT_ROLES = ("underbillings", "overbillings", "revenue_over_under", "loss_provision_cost",
@@ -42,6 +42,10 @@ DEFAULT_POLICIES: dict[str, Any] = {
     "fade_threshold_points": 0.03,
 }
 
+# Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
+# always has lines, so an empty one is deleted rather than declared).
+NEVER_EMPTY = ("jobs", "prime_contracts", "erp_jobs", "budget")
+
 DEFAULT_MATERIALITY = {
     "amount_cents": 100_000,  # $1,000: reconciliation differences below this are informational
     "pct": 0.005,
@@ -68,6 +72,9 @@ class Settings:
     #: The budget view the schedule reads (name or Procore id; None: the Procore Standard Budget
     #: View). A snapshot of another view never stands in for it.
     budget_view: str | None = None
+    #: Canonical tables whose export the user says truly has no rows this month (``empty_exports:``
+    #: in company.yaml): a header-only export of one of them is read as none without a word.
+    empty_exports: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -104,6 +111,17 @@ class Settings:
             problems.append(Problem(file, "budget_view is blank", "write the budget view's name "
                                     "or Procore id, or leave the setting out for the Procore "
                                     "Standard Budget View", column="budget_view", value=view))
+        empty = data.get("empty_exports") or []
+        if isinstance(empty, str):
+            empty = [empty]
+        allowed = sorted(set(schema.TABLES) - set(NEVER_EMPTY))
+        for t in (empty if isinstance(empty, list) else [empty]):
+            if str(t) not in allowed:
+                problems.append(Problem(file, f"empty_exports names {t!r}, which cannot be "
+                                        "declared empty", "list canonical table names (see "
+                                        f"docs/data-model.md) other than {', '.join(NEVER_EMPTY)}"
+                                        f", e.g. `empty_exports: [erp_job_cost]`",
+                                        column="empty_exports", value=str(t)))
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -120,6 +138,7 @@ class Settings:
             status_labels=MappingProxyType(dict(data.get("status_labels") or {})),
             time_zone=zone(str(tz)) if tz is not None else None,
             budget_view=str(view).strip() if view is not None else None,
+            empty_exports=tuple(str(t) for t in empty),
         )
 
     @classmethod
@@ -130,6 +149,11 @@ class Settings:
                                       "create company.yaml (see data/sample/company.yaml)")])
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except OSError as exc:  # a folder named company.yaml, no permission, ...
+            raise InputError([file_system_problem(exc, file)]) from None
+        except UnicodeDecodeError:
+            raise InputError([Problem(file, "not UTF-8 text", "save company.yaml as UTF-8")]) \
+                from None
         except yaml.YAMLError as exc:
             raise InputError([Problem(file, f"not valid YAML: {exc}".replace("\n", " "),
                                       "fix the YAML syntax at the line shown")]) from None

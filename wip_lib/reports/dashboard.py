@@ -3,13 +3,23 @@
 
 Every chart is built from the same figures as the WIP schedule, so a number on a chart is a number
 in the schedule; nothing here computes revenue.
+
+Missing estimates are shown, not tripped over: a job without a budget snapshot has no estimated
+total cost, so its margin, fade and net billing position are missing (NA); charts show such a
+value as a gap or a grey bar and tables leave the cell empty, and :func:`input_warnings` says
+which snapshot is missing. A job number arrives in a notebook as whatever papermill parsed
+(``-p job_id 00205`` gives the integer 205): :func:`job_number` turns it back into the job.
 """
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from wip_lib.core.identifiers import job_number as _job_number
 from wip_lib.reports.html import dollars, percent
+from wip_lib.sources.snapshots import missing_snapshots
 
 NAVY, RED, GREEN, GREY, ORANGE = "#1f3a5f", "#b00020", "#2e7d32", "#8a96a3", "#e07b00"
 
@@ -37,6 +47,21 @@ def _d(cents: pd.Series) -> pd.Series:
     return cents.astype("float64") / 100.0
 
 
+def _colors(values: pd.Series, positive: str, negative: str, *, zero_positive: bool = True
+            ) -> list[str]:
+    """One bar colour per value: ``positive`` (from zero, or above it when not
+    ``zero_positive``), ``negative`` below, grey where the value is missing (no estimate)."""
+    out = []
+    for v in values:
+        if v is None or pd.isna(v):
+            out.append(GREY)
+        elif v > 0 or (zero_positive and v == 0):
+            out.append(positive)
+        else:
+            out.append(negative)
+    return out
+
+
 def _layout(fig: go.Figure, title: str, *, money_axis: bool = True) -> go.Figure:
     fig.update_layout(title=title, template="plotly_white", height=360,
                       margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
@@ -47,21 +72,45 @@ def _layout(fig: go.Figure, title: str, *, money_axis: bool = True) -> go.Figure
 
 # -- project ------------------------------------------------------------------------------------
 
+def job_number(bundle, job_id) -> str:
+    """The job of the period's schedule that ``job_id`` names: text as it is, a whole number
+    (papermill's reading of ``-p job_id 00205``) by its digits, leading zeros set aside
+    (:func:`wip_lib.core.identifiers.job_number`)."""
+    return _job_number(job_id, bundle.job_ids)
+
+
 def job_row(bundle, job_id: str) -> pd.Series:
     s = bundle["schedule"]
     rows = s[s["job_id"] == job_id]
     if rows.empty:
-        from wip_lib.core.errors import InputError, Problem
-        raise InputError([Problem("job_id", f"job {job_id!r} is not in the {bundle.period} "
-                                  "schedule", f"use one of {', '.join(bundle.job_ids[:8])} ...",
-                                  value=job_id)])
+        rows = s[s["job_id"] == job_number(bundle, job_id)]  # InputError when no job matches
     return rows.iloc[0]
+
+
+def input_warnings(bundle, job_id: str | None = None) -> list[str]:
+    """The warnings on the period's input that the dashboards show: budget snapshots missing for
+    the period (:func:`wip_lib.sources.snapshots.missing_snapshots`, the rule the month-end
+    prints), for one job or for every job of the schedule."""
+    s = bundle["schedule"]
+    if job_id is not None:
+        s = s[s["job_id"] == job_id]
+    return [str(p) for p in missing_snapshots(s, bundle["budget_history"], bundle.period)]
+
+
+def warnings_html(items: list[str]) -> str:
+    """Warnings as an escaped, highlighted list (empty text when there are none)."""
+    if not items:
+        return ""
+    lis = "".join(f"<li>{html.escape(w)}</li>" for w in items)
+    return ('<div class="flag" style="background:#fff3cd;border:1px solid #e0a800;'
+            f'padding:6px 12px"><b>Warning{"s" if len(items) > 1 else ""} on the input</b>'
+            f"<ul>{lis}</ul></div>")
 
 
 def key_figures(bundle, job_id: str) -> str:
     """Plain text of the job's key figures (the cells nbval checks)."""
     r = job_row(bundle, job_id)
-    lines = [f"Job {job_id} {r['job_name']} at {bundle.period} ({r['status']})",
+    lines = [f"Job {r['job_id']} {r['job_name']} at {bundle.period} ({r['status']})",
              f"contract {dollars(r['contract_revised'])}",
              f"estimated total cost {dollars(r['est_total_cost'])}",
              f"percent complete {percent(r['pct_complete'], 2)}",
@@ -87,7 +136,7 @@ def headline_items(bundle, job_id: str) -> list[tuple[str, str]]:
             ("Over (under) billed", dollars(r["over_under"], whole=True)),
             ("Loss provision", dollars(r["loss_provision"], whole=True)),
             ("Backlog", dollars(r["backlog"], whole=True)),
-            ("Flags", str(r["flag"] or "none"))]
+            ("Flags", "none" if pd.isna(r["flag"]) or not r["flag"] else str(r["flag"]))]
 
 
 def job_facts(bundle, job_id: str) -> pd.DataFrame:
@@ -188,7 +237,7 @@ def margin_trend(bundle, job_id: str) -> go.Figure:
     h = h[h["job_id"] == job_id]
     fig = go.Figure()
     fig.add_bar(x=h["period"], y=_d(h["est_gross_profit"]), name="Estimated gross profit",
-                marker_color=[GREEN if v >= 0 else RED for v in h["est_gross_profit"]],
+                marker_color=_colors(h["est_gross_profit"], GREEN, RED),
                 yaxis="y")
     fig.add_scatter(x=h["period"], y=h["est_gp_pct"], name="Estimated margin", yaxis="y2",
                     line=dict(color=NAVY, width=3))
@@ -204,7 +253,7 @@ def over_under_trend(bundle, job_id: str) -> go.Figure:
     net = h["overbillings"] - h["underbillings"]
     fig = go.Figure()
     fig.add_bar(x=h["period"], y=_d(net), name="Over (+) / under (-) billed",
-                marker_color=[ORANGE if v > 0 else NAVY for v in net])
+                marker_color=_colors(net, ORANGE, NAVY, zero_positive=False))
     return _layout(fig, "Over / under billing")
 
 
@@ -408,7 +457,7 @@ def fade_chart(bundle) -> go.Figure:
     ip = bundle["in_progress"].sort_values("fade_vs_bid")
     fig = go.Figure()
     fig.add_bar(x=ip["job_id"], y=_d(ip["fade_vs_bid"]), name="Gross profit vs bid",
-                marker_color=[GREEN if v >= 0 else RED for v in ip["fade_vs_bid"]])
+                marker_color=_colors(ip["fade_vs_bid"], GREEN, RED))
     return _layout(fig, "Fade (-) and gain (+) against the original bid")
 
 

@@ -5,10 +5,15 @@ same :func:`~wip_lib.accounting.recognition.recognize` the schedule uses); :clas
 ipywidgets front end for JupyterLab. Saving writes a controller override
 (:func:`wip_lib.sources.overrides_file.write_override`) with who and why, one line per changed cost code, which
 the next schedule run uses and the audit trail lists.
+
+Bad input in the explorer is shown, never absorbed: a box that is not an amount holds the figures
+back with an error naming the cost code (:func:`parse_etc`), a Save without who or why says so and
+writes nothing (:meth:`Explorer.save`), and a second Save of the same figures writes nothing
+(:func:`overrides_to_save`).
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Mapping
 
@@ -16,6 +21,9 @@ import pandas as pd
 
 from wip_lib.reports.html import dollars, percent, render
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.identifiers import job_number
+from wip_lib.core.money import parse_cents
 
 INPUTS = ("job_id", "contract_original", "change_orders_approved", "change_orders_pending",
           "cost_to_date", "billed_to_date", "uninstalled_materials", "retainage_receivable",
@@ -84,18 +92,33 @@ def before_after(job_id: str, job_name: str, before: pd.Series, after: pd.Series
     return render("explorer.html", job_id=job_id, job_name=job_name, rows=rows)
 
 
-def _cents(text: str) -> int | None:
-    try:
-        d = Decimal(str(text).replace(",", "").replace("$", "").strip())
-    except InvalidOperation:
-        return None
-    return int((d * 100).to_integral_value()) if d >= 0 else None
+def overrides_to_save(job_id: str, forecast_rows: pd.DataFrame, values: Mapping[tuple, int],
+                      saved: pd.DataFrame) -> list[dict]:
+    """The override rows a Save writes: one per cost code whose amount differs both from the
+    figure in use (``etc_used``) and from the latest override already saved for that job, code
+    and type (``saved``: the period's overrides file as read), so a second click on Save, or a
+    Save after a restart, writes nothing new."""
+    latest = {}
+    if len(saved):
+        s = saved[saved["job_id"] == job_id].drop_duplicates(["cost_code", "cost_type"],
+                                                              keep="last")
+        latest = {(c, t): int(a) for c, t, a in zip(s["cost_code"], s["cost_type"],
+                                                    s["etc_amount"])}
+    rows = []
+    for rec in forecast_rows.itertuples():
+        key = (rec.cost_code, rec.cost_type)
+        c = values.get(key)
+        if c is None or c == int(rec.etc_used) or latest.get(key) == c:
+            continue
+        rows.append({"job_id": job_id, "cost_code": rec.cost_code, "cost_type": rec.cost_type,
+                     "etc_amount": Decimal(c) / 100})
+    return rows
 
 
 class Explorer:
     """ipywidgets: job and period pickers, one ETC box per cost code, live figures, save."""
 
-    def __init__(self, data_dir: Path | str, period: str, job_id: str, periods: int = 12):
+    def __init__(self, data_dir: Path | str, period: str, job_id, periods: int = 12):
         from wip_lib.close import bundle
         from wip_lib.core.settings import Settings
 
@@ -112,6 +135,8 @@ class Explorer:
         self._bundles: dict = {}
         self._locks: dict = {}
         self._load(period)
+        # papermill -p job_id 00205 passes 205: the job's own number, text, from the schedule
+        self.job_id = job_number(job_id, self.bundle.job_ids)
 
     def _get(self, period: str):
         """The period's bundle: from memory, else loaded or computed once (one lock per period,
@@ -154,9 +179,37 @@ class Explorer:
         return (s[s["job_id"] == self.job_id].iloc[0],
                 f[f["job_id"] == self.job_id].reset_index(drop=True))
 
+    def save(self, boxes: Mapping[tuple, str], who: str, why: str) -> str:
+        """Write the changed cost codes as overrides (who and why required); return what was
+        done. :class:`InputError` (nothing written) when a box is not an amount or who or why
+        is blank."""
+        from wip_lib.accounting.overrides import read_overrides, write_override
+
+        values, errors = parse_etc(boxes)
+        rel = f"overrides/{self.period}.csv"
+        problems = [Problem("cost to complete", e, "correct the box, then save again")
+                    for e in errors]
+        for name, text in (("who", who), ("why", why)):
+            if not str(text or "").strip():
+                problems.append(Problem(rel, f"{name} is blank", "fill in who makes the change "
+                                        "and why (the audit trail needs both), then save again",
+                                        column=name))
+        if problems:
+            raise InputError(problems)
+        _, f = self.rows()
+        saved, _ = read_overrides(self.data_dir, self.period)
+        rows = overrides_to_save(self.job_id, f, values, saved)
+        for row in rows:
+            write_override(self.data_dir, self.period, {**row, "who": who, "why": why})
+        if not rows:
+            return f"Nothing to save: no cost code differs from the figures in use or saved."
+        return f"Saved {len(rows)} override(s) to {rel}"
+
     def widget(self):
         import ipywidgets as w
         from IPython.display import HTML, display
+
+        from wip_lib.core.errors import WipError
 
         job = w.Dropdown(options=self.bundle.job_ids, value=self.job_id, description="Job")
         per = w.Dropdown(options=self.periods, value=self.period, description="Period")
@@ -171,10 +224,13 @@ class Explorer:
 
         def refresh(*_):
             row, f = self.rows()
-            adj = {k: c for k, b in boxes.items() if (c := _cents(b.value)) is not None}
-            r = what_if(row, f, adj, self.policy)
+            values, errors = parse_etc({k: b.value for k, b in boxes.items()})
             out.clear_output()
             with out:
+                if errors:  # never a silent fall-back to the PM's figure
+                    display(HTML(render("explorer_errors.html", errors=errors)))
+                    return
+                r = what_if(row, f, values, self.policy)
                 display(HTML(before_after(self.job_id, str(row["job_name"]), row, r)))
 
         def build(*_):
@@ -203,35 +259,40 @@ class Explorer:
             cached = change["new"] in self._bundles
             busy.value = "" if cached else render("busy.html", period=change["new"])
             job.disabled = per.disabled = save.disabled = True
+            msg.clear_output()
+            shown = (self.bundle, self.period)
             try:
                 self._load(change["new"])
-                if self.job_id not in self.bundle.job_ids:
-                    self.job_id = self.bundle.job_ids[0]
-                job.options = self.bundle.job_ids
-                job.value = self.job_id
-                build()
+                if not self.bundle.job_ids:
+                    raise InputError([Problem("period", f"no job is on the {change['new']} "
+                                              "schedule", "pick a later period")])
+            except WipError as exc:
+                self.bundle, self.period = shown  # keep showing the period that was shown
+                busy.value = ""
+                with msg:
+                    print(f"Period {change['new']} cannot be shown: {exc}")
+                return
             finally:
                 job.disabled = per.disabled = save.disabled = False
+            if self.job_id not in self.bundle.job_ids:
+                self.job_id = self.bundle.job_ids[0]
+            job.options = self.bundle.job_ids
+            job.value = self.job_id
+            build()
             busy.value = render("busy.html", period=change["new"],
                                 seconds=time.perf_counter() - started)
 
         def on_save(_):
-            from wip_lib.sources.overrides_file import write_override
-
-            _, f = self.rows()
             msg.clear_output()
+            save.disabled = True  # one click, one save: a second click waits for this one
+            try:
+                text = self.save({k: b.value for k, b in boxes.items()}, who.value, why.value)
+            except WipError as exc:
+                text = f"Not saved. {exc}"
+            finally:
+                save.disabled = False
             with msg:
-                saved = 0
-                for rec in f.itertuples():
-                    c = _cents(boxes[(rec.cost_code, rec.cost_type)].value)
-                    if c is None or c == rec.etc_used:
-                        continue
-                    write_override(self.data_dir, self.period, {
-                        "job_id": self.job_id, "cost_code": rec.cost_code,
-                        "cost_type": rec.cost_type, "etc_amount": Decimal(c) / 100,
-                        "who": who.value, "why": why.value})
-                    saved += 1
-                print(f"Saved {saved} override(s) to overrides/{self.period}.csv")
+                print(text)
 
         job.observe(on_job, names="value")
         per.observe(on_period, names="value")

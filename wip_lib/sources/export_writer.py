@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
+from wip_lib.core.identifiers import path_inside
 from wip_lib.sources.formats import CROSSWALK, PROCORE_EXPORTS
 
 PROCORE_MONEY = "procore"
@@ -122,7 +123,9 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
         totals.update(sums_text.loc[(job, period)].to_dict())
         part = pd.concat([part, pd.DataFrame([totals])], ignore_index=True)
         part = part.rename(columns={c: fmt.headers[c][0] for c in cols})
-        path = root / "procore" / "budget" / job / f"{period}.csv"
+        # Job and period come from the data (Procore's project numbers): one rule for names.
+        path = path_inside(root / "procore" / "budget", job, period, suffix=".csv",
+                           what="job number or period", source="budget snapshot")
         _write_csv(part, path)
         paths.append(path)
     return paths

@@ -14,6 +14,7 @@ import pandas as pd
 from wip_lib.core import schema
 from wip_lib.core.settings import Settings
 from wip_lib.core.errors import Problem
+from wip_lib.core.identifiers import SAFE_FIX, unsafe_mask
 from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.sources.readers.tabular import MAX_LISTED
 
@@ -66,14 +67,16 @@ def _problems(df: pd.DataFrame, mask: pd.Series, column: str, message: str, fix:
 
 
 def duplicate_keys(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    """Every table with a key (each document, line or transaction id of the canonical schema,
+    ``schema.TABLES[...].key``) holds each key once: a second row with the same key is reported,
+    never counted twice. Job cost is keyed by its transaction id (``row_id``); where the export
+    carries none the reader gives each row ``FILE:ROW``, which cannot repeat."""
     res = {}
     for name, t in schema.TABLES.items():
         df = tables.get(name)
         if df is None or df.empty or not t.key or "_file" not in df.columns:
             continue
         key = [k for k in t.key if k in df.columns]
-        if name == "erp_job_cost":
-            continue  # row_id is derived from file:row when the export has none
         dup = df.duplicated(key, keep="first")
         if dup.any():
             names = ", ".join(_header(df, name, k) for k in key)
@@ -147,7 +150,25 @@ def negative_amounts(tables: dict, settings: Settings) -> dict[str, tuple[list, 
     return res
 
 
-RULES = [duplicate_keys, unknown_jobs, unknown_cost_codes, negative_amounts]
+def unsafe_job_numbers(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    """A job number names files (its dashboard ``projects/JOB.html``, its budget folder), so it
+    must be a safe file name (:func:`wip_lib.core.identifiers.unsafe_reason`): ``../../x`` is a
+    bad job number, not a way out of the reports folder."""
+    res = {}
+    for name in ("jobs",):  # the schedule's jobs, whose numbers name the reports' files
+        df = tables.get(name)
+        if df is None or df.empty or "_file" not in df.columns:
+            continue
+        bad = unsafe_mask(df["job_id"])
+        if bad.any():
+            res[name] = _problems(df, bad, "job_id", "the job number cannot name a file (it "
+                                  "holds a path separator or another character a file name "
+                                  "cannot, or starts with '.')", f"correct the job number: "
+                                  f"{SAFE_FIX}", name)
+    return res
+
+
+RULES = [duplicate_keys, unknown_jobs, unknown_cost_codes, negative_amounts, unsafe_job_numbers]
 
 
 def run_rules(tables: dict, settings: Settings) -> tuple[dict, list[Problem], dict[str, pd.Series]]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from wip_lib.core.errors import InputError, PeriodError, Problem
+from wip_lib.core.period_range import check_in_data
 
 
 def register(sub) -> None:
@@ -98,6 +99,7 @@ def run(args) -> int:
             closing.refuse_if_closed(store, period, root)  # before the slow part
             inputs = closing.fingerprints(root, store)
             company = company or load_company(root)
+            check_in_data(company, period)
             c = closing.close_period(company, period, store, inputs=inputs)
             print(f"Closed {period} (close {c.close.close_id}) by {c.close.closed_by} at "
                   f"{c.close.closed_at} in {c.seconds:.1f} s -> {path}")
@@ -122,6 +124,10 @@ def through(args, root, path, store, closing, load_company) -> int:
     if first > last:
         print(f"Nothing to close: the latest closed period is {latest}.")
         return 0
+    if not store.is_closed(first):
+        store.check_can_close(first)  # periods close in order: first say which one is next
+    check_in_data(company, first, option="--from")
+    check_in_data(company, last, option="--through")
     n = len(periods_between(first, last))
     print(f"Closing {first} .. {last} ({n} period{'s' if n != 1 else ''}) into {path}"
           + (f"; latest closed so far: {latest}" if latest else "; first close of the company"))
@@ -163,6 +169,7 @@ def verify(args, root, path) -> int:
         if len(changes):
             print(f"warning: {closing.describe_changes(changes, period)}", file=sys.stderr)
         company = load_company(root)
+        check_in_data(company, period)
         v = closing.verify_period(company, period, store)
         moved = closed_changes(company, period, store.load(period, "schedule"), store,
                                book_in=next_period(period))

@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.identifiers import path_inside, safe_name
+from wip_lib.core.period_range import check_in_data
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOKS = ROOT / "notebooks"
@@ -70,8 +72,12 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
                         {"data_dir": d, "period": bundle.period, "bundle_dir": data},
                         f"{bundle.company_name}: reconciliation {bundle.period}")]
     for job in bundle.job_ids:
-        runs.append(NotebookRun(job, project_nb, out / "notebooks" / "projects" / f"{job}.ipynb",
-                                out / "projects" / f"{job}.html",
+        # A job number names two files: checked by the one rule for names built from data.
+        runs.append(NotebookRun(job, project_nb,
+                                path_inside(out / "notebooks" / "projects", job, suffix=".ipynb",
+                                            what="job number", source="procore/projects.csv"),
+                                path_inside(out / "projects", job, suffix=".html",
+                                            what="job number", source="procore/projects.csv"),
                                 {"data_dir": d, "period": bundle.period, "job_id": job,
                                  "bundle_dir": data},
                                 f"{job} {bundle.job_name(job)}: WIP {bundle.period}"))
@@ -84,20 +90,24 @@ def run(args) -> int:
     from wip_lib.reports.notebooks import (INLINE_PLOTLY, PLOTLY_ASSET, run_batch,
                                            write_plotly_asset)
     from wip_lib.cli.commands.validate import print_report
+    from wip_lib.accounting.forecast import check_period
     from wip_lib.sources.readers import read_company
+    from wip_lib.sources.snapshots import missing_snapshots
 
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     data_dir: Path = args.data_dir
     timings: dict[str, float] = {}
 
+    wanted = _job_names(args.jobs) if args.jobs else None  # before any work: a name is no path
+
     t = time.perf_counter()
     result = read_company(data_dir)
     if not result.ok:
         raise InputError([p for p in result.problems if p.severity == "error"])
     company = result.company
-    period = args.period or company.settings.current_period
-    out: Path = args.out / period
+    period = check_in_data(company, check_period(args.period or company.settings.current_period))
+    out: Path = path_inside(args.out, period, what="period", source="--period")
     reports = result.reports
     print(f"Validated {len(reports)} files: {sum(r.rows_in for r in reports)} rows in = "
           f"{sum(r.rows_accepted for r in reports)} accepted + "
@@ -123,6 +133,9 @@ def run(args) -> int:
         t = time.perf_counter()
         _package(result, out)
         timings["package_s"] = time.perf_counter() - t
+    warnings = missing_snapshots(b["schedule"], b["budget_history"], b.period)
+    for w in warnings:
+        print(f"warning: {w}", flush=True)
 
     t = time.perf_counter()
     if args.shared_assets:
@@ -134,8 +147,7 @@ def run(args) -> int:
         return ("../" if r.output_html.parent.name == "projects" else "") + PLOTLY_ASSET
 
     runs = _runs(b, out, data_dir, args.project_notebook)
-    if args.jobs:
-        wanted = {j.strip() for j in args.jobs.split(",") if j.strip()}
+    if wanted is not None:
         unknown = sorted(wanted - set(b.job_ids))
         if unknown:
             raise InputError([Problem("--jobs", f"job {j} is not in the {period} schedule",
@@ -170,7 +182,7 @@ def run(args) -> int:
         "workers": args.workers, "only_failed": bool(args.only_failed),
         "prior_source": b.prior_source, "notebooks_run": len(results),
         "notebooks_ok": sum(v["ok"] for v in merged.values()), "failed": failed,
-        "notebooks": merged, "totals": _totals(b),
+        "notebooks": merged, "totals": _totals(b), "warnings": [str(w) for w in warnings],
         "files": sorted(_rel(p, out) for p in out.glob("*") if p.is_file()),
     }
     (out / SUMMARY).write_text(json.dumps(summary, indent=1), encoding="utf-8")
@@ -180,6 +192,14 @@ def run(args) -> int:
               f"with --only-failed.")
         return 1
     return 0
+
+
+def _job_names(text: str) -> set[str]:
+    """The job numbers ``--jobs`` names, each a safe name
+    (:func:`wip_lib.core.identifiers.safe_name`): a job number names files, so ``../../x`` is
+    refused before anything is computed or written."""
+    return {safe_name(j.strip(), what="job number", source="--jobs")
+            for j in text.split(",") if j.strip()}
 
 
 def _previous(out: Path) -> dict | None:
@@ -250,6 +270,10 @@ def _print_done(b, out: Path, summary: dict) -> None:
 
     for detail in f.loc[f["check"] == CLOSED_CHANGED, "detail"]:
         print(f"  ! {detail}")
+    if summary.get("warnings"):
+        print(f"\n{len(summary['warnings'])} warning(s) on the input (also on the dashboards):")
+        for w in summary["warnings"]:
+            print(f"  warning: {w}")
     t = summary["timings"]
     print(f"\nReports in {out}/ (open {out / 'index.html'})")
     print(f"Time: {t['total_s']:.1f} s (validate {t['validate_s']:.1f}, compute "

@@ -47,12 +47,14 @@ def _print_summary(summary, findings, cov, period: str) -> None:
                                                 "  <-- DOES NOT FOOT"))
 
 def run(args) -> int:
+    from wip_lib.accounting.forecast import check_period
+    from wip_lib.core.period_range import check_in_data
     from wip_lib.sources.readers import load_company
     from wip_lib.reconcile import coverage, reconcile, tie_out  # noqa: F401
 
     started = time.perf_counter()
     company = load_company(Path(args.data_dir))
-    period = args.period or company.settings.current_period
+    period = check_in_data(company, check_period(args.period or company.settings.current_period))
     loaded = time.perf_counter()
     findings, summary = reconcile(company, period)
     cov = coverage(company, period, findings)

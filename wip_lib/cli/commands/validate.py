@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from wip_lib.core import schema
-from wip_lib.sources.controls import control_totals
-from wip_lib.core.errors import InputError, Problem
+from wip_lib.sources.controls import compare, control_totals
+from wip_lib.core.errors import InputError, Problem, file_system_problem
 
 EXPECTED = "control_totals.csv"
 # A budget snapshot has fifteen money columns; these are the ones a controller reads first.
@@ -80,20 +80,23 @@ def print_report(result, totals: pd.DataFrame | None = None, out=None) -> None:
           f"{n_other} totals/blank/not-cost rows", file=out)
 
 
-def compare_expected(totals: pd.DataFrame, path: Path) -> list[Problem]:
-    """Each figure of an expected control-totals file against what was read."""
-    want = pd.read_csv(path, dtype="string", keep_default_na=False)
-    got = totals.astype("string")
-    m = want.merge(got, on=["file", "table", "measure"], how="outer", suffixes=("_expected",
-                                                                                "_read"),
-                   indicator=True)
-    bad = m[(m["_merge"] != "both") | (m["value_expected"] != m["value_read"])]
-    rel = path.name
-    return [Problem(rel, f"control total differs for {r.file} {r.measure}: expected "
-                    f"{r.value_expected if pd.notna(r.value_expected) else '(none)'}, read "
-                    f"{r.value_read if pd.notna(r.value_read) else '(none)'}",
-                    "find the row that was edited, added or removed since the totals were "
-                    "taken") for r in bad.itertuples()]
+def compare_expected(totals: pd.DataFrame, path: Path, files_read=None) -> list[Problem]:
+    """Each figure of an expected control-totals file against what was read
+    (:func:`wip_lib.sources.controls.compare`: a missing file is named as missing)."""
+    try:
+        want = pd.read_csv(path, dtype="string", keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        if isinstance(exc, OSError):
+            raise InputError([file_system_problem(exc, path.name)]) from None
+        raise InputError([Problem(path.name, f"not a readable control totals file ({exc})"
+                                  .replace("\n", " "), "take the control totals again (wip "
+                                  "validate DATA_DIR --totals-csv control_totals.csv)")]) from None
+    missing = [c for c in ("file", "table", "measure", "value") if c not in want.columns]
+    if missing:
+        raise InputError([Problem(path.name, f"required column '{missing[0]}' is missing",
+                                  "take the control totals again (wip validate DATA_DIR "
+                                  "--totals-csv control_totals.csv)", row=1, column=missing[0])])
+    return compare(want, totals, files_read, source=path.name)
 
 
 def run(args) -> int:
@@ -112,7 +115,7 @@ def run(args) -> int:
         totals.to_csv(args.totals_csv, index=False, lineterminator="\n")
     expected = args.data_dir / EXPECTED
     if expected.is_file():
-        problems = compare_expected(totals, expected)
+        problems = compare_expected(totals, expected, {r.file for r in result.reports})
         if problems:
             raise InputError(problems)
         print(f"Control totals agree with {EXPECTED}: {len(totals)} figures, to the cent.")

@@ -61,16 +61,49 @@ class Col:
 
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
+EXCEL_TEXT_LIMIT = 32_767  # characters a cell holds (Excel's limit; openpyxl cuts longer text)
+TRUNCATED_SHOWN = 20  # truncated cells listed one by one when the workbook is saved
 
 
-def set_text(cell, value) -> None:
+@dataclass(frozen=True, slots=True)
+class Truncation:
+    """A text cut to Excel's limit: where, and how long it was."""
+    sheet: str
+    cell: str
+    row: int
+    column: str  # the column's header where the writer knows it, else its letter
+    length: int
+
+    def __str__(self) -> str:
+        return (f"sheet '{self.sheet}', cell {self.cell} (row {self.row}, column "
+                f"'{self.column}'): text of {self.length:,} characters cut to Excel's limit of "
+                f"{EXCEL_TEXT_LIMIT:,}")
+
+
+def truncations(wb: Workbook) -> list[Truncation]:
+    """The cells whose text was cut to Excel's limit while ``wb`` was built."""
+    return list(getattr(wb, "_wip_truncated", []))
+
+
+def set_text(cell, value, column: str | None = None) -> None:
     """A string cell that no spreadsheet will evaluate, whatever it starts with.
 
     The cell is typed as a string (``t="s"``), so ``=HYPERLINK(...)`` is stored as text, and text
     starting with ``= + - @`` also gets Excel's quote prefix (shown as ``'=...``), so editing the
-    cell in Excel later does not turn it into a formula either.
+    cell in Excel later does not turn it into a formula either. Text longer than Excel's 32,767
+    characters is cut to the limit and the cut recorded (:func:`truncations`; :func:`save` warns),
+    never cut without a word.
     """
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    if len(text) > EXCEL_TEXT_LIMIT:
+        ws = cell.parent
+        wb = ws.parent
+        cut = getattr(wb, "_wip_truncated", None)
+        if cut is None:
+            cut = wb._wip_truncated = []
+        cut.append(Truncation(ws.title, cell.coordinate, cell.row,
+                              column or cell.column_letter, len(text)))
+        text = text[:EXCEL_TEXT_LIMIT]
     cell.value = text
     cell.data_type = "s"
     if text.startswith(_DANGEROUS):
@@ -134,12 +167,23 @@ def new_workbook() -> Workbook:
 
 def save(wb: Workbook, path: Path) -> Path:
     """Save with fixed document properties and fixed zip timestamps, so the same inputs give the
-    same bytes (no run-dependent value anywhere in the file)."""
+    same bytes (no run-dependent value anywhere in the file).
+
+    Every text cut to Excel's limit while the workbook was built is reported on stderr as a
+    ``warning:`` line naming the workbook, sheet, cell, row and column (the full text stays in
+    the CSV reports)."""
     import io
+    import sys
     import zipfile
     from datetime import datetime
 
     path = Path(path)
+    cut = truncations(wb)
+    for t in cut[:TRUNCATED_SHOWN]:
+        print(f"warning: {path.name}, {t}; the full text is in the CSV reports", file=sys.stderr)
+    if len(cut) > TRUNCATED_SHOWN:
+        print(f"warning: {path.name}: {len(cut) - TRUNCATED_SHOWN} more cell(s) cut to Excel's "
+              f"limit of {EXCEL_TEXT_LIMIT:,} characters", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
     fixed = datetime(2000, 1, 1)
     wb.properties.creator = "WIP Workbook"
@@ -260,10 +304,12 @@ def _resolve(template: str, row: int, letters: dict[str, str], extra: dict[str, 
     return _REF.sub(ref, template)
 
 
-def write_value(cell, kind: str, v, money_in_cents: bool = True) -> None:
-    """An input value: text stays text, money from int cents (``cents / 100``), NA is blank."""
+def write_value(cell, kind: str, v, money_in_cents: bool = True, column: str | None = None
+                ) -> None:
+    """An input value: text stays text, money from int cents (``cents / 100``), NA is blank.
+    ``column`` (the header) names the column if the text has to be cut to Excel's limit."""
     if kind == "text":
-        set_text(cell, v)
+        set_text(cell, v, column)
     elif is_missing(v):
         cell.value = None
     elif kind == "money":
@@ -318,7 +364,7 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
                                         expected_value(c.kind, rec.get(c.expect or c.key)),
                                         c.header))
             else:
-                write_value(cell, c.kind, rec.get(c.key), money_in_cents)
+                write_value(cell, c.kind, rec.get(c.key), money_in_cents, c.header)
     return r
 
 

@@ -20,14 +20,19 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
-from wip_lib.core.settings import Settings
+from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.sources.readers.procore import find_file
-from wip_lib.sources.readers.tabular import (Collector, FileReport, convert, month_text, read_text_table,
-                                     resolve_headers, split_totals, take_rows)
+from wip_lib.sources.readers.tabular import (Collector, FileReport, convert, month_text, no_rows,
+                                     read_text_table, resolve_headers, split_totals, take_rows)
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 REQUIRED_FILES = {"erp_job_cost", "erp_jobs"}
+WHAT = {"erp_job_cost": "job-cost transactions", "erp_jobs": "jobs",
+        "erp_ar_billings": "AR billings", "erp_ap_invoices": "AP invoices",
+        "erp_vendors": "vendors", "erp_commitments": "commitments",
+        "erp_cost_codes": "cost codes", "gl_balances": "GL balances",
+        "erp_contract_change_orders": "contract change orders"}  # in messages
 DERIVED = {"cost_code_raw", "job_id_raw", "period", "row_id", "source"}
 
 
@@ -184,6 +189,11 @@ def read_erp(root: Path, settings: Settings) -> tuple[dict, list, list[FileRepor
             probs = [*probs, Problem(f"{spec['file']}.csv", "required ERP export not found",
                                      f"export it from {profile.get('title', 'the ERP')} and save it "
                                      f"as {spec['file']}.csv (or .xlsx)")]
+        elif rep is not None:
+            empty = no_rows(rep, name, probs, required=name in REQUIRED_FILES,
+                            declared=settings.empty_exports, what=WHAT.get(name, ""),
+                            never_empty=NEVER_EMPTY)
+            probs = [*probs, empty] if empty else probs
         tables[name] = df
         problems += probs
         if rep:

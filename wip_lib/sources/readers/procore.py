@@ -38,20 +38,21 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import codes, schema
-from wip_lib.core.settings import Settings
+from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.time_zones import is_stamp, local_dates, zone
 from wip_lib.sources.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK, G703,
                                      PROCORE_COST_TYPES, PROCORE_EXPORTS, ExportFormat)
 from wip_lib.core.money import parse_cents
-from wip_lib.core.errors import Problem
+from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.sources.readers.tabular import (TOTALS, Collector, FileReport, _cell_text, blank_rows,
-                                             convert, read_text_arrow, read_text_table,
+                                             convert, no_rows, read_text_arrow, read_text_table,
                                              resolve_headers, take_rows, totals_row)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
 # invoices (the list, optional) -> their per-invoice G703 lines (a folder), read together
 INVOICES = {"subcontractor_invoices": "subcontractor_invoice_lines",
             "owner_invoices": "owner_invoice_lines"}
+WHAT = {"jobs": "projects", "procore_vendors": "vendors"}  # what a file holds, in messages
 READ_THREADS = 4  # budget snapshots read at once (pyarrow reads release the GIL)
 _NO_ROWS = pd.DataFrame()  # the rows of a file read straight into the stacked frame
 BUDGET_DIR = "procore/budget"
@@ -434,13 +435,34 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     problems: list[Problem] = []
     reports: list[FileReport] = []
     if not base.is_dir():
+        if base.exists():  # a file where the folder of budget snapshots should be
+            problems.append(Problem(BUDGET_DIR, "a file where the folder of budget snapshots "
+                                    "should be", "put the snapshots in the folder "
+                                    "procore/budget/JOB/YYYY-MM.csv (move the file aside)"))
         return schema.get("budget").empty(), problems, reports
     fmt = PROCORE_EXPORTS["budget"]
     fixed = {"job_id": "", "period": ""}
     entries: list[tuple[str, Path, str, str]] = []
-    for job_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+    try:
+        job_dirs = sorted(base.iterdir())
+    except OSError as exc:
+        return schema.get("budget").empty(), [file_system_problem(exc, BUDGET_DIR)], reports
+    for job_dir in job_dirs:
+        rel_dir = job_dir.relative_to(root).as_posix()
+        if not job_dir.is_dir():
+            if job_dir.suffix.lower() in (".csv", ".xlsx"):  # a snapshot one folder too high
+                problems.append(Problem(rel_dir, "a file where a job's folder of budget "
+                                        "snapshots should be", "move it to procore/budget/JOB/"
+                                        "YYYY-MM.csv, in the folder named by its job number",
+                                        value=job_dir.name))
+            continue
+        try:
+            files = sorted(job_dir.iterdir())
+        except OSError as exc:
+            problems.append(file_system_problem(exc, rel_dir))
+            continue
         taken: dict[str, str] = {}
-        for f in sorted(job_dir.iterdir()):
+        for f in files:
             if f.suffix.lower() not in (".csv", ".xlsx"):
                 continue
             rel = f.relative_to(root).as_posix()
@@ -511,7 +533,12 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     del results, same_header, general
     out = Collector(BUDGET_DIR)
     frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop())
-    return frame, problems + out.problems, reports
+    problems += out.problems
+    for r in reports:  # a snapshot without lines would read as a job without a budget
+        empty = no_rows(r, "budget", problems, required=True)
+        if empty:
+            problems.append(empty)
+    return frame, problems, reports
 
 
 def view_key(name: str | None) -> str:
@@ -611,10 +638,11 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
             probs = [*probs, Problem(f"{fmt.path}.csv", "required export not found",
                                      f"download it from Procore and save it as {fmt.path}.csv "
                                      "(or .xlsx)")]
-        elif rep is not None and name in REQUIRED_FILES and rep.rows_in == 0:
-            what = {"jobs": "projects"}.get(name, name.replace("_", " "))
-            probs = [*probs, Problem(rep.file, "the export has a header but no rows",
-                                     f"export it again with the company's {what} included")]
+        elif rep is not None:
+            empty = no_rows(rep, name, probs, required=name in REQUIRED_FILES,
+                            declared=settings.empty_exports, what=WHAT.get(name, ""),
+                            never_empty=NEVER_EMPTY)
+            probs = [*probs, empty] if empty else probs
         tables[name] = df
         problems += probs
         if rep:
@@ -628,6 +656,10 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
         problems += probs
         reports += reps
     cw, probs, rep = read_export(root, CROSSWALK, settings, source="cost code crosswalk")
+    if rep is not None:
+        empty = no_rows(rep, "cost_code_crosswalk", probs, required=False,
+                        declared=settings.empty_exports, what="crosswalk rows")
+        probs = [*probs, empty] if empty else probs
     tables["cost_code_crosswalk"] = cw
     problems += probs
     if rep:

@@ -23,12 +23,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from wip_lib.core import codes, schema
-from wip_lib.core.errors import Problem
+from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import parse_cents
 
 # Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
 TEXT = pa.large_string()
 MAX_LISTED = 20  # problems listed per file and column; the rest are summed up in one line
+NEAR_MISS = 0.8  # difflib ratio from which an unknown header is taken for a misspelt known one
 
 DATE_FORMATS = {
     "en-US": ["%m/%d/%Y", "%m/%d/%y"],
@@ -60,6 +61,45 @@ class FileReport:
     def ties(self) -> bool:
         return self.rows_in == (self.rows_accepted + self.rows_reported + self.rows_totals
                                 + self.rows_blank + self.rows_excluded)
+
+    @property
+    def data_rows(self) -> int:
+        """Rows that hold data of this table (not blank, not a totals row, not another table's)."""
+        return self.rows_in - self.rows_blank - self.rows_totals - self.rows_excluded
+
+
+def no_rows(report: FileReport, table: str, problems: list[Problem], *, required: bool,
+            declared: tuple[str, ...] = (), what: str = "", never_empty: tuple[str, ...] = ()
+            ) -> Problem | None:
+    """The problem of an export read with a header but no rows of data, or None.
+
+    Rule: an export that is there but holds no rows is an error when the export is required (a
+    failed or filtered export would otherwise read as "no activity": every job at cost 0), and a
+    warning when it is optional, unless ``company.yaml`` lists its table under ``empty_exports``
+    (the user says the month truly had none). Tables in ``never_empty`` (projects, prime
+    contracts, the ERP job master, budget snapshots) cannot be declared empty. A file that
+    already has an error (empty file, header problem) gets no second problem."""
+    if report.data_rows or any(p.severity == "error" and p.file == report.file
+                               for p in problems):
+        return None
+    if table in declared:
+        return None
+    what = what or table.replace("_", " ")
+    if table == "budget":
+        return Problem(report.file, "the budget snapshot has a header but no lines",
+                       "export the job's budget again at that month end (every job has budget "
+                       "lines), or delete the file if no snapshot was taken that month")
+    if table in never_empty:
+        return Problem(report.file, "the export has a header but no rows",
+                       f"export it again with the company's {what} included")
+    declare = f"add `empty_exports: [{table}]` to company.yaml"
+    if required:
+        return Problem(report.file, "the export has a header but no rows",
+                       f"export it again with the company's {what} included; if there truly "
+                       f"are none yet, {declare}")
+    return Problem(report.file, "the export has a header but no rows: read as none",
+                   f"export it again if it should hold {what}; if there truly are none, "
+                   f"{declare} (or remove the file)", severity="warning")
 
 
 class Collector:
@@ -107,6 +147,8 @@ class Collector:
 def _decode_probe(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # Excel's "Unicode text" and some ERPs; the BOM says which byte order
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -122,25 +164,47 @@ def _empty(path: Path, out: Collector) -> bool:
     return True
 
 
+def file_error(exc: OSError, out: Collector) -> None:
+    """Record a file-system error (a folder where the file should be, no permission, ...) as a
+    problem of the file being read."""
+    p = file_system_problem(exc, out.file)
+    out.add(p.message, p.fix)
+
+
 def read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], str] | None:
     """A CSV file's cells as Arrow text columns (named ``"0"``, ``"1"``, ...), its header names
     (trimmed, BOM removed) and the encoding read; None (a problem recorded) when it is empty or
     unreadable. Every column is text: types are ours to decide (leading zeros, money formats)."""
+    try:
+        return _read_text_arrow(path, out)
+    except OSError as exc:
+        file_error(exc, out)
+        return None
+
+
+def _read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], str] | None:
     if _empty(path, out):
         return None
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     encoding = _decode_probe(head)
     try:
-        table = _pa_read(path, encoding, head)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        if encoding != "cp1252" and "utf" in str(exc).lower():
-            encoding = "cp1252"
+        try:
             table = _pa_read(path, encoding, head)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if encoding in ("cp1252", "utf-16") or "utf" not in str(exc).lower():
+                raise
+            encoding = "cp1252"  # not UTF-8 after the first MiB: the Windows code page
+            table = _pa_read(path, encoding, head)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        row, why = _bad_row(path, encoding)
+        if row is not None:
+            out.add(f"the row cannot be read: {why}", "mend the row (a cell may be cut short or "
+                    "a quote left open) or export the file again", row=row)
         else:
             out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
                     "save it as CSV (comma separated, UTF-8) or XLSX and try again")
-            return None
+        return None
     names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
     table = table.rename_columns([str(i) for i in range(table.num_columns)])
     if encoding == "cp1252":
@@ -149,15 +213,40 @@ def read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], st
     return table, names, encoding
 
 
+def _bad_row(path: Path, encoding: str) -> tuple[int | None, str]:
+    """The first row (header = 1, as a spreadsheet counts records) whose cells do not line up
+    with the header, and what is wrong with it; ``(None, "")`` when every row lines up."""
+    try:
+        text = path.read_text(encoding="utf-8-sig" if encoding.startswith("utf-8") else encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None, ""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width = None
+    row = 0
+    try:
+        for row, cells in enumerate(reader, start=1):
+            if width is None:
+                width = len(cells)
+            elif cells and len(cells) != width:
+                return row, (f"it has {len(cells)} cell(s) where the header has {width}")
+    except csv.Error as exc:
+        return row + 1, f"{exc}"
+    return None, ""
+
+
 def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame, str] | None:
     """All cells as text (string dtype, '' for blank), with ``_row`` (header = row 1).
 
     Returns None (with a problem recorded) for an empty or unreadable file.
     """
     if path.suffix.lower() == ".xlsx":
-        if _empty(path, out):
+        try:
+            if _empty(path, out):
+                return None
+            df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged/empty workbook
+        except OSError as exc:
+            file_error(exc, out)
             return None
-        df = _read_xlsx(path, out)  # None (a problem recorded) for a damaged or empty workbook
         return None if df is None else (df, "xlsx")
     got = read_text_arrow(path, out)
     if got is None:
@@ -218,6 +307,8 @@ def _read_xlsx(path: Path, out: Collector) -> pd.DataFrame | None:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except OSError:
+        raise  # the file system's own error: the caller names the path
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         out.add(f"not a readable XLSX workbook ({exc})", "open it in Excel and save it again as .xlsx")
         return None
@@ -263,8 +354,9 @@ def _norm_header(h: str) -> str:
 def resolve_headers(present: list[str], spec: dict[str, list[str]], required: set[str],
                     out: Collector, source: str) -> dict[str, str]:
     """Canonical column -> header in the file. Missing required columns are problems (at row 1,
-    the header row) with the nearest header in the file as a suggestion; headers nobody asked
-    for are a warning."""
+    the header row) with the nearest header in the file as a suggestion; a header nobody asked
+    for that is a near miss of an optional column (:func:`_near_miss`) is a problem naming both
+    spellings; other headers nobody asked for are left to the caller (a warning)."""
     by_norm = {_norm_header(h): h for h in present if h != "_row"}
     found: dict[str, str] = {}
     for canon, aliases in spec.items():
@@ -279,17 +371,17 @@ def resolve_headers(present: list[str], spec: dict[str, list[str]], required: se
         if canon in found:
             continue
         if canon not in required:
-            # An optional column left out reads as its default (0 for money): when a header
-            # nobody asked for is a near miss of it, say so rather than let the figure go quiet.
-            expected = spec[canon][0]
-            near = difflib.get_close_matches(_norm_header(expected),
-                                             [_norm_header(h) for h in leftovers], n=1,
-                                             cutoff=0.85)
-            if near:
-                guess = next(h for h in leftovers if _norm_header(h) == near[0])
-                out.add(f"column '{guess}' is not understood and is read as absent; it looks "
-                        f"like a misspelling of '{expected}'", f"rename the header '{guess}' to "
-                        f"'{expected}'", row=1, column=guess, value=guess, severity="warning")
+            # An optional column left out reads as its default (0 for money): a header nobody
+            # asked for that is a near miss of one of its spellings is a typo, not an extra
+            # column, so it is an error naming both spellings rather than a quiet $0.
+            near = _near_miss(spec[canon], leftovers)
+            if near is not None:
+                guess, expected = near
+                out.add(f"column '{guess}' is not a header this export has; it looks like a "
+                        f"misspelling of '{expected}', which would otherwise be read as absent "
+                        "(0 or blank on every row)", f"rename the header '{guess}' to "
+                        f"'{expected}'", row=1, column=guess, value=guess)
+                leftovers.remove(guess)
             continue
         expected = spec[canon][0]
         near = difflib.get_close_matches(_norm_header(expected),
@@ -304,6 +396,21 @@ def resolve_headers(present: list[str], spec: dict[str, list[str]], required: se
                     f"export the {source} with the column '{expected}' (also accepted: "
                     f"{', '.join(spec[canon][1:]) or 'none'})", row=1, column=expected)
     return found
+
+
+def _near_miss(aliases: list[str], leftovers: list[str]) -> tuple[str, str] | None:
+    """``(header, alias)``: the leftover header closest to any spelling of a column, when it is
+    a near miss (difflib ratio at least ``NEAR_MISS``: one letter dropped, added, changed or two
+    swapped in a header of six letters or more), else None."""
+    best = None
+    norm = {_norm_header(h): h for h in leftovers}
+    for alias in aliases:
+        for n in difflib.get_close_matches(_norm_header(alias), list(norm), n=1,
+                                           cutoff=NEAR_MISS):
+            ratio = difflib.SequenceMatcher(None, _norm_header(alias), n).ratio()
+            if best is None or ratio > best[0]:
+                best = (ratio, norm[n], alias)
+    return None if best is None else (best[1], best[2])
 
 
 # -- totals row ---------------------------------------------------------------------------------
