@@ -26,7 +26,9 @@ from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, 
 from wip_lib.sources.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
-from wip_lib.sources.export_writer import (write_company_yaml, write_erp_table, write_procore_table)
+from wip_lib.core.money import parse_cents
+from wip_lib.sources.export_writer import (write_company_yaml, write_erp_export, write_erp_table,
+                                             write_procore_table)
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
 PROCORE_ONLY_VENDOR = "Summit Glazing LLC"
@@ -796,12 +798,36 @@ def company_settings(spec: SampleSpec) -> dict:
     }
 
 
-def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
-    """Write the sample company folder; return {'files': n, 'rows': n}."""
+def not_cost_rows(extras: dict) -> pd.DataFrame:
+    """The generator's not-cost job-cost rows (original estimates) as canonical columns, for an
+    ERP profile to write in its own form (an estimate line, a voided record)."""
+    nc = extras.get("not_cost")
+    if nc is None or nc.empty:
+        return schema.get("erp_job_cost").empty()
+    acct = pd.to_datetime(nc["accounting_date"], format="%m/%d/%Y")
+    amount, _ = parse_cents(nc["amount"].astype("string"))
+    raw = nc["cost_code"].astype("string")
+    return _frame("erp_job_cost", [dict(
+        job_id=j, cost_code=c, cost_code_raw=r, cost_type=t, source="",
+        transaction_date=pd.to_datetime(d, format="%m/%d/%Y"), accounting_date=a,
+        period=str(a.to_period("M")), amount=int(m), description=desc, row_id="", sub_job="")
+        for j, c, r, t, d, a, m, desc in zip(
+            nc["job_id"], codes.normalise(raw), raw, nc["cost_type"], nc["transaction_date"],
+            acct, amount.fillna(0), nc["description"])])
+
+
+def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300") -> dict:
+    """Write the sample company folder, its ERP side through the ERP profile ``erp`` (any
+    built-in profile: the same company in that ERP's export shapes); return {'files': n,
+    'rows': n}."""
     out = Path(out)
     tables, answers, extras = generate(spec)
-    write_company_yaml(out, company_settings(spec))
-    profile = load_profile("sage300")
+    settings = company_settings(spec)
+    settings["erp"] = {"profile": erp}
+    write_company_yaml(out, settings)
+    profile = load_profile(erp)
+    if erp != "sage300":
+        return _write_other_erp(out, spec, tables, answers, extras, profile, settings)
     files = []
     totals = []
     for name, df in tables.items():
@@ -823,6 +849,38 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
             path = write_erp_table(out, name, df, profile, extra_rows=extra)
             files.append(path)
             totals.append(control_totals(df.assign(_file=path.relative_to(out).as_posix()), name))
+    ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
+        ["file", "table"], kind="stable")
+    ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")
+    answers.to_csv(out / "answer_key.csv", index=False, lineterminator="\n")
+    return {"files": len(files), "rows": int(sum(len(d) for d in tables.values()))}
+
+
+def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.DataFrame,
+                     extras: dict, profile: dict, settings: dict) -> dict:
+    """The Procore side as ever; the ERP side through the profile's export shapes."""
+    files, totals = [], []
+    context = {"company": spec.name, "period": spec.current,
+               "fiscal_year_end_month": settings["fiscal_year_end_month"]}
+    for name, df in tables.items():
+        t = schema.get(name)
+        if t.system == "procore" or name == "cost_code_crosswalk":
+            paths = write_procore_table(out, name, df)
+            files += paths
+            if name == "budget":
+                rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
+                       + ".csv")
+            else:
+                fmt = PROCORE_EXPORTS.get(name)
+                rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
+            totals.append(control_totals(df.assign(_file=rel), name))
+        elif name in profile["tables"]:
+            nc = not_cost_rows(extras) if name == "erp_job_cost" else None
+            for path, expected in write_erp_export(out, name, df, profile, tables=tables,
+                                                   not_cost=nc, context=context):
+                files.append(path)
+                totals.append(control_totals(
+                    expected.assign(_file=path.relative_to(out).as_posix()), name))
     ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
         ["file", "table"], kind="stable")
     ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")
