@@ -180,10 +180,30 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
     expected = df
     if name == "gl_balances" and (spec.get("balance") or spec.get("kept_by") == "account"):
         df, expected = _gl_shape(df, spec, context)
+    split = (spec.get("lines") or {}).get("split")
+    is_split = np.zeros(len(df), dtype=bool)
+    if split:  # a line of its own beside each row (QuickBooks' negative retainage item)
+        moved = df[split["into"]].fillna(0).astype("int64")
+        has = (moved != 0).to_numpy(dtype=bool)
+        extra = df[has].copy()
+        money = [c.name for c in table.columns if c.kind == "money" and c.name in df.columns]
+        for c in money:
+            if c not in (split.get("keep") or []):
+                extra[c] = 0
+        extra[split["from"]] = -moved[has] if split.get("negate") else moved[has]
+        df = df.assign(**{split["into"]: 0})
+        order = np.concatenate([np.arange(len(df)), np.flatnonzero(has) + 0.5])
+        df = pd.concat([df, extra], ignore_index=True)
+        is_split = np.concatenate([np.zeros(len(order) - len(extra), bool),
+                                   np.ones(len(extra), bool)])
+        pos = np.argsort(order, kind="stable")
+        df = df.iloc[pos].reset_index(drop=True)
+        is_split = is_split[pos]
     n_data = len(df)
-    if not_cost is not None and len(not_cost):
+    if not_cost is not None and len(not_cost) and "not_cost" in hints:
         df = pd.concat([df, not_cost.reindex(columns=df.columns)], ignore_index=True)
     is_nc = np.arange(len(df)) >= n_data
+    is_split = np.concatenate([is_split, np.zeros(len(df) - len(is_split), bool)])
     date_fmt = hints.get("date_format", date_fmt)
     text = _format(df, table, PLAIN_MONEY, date_fmt)
     # Keys as the ERP writes them: a declared transform undone, else the raw twin as exported.
@@ -195,7 +215,8 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
                                         "joins", "layout", "lines", "balance", "source_rules",
                                         "sample", "exclude", "kept_by")))
     if spec.get("source_from"):
-        back = {v: k for k, v in spec["sources"].items()}
+        back = ({v: k for k, v in spec["sources"].items()} if plain
+                else _first_key_back(spec["sources"]))
         text[spec["source_from"]] = df["source"].map(back).astype("string")
     for c, mapping in (spec.get("values") or {}).items():
         back = ({str(v): str(k) for k, v in mapping.items()} if plain
@@ -212,6 +233,11 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
                 text[c] = pd.Series("", index=df.index, dtype="string")
         text = _undo_declared(text, df, spec, table, columns, hints, tables, context, date_fmt,
                               is_nc, tf)
+        if split and is_split.any():
+            col = next(iter(tf.columns_of(split["when"])))
+            text.loc[is_split, col] = tf.first_value(split["when"]) or ""
+            for c, v in (split.get("sample") or {}).items():
+                text.loc[is_split, c] = str(v)
     if extra_rows is not None and len(extra_rows):
         text = pd.concat([text, extra_rows], ignore_index=True)
     parts = spec.get("parts") or [{"file": spec["file"]}]
@@ -223,12 +249,13 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
         if len(parts) > 1 and not rows.any():
             continue
         sub = text[rows].reset_index(drop=True)
-        for j in spec.get("joins") or []:
+        for j in (spec.get("joins") or []) + (part.get("joins") or []):
             _write_join(root, sub, j, k, parts)
         path = root / f"{part['file']}.csv"
-        out = _header_frame(sub, columns, {c for c in (part.get("set") or {})}, plain)
+        cols_k = {**columns, **{c: _aliases(v) for c, v in (part.get("columns") or {}).items()}}
+        out = _header_frame(sub, cols_k, {c for c in (part.get("set") or {})}, plain)
         if spec.get("layout") == "report":
-            _write_report(out, sub, columns, spec, hints, context, path)
+            _write_report(out, sub, cols_k, spec, hints, context, path)
         else:
             _write_csv(out, path)
         exp = expected
@@ -302,8 +329,10 @@ def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_
                 text[a["sign"]] = pd.Series(np.where(x < 0, "-1", "1"), index=idx,
                                             dtype="string")
             if "when" in a:
-                v = tf.first_value(a["when"])
                 col = next(iter(tf.columns_of(a["when"])))
+                v = tf.first_value(a["when"])
+                if v is None and a["when"].get("nonblank"):
+                    v = str((hints.get("fill") or {}).get(col, "1"))
                 if v is not None and col not in table.names:
                     other = str((hints.get("otherwise") or {}).get(col, ""))
                     text[col] = pd.Series(np.where(x != 0, v, other), index=idx,
@@ -386,20 +415,6 @@ def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_
             base = df[f"{c}_raw"].astype("string").str.strip() if f"{c}_raw" in df.columns \
                 else text[c]
             text[c] = tf.write_column(ops, base.fillna(""))
-    # Lines: a split line written beside each row (QuickBooks' negative retainage item).
-    split = (spec.get("lines") or {}).get("split")
-    if split:
-        amount = df[split["into"]].fillna(0).astype("int64")
-        has = (amount != 0).to_numpy(dtype=bool) & ~is_nc
-        extra = text[has].copy()
-        moved = -amount[has] if split.get("negate") else amount[has]
-        extra[split["from"]] = _cents_text(moved)
-        col = next(iter(tf.columns_of(split["when"])))
-        extra[col] = tf.first_value(split["when"]) or ""
-        for c, v in (split.get("sample") or {}).items():
-            extra[c] = str(v)
-        text[split["into"]] = _cents_text(pd.Series(0, index=idx))
-        text = pd.concat([text, extra]).sort_index(kind="stable").reset_index(drop=True)
     return text
 
 

@@ -126,7 +126,8 @@ def derived_columns(name: str, spec: dict) -> set[str]:
         out |= set(part.get("set") or {})
     if spec.get("balance"):
         out.add("balance")
-    for j in spec.get("joins") or []:
+    for j in (spec.get("joins") or []) + [j for p in spec.get("parts") or [] for j in
+                                          p.get("joins") or []]:
         out |= set(j.get("columns") or {})
     if name == "gl_balances" and spec.get("kept_by") == "account":
         out.add("job_id")
@@ -158,7 +159,8 @@ def used_names(spec: dict) -> set[str]:
     if isinstance(bal, dict):
         used |= ({bal["opening"]} if bal.get("opening") else set()) | set(bal.get("periods") or [])
     joined = set()
-    for j in spec.get("joins") or []:
+    for j in (spec.get("joins") or []) + [j for p in spec.get("parts") or [] for j in
+                                          p.get("joins") or []]:
         used |= set(j.get("key") or {})
         joined |= set(j.get("columns") or {})
     return used - joined
@@ -374,13 +376,22 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     raws, labels = [], {}
     failed = False
     for k, part in enumerate(spec.get("parts") or [{"file": spec["file"]}]):
-        raw_k, probs, rep, colmap = _read_part(root, name, spec, part, k, columns, required,
+        cols_k = {**columns, **{c: _aliases(v) for c, v in (part.get("columns") or {}).items()}}
+        raw_k, probs, rep, colmap = _read_part(root, name, spec, part, k, cols_k, required,
                                                missing_map, title)
         problems += probs
         if rep is not None:
             reports.append(rep)
         if rep is not None and raw_k is None:
             failed = True
+        if raw_k is not None and part.get("joins"):
+            jout = Collector(rep.file, row_files=raw_k["_file"])
+            jbad = np.zeros(len(raw_k), dtype=bool)
+            for join in part["joins"]:
+                raw_k, no_match = _join(root, raw_k, join, jout, problems)
+                jbad |= no_match
+            problems += jout.problems
+            raw_k = raw_k.assign(_joinbad=jbad)
         if raw_k is not None:
             raws.append(raw_k)
             for c, h in colmap.items():
@@ -391,6 +402,9 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     del raws
     out = Collector(reports[0].file, row_files=raw["_file"])
     bad = np.zeros(len(raw), dtype=bool)
+    if "_joinbad" in raw.columns:
+        bad |= raw["_joinbad"].fillna(False).to_numpy(dtype=bool)
+        raw = raw.drop(columns="_joinbad")
 
     def col(c: str) -> pd.Series:
         if c in raw.columns:
@@ -417,6 +431,12 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                 reasons["not cost (" + ", ".join(str(v) for v in spec.get("not_cost", [])) + ")"] \
                     = not_cost
             keep &= ~not_cost
+        for rule in spec.get("exclude") or []:
+            hit = condition(rule["when"], col, len(raw)) & keep
+            if hit.any():
+                reasons[str(rule.get("reason", "excluded by the profile"))] = hit
+            keep &= ~hit
+        if spec.get("source_from"):
             codes, uniq = pd.factorize(vals)  # a few transaction types over millions of rows
             named = pd.Series(uniq, dtype="string").map(
                 {str(k): v for k, v in spec.get("sources", {}).items()}).astype("string")
@@ -426,11 +446,6 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
             _flag_rows(out, raw, unknown, vals, "transaction type not recognised",
                        f"add it to `sources` (cost) or `not_cost` under tables.{name} in the "
                        "ERP profile", labels.get(sf, sf))
-        for rule in spec.get("exclude") or []:
-            hit = condition(rule["when"], col, len(raw)) & keep
-            if hit.any():
-                reasons[str(rule.get("reason", "excluded by the profile"))] = hit
-            keep &= ~hit
     except ProfileError as exc:
         return table.empty(), problems + [Problem(title, str(exc), "correct the profile",
                                                   column=f"tables.{name}")], reports
