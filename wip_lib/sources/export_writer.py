@@ -216,7 +216,7 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
                                         "sample", "exclude", "kept_by")))
     if spec.get("source_from"):
         back = ({v: k for k, v in spec["sources"].items()} if plain
-                else _first_key_back(spec["sources"]))
+                else {**_first_key_back(spec["sources"]), **(hints.get("sources") or {})})
         text[spec["source_from"]] = df["source"].map(back).astype("string")
     for c, mapping in (spec.get("values") or {}).items():
         back = ({str(v): str(k) for k, v in mapping.items()} if plain
@@ -294,9 +294,15 @@ def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_
     blank = pd.Series("", index=idx, dtype="string")
 
     def jobs_field(field: str) -> pd.Series:
+        """A field for a ``format``: the job's own (customer, name) from Procore's project
+        list, so every file names a job alike; else the row's canonical value."""
+        jobs = tables.get("jobs")
+        if field in ("customer", "job_name") and jobs is not None and "job_id" in df.columns:
+            m = jobs.drop_duplicates("job_id").set_index(jobs.drop_duplicates("job_id")[
+                "job_id"].astype("string"))[field].astype("string")
+            return df["job_id"].astype("string").map(m).astype("string").fillna("")
         if field in text.columns and field in table.names:
             return df[field].astype("string") if field in df.columns else text[field]
-        jobs = tables.get("jobs")
         if jobs is not None and field in jobs.columns:
             m = jobs.drop_duplicates("job_id").set_index(jobs.drop_duplicates("job_id")[
                 "job_id"].astype("string"))[field].astype("string")

@@ -105,6 +105,12 @@ def check_profile(profile: dict, file: str) -> list[Problem]:
                                "`columns:`", "copy a table of a built-in profile and edit it",
                                column=f"tables.{name}"))
             continue
+        for c, mapping in (spec.get("values") or {}).items():
+            bad = [k for k in (mapping or {}) if isinstance(k, bool) or k is None]
+            if bad:  # YAML reads Yes/No/On/Off unquoted as true/false
+                out.append(Problem(file, f"table {name!r}: values of {c!r} has the key {bad[0]!r}"
+                                   ", which YAML read as a true/false or empty value",
+                                   'quote it, e.g. "Yes": closed', column=f"tables.{name}"))
         unknown = sorted(set(spec) - TABLE_KEYS)
         if unknown:
             out.append(Problem(file, f"table {name!r}: unknown key(s) {', '.join(unknown)}",
@@ -512,7 +518,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                        "not an amount of money", "write an amount such as 1234.56",
                        labels.get(c, c))
             bad |= b
-            frame[c] = cents
+            frame[c] = cents.to_numpy()
         if spec.get("source_rules"):
             frame["source"] = _source_rules(spec["source_rules"], col, len(raw), frame.index)
     except ProfileError as exc:

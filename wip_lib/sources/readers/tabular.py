@@ -174,7 +174,7 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
 
 # -- report CSVs ----------------------------------------------------------------------------------
 
-REPORT_TOTAL = re.compile(r"^\s*(grand\s+)?total\b", re.IGNORECASE)
+REPORT_TOTAL = re.compile(r"^\s*(?:grand\s+)?total\b", re.IGNORECASE)
 INDENT = "(indent {})"
 HEADER_SCAN = 40  # lines searched for the header row of a report
 
