@@ -328,8 +328,7 @@ def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_
             continue
         x = df[c].fillna(0).astype("int64")
         if "value" in a:
-            if a["value"] in columns and a["value"] not in table.names or a["value"] not in \
-                    text.columns or a["value"] not in table.names:
+            if a["value"] not in table.names:
                 text[a["value"]] = _cents_text(x.abs() if "sign" in a else x)
             if "sign" in a:
                 text[a["sign"]] = pd.Series(np.where(x < 0, "-1", "1"), index=idx,
