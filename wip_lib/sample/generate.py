@@ -78,6 +78,7 @@ class _Builder:
         self.jct_seq = 0
         self.vendor_ids: dict[str, str] = {}
         self.gl_rows: list[dict] = []
+        self.invoice_numbers: dict[str, set[str]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def vendor(self, trade: str) -> str:
@@ -85,6 +86,17 @@ class _Builder:
         v = names[int(self.rng.integers(len(names)))]
         self.vendor_ids.setdefault(v, f"V{len(self.vendor_ids) + 101:04d}")
         return v
+
+    def unique_invoice(self, vendor: str, number: str) -> str:
+        """A vendor's invoice number once only (no ERP takes the same number twice from one
+        vendor): a number drawn again gets a letter."""
+        seen = self.invoice_numbers.setdefault(vendor, set())
+        out, k = number, 0
+        while out in seen:
+            k += 1
+            out = f"{number}{chr(64 + k)}"
+        seen.add(out)
+        return out
 
     def _p(self, m: int) -> pd.Period:
         return self.months[0] + int(m)
@@ -323,7 +335,7 @@ class _Builder:
                 elif ctype == "M":
                     vendor = commitment["vendor_name"] if commitment else self.vendor("supplies")
                     for p in _split(amt, int(rng.integers(1, 3)), rng):
-                        inv = f"{int(rng.integers(10000, 99999))}"
+                        inv = self.unique_invoice(vendor, f"{int(rng.integers(10000, 99999))}")
                         d = self.day(m, int(rng.integers(2, 26)))
                         paid = d + pd.Timedelta(days=30)
                         rid = self.jct(job_id=jid, cost_code=erp_code, cost_code_raw=erp_raw,
