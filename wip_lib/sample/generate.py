@@ -828,18 +828,22 @@ def not_cost_rows(extras: dict) -> pd.DataFrame:
             acct, amount.fillna(0), nc["description"])])
 
 
-def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300") -> dict:
+def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300",
+                 generated: tuple | None = None, procore_from: Path | None = None) -> dict:
     """Write the sample company folder, its ERP side through the ERP profile ``erp`` (any
     built-in profile: the same company in that ERP's export shapes); return {'files': n,
-    'rows': n}."""
+    'rows': n}. ``generated`` is :func:`generate`'s result for ``spec`` when already at hand;
+    ``procore_from`` a sample folder of the same spec whose Procore side is copied rather than
+    written again (the ERP side is what differs between ERPs)."""
     out = Path(out)
-    tables, answers, extras = generate(spec)
+    tables, answers, extras = generated if generated is not None else generate(spec)
     settings = company_settings(spec)
     settings["erp"] = {"profile": erp}
     write_company_yaml(out, settings)
     profile = load_profile(erp)
     if erp != "sage300":
-        return _write_other_erp(out, spec, tables, answers, extras, profile, settings)
+        return _write_other_erp(out, spec, tables, answers, extras, profile, settings,
+                                procore_from)
     files = []
     totals = []
     for name, df in tables.items():
@@ -869,13 +873,26 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300
 
 
 def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.DataFrame,
-                     extras: dict, profile: dict, settings: dict) -> dict:
+                     extras: dict, profile: dict, settings: dict,
+                     procore_from: Path | None = None) -> dict:
     """The Procore side as ever; the ERP side through the profile's export shapes."""
+    import shutil
+
     files, totals = [], []
     context = {"company": spec.name, "period": spec.current,
                "fiscal_year_end_month": settings["fiscal_year_end_month"]}
+    if procore_from is not None:
+        procore_from = Path(procore_from)
+        shutil.copytree(procore_from / "procore", out / "procore", dirs_exist_ok=True)
+        shutil.copy(procore_from / "crosswalk.csv", out / "crosswalk.csv")
+        files += [p for p in (out / "procore").rglob("*.csv")] + [out / "crosswalk.csv"]
+        ct = pd.read_csv(procore_from / "control_totals.csv", dtype="string",
+                         keep_default_na=False)
+        totals.append(ct[ct["file"].str.startswith("procore/") | (ct["file"] == "crosswalk.csv")])
     for name, df in tables.items():
         t = schema.get(name)
+        if procore_from is not None and (t.system == "procore" or name == "cost_code_crosswalk"):
+            continue
         if t.system == "procore" or name == "cost_code_crosswalk":
             paths = write_procore_table(out, name, df)
             files += paths

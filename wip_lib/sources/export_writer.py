@@ -180,6 +180,7 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
     expected = df
     if name == "gl_balances" and (spec.get("balance") or spec.get("kept_by") == "account"):
         df, expected = _gl_shape(df, spec, context)
+    expected = _as_read_back(expected, spec, table)
     split = (spec.get("lines") or {}).get("split")
     is_split = np.zeros(len(df), dtype=bool)
     if split:  # a line of its own beside each row (QuickBooks' negative retainage item)
@@ -269,6 +270,34 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
     return written
 
 
+def _as_read_back(df: pd.DataFrame, spec: dict, table) -> pd.DataFrame:
+    """The money a reader gets back from the export: a column the profile neither maps nor
+    works out reads as 0; one worked from canonical columns only (Sage 100's revised contract =
+    its Contract box) as the profile works it."""
+    mapped = set(spec["columns"])
+    for j in (spec.get("joins") or []) + [j for p in spec.get("parts") or []
+                                          for j in p.get("joins") or []]:
+        mapped |= set(j.get("columns") or {})
+    split = (spec.get("lines") or {}).get("split") or {}
+    mapped |= {split[k] for k in ("from", "into") if k in split}
+    amounts = spec.get("amounts") or {}
+    out = df
+    for c in table.columns:
+        if c.kind != "money" or c.name not in df.columns or c.name in mapped:
+            continue
+        a = amounts.get(c.name)
+        if a is None:
+            if not (c.name == "balance" and spec.get("balance")):
+                out = out.assign(**{c.name: np.int64(0)})
+            continue
+        names = list(a.get("plus") or []) + list(a.get("minus") or [])
+        if names and all(n in table.names for n in names):
+            v = sum(df[n].astype("int64") for n in a.get("plus") or []) - sum(
+                df[n].astype("int64") for n in a.get("minus") or [])
+            out = out.assign(**{c.name: pd.Series(v, index=df.index).astype("int64")})
+    return out
+
+
 def _header_frame(text: pd.DataFrame, columns: dict, constant: set[str], plain: bool = False
                   ) -> pd.DataFrame:
     """The export's columns (first header of each name, once; a name a part sets as a constant
@@ -281,7 +310,7 @@ def _header_frame(text: pd.DataFrame, columns: dict, constant: set[str], plain: 
         seen.add(h)
         cols.append(c)
         heads.append(h)
-    out = text.reindex(columns=cols).fillna("")
+    out = text.reindex(columns=cols).astype("string").fillna("")
     out.columns = heads
     return out
 

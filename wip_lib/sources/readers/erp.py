@@ -483,6 +483,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                 {str(k): str(v) for k, v in mapping.items()})})
     for c, lk in (spec.get("lookups") or {}).items():
         src = col(lk["from"]).astype("string").str.strip()
+        src = src.mask(src.str.fullmatch(r"0+(\.0+)?").fillna(False), "")  # 0: none
         target = (tables or {}).get(lk["table"])
         if target is None or target.empty:
             mapping = pd.Series(dtype="string")
