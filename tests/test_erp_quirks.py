@@ -196,6 +196,27 @@ def test_quickbooks_desktop_report_csv_customer_job_class_item(tmp_path):
     assert rep.ties()
 
 
+def test_quickbooks_report_saved_as_xlsx_reads_the_same(tmp_path):
+    import csv
+
+    import openpyxl
+
+    (tmp_path / "erp").mkdir()
+    wb = openpyxl.Workbook()
+    with (FIXTURES / "qbd" / "job_cost_detail.csv").open(newline="") as fh:
+        for row in csv.reader(fh):  # a dozen lines of a fixture
+            wb.active.append([float(c) if c[:1] in "-123456789" and c.replace(".", "", 1)
+                              .lstrip("-").isdigit() and "/" not in c else c for c in row])
+    wb.save(tmp_path / "erp" / "job_cost_detail.xlsx")
+    tables, problems, reports = read(tmp_path, "quickbooks_desktop", "erp_job_cost")
+    jc = tables["erp_job_cost"]
+    assert errors(problems) == []
+    assert jc["job_id"].tolist() == ["00123", "00123", "00456"]
+    assert jc["amount"].tolist() == [120_000, 80_000, -2_500]
+    assert jc["_row"].tolist() == [7, 8, 13]
+    assert reports["erp_job_cost"].ties()
+
+
 def test_quickbooks_online_retainage_lines_and_release(tmp_path):
     tables, problems, reports = read(company(tmp_path, "qbo"), "quickbooks_online",
                                      "erp_ar_billings")

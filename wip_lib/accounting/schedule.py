@@ -257,7 +257,7 @@ def wip_schedule(company, period: str, *, store=None, overrides: pd.DataFrame | 
                  net_loss_provision=net)
     notes = [f"Prior period {prior_period}: {prior_source}.",
              f"Fiscal year start figures ({fye_prior}): {fye_source}.",
-             *gl_tie_notes(tie, prior_source)]
+             *gl_tie_notes(tie)]
     return PeriodSchedule(period, sched, in_progress, completed, journal,
                           summarise_by_account(journal), forecast_df, prior_source, notes, tie)
 

@@ -4,7 +4,8 @@
 cost by cost code, estimates that learn the final cost as work proceeds, billings that lead or lag
 earned revenue, subcontracts billed monthly with retainage, owner pay applications); then plants
 the situations a controller must find, listing each in the answer key. ``write_sample`` writes them
-in the real export formats (Procore CSV exports, Sage 300 CRE exports), with ``control_totals.csv``
+in the real export formats (Procore CSV exports; the ERP side as Sage 300 CRE exports, or through
+any built-in ERP profile's export shapes with ``erp=``), with ``control_totals.csv``
 computed from the tables before writing, so ``wip validate`` can prove that what it reads back is
 what was written, to the cent.
 

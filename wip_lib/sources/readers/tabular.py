@@ -13,6 +13,7 @@ import csv
 import difflib
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,9 +230,12 @@ def read_report_table(path: Path, rel: str, out: Collector, wanted: set[str]
         try:
             # index_col=False: a row with trailing delimiters past the header (QuickBooks
             # pads group rows) keeps its cells in place instead of becoming an index.
-            df = pd.read_csv(path, header=None, skiprows=h + 1, names=names, dtype="string",
-                             keep_default_na=False, skip_blank_lines=False, index_col=False,
-                             encoding="utf-8-sig" if encoding.startswith("utf") else encoding)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                df = pd.read_csv(path, header=None, skiprows=h + 1, names=names,
+                                 dtype="string", keep_default_na=False, skip_blank_lines=False,
+                                 index_col=False, encoding="utf-8-sig"
+                                 if encoding.startswith("utf") else encoding)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             out.add(f"not a readable report CSV ({str(exc).splitlines()[0]})",
                     "export the report again as CSV; a row has more cells than the header")
