@@ -217,9 +217,17 @@ def _looks_like(present: list[str]) -> str | None:
 
 def _flag_rows(out: Collector, raw: pd.DataFrame, mask, values: pd.Series, message: str,
                fix: str, column: str) -> None:
-    out.row_files = raw["_file"]
+    out.row_files = _files_of(raw, out.part_files)
     out.rows(pd.Series(np.asarray(mask, dtype=bool), index=raw.index), raw["_row"], values,
              message, fix, column)
+
+
+def _files_of(raw: pd.DataFrame, files: dict[int, str]) -> pd.Series:
+    """Each row's file (path relative to the company folder), from its part number: a
+    categorical, so millions of rows hold a few names."""
+    names = [files.get(k, "") for k in range(max(files, default=-1) + 1)]
+    return pd.Series(pd.Categorical.from_codes(raw["_part"].to_numpy(), categories=names),
+                     index=raw.index)
 
 
 def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: dict,
@@ -280,9 +288,8 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     if spec.get("layout") != "report":
         money = [colmap[c.name] for c in table.columns if c.kind == "money" and c.name in colmap]
         raw, report.rows_totals = split_totals(raw, money, out)
-    renamed = raw[["_row", *colmap.values()]].copy()
+    renamed = raw[["_row", *colmap.values()]]  # a selection (copy on write): no cells copied
     renamed.columns = ["_row", *colmap.keys()]
-    renamed["_file"] = pd.Series(rel, index=renamed.index, dtype="string")
     renamed["_part"] = np.int64(k)
     for col, value in (part.get("set") or {}).items():
         renamed[col] = pd.Series(str(value), index=renamed.index, dtype="string")
@@ -380,6 +387,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     problems: list[Problem] = []
     reports: list[FileReport] = []
     raws, labels = [], {}
+    files: dict[int, str] = {}
     failed = False
     for k, part in enumerate(spec.get("parts") or [{"file": spec["file"]}]):
         cols_k = {**columns, **{c: _aliases(v) for c, v in (part.get("columns") or {}).items()}}
@@ -388,10 +396,12 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
         problems += probs
         if rep is not None:
             reports.append(rep)
+            files[k] = rep.file
         if rep is not None and raw_k is None:
             failed = True
         if raw_k is not None and part.get("joins"):
-            jout = Collector(rep.file, row_files=raw_k["_file"])
+            jout = Collector(rep.file)
+            jout.part_files = {k: rep.file}
             jbad = np.zeros(len(raw_k), dtype=bool)
             for join in part["joins"]:
                 raw_k, no_match = _join(root, raw_k, join, jout, problems)
@@ -406,7 +416,8 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
         return table.empty(), problems, reports
     raw = raws[0] if len(raws) == 1 else pd.concat(raws, ignore_index=True)
     del raws
-    out = Collector(reports[0].file, row_files=raw["_file"])
+    out = Collector(reports[0].file)
+    out.part_files = files
     bad = np.zeros(len(raw), dtype=bool)
     if "_joinbad" in raw.columns:
         bad |= raw["_joinbad"].fillna(False).to_numpy(dtype=bool)
@@ -420,9 +431,10 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     for join in spec.get("joins") or []:
         raw, no_match = _join(root, raw, join, out, problems)
         bad |= no_match
-    if spec.get("balance", {}).get("periods"):
+    if (spec.get("balance") or {}).get("periods"):
+        width = len([c for c in spec["balance"]["periods"] if c in raw.columns])
         raw = _unpivot(raw, spec["balance"])
-        bad = np.zeros(len(raw), dtype=bool)
+        bad = np.repeat(bad, width)
     # Rows that share the export but are not this table's (estimates in a cost export).
     keep = np.ones(len(raw), dtype=bool)
     reasons: dict[str, np.ndarray] = {}
@@ -500,7 +512,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
         raw = raw.assign(**{c: got.fillna("")})
         labels.setdefault(c, labels.get(lk["from"], lk["from"]))
     typed_map = {c: c for c in canon if c in raw.columns}
-    out.row_files = raw["_file"]
+    out.row_files = _files_of(raw, files)
     frame, badc = convert(raw, table, typed_map, out, settings.procore_locale, date_formats,
                           labels=labels)
     bad |= badc.to_numpy(bool)
@@ -543,7 +555,11 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                 frame["period"].notna())
     if spec.get("release"):
         rel_rule = spec["release"]
-        hit = condition(rel_rule["when"], col, len(raw))
+        try:
+            hit = condition(rel_rule["when"], col, len(raw))
+        except ProfileError as exc:
+            return table.empty(), problems + [Problem(title, str(exc), "correct the profile",
+                                                      column=f"tables.{name}.release")], reports
         amount = rel_rule.get("amount", "amount_billed")
         released = frame[amount].abs()
         frame["retainage"] = frame["retainage"].where(~hit, -released)
@@ -557,11 +573,16 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
         if none.any():  # FILE:ROW for rows the export gives no id of their own
             rid = rid.copy()
             at = np.flatnonzero(none)
-            rid.iloc[at] = (raw["_file"].iloc[at] + ":"
+            rid.iloc[at] = (_files_of(raw, files).iloc[at].astype("string") + ":"
                             + raw["_row"].iloc[at].astype("string")).to_numpy()
         frame["row_id"] = rid
     frame = frame[table.names]
-    frame = frame.assign(_file=raw["_file"].to_numpy(), _row=raw["_row"].to_numpy())
+    if len(files) == 1:  # one file: its name on every row, as the other readers write it
+        file_col = pd.Series(next(iter(files.values())), index=frame.index, dtype="string")
+    else:
+        file_col = _files_of(raw, files).astype("string")
+    frame = frame.assign(_file=file_col.to_numpy() if len(files) > 1 else file_col,
+                         _row=raw["_row"].to_numpy())
     # The counts of each file: rows in = accepted + reported + totals + blank + excluded.
     _count_rows(reports, spec, parts_all, reasons, raw["_part"].to_numpy()[bad])
     if bad.any():
@@ -570,7 +591,11 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     frame = frame.reset_index(drop=True)
     raw = raw.reset_index(drop=True)
     if spec.get("lines"):
-        frame = _combine_lines(frame, raw, spec["lines"], table)
+        try:
+            frame = _combine_lines(frame, raw, spec["lines"], table)
+        except ProfileError as exc:
+            return table.empty(), problems + [Problem(title, str(exc), "correct the profile",
+                                                      column=f"tables.{name}.lines")], reports
     if spec.get("balance"):
         frame = _running_balance(frame, spec["balance"], raw)
     frame.attrs["labels"] = dict(labels)  # the file's own headers, for the rules' messages
