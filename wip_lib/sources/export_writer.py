@@ -175,7 +175,6 @@ def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
     tables = tables or {}
     date_fmt = (profile.get("date_formats") or ["%m/%d/%Y"])[0]
     columns = {k: _aliases(v) for k, v in spec["columns"].items()}
-    canon = set(table.names)
     df = df.reset_index(drop=True)
     expected = df
     if name == "gl_balances" and (spec.get("balance") or spec.get("kept_by") == "account"):
@@ -317,7 +316,6 @@ def _header_frame(text: pd.DataFrame, columns: dict, constant: set[str], plain: 
 
 def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_fmt, is_nc, tf):
     """The inverse of every declared derivation and transform, column by column."""
-    n = len(text)
     idx = text.index
     fye = int(context.get("fiscal_year_end_month", 12))
     blank = pd.Series("", index=idx, dtype="string")

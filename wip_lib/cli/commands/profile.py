@@ -29,7 +29,7 @@ def register(sub) -> None:
     c.set_defaults(func=run)
 
 
-def _settings(data_dir: Path, profile: str, period: str | None):
+def _settings(data_dir: Path, period: str | None):
     from wip_lib.core.settings import Settings
 
     if (data_dir / "company.yaml").is_file():
@@ -49,7 +49,7 @@ def check(profile_arg: str, data_dir: Path, period: str | None = None) -> tuple[
         raise InputError([Problem(str(data_dir), "folder not found",
                                   "give the company folder that holds erp/")])
     profile = load_profile(profile_arg, data_dir)
-    settings = _settings(data_dir, profile_arg, period)
+    settings = _settings(data_dir, period)
     formats = list(profile.get("date_formats") or [])
     title = profile.get("title", profile_arg)
     lines = [f"Profile {profile.get('name', profile_arg)} ({title}) against {data_dir}", ""]
