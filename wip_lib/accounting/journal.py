@@ -24,6 +24,19 @@ loss provision decrease    Accrued loss on contracts                Cost of reve
 =========================  =======================================  ========================
 
 Every change is a two-line pair, so the entry balances by construction (checked anyway).
+
+GL balances kept by account only
+--------------------------------
+Most ERPs keep the three WIP accounts by account, not by job. For such an account (its balance
+rows carry no job) the current balance of each job is the target of the closed prior period's
+schedule (``prior``; in-progress jobs only): the entry is then the change of each job's figure
+since that schedule, ``change = target(t) - target(t-1)``, which is what the entry posts when
+the prior period's entry was posted. The tie (:func:`gl_tie`) compares the account's balance in
+the GL (latest on or before the period) with the sum of the prior targets,
+``difference = GL balance - sum over jobs of target(t-1)``: anything else posted to the account,
+or a prior entry not posted. Posting the entry lands the account on ``sum target(t) +
+difference``; the difference is reported for the controller to clear, never spread over jobs.
+Without ``prior`` a GL with no job detail cannot be worked per job and is refused.
 """
 from __future__ import annotations
 
@@ -52,13 +65,18 @@ def _empty() -> pd.DataFrame:
         "memo": pd.Series(dtype="string")})
 
 
-def _current_balances(gl: pd.DataFrame | None, period: str, accounts: Mapping) -> pd.DataFrame:
-    """Latest GL balance on or before ``period`` per (account, job) for the three WIP accounts."""
-    cols = ["account", "job_id", "balance"]
+def _empty_balances() -> pd.DataFrame:
+    return pd.DataFrame({"account": pd.Series(dtype="string"),
+                         "job_id": pd.Series(dtype="string"),
+                         "balance": pd.Series(dtype="int64")})
+
+
+def _wip_gl(gl: pd.DataFrame | None, period: str, accounts: Mapping
+            ) -> tuple[pd.DataFrame, set[str]]:
+    """The three WIP accounts' GL rows on or before ``period`` (keys trimmed), and the accounts
+    kept by account only (a balance row without a job)."""
     if gl is None or gl.empty:
-        return pd.DataFrame({"account": pd.Series(dtype="string"),
-                             "job_id": pd.Series(dtype="string"),
-                             "balance": pd.Series(dtype="int64")})
+        return pd.DataFrame(columns=["period", "account", "job_id", "balance"]), set()
     missing = [c for c in ("period", "account", "job_id", "balance") if c not in gl.columns]
     if missing:
         raise InputError([Problem("gl_balances", f"column {c!r} is missing",
@@ -66,25 +84,113 @@ def _current_balances(gl: pd.DataFrame | None, period: str, accounts: Mapping) -
                                   column=c) for c in missing])
     wanted = {str(accounts[r]["number"]) for r, *_ in _TARGETS}
     g = gl.assign(account=gl["account"].astype("string").str.strip(),
-                  job_id=gl["job_id"].astype("string").str.strip(),
+                  job_id=gl["job_id"].astype("string").str.strip().fillna(""),
                   period=gl["period"].astype("string"))
     g = g[g["account"].isin(wanted) & (g["period"] <= period)]
-    no_job = g["job_id"].isna() | (g["job_id"] == "")
-    if no_job.any():
-        first = g[no_job].iloc[0]
+    by_account = set(g.loc[g["job_id"] == "", "account"].astype(str))
+    return g, by_account
+
+
+def prior_targets(prior: pd.DataFrame | None, accounts: Mapping, *,
+                  net_loss_provision: bool = False) -> pd.DataFrame:
+    """``account, job_id, balance``: each in-progress job's target balances in the prior
+    period's schedule (what its posted entry left in the WIP accounts)."""
+    if prior is None or prior.empty:
+        return _empty_balances()
+    p = prior[prior["status"].astype("string").str.lower() != "complete"]
+    under_col, over_col = (("underbillings_net", "overbillings_net") if net_loss_provision
+                           else ("underbillings", "overbillings"))
+    jobs = p["job_id"].astype("string").to_numpy()
+    zero = np.zeros(len(p), dtype="int64")
+    parts = []
+    for role, values in (("underbillings", p[under_col].to_numpy(dtype="int64")),
+                         ("overbillings", -p[over_col].to_numpy(dtype="int64")),
+                         ("accrued_loss", zero if net_loss_provision
+                          else -p["loss_provision"].to_numpy(dtype="int64"))):
+        parts.append(pd.DataFrame({"account": str(accounts[role]["number"]), "job_id": jobs,
+                                   "balance": values}))
+    out = pd.concat(parts, ignore_index=True)
+    for c in ("account", "job_id"):
+        out[c] = out[c].astype("string")
+    out["balance"] = out["balance"].astype("int64")
+    return out
+
+
+def _current_balances(gl: pd.DataFrame | None, period: str, accounts: Mapping,
+                      prior: pd.DataFrame | None = None, net_loss_provision: bool = False
+                      ) -> pd.DataFrame:
+    """Current balance per (account, job) for the three WIP accounts: the latest GL balance on
+    or before ``period``; for an account kept by account only, the prior schedule's targets."""
+    cols = ["account", "job_id", "balance"]
+    g, by_account = _wip_gl(gl, period, accounts)
+    if g.empty:
+        return _empty_balances()
+    if by_account and prior is None:
         raise InputError([Problem("gl_balances", "a WIP account balance has no job",
-                                  "export the WIP accounts with job detail (per job subledger)",
-                                  column="job_id", value=str(first["account"]))])
+                                  "export the WIP accounts with job detail (per job subledger), "
+                                  "or work the entry against the prior period's schedule",
+                                  column="job_id", value=sorted(by_account)[0])])
+    g = g[~g["account"].isin(by_account)]
     latest = g.groupby(["account", "job_id"])["period"].transform("max")
     g = g[g["period"] == latest]
     g = g.groupby(["account", "job_id"], as_index=False)["balance"].sum()
     g["balance"] = g["balance"].astype("int64")
+    if by_account:
+        t = prior_targets(prior, accounts, net_loss_provision=net_loss_provision)
+        g = pd.concat([g[cols], t[t["account"].isin(by_account)]], ignore_index=True)
     return g[cols]
+
+
+TIE_COLUMNS = ("account", "account_name", "gl_period", "gl_balance", "prior_schedule",
+               "difference")
+
+
+def gl_tie(gl: pd.DataFrame | None, prior: pd.DataFrame | None, accounts: Mapping,
+           period: str, *, net_loss_provision: bool = False) -> pd.DataFrame:
+    """For each WIP account the GL keeps by account only: its balance (latest period on or
+    before ``period``), the sum of the prior schedule's targets the entry was worked against,
+    and ``difference = gl_balance - prior_schedule``. Empty when the GL keeps jobs."""
+    g, by_account = _wip_gl(gl, period, accounts)
+    if not by_account:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("gl_balance", "prior_schedule",
+                                                                 "difference") else "string")
+                             for c in TIE_COLUMNS})
+    g = g[g["account"].isin(by_account)]
+    latest = g.groupby("account")["period"].transform("max")
+    g = g[g["period"] == latest]
+    gl_sum = g.groupby("account").agg(gl_period=("period", "first"), gl_balance=("balance", "sum"))
+    t = prior_targets(prior, accounts, net_loss_provision=net_loss_provision)
+    t_sum = t.groupby("account")["balance"].sum()
+    names = {str(v["number"]): str(v["name"]) for v in accounts.values()}
+    out = gl_sum.reset_index()
+    out["account_name"] = out["account"].map(names).fillna("")
+    out["gl_balance"] = out["gl_balance"].astype("int64")
+    out["prior_schedule"] = out["account"].map(t_sum).fillna(0).astype("int64")
+    out["difference"] = (out["gl_balance"] - out["prior_schedule"]).astype("int64")
+    for c in ("account", "account_name", "gl_period"):
+        out[c] = out[c].astype("string")
+    return out[list(TIE_COLUMNS)].sort_values("account").reset_index(drop=True)
+
+
+def gl_tie_notes(tie: pd.DataFrame, prior_source: str = "") -> list[str]:
+    """One line per account kept by account only, for the period's notes."""
+    out = []
+    for r in tie.itertuples():  # three accounts at most
+        out.append(f"GL account {r.account} {r.account_name} is kept by account only: the entry "
+                   f"is worked per job against the prior period's schedule"
+                   f"{f' ({prior_source})' if prior_source else ''}; GL balance "
+                   f"{cents_to_text(pd.Series([r.gl_balance], dtype='Int64')).iloc[0]} at "
+                   f"{r.gl_period}, prior schedule "
+                   f"{cents_to_text(pd.Series([r.prior_schedule], dtype='Int64')).iloc[0]}, "
+                   f"difference {cents_to_text(pd.Series([r.difference], dtype='Int64')).iloc[0]}"
+                   + ("" if r.difference == 0 else " (to clear in the GL)") + ".")
+    return out
 
 
 def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
                       accounts: Mapping[str, Mapping[str, str]], period: str, *,
-                      net_loss_provision: bool = False) -> pd.DataFrame:
+                      net_loss_provision: bool = False,
+                      prior: pd.DataFrame | None = None) -> pd.DataFrame:
     """The WIP entry for ``period``: per job and WIP account, ``target - current GL balance``.
 
     Targets: underbillings ``+under``, overbillings ``-over``, accrued loss ``-provision``
@@ -92,7 +198,9 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
     (``underbillings_net``, ``overbillings_net``) and the accrued loss target is 0: the loss then
     runs through revenue - over/under, the "revenue reduced by the loss" convention. GL balances
     (columns period, account, job_id, balance; debit positive) are the latest on or before
-    ``period``; a job in the GL but not in the schedule (closed) is taken to zero.
+    ``period``; a job in the GL but not in the schedule (closed) is taken to zero. ``prior``
+    (the closed prior period's schedule) is the per-job balance of any WIP account the GL keeps
+    by account only (see the module docstring; :func:`gl_tie` reports the difference).
     Returns rows period, job_id, account, account_name, debit, credit (cents, >= 0), memo.
     """
     missing_roles = [r for r in ("underbillings", "overbillings", "revenue_over_under",
@@ -113,7 +221,7 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
         "accrued_loss": zero if net_loss_provision
         else -schedule["loss_provision"].to_numpy(dtype="int64"),
     }
-    current = _current_balances(gl_balances, period, accounts)
+    current = _current_balances(gl_balances, period, accounts, prior, net_loss_provision)
     frames = []
     for role, sign, offset, words in _TARGETS:
         number = str(accounts[role]["number"])

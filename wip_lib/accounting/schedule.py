@@ -36,7 +36,8 @@ import pandas as pd
 
 from wip_lib.accounting import forecast
 from wip_lib.accounting.contract import contract_by_period
-from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
+from wip_lib.accounting.journal import (assert_balanced, gl_tie, gl_tie_notes, summarise_by_account,
+                                        wip_journal_entry)
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.periods import previous_period
@@ -124,6 +125,7 @@ class PeriodSchedule:
     forecast: pd.DataFrame
     prior_source: str
     notes: list[str] = field(default_factory=list)
+    gl_tie: pd.DataFrame | None = None  # WIP accounts kept by account only: GL vs prior schedule
 
     def totals(self) -> dict[str, int]:
         s = self.schedule
@@ -203,12 +205,15 @@ def wip_schedule(company, period: str, *, priors: Priors | None = None,
 
     net = bool(settings.policies.get("net_loss_provision", False))
     journal = wip_journal_entry(in_progress, company["gl_balances"], settings.gl_accounts, period,
-                                net_loss_provision=net)
+                                net_loss_provision=net, prior=prior)
     assert_balanced(journal)
+    tie = gl_tie(company["gl_balances"], prior, settings.gl_accounts, period,
+                 net_loss_provision=net)
     notes = [f"Prior period {prior_period}: {prior_source}.",
-             f"Fiscal year start figures ({fye_prior}): {fye_source}."]
+             f"Fiscal year start figures ({fye_prior}): {fye_source}.",
+             *gl_tie_notes(tie)]
     return PeriodSchedule(period, sched, in_progress, completed, journal,
-                          summarise_by_account(journal), forecast_df, prior_source, notes)
+                          summarise_by_account(journal), forecast_df, prior_source, notes, tie)
 
 
 def inputs_all_periods(company, first: str, last: str, *,

@@ -4,7 +4,8 @@
 cost by cost code, estimates that learn the final cost as work proceeds, billings that lead or lag
 earned revenue, subcontracts billed monthly with retainage, owner pay applications); then plants
 the situations a controller must find, listing each in the answer key. ``write_sample`` writes them
-in the real export formats (Procore CSV exports, Sage 300 CRE exports), with ``control_totals.csv``
+in the real export formats (Procore CSV exports; the ERP side as Sage 300 CRE exports, or through
+any built-in ERP profile's export shapes with ``erp=``), with ``control_totals.csv``
 computed from the tables before writing, so ``wip validate`` can prove that what it reads back is
 what was written, to the cent.
 
@@ -26,7 +27,9 @@ from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, 
 from wip_lib.sources.readers.erp import load_profile
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
-from wip_lib.sources.export_writer import (write_company_yaml, write_erp_table, write_procore_table)
+from wip_lib.core.money import parse_cents
+from wip_lib.sources.export_writer import (write_company_yaml, write_erp_export, write_erp_table,
+                                             write_procore_table)
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
 PROCORE_ONLY_VENDOR = "Summit Glazing LLC"
@@ -76,6 +79,7 @@ class _Builder:
         self.jct_seq = 0
         self.vendor_ids: dict[str, str] = {}
         self.gl_rows: list[dict] = []
+        self.invoice_numbers: dict[str, set[str]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def vendor(self, trade: str) -> str:
@@ -83,6 +87,17 @@ class _Builder:
         v = names[int(self.rng.integers(len(names)))]
         self.vendor_ids.setdefault(v, f"V{len(self.vendor_ids) + 101:04d}")
         return v
+
+    def unique_invoice(self, vendor: str, number: str) -> str:
+        """A vendor's invoice number once only (no ERP takes the same number twice from one
+        vendor): a number drawn again gets a letter."""
+        seen = self.invoice_numbers.setdefault(vendor, set())
+        out, k = number, 0
+        while out in seen:
+            k += 1
+            out = f"{number}{chr(64 + k)}"
+        seen.add(out)
+        return out
 
     def _p(self, m: int) -> pd.Period:
         return self.months[0] + int(m)
@@ -321,7 +336,7 @@ class _Builder:
                 elif ctype == "M":
                     vendor = commitment["vendor_name"] if commitment else self.vendor("supplies")
                     for p in _split(amt, int(rng.integers(1, 3)), rng):
-                        inv = f"{int(rng.integers(10000, 99999))}"
+                        inv = self.unique_invoice(vendor, f"{int(rng.integers(10000, 99999))}")
                         d = self.day(m, int(rng.integers(2, 26)))
                         paid = d + pd.Timedelta(days=30)
                         rid = self.jct(job_id=jid, cost_code=erp_code, cost_code_raw=erp_raw,
@@ -797,12 +812,40 @@ def company_settings(spec: SampleSpec) -> dict:
     }
 
 
-def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
-    """Write the sample company folder; return {'files': n, 'rows': n}."""
+def not_cost_rows(extras: dict) -> pd.DataFrame:
+    """The generator's not-cost job-cost rows (original estimates) as canonical columns, for an
+    ERP profile to write in its own form (an estimate line, a voided record)."""
+    nc = extras.get("not_cost")
+    if nc is None or nc.empty:
+        return schema.get("erp_job_cost").empty()
+    acct = pd.to_datetime(nc["accounting_date"], format="%m/%d/%Y")
+    amount, _ = parse_cents(nc["amount"].astype("string"))
+    raw = nc["cost_code"].astype("string")
+    return _frame("erp_job_cost", [dict(
+        job_id=j, cost_code=c, cost_code_raw=r, cost_type=t, source="",
+        transaction_date=pd.to_datetime(d, format="%m/%d/%Y"), accounting_date=a,
+        period=str(a.to_period("M")), amount=int(m), description=desc, row_id="", sub_job="")
+        for j, c, r, t, d, a, m, desc in zip(
+            nc["job_id"], codes.normalise(raw), raw, nc["cost_type"], nc["transaction_date"],
+            acct, amount.fillna(0), nc["description"])])
+
+
+def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300",
+                 generated: tuple | None = None, procore_from: Path | None = None) -> dict:
+    """Write the sample company folder, its ERP side through the ERP profile ``erp`` (any
+    built-in profile: the same company in that ERP's export shapes); return {'files': n,
+    'rows': n}. ``generated`` is :func:`generate`'s result for ``spec`` when already at hand;
+    ``procore_from`` a sample folder of the same spec whose Procore side is copied rather than
+    written again (the ERP side is what differs between ERPs)."""
     out = Path(out)
-    tables, answers, extras = generate(spec)
-    write_company_yaml(out, company_settings(spec))
-    profile = load_profile("sage300")
+    tables, answers, extras = generated if generated is not None else generate(spec)
+    settings = company_settings(spec)
+    settings["erp"] = {"profile": erp}
+    write_company_yaml(out, settings)
+    profile = load_profile(erp)
+    if erp != "sage300":
+        return _write_other_erp(out, spec, tables, answers, extras, profile, settings,
+                                procore_from)
     files = []
     totals = []
     for name, df in tables.items():
@@ -824,6 +867,51 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
             path = write_erp_table(out, name, df, profile, extra_rows=extra)
             files.append(path)
             totals.append(control_totals(df.assign(_file=path.relative_to(out).as_posix()), name))
+    ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
+        ["file", "table"], kind="stable")
+    ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")
+    answers.to_csv(out / "answer_key.csv", index=False, lineterminator="\n")
+    return {"files": len(files), "rows": int(sum(len(d) for d in tables.values()))}
+
+
+def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.DataFrame,
+                     extras: dict, profile: dict, settings: dict,
+                     procore_from: Path | None = None) -> dict:
+    """The Procore side as ever; the ERP side through the profile's export shapes."""
+    import shutil
+
+    files, totals = [], []
+    context = {"company": spec.name, "period": spec.current,
+               "fiscal_year_end_month": settings["fiscal_year_end_month"]}
+    if procore_from is not None:
+        procore_from = Path(procore_from)
+        shutil.copytree(procore_from / "procore", out / "procore", dirs_exist_ok=True)
+        shutil.copy(procore_from / "crosswalk.csv", out / "crosswalk.csv")
+        files += [p for p in (out / "procore").rglob("*.csv")] + [out / "crosswalk.csv"]
+        ct = pd.read_csv(procore_from / "control_totals.csv", dtype="string",
+                         keep_default_na=False)
+        totals.append(ct[ct["file"].str.startswith("procore/") | (ct["file"] == "crosswalk.csv")])
+    for name, df in tables.items():
+        t = schema.get(name)
+        if procore_from is not None and (t.system == "procore" or name == "cost_code_crosswalk"):
+            continue
+        if t.system == "procore" or name == "cost_code_crosswalk":
+            paths = write_procore_table(out, name, df)
+            files += paths
+            if name == "budget":
+                rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
+                       + ".csv")
+            else:
+                fmt = PROCORE_EXPORTS.get(name)
+                rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
+            totals.append(control_totals(df.assign(_file=rel), name))
+        elif name in profile["tables"]:
+            nc = not_cost_rows(extras) if name == "erp_job_cost" else None
+            for path, expected in write_erp_export(out, name, df, profile, tables=tables,
+                                                   not_cost=nc, context=context):
+                files.append(path)
+                totals.append(control_totals(
+                    expected.assign(_file=path.relative_to(out).as_posix()), name))
     ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
         ["file", "table"], kind="stable")
     ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")

@@ -16,6 +16,7 @@ import yaml
 
 from wip_lib.core import schema
 from wip_lib.core.identifiers import path_inside
+from wip_lib.core.money import parse_cents
 from wip_lib.sources.formats import CROSSWALK, PROCORE_EXPORTS
 
 PROCORE_MONEY = "procore"
@@ -154,33 +155,474 @@ def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
 
 def write_erp_table(root: Path, name: str, df: pd.DataFrame, profile: dict,
                     extra_rows: pd.DataFrame | None = None) -> Path:
-    """Write one canonical ERP table in the profile's format (first header per column)."""
+    """Write one canonical ERP table in a plain profile's format (first header per column);
+    returns the file's path. :func:`write_erp_export` writes any profile's shape."""
+    got = write_erp_export(root, name, df, profile, extra_rows=extra_rows)
+    return got[0][0]
+
+
+def _aliases(v) -> list[str]:
+    return [str(a) for a in v] if isinstance(v, list) else [str(v)]
+
+
+def _first_key_back(mapping: dict) -> dict[str, str]:
+    """Canonical value -> the first export value that maps to it."""
+    back: dict[str, str] = {}
+    for k, v in mapping.items():
+        back.setdefault(str(v), str(k))
+    return back
+
+
+def _cents_text(cents: pd.Series) -> pd.Series:
+    return money_text(cents.fillna(0).astype("int64"), PLAIN_MONEY)
+
+
+def write_erp_export(root: Path, name: str, df: pd.DataFrame, profile: dict, *,
+                     extra_rows: pd.DataFrame | None = None, tables: dict | None = None,
+                     not_cost: pd.DataFrame | None = None, context: dict | None = None
+                     ) -> list[tuple[Path, pd.DataFrame]]:
+    """Write one canonical ERP table in the shape the profile reads (the inverse of
+    :func:`wip_lib.sources.readers.erp.read_erp_table`): each declared transform undone
+    (:mod:`wip_lib.sources.readers.transforms`), header files of ``joins`` and the files of
+    ``parts`` written beside the main one, report layouts with their title, group and total
+    rows, GL balances as the activity or the by-account balances the ERP keeps, and the
+    profile's not-cost rows (``not_cost``, e.g. original estimates) in the ERP's own form.
+
+    ``tables`` are all the canonical tables (for lookups and ``sample.format`` fields such as
+    the job's customer); ``context`` gives ``company``, ``period`` (the current period) and
+    ``fiscal_year_end_month``. Returns ``[(path, rows as the reader gives them back)]`` per file
+    that holds rows of the table, for the control totals."""
+    from wip_lib.sources.readers import transforms as tf
+
     spec = profile["tables"][name]
     table = schema.get(name)
-    text = _format(df, table, PLAIN_MONEY, "%m/%d/%Y")
-    columns = spec["columns"]
-    if "job_id_raw" in df.columns and "job_id" in columns:
-        text["job_id"] = df["job_id_raw"].astype("string")
-    if "cost_code_raw" in df.columns and "cost_code" in columns:
-        text["cost_code"] = df["cost_code_raw"].astype("string")
+    hints = spec.get("sample") or {}
+    context = context or {}
+    tables = tables or {}
+    date_fmt = (profile.get("date_formats") or ["%m/%d/%Y"])[0]
+    columns = {k: _aliases(v) for k, v in spec["columns"].items()}
+    df = df.reset_index(drop=True)
+    expected = df
+    if name == "gl_balances" and (spec.get("balance") or spec.get("kept_by") == "account"):
+        df, expected = _gl_shape(df, spec, context)
+    expected = _as_read_back(expected, spec, table)
+    split = (spec.get("lines") or {}).get("split")
+    is_split = np.zeros(len(df), dtype=bool)
+    if split:  # a line of its own beside each row (QuickBooks' negative retainage item)
+        moved = df[split["into"]].fillna(0).astype("int64")
+        has = (moved != 0).to_numpy(dtype=bool)
+        extra = df[has].copy()
+        money = [c.name for c in table.columns if c.kind == "money" and c.name in df.columns]
+        for c in money:
+            if c not in (split.get("keep") or []):
+                extra[c] = 0
+        extra[split["from"]] = -moved[has] if split.get("negate") else moved[has]
+        df = df.assign(**{split["into"]: 0})
+        order = np.concatenate([np.arange(len(df)), np.flatnonzero(has) + 0.5])
+        df = pd.concat([df, extra], ignore_index=True)
+        is_split = np.concatenate([np.zeros(len(order) - len(extra), bool),
+                                   np.ones(len(extra), bool)])
+        pos = np.argsort(order, kind="stable")
+        df = df.iloc[pos].reset_index(drop=True)
+        is_split = is_split[pos]
+    n_data = len(df)
+    if not_cost is not None and len(not_cost) and "not_cost" in hints:
+        df = pd.concat([df, not_cost.reindex(columns=df.columns)], ignore_index=True)
+    is_nc = np.arange(len(df)) >= n_data
+    is_split = np.concatenate([is_split, np.zeros(len(df) - len(is_split), bool)])
+    date_fmt = hints.get("date_format", date_fmt)
+    text = _format(df, table, PLAIN_MONEY, date_fmt)
+    # Keys as the ERP writes them: a declared transform undone, else the raw twin as exported.
+    ops_of = spec.get("transforms") or {}
+    for c in ("job_id", "cost_code"):
+        if c in columns and f"{c}_raw" in df.columns and c not in ops_of:
+            text[c] = df[f"{c}_raw"].astype("string")
+    plain = (not any(k in spec for k in ("transforms", "lookups", "amounts", "period", "parts",
+                                        "joins", "layout", "lines", "balance", "source_rules",
+                                        "sample", "exclude", "kept_by")))
     if spec.get("source_from"):
-        back = {v: k for k, v in spec["sources"].items()}
+        back = ({v: k for k, v in spec["sources"].items()} if plain
+                else {**_first_key_back(spec["sources"]), **(hints.get("sources") or {})})
         text[spec["source_from"]] = df["source"].map(back).astype("string")
-    for column, mapping in (spec.get("values") or {}).items():
-        back = {str(v): str(k) for k, v in mapping.items()}
-        if column in text.columns:
-            text[column] = text[column].replace(back)
-    if "accounting_date" in columns and "accounting_date" not in text.columns and "period" in df:
+    for c, mapping in (spec.get("values") or {}).items():
+        back = ({str(v): str(k) for k, v in mapping.items()} if plain
+                else _first_key_back(mapping))
+        if c in text.columns:
+            text[c] = text[c].replace(back)
+    if "accounting_date" in columns and "accounting_date" not in df.columns and "period" in df:
         # Tables keyed by period carry the accounting date the period is read from.
         text["accounting_date"] = (pd.PeriodIndex(df["period"].astype(str), freq="M")
-                                   .to_timestamp(how="end").strftime("%m/%d/%Y"))
+                                   .to_timestamp(how="end").strftime(date_fmt))
+    if not plain:
+        for c in table.names:
+            if c not in text.columns:
+                text[c] = pd.Series("", index=df.index, dtype="string")
+        text = _undo_declared(text, df, spec, table, columns, hints, tables, context, date_fmt,
+                              is_nc, tf)
+        if split and is_split.any():
+            col = next(iter(tf.columns_of(split["when"])))
+            text.loc[is_split, col] = tf.first_value(split["when"]) or ""
+            for c, v in (split.get("sample") or {}).items():
+                text.loc[is_split, c] = str(v)
     if extra_rows is not None and len(extra_rows):
         text = pd.concat([text, extra_rows], ignore_index=True)
-    cols = [c for c in columns if c in text.columns]
-    out = text[cols].rename(columns={c: columns[c][0] for c in cols})
-    path = root / f"{spec['file']}.csv"
+    parts = spec.get("parts") or [{"file": spec["file"]}]
+    written = []
+    for k, part in enumerate(parts):
+        rows = np.ones(len(text), dtype=bool)
+        for c, v in (part.get("set") or {}).items():
+            rows &= (df[c].astype("string") == str(v)).to_numpy(dtype=bool, na_value=False)
+        if len(parts) > 1 and not rows.any():
+            continue
+        sub = text[rows].reset_index(drop=True)
+        for j in (spec.get("joins") or []) + (part.get("joins") or []):
+            _write_join(root, sub, j, k, parts)
+        path = root / f"{part['file']}.csv"
+        cols_k = {**columns, **{c: _aliases(v) for c, v in (part.get("columns") or {}).items()}}
+        out = _header_frame(sub, cols_k, {c for c in (part.get("set") or {})}, plain)
+        if spec.get("layout") == "report":
+            _write_report(out, sub, cols_k, spec, hints, context, path)
+        else:
+            _write_csv(out, path)
+        exp = expected
+        if len(parts) > 1:
+            keep = np.ones(len(expected), dtype=bool)
+            for c, v in (part.get("set") or {}).items():
+                keep &= (expected[c].astype("string") == str(v)).to_numpy(dtype=bool,
+                                                                          na_value=False)
+            exp = expected[keep]
+        written.append((path, exp))
+    return written
+
+
+def _as_read_back(df: pd.DataFrame, spec: dict, table) -> pd.DataFrame:
+    """The money a reader gets back from the export: a column the profile neither maps nor
+    works out reads as 0; one worked from canonical columns only (Sage 100's revised contract =
+    its Contract box) as the profile works it."""
+    mapped = set(spec["columns"])
+    for j in (spec.get("joins") or []) + [j for p in spec.get("parts") or []
+                                          for j in p.get("joins") or []]:
+        mapped |= set(j.get("columns") or {})
+    split = (spec.get("lines") or {}).get("split") or {}
+    mapped |= {split[k] for k in ("from", "into") if k in split}
+    amounts = spec.get("amounts") or {}
+    out = df
+    for c in table.columns:
+        if c.kind != "money" or c.name not in df.columns or c.name in mapped:
+            continue
+        a = amounts.get(c.name)
+        if a is None:
+            if not (c.name == "balance" and spec.get("balance")):
+                out = out.assign(**{c.name: np.int64(0)})
+            continue
+        names = list(a.get("plus") or []) + list(a.get("minus") or [])
+        if names and all(n in table.names for n in names):
+            v = sum(df[n].astype("int64") for n in a.get("plus") or []) - sum(
+                df[n].astype("int64") for n in a.get("minus") or [])
+            out = out.assign(**{c.name: pd.Series(v, index=df.index).astype("int64")})
+    return out
+
+
+def _header_frame(text: pd.DataFrame, columns: dict, constant: set[str], plain: bool = False
+                  ) -> pd.DataFrame:
+    """The export's columns (first header of each name, once; a name a part sets as a constant
+    is not a column of the file; a plain profile writes only the columns it has values for)."""
+    seen, cols, heads = set(), [], []
+    for c, aliases in columns.items():
+        h = aliases[0]
+        if h in seen or c in constant or h == "(group)" or (plain and c not in text.columns):
+            continue
+        seen.add(h)
+        cols.append(c)
+        heads.append(h)
+    out = text.reindex(columns=cols).astype("string").fillna("")
+    out.columns = heads
+    return out
+
+
+def _undo_declared(text, df, spec, table, columns, hints, tables, context, date_fmt, is_nc, tf):
+    """The inverse of every declared derivation and transform, column by column."""
+    idx = text.index
+    fye = int(context.get("fiscal_year_end_month", 12))
+    blank = pd.Series("", index=idx, dtype="string")
+
+    def jobs_field(field: str) -> pd.Series:
+        """A field for a ``format``: the job's own (customer, name) from Procore's project
+        list, so every file names a job alike; else the row's canonical value."""
+        jobs = tables.get("jobs")
+        if field in ("customer", "job_name") and jobs is not None and "job_id" in df.columns:
+            m = jobs.drop_duplicates("job_id").set_index(jobs.drop_duplicates("job_id")[
+                "job_id"].astype("string"))[field].astype("string")
+            return df["job_id"].astype("string").map(m).astype("string").fillna("")
+        if field in text.columns and field in table.names:
+            return df[field].astype("string") if field in df.columns else text[field]
+        if jobs is not None and field in jobs.columns:
+            m = jobs.drop_duplicates("job_id").set_index(jobs.drop_duplicates("job_id")[
+                "job_id"].astype("string"))[field].astype("string")
+            return df["job_id"].astype("string").map(m).astype("string").fillna("")
+        if field in text.columns:
+            return text[field]
+        return blank
+
+    # Lookups: the key of the canonical value in the other table (vendor name -> number).
+    for c, lk in (spec.get("lookups") or {}).items():
+        target = tables.get(lk["table"])
+        if target is None or c not in df.columns:
+            text[lk["from"]] = blank
+            continue
+        back = target.drop_duplicates(lk["value"]).set_index(
+            target.drop_duplicates(lk["value"])[lk["value"]].astype("string"))[lk["key"]]
+        text[lk["from"]] = df[c].astype("string").map(back.astype("string")).astype(
+            "string").fillna("")
+    # Money worked from other columns: written into them.
+    split_sign = set(hints.get("sign_split") or [])
+    for c, a in (spec.get("amounts") or {}).items():
+        if c not in df.columns:
+            continue
+        x = df[c].fillna(0).astype("int64")
+        if "value" in a:
+            if a["value"] not in table.names:
+                text[a["value"]] = _cents_text(x.abs() if "sign" in a else x)
+            if "sign" in a:
+                text[a["sign"]] = pd.Series(np.where(x < 0, "-1", "1"), index=idx,
+                                            dtype="string")
+            if "when" in a:
+                col = next(iter(tf.columns_of(a["when"])))
+                v = tf.first_value(a["when"])
+                if v is None and a["when"].get("nonblank"):
+                    v = str((hints.get("fill") or {}).get(col, "1"))
+                if v is not None and col not in table.names:
+                    other = str((hints.get("otherwise") or {}).get(col, ""))
+                    text[col] = pd.Series(np.where(x != 0, v, other), index=idx,
+                                          dtype="string")
+            continue
+        plus, minus = list(a.get("plus") or []), list(a.get("minus") or [])
+        if all(h in table.names for h in plus + minus):
+            continue  # read from canonical columns written anyway
+        if c in split_sign and plus and minus:
+            text[plus[0]] = _cents_text(x.clip(lower=0))
+            text[minus[0]] = _cents_text((-x).clip(lower=0))
+            rest = plus[1:] + minus[1:]
+        else:
+            text[plus[0] if plus else minus[0]] = _cents_text(x if plus else -x)
+            rest = plus[1:] + minus[(0 if plus else 1):]
+        for h in rest:
+            if h not in table.names:
+                text[h] = _cents_text(pd.Series(0, index=idx))
+    bal = spec.get("balance") or {}
+    if bal.get("periods"):  # a row per account: the opening and each fiscal period's activity
+        text[bal["opening"]] = _cents_text(df["opening"])
+        for i, c in enumerate(bal["periods"]):
+            text[c] = _cents_text(df[f"__p{i + 1}"])
+    # The period where the export carries it in its own fields.
+    p = spec.get("period")
+    if isinstance(p, dict) and "period" in df.columns:
+        per = df["period"].astype("string").fillna(context.get("period", "1900-01"))
+        if "date" in p and p["date"] not in table.names:
+            day = hints.get("period_day", "first")
+            d = pd.PeriodIndex(per.to_numpy(dtype=object), freq="M").to_timestamp(
+                how="start" if day == "first" else "end").normalize()
+            text[p["date"]] = pd.Series(d.strftime(date_fmt), index=idx, dtype="string")
+        elif "fiscal" in p:
+            fy, fp = tf.period_to_fiscal(per, fye)
+            text[p["fiscal"]] = tf.format_fiscal_text(fy.astype("string"), fp.astype("string"),
+                                                      p.get("format", "YYYYPP"))
+        elif "fiscal_period" in p and p.get("fiscal_year") != "current":
+            fy, fp = tf.period_to_fiscal(per, fye)
+            text[p["fiscal_year"]] = fy.astype("string")
+            text[p["fiscal_period"]] = fp.astype("string")
+    # The cost source where rules derive it: the column each rule reads set for its rows.
+    fill = hints.get("fill") or {}
+    if spec.get("source_rules") and "source" in df.columns:
+        src = df["source"].astype("string").fillna("")
+        for rule in spec["source_rules"]:
+            w = rule.get("when")
+            if not w or "column" not in w:
+                continue
+            col = w["column"]
+            mine = (src == str(rule["source"])).to_numpy(dtype=bool)
+            cur = text[col] if col in text.columns else blank
+            empty = (cur.fillna("").str.strip().isin(["", "0"])).to_numpy(dtype=bool)
+            v = tf.first_value(w) if "in" in w else str(fill.get(col, "1"))
+            text[col] = cur.mask(pd.Series(mine & (empty | ("in" in w)), index=idx), v)
+    for c, v in (hints.get("constants") or {}).items():
+        text[c] = pd.Series(str(v), index=idx, dtype="string")
+    for c, v in (hints.get("sequence") or {}).items():
+        keys = df[list(v)].astype("string").fillna("")
+        codes_, _ = pd.factorize(pd.MultiIndex.from_frame(keys))
+        text[c] = pd.Series(codes_ + 1, index=idx).astype("string")
+    for c, template in (hints.get("format") or {}).items():
+        text[c] = tf.format_column(template, jobs_field, idx)
+    # Not-cost rows in the ERP's form (an estimate line, a voided entry).
+    nc = hints.get("not_cost") or {}
+    if is_nc.any():
+        for c, v in (nc.get("set") or {}).items():
+            text.loc[is_nc, c] = str(v)
+        if nc.get("amount_to"):
+            amt = text["amount"].copy()
+            text[nc["amount_to"]] = text.get(nc["amount_to"], blank).where(~is_nc, amt)
+            text.loc[is_nc, "amount"] = "0.00"
+    # Values and transforms undone, canonical columns and helpers alike.
+    for c, mapping in (spec.get("values") or {}).items():
+        if c in text.columns and c not in table.names:
+            text[c] = text[c].replace(_first_key_back(mapping))
+    for c, ops in (spec.get("transforms") or {}).items():
+        if c in (hints.get("format") or {}):
+            continue
+        if c in text.columns:
+            base = df[f"{c}_raw"].astype("string").str.strip() if f"{c}_raw" in df.columns \
+                else text[c]
+            text[c] = tf.write_column(ops, base.fillna(""))
+    return text
+
+
+def _gl_shape(gl: pd.DataFrame, spec: dict, context: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """GL balances as the ERP keeps them, and what the reader gives back from them.
+
+    By account only (``kept_by: account``): the jobs' balances summed per account and period.
+    ``balance: {activity}``: each period's change per account (and job) written where it is not
+    zero; the reader runs them back into balances. ``balance: {periods}``: the current fiscal
+    year as a row per account, the opening balance and one activity column per period."""
+    from wip_lib.sources.readers import transforms as tf
+
+    g = gl.copy()
+    g["period"] = g["period"].astype("string")
+    by_account = spec.get("kept_by") == "account"
+    if by_account:
+        g = (g.groupby(["period", "account"], sort=True, as_index=False)
+             .agg(account_name=("account_name", "first"), balance=("balance", "sum")))
+        g["job_id"] = ""
+    keys = ["account", "job_id"]
+    g = g.sort_values([*keys, "period"], kind="stable").reset_index(drop=True)
+    for c in ("period", "account", "account_name", "job_id"):
+        g[c] = g[c].astype("string")
+    g["balance"] = g["balance"].astype("int64")
+    bal = spec.get("balance") or {}
+    if not bal:
+        return g, g
+    if bal.get("periods"):
+        fye = int(context.get("fiscal_year_end_month", 12))
+        cur = str(context.get("period"))
+        fy, _ = tf.period_to_fiscal(pd.Series([cur]), fye)
+        fy = int(fy.iloc[0])
+        months = [str(pd.Period(f"{fy}-{fye:02d}", freq="M") - 11 + i) for i in range(12)]
+        before = str(pd.Period(months[0], freq="M") - 1)
+        accounts = g.drop_duplicates(keys)[[*keys, "account_name"]]
+        grid = accounts.merge(pd.DataFrame({"period": months}), how="cross")
+        hist = g[g["period"] <= months[-1]]
+        at = pd.concat([hist, grid.assign(balance=pd.NA)], ignore_index=True)
+        at = at.sort_values([*keys, "period"], kind="stable")
+        at["balance"] = at.groupby(keys)["balance"].ffill()
+        at = at.drop_duplicates([*keys, "period"], keep="first")
+        opening = (hist[hist["period"] <= before].sort_values("period")
+                   .groupby(keys)["balance"].last())
+        year = at[at["period"].isin(months)].copy()
+        year["balance"] = year["balance"].fillna(0).astype("int64")
+        year["_open"] = pd.MultiIndex.from_frame(year[keys]).map(opening).fillna(0).astype(
+            "int64")
+        year["activity"] = (year.groupby(keys)["balance"].diff()
+                            .fillna(year["balance"] - year["_open"]).astype("int64"))
+        wide = year.pivot(index=keys, columns="period", values="activity")[months]
+        out = accounts.set_index(keys).join(wide).reset_index()
+        out["opening"] = pd.MultiIndex.from_frame(out[keys]).map(opening).fillna(0).astype(
+            "int64")
+        for i, m in enumerate(months):
+            out[f"__p{i + 1}"] = out[m].fillna(0).astype("int64")
+        expected = year[["period", "account", "account_name", "job_id", "balance"]]
+        return out, expected.reset_index(drop=True)
+    # Activity: the change of each balance from the period before (first row: the balance).
+    g["activity"] = g.groupby(keys)["balance"].diff().fillna(g["balance"]).astype("int64")
+    moved = g[g["activity"] != 0].reset_index(drop=True)
+    expected = moved[["period", "account", "account_name", "job_id", "balance"]]
+    return moved.assign(balance=moved["activity"]), expected
+
+
+def _write_join(root: Path, text: pd.DataFrame, join: dict, k: int, parts: list) -> None:
+    """A header file of a join: one row per key, the joined columns under their headers."""
+    on = list(join["key"])
+    cols = list(join["columns"])
+    frame = text.reindex(columns=[*on, *cols]).fillna("")
+    if join.get("match") == "optional":
+        some = np.zeros(len(frame), dtype=bool)
+        for c in cols:
+            some |= (frame[c].astype("string").str.strip() != "").to_numpy(dtype=bool)
+        frame = frame[some]
+    frame = frame.drop_duplicates(on)
+    for c, v in (join.get("sample") or {}).items():
+        frame[c] = str(v)
+    heads = {c: _aliases(v)[0] for c, v in {**join["key"], **join["columns"]}.items()}
+    for c in (join.get("sample") or {}):
+        heads.setdefault(c, c)
+    out = frame.rename(columns=heads)
+    path = root / f"{join['file']}.csv"
+    if k and path.exists():  # several parts share a header file: add to it
+        out = pd.concat([pd.read_csv(path, dtype="string", keep_default_na=False), out],
+                        ignore_index=True).drop_duplicates([heads[c] for c in on])
     _write_csv(out, path)
-    return path
+
+
+def _write_report(out: pd.DataFrame, text: pd.DataFrame, columns: dict, spec: dict, hints: dict,
+                  context: dict, path: Path) -> None:
+    """A report CSV as QuickBooks writes one: title lines, a blank-headed indent column per
+    group level, a header row per group and a ``Total`` row after it, a ``TOTAL`` row last."""
+    group_of = next((c for c, a in columns.items() if "(group)" in a), None)
+    money = [h for h in out.columns if h in set(hints.get("totals") or [])]
+    groups = (text[group_of].astype("string").fillna("") if group_of else
+              pd.Series("", index=text.index, dtype="string"))
+    paths = groups.str.split(":", regex=False)
+    depth = int(paths.str.len().max()) if len(groups) and group_of else 0
+    indent = [f"__i{i}" for i in range(max(depth, 1))]
+    body = out.copy()
+    for c in indent:
+        body.insert(0 if c == indent[0] else list(body.columns).index(indent[indent.index(c) - 1]) + 1,
+                    c, "")
+    body["__g"] = groups.to_numpy()
+    body = body.sort_values("__g", kind="stable").reset_index(drop=True)
+    frames = []
+    order = pd.Series(range(len(body)), dtype="int64")
+    rows = body.assign(__o=order * 3 + 1)
+    frames.append(rows)
+    cents = {h: parse_cents(body[h].astype("string"))[0].fillna(0).astype("int64") for h in money}
+    if group_of:
+        bodyg = body["__g"].astype("string")
+        for lvl in range(depth):  # header and total rows of each group, level by level
+            prefix = bodyg.str.split(":", regex=False).str[:lvl + 1].str.join(":")
+            first = ~prefix.duplicated(keep="first")
+            last = ~prefix.duplicated(keep="last")
+            name = bodyg.str.split(":", regex=False).str[lvl].fillna("")
+            has = (bodyg.str.split(":", regex=False).str.len() > lvl).to_numpy()
+            head = pd.DataFrame("", index=body.index[first & has], columns=body.columns)
+            head[indent[lvl]] = name[first & has]
+            head["__o"] = order[first & has] * 3 - (depth - lvl)
+            tot = pd.DataFrame("", index=body.index[last & has], columns=body.columns)
+            tot[indent[lvl]] = "Total " + name[last & has]
+            for h in money:
+                s = cents[h].groupby(prefix).transform("sum")
+                tot[h] = money_text(s[last & has], PLAIN_MONEY)
+            tot["__o"] = order[last & has] * 3 + 2 + (depth - lvl)
+            frames += [head, tot]
+    grand = pd.DataFrame([[""] * len(body.columns)], columns=body.columns)
+    grand[indent[0]] = "TOTAL"
+    for h in money:
+        grand[h] = money_text(pd.Series([int(cents[h].sum())]), PLAIN_MONEY).iloc[0]
+    grand["__o"] = len(body) * 3 + 10 ** 6
+    allr = pd.concat(frames + [grand], ignore_index=True).sort_values("__o", kind="stable")
+    allr = allr.drop(columns=["__o", "__g"])
+    width = len(allr.columns)
+    titles = [str(t).format(**{k: str(v) for k, v in context.items()})
+              for t in (hints.get("title") or [])]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = ["" if c in indent else c for c in allr.columns]
+    import csv as _csv
+    import io
+
+    buf = io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n")
+    for t in titles:
+        w.writerow([t] + [""] * (width - 1))
+    w.writerow(header)
+    allr.to_csv(buf, index=False, header=False, lineterminator="\n")
+    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def write_company_yaml(root: Path, data: dict) -> Path:

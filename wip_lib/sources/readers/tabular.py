@@ -13,6 +13,7 @@ import csv
 import difflib
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,11 +53,14 @@ class FileReport:
     rows_in: int = 0
     rows_accepted: int = 0
     rows_reported: int = 0
-    rows_totals: int = 0
+    rows_totals: int = 0  # totals rows set aside (in a report CSV also its group and subtotal rows)
     rows_blank: int = 0
     rows_excluded: int = 0  # rows that are not this table's (e.g. estimate lines in a cost export)
     encoding: str = "utf-8"
     unrecognised: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)  # why rows were excluded -> rows
+    columns_found: dict[str, str] = field(default_factory=dict)  # profile column -> header
+    columns_missing: list[str] = field(default_factory=list)  # profile columns not in the file
 
     def ties(self) -> bool:
         return self.rows_in == (self.rows_accepted + self.rows_reported + self.rows_totals
@@ -258,6 +262,113 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     return df, encoding
 
 
+# -- report CSVs ----------------------------------------------------------------------------------
+
+REPORT_TOTAL = re.compile(r"^\s*(?:grand\s+)?total\b", re.IGNORECASE)
+INDENT = "(indent {})"
+HEADER_SCAN = 40  # lines searched for the header row of a report
+
+
+def _header_line(lines: list[list[str]], wanted: set[str]) -> int | None:
+    """Index of the first of ``lines`` holding the most wanted headers (at least two, or all of
+    them when fewer are wanted)."""
+    best, at = 0, None
+    for i, cells in enumerate(lines):  # the first few lines only (title rows, then the header)
+        n = len({_norm_header(c) for c in cells} & wanted)
+        if n > best:
+            best, at = n, i
+    return at if best >= min(2, len(wanted)) else None
+
+
+def read_report_table(path: Path, rel: str, out: Collector, wanted: set[str]
+                      ) -> tuple[pd.DataFrame, str, int] | None:
+    """A report export (QuickBooks and the like) as a plain table: the title rows above the
+    header skipped, the blank-headed indent columns folded into ``(group)`` (the group names,
+    level by level, joined with ``:`` and carried down to the rows under them), and the group
+    header rows and the ``Total ...`` rows set aside. ``wanted`` holds the normalised headers
+    the profile looks for (to find the header row). Returns ``(frame, encoding, layout_rows)``
+    with ``_row`` the line as a spreadsheet shows it, or None (a problem recorded)."""
+    if _empty(path, out):
+        return None
+    if path.suffix.lower() == ".xlsx":
+        grid = _read_xlsx(path, out, header=False)
+        if grid is None:
+            return None
+        encoding = "xlsx"
+        lines = grid.head(HEADER_SCAN).drop(columns="_row").to_numpy(dtype=object).tolist()
+    else:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+        encoding = _decode_probe(head)
+        text = head.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", errors="replace")
+        lines = list(csv.reader(io.StringIO(text, newline="")))[:HEADER_SCAN]
+        grid = None
+    h = _header_line(lines, wanted)
+    if h is None:
+        out.add("no header row found in the first lines of the report", "export the report "
+                "with its column headers (QuickBooks: Excel > Create New Worksheet, or CSV)",
+                row=1)
+        return None
+    header = [str(c).strip() for c in lines[h]]
+    lead = 0
+    while lead < len(header) and header[lead] == "":
+        lead += 1
+    names = [INDENT.format(i) if i < lead else (c or f"(blank {i})") for i, c in
+             enumerate(header)]
+    if grid is None:
+        try:
+            # index_col=False: a row with trailing delimiters past the header (QuickBooks
+            # pads group rows) keeps its cells in place instead of becoming an index.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                df = pd.read_csv(path, header=None, skiprows=h + 1, names=names,
+                                 dtype="string", keep_default_na=False, skip_blank_lines=False,
+                                 index_col=False, encoding="utf-8-sig"
+                                 if encoding.startswith("utf") else encoding)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            out.add(f"not a readable report CSV ({str(exc).splitlines()[0]})",
+                    "export the report again as CSV; a row has more cells than the header")
+            return None
+        df = df.fillna("").astype("string")
+        df.insert(0, "_row", np.arange(h + 2, h + 2 + len(df), dtype="int64"))
+    else:
+        body = grid[grid["_row"] > h + 1]
+        cells = body.drop(columns="_row").iloc[:, :len(names)]
+        df = pd.DataFrame(cells.to_numpy(), columns=names, dtype="string")
+        df.insert(0, "_row", body["_row"].to_numpy(dtype="int64"))
+    named = [n for n in names[lead:] if not n.startswith("(blank ")]
+    spacer = [n for n in names[lead:] if n.startswith("(blank ")]
+    df = df.drop(columns=[c for c in spacer if (df[c].str.strip() == "").all()])
+    indent = [INDENT.format(i) for i in range(lead)]
+    data_blank = np.ones(len(df), dtype=bool)
+    for c in named:
+        data_blank &= (df[c].str.strip() == "").to_numpy(dtype=bool)
+    first = pd.Series("", index=df.index, dtype="string")
+    for c in reversed([*indent, *named]):  # the first non-blank cell of each row
+        v = df[c].str.strip()
+        first = v.mask(v == "", first)
+    total = first.str.contains(REPORT_TOTAL).fillna(False).to_numpy(dtype=bool)
+    group_row = data_blank & ~total & (first != "").to_numpy(dtype=bool)
+    levels = []
+    for i, c in enumerate(indent):
+        v = df[c].str.strip()
+        here = group_row & (v != "").to_numpy(dtype=bool)
+        shallower = np.zeros(len(df), dtype=bool)
+        for c2 in indent[:i]:
+            shallower |= group_row & (df[c2].str.strip() != "").to_numpy(dtype=bool)
+        # A group's name runs down to its rows; a group of an outer level ends it.
+        lvl = v.where(here).mask(shallower & ~here, "").ffill().fillna("")
+        levels.append(lvl)
+    group = pd.Series("", index=df.index, dtype="string")
+    for lvl in levels:
+        group = group.mask(lvl != "", (group + ":" + lvl).str.lstrip(":"))
+    df["(group)"] = group.astype("string")
+    drop = total | group_row
+    layout_rows = int(drop.sum())
+    df = take_rows(df.drop(columns=indent), ~drop)
+    return df, encoding, layout_rows
+
+
 def _header(head: bytes, encoding: str) -> list[str] | None:
     """The header row's names read from the file's first bytes (None when they do not hold it)."""
     if b"\n" not in head and b"\r" not in head:
@@ -302,7 +413,7 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path, out: Collector) -> pd.DataFrame | None:
+def _read_xlsx(path: Path, out: Collector, header: bool = True) -> pd.DataFrame | None:
     import openpyxl
 
     try:
@@ -318,6 +429,12 @@ def _read_xlsx(path: Path, out: Collector) -> pd.DataFrame | None:
     if not rows:
         out.add("the workbook's first sheet is empty", "export it again from the source system")
         return None
+    if not header:  # every row as cells "0", "1", ... (a report: the header is found later)
+        width = max(len(r) for r in rows)
+        grid = pd.DataFrame([(r + [""] * width)[:width] for r in rows],
+                            columns=[str(i) for i in range(width)], dtype="string")
+        grid.insert(0, "_row", np.arange(1, len(grid) + 1, dtype="int64"))
+        return grid
     header = [h.strip() for h in rows[0]]
     width = len(header)
     body = [(r + [""] * width)[:width] for r in rows[1:]]
