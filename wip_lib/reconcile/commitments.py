@@ -1,14 +1,34 @@
-"""Commitments (subcontracts, POs) and their change orders: Procore against the ERP.
+"""Commitments (subcontracts, POs) and their change orders: Procore against the ERP, both ways.
 
-Commitments originate in Procore and cross to the ERP on approval. The commitment check compares
-the original amounts and states; the change-order check compares approved change orders per
-commitment, so one missing change order is reported once.
+Commitments originate in Procore and cross to the ERP on approval. The commitment check compares,
+for commitments approved in Procore by the period end: approved and missing in the ERP, original
+amounts, states, commitments in the ERP only, and invoiced to date. The change-order check compares
+approved change orders per commitment, so one missing change order is reported once.
+
+Invoiced to date at the period end, per commitment both systems hold:
+
+- Procore: G702 line 4 (``total_completed_to_date``) of the commitment's latest requisition
+  approved by the period end (0 when none is); a commitment invoiced through no requisition at all
+  (a purchase order billed in the ERP and synced back) uses Procore's ``invoiced`` less the ERP's AP
+  invoices on it of later periods.
+- ERP: the ERP commitment's ``invoiced`` less its AP invoices of later periods.
+- Reported: where the two differ by more than the subcontractor-invoice findings on the commitment
+  explain (:func:`wip_lib.reconcile.payables.invoice_differences`); the amount at stake is the
+  unexplained part, so one missing invoice is reported once, by the invoice check.
+
+Change orders and the period end (timing): a change order approved after the period end may
+already be in the ERP or not, so the ERP's approved change orders may lie anywhere between
+``in-period + later deducts`` and ``in-period + later additions`` (deducts are negative amounts);
+within that window there is no finding, outside it the difference to the nearer end is reported.
+A commitment approved after the period end is a timing item as a whole: neither it nor its change
+orders are compared.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from wip_lib.reconcile.core import ReconContext, findings, money_text, register
+from wip_lib.reconcile.payables import approved_requisitions, invoice_differences
 
 _KEY = ["job_id", "commitment_number"]
 _CLOSED_IN_PROCORE = {"complete", "closed", "terminated", "void", "received"}
@@ -112,9 +132,61 @@ def commitments(ctx: ReconContext):
                         + eo["status_erp"] + " for " + money_text(eo["revised_amount_erp"])
                         + "; no Procore commitment with this number")
         out.append(findings(ctx, "commitments", eo))
+
+    # 5. Invoiced to date (module docstring), both ways.
+    inv = _invoiced_to_date(ctx, both.loc[p_committed.loc[both.index], _KEY + ["vendor_name"]])
+    if len(inv):
+        inv["procore_amount"] = inv["p_end"]
+        inv["erp_amount"] = inv["e_end"]
+        inv["reference"] = inv["commitment_number"] + " invoiced to date"
+        inv["action"] = ("Invoiced to date on " + inv["commitment_number"] + " differs by "
+                         + money_text(inv["residual"].abs()) + " beyond the invoice findings: "
+                         "compare Procore's requisitions with the ERP's AP and commitment history "
+                         "for it, and correct the system that is wrong.")
+        inv["detail"] = ("Invoiced to date at " + str(ctx.period_end.date()) + ": Procore "
+                         + money_text(inv["p_end"]) + " (" + inv["basis"] + "), ERP "
+                         + money_text(inv["e_end"]) + "; invoice findings explain "
+                         + money_text(inv["explained"]) + "; vendor " + inv["vendor_name"])
+        out.append(findings(ctx, "commitments", inv, exposure=inv["residual"]))
     if not out:
         return findings(ctx, "commitments", None), []
     return pd.concat(out, ignore_index=True), []
+
+
+def _invoiced_to_date(ctx: ReconContext, pairs: pd.DataFrame) -> pd.DataFrame:
+    """For the commitments in ``pairs`` (job_id, commitment_number, vendor_name): Procore's and
+    the ERP's invoiced to date at the period end (rule in the module docstring) where they differ
+    by more than the invoice findings explain: ``p_end, e_end, explained, residual, basis``."""
+    if pairs.empty:
+        return pairs.iloc[0:0]
+    p, e = _commitments(ctx)
+    ap = ctx.table("erp_ap_invoices")
+    ap = ap.assign(commitment_number=ap["commitment_number"].fillna("").str.strip())
+    later = (ap.loc[(ap["period"] > ctx.period).to_numpy(bool)].groupby(_KEY)["amount"].sum()
+             .rename("_later_ap").reset_index())
+    req = ctx.table("subcontractor_invoices")
+    with_req = (req.assign(commitment_number=req["commitment_number"].str.strip())[_KEY]
+                .drop_duplicates().assign(_has_req=True))
+    approved = approved_requisitions(ctx)
+    line4 = (approved.sort_values(_KEY + ["_approved", "application_number"], kind="stable")
+             .groupby(_KEY, as_index=False).last()[_KEY + ["total_completed_to_date"]]
+             .rename(columns={"total_completed_to_date": "_line4"}))
+    m = (pairs.merge(p[_KEY + ["invoiced"]], on=_KEY, how="left")
+         .merge(e[_KEY + ["invoiced"]].rename(columns={"invoiced": "_e_invoiced"}), on=_KEY,
+                how="left")
+         .merge(later, on=_KEY, how="left").merge(with_req, on=_KEY, how="left")
+         .merge(line4, on=_KEY, how="left")
+         .merge(invoice_differences(ctx), on=_KEY, how="left"))
+    later_ap = m["_later_ap"].fillna(0).astype("int64")
+    has_req = m["_has_req"].fillna(False).astype(bool)
+    m["p_end"] = m["_line4"].fillna(0).astype("int64").where(
+        has_req, m["invoiced"].fillna(0).astype("int64") - later_ap)
+    m["basis"] = pd.Series("latest requisition approved by then, G702 line 4", index=m.index,
+                           dtype="string").mask(~has_req, "commitment's invoiced less later AP")
+    m["e_end"] = m["_e_invoiced"].fillna(0).astype("int64") - later_ap
+    m["explained"] = m["explained"].fillna(0).astype("int64")
+    m["residual"] = (m["p_end"] - m["e_end"]) - m["explained"]
+    return m.loc[(m["p_end"] != m["e_end"]) & (m["residual"] != 0)].copy()
 
 
 @register("commitment_change_orders")
@@ -124,19 +196,26 @@ def commitment_change_orders(ctx: ReconContext):
     cos = _approved_cos(ctx)
     if cos.empty and e.empty:
         return findings(ctx, "commitment_change_orders", None), []
-    per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0))
+    later = cos["amount"].where(~cos["_in"], 0)
+    per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0),
+                      _later_add=later.clip(lower=0), _later_deduct=later.clip(upper=0))
            .groupby(_KEY, as_index=False)
-           .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum")))
-    # Only commitments both systems hold (a commitment missing altogether is the other check's).
-    live = p.loc[p["status_family"] == "committed", _KEY]
+           .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum"),
+                later_add=("_later_add", "sum"), later_deduct=("_later_deduct", "sum")))
+    # Only commitments both systems hold (a commitment missing altogether is the other check's),
+    # approved by the period end (one approved later is a timing item with its change orders).
+    live = p.loc[(p["status_family"] == "committed")
+                 & ctx.in_scope(p["approved_date"]).to_numpy(bool), _KEY]
     m = e[_KEY + ["approved_change_orders", "vendor_name"]].merge(live, on=_KEY)
     m = m.merge(per, on=_KEY, how="left")
-    m["p_in"] = m["p_in"].fillna(0).astype("int64")
-    m["p_all"] = m["p_all"].fillna(0).astype("int64")
+    for c in ("p_in", "p_all", "later_add", "later_deduct"):
+        m[c] = m[c].fillna(0).astype("int64")
     erp = m["approved_change_orders"]
-    # The ERP may already hold change orders approved after the period end: a timing item.
-    procore = m["p_in"].where(erp < m["p_in"], m["p_all"].where(erp > m["p_all"], erp))
-    m["procore_amount"] = procore
+    # The ERP may already hold change orders approved after the period end, additions or
+    # deducts: anywhere in [in-period + later deducts, in-period + later additions] is timing.
+    lo = m["p_in"] + m["later_deduct"]
+    hi = m["p_in"] + m["later_add"]
+    m["procore_amount"] = erp.clip(lower=lo, upper=hi)
     m["erp_amount"] = erp
     m = m.loc[m["procore_amount"] != m["erp_amount"]].copy()
     if m.empty:
@@ -146,10 +225,12 @@ def commitment_change_orders(ctx: ReconContext):
               .agg(latest=("approved_date", "max")))
     m = m.merge(named, on=_KEY, how="left").merge(latest, on=_KEY, how="left")
     short = m["procore_amount"] > m["erp_amount"]
+    # Approved in Procore, missing in the ERP: additions (short) or deducts (the ERP holds more).
+    missing = short | m["cos"].notna()
     m["reference"] = (m["commitment_number"] + "/" + m["cos"].fillna("").astype("string"))
     m["reference"] = m["reference"].str.rstrip("/")
     m["cost_code"] = m["codes"].fillna("").astype("string")
-    m["days_waiting"] = ctx.days_waiting(m["first"].fillna(m["latest"])).where(short, pd.NA)
+    m["days_waiting"] = ctx.days_waiting(m["first"].fillna(m["latest"])).where(missing, pd.NA)
     gap = money_text((m["procore_amount"] - m["erp_amount"]).abs())
     m["action"] = ("Post " + gap + " of approved change orders ("
                    + m["cos"].fillna("see Procore").astype("string") + ") to "
@@ -157,6 +238,10 @@ def commitment_change_orders(ctx: ReconContext):
     m["action"] = m["action"].mask(~short, "The ERP holds " + gap + " more approved change orders "
                                    "on " + m["commitment_number"] + " than Procore has approved: "
                                    "reverse them in the ERP or approve them in Procore.")
+    m["action"] = m["action"].mask(~short & m["cos"].notna(),
+                                   "Post the approved deduct change order(s) "
+                                   + m["cos"].fillna("").astype("string") + " (-" + gap + ") to "
+                                   + m["commitment_number"] + " in the ERP.")
     m["detail"] = ("Approved change orders: Procore " + money_text(m["p_in"]) + " by "
                    + str(ctx.period_end.date()) + " (" + money_text(m["p_all"])
                    + " to date), ERP " + money_text(m["erp_amount"]) + "; vendor "
