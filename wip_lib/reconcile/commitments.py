@@ -5,16 +5,12 @@ for commitments approved in Procore by the period end: approved and missing in t
 amounts, states, commitments in the ERP only, and invoiced to date. The change-order check compares
 approved change orders per commitment, so one missing change order is reported once.
 
-Invoiced to date at the period end, per commitment both systems hold:
-
-- Procore: G702 line 4 (``total_completed_to_date``) of the commitment's latest requisition
-  approved by the period end (0 when none is); a commitment invoiced through no requisition at all
-  (a purchase order billed in the ERP and synced back) uses Procore's ``invoiced`` less the ERP's AP
-  invoices on it of later periods.
-- ERP: the ERP commitment's ``invoiced`` less its AP invoices of later periods.
-- Reported: where the two differ by more than the subcontractor-invoice findings on the commitment
-  explain (:func:`wip_lib.reconcile.payables.invoice_differences`); the amount at stake is the
-  unexplained part, so one missing invoice is reported once, by the invoice check.
+Invoiced to date is compared per commitment both systems hold, at the period end by the rule of
+:mod:`wip_lib.sources.commitment_invoicing` (Procore: the latest approved requisition's G702 line
+4; the ERP: its commitment's invoiced; each cut off at the period end). It is reported where the
+two differ by more than the subcontractor-invoice findings on the commitment explain
+(:func:`wip_lib.reconcile.payables.invoice_differences`), with the unexplained part as the amount
+at stake, so one missing invoice is reported once, by the invoice check.
 
 Change orders and the period end (timing): a change order approved after the period end may
 already be in the ERP or not, so the ERP's approved change orders may lie anywhere between
@@ -28,7 +24,8 @@ from __future__ import annotations
 import pandas as pd
 
 from wip_lib.reconcile.core import ReconContext, findings, money_text, register
-from wip_lib.reconcile.payables import approved_requisitions, invoice_differences
+from wip_lib.reconcile.payables import invoice_differences
+from wip_lib.sources.commitment_invoicing import erp_invoiced, procore_invoiced
 
 _KEY = ["job_id", "commitment_number"]
 _CLOSED_IN_PROCORE = {"complete", "closed", "terminated", "void", "received"}
@@ -155,36 +152,21 @@ def commitments(ctx: ReconContext):
 
 def _invoiced_to_date(ctx: ReconContext, pairs: pd.DataFrame) -> pd.DataFrame:
     """For the commitments in ``pairs`` (job_id, commitment_number, vendor_name): Procore's and
-    the ERP's invoiced to date at the period end (rule in the module docstring) where they differ
-    by more than the invoice findings explain: ``p_end, e_end, explained, residual, basis``."""
+    the ERP's invoiced to date at the period end (:mod:`wip_lib.sources.commitment_invoicing`)
+    where they differ by more than the invoice findings explain: ``p_end, e_end, explained,
+    residual, basis``."""
     if pairs.empty:
         return pairs.iloc[0:0]
-    p, e = _commitments(ctx)
     ap = ctx.table("erp_ap_invoices")
-    ap = ap.assign(commitment_number=ap["commitment_number"].fillna("").str.strip())
-    later = (ap.loc[(ap["period"] > ctx.period).to_numpy(bool)].groupby(_KEY)["amount"].sum()
-             .rename("_later_ap").reset_index())
-    req = ctx.table("subcontractor_invoices")
-    with_req = (req.assign(commitment_number=req["commitment_number"].str.strip())[_KEY]
-                .drop_duplicates().assign(_has_req=True))
-    approved = approved_requisitions(ctx)
-    line4 = (approved.sort_values(_KEY + ["_approved", "application_number"], kind="stable")
-             .groupby(_KEY, as_index=False).last()[_KEY + ["total_completed_to_date"]]
-             .rename(columns={"total_completed_to_date": "_line4"}))
-    m = (pairs.merge(p[_KEY + ["invoiced"]], on=_KEY, how="left")
-         .merge(e[_KEY + ["invoiced"]].rename(columns={"invoiced": "_e_invoiced"}), on=_KEY,
-                how="left")
-         .merge(later, on=_KEY, how="left").merge(with_req, on=_KEY, how="left")
-         .merge(line4, on=_KEY, how="left")
+    p = procore_invoiced(ctx.table("commitments"), ctx.table("subcontractor_invoices"), ap,
+                         ctx.period).rename(columns={"invoiced": "p_end"})
+    e = erp_invoiced(ctx.table("erp_commitments"), ap, ctx.period).rename(
+        columns={"invoiced": "e_end"})
+    m = (pairs.merge(p, on=_KEY, how="left").merge(e, on=_KEY, how="left")
          .merge(invoice_differences(ctx), on=_KEY, how="left"))
-    later_ap = m["_later_ap"].fillna(0).astype("int64")
-    has_req = m["_has_req"].fillna(False).astype(bool)
-    m["p_end"] = m["_line4"].fillna(0).astype("int64").where(
-        has_req, m["invoiced"].fillna(0).astype("int64") - later_ap)
-    m["basis"] = pd.Series("latest requisition approved by then, G702 line 4", index=m.index,
-                           dtype="string").mask(~has_req, "commitment's invoiced less later AP")
-    m["e_end"] = m["_e_invoiced"].fillna(0).astype("int64") - later_ap
-    m["explained"] = m["explained"].fillna(0).astype("int64")
+    for c in ("p_end", "e_end", "explained"):
+        m[c] = m[c].fillna(0).astype("int64")
+    m["basis"] = m["basis"].fillna("").astype("string")
     m["residual"] = (m["p_end"] - m["e_end"]) - m["explained"]
     return m.loc[(m["p_end"] != m["e_end"]) & (m["residual"] != 0)].copy()
 
