@@ -13,9 +13,10 @@ two differ by more than the subcontractor-invoice findings on the commitment exp
 at stake, so one missing invoice is reported once, by the invoice check.
 
 Change orders and the period end (timing): a change order approved after the period end may
-already be in the ERP or not, so the ERP's approved change orders may lie anywhere between
-``in-period + later deducts`` and ``in-period + later additions`` (deducts are negative amounts);
-within that window there is no finding, outside it the difference to the nearer end is reported.
+already be in the ERP or not, additions and deducts (negative amounts) alike, so the ERP may hold
+the change orders approved by the period end plus any of the later ones. Where it holds exactly
+such a figure there is no finding; otherwise Procore's side is the such figure nearest to the
+ERP's (the fewest later change orders on a tie) and the difference to it is reported.
 A commitment approved after the period end is a timing item as a whole: neither it nor its change
 orders are compared.
 """
@@ -178,26 +179,21 @@ def commitment_change_orders(ctx: ReconContext):
     cos = _approved_cos(ctx)
     if cos.empty and e.empty:
         return findings(ctx, "commitment_change_orders", None), []
-    later = cos["amount"].where(~cos["_in"], 0)
-    per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0),
-                      _later_add=later.clip(lower=0), _later_deduct=later.clip(upper=0))
+    per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0))
            .groupby(_KEY, as_index=False)
-           .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum"),
-                later_add=("_later_add", "sum"), later_deduct=("_later_deduct", "sum")))
+           .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum")))
     # Only commitments both systems hold (a commitment missing altogether is the other check's),
     # approved by the period end (one approved later is a timing item with its change orders).
     live = p.loc[(p["status_family"] == "committed")
                  & ctx.in_scope(p["approved_date"]).to_numpy(bool), _KEY]
     m = e[_KEY + ["approved_change_orders", "vendor_name"]].merge(live, on=_KEY)
     m = m.merge(per, on=_KEY, how="left")
-    for c in ("p_in", "p_all", "later_add", "later_deduct"):
+    for c in ("p_in", "p_all"):
         m[c] = m[c].fillna(0).astype("int64")
     erp = m["approved_change_orders"]
-    # The ERP may already hold change orders approved after the period end, additions or
-    # deducts: anywhere in [in-period + later deducts, in-period + later additions] is timing.
-    lo = m["p_in"] + m["later_deduct"]
-    hi = m["p_in"] + m["later_add"]
-    m["procore_amount"] = erp.clip(lower=lo, upper=hi)
+    # The ERP may already hold change orders approved after the period end (additions or
+    # deducts): Procore's figure is the one the ERP could hold nearest to its own.
+    m["procore_amount"] = _nearest_timing(m, cos.loc[~cos["_in"]])
     m["erp_amount"] = erp
     m = m.loc[m["procore_amount"] != m["erp_amount"]].copy()
     if m.empty:
@@ -229,6 +225,40 @@ def commitment_change_orders(ctx: ReconContext):
                    + " to date), ERP " + money_text(m["erp_amount"]) + "; vendor "
                    + m["vendor_name"])
     return findings(ctx, "commitment_change_orders", m), []
+
+
+#: Beyond this many change orders approved after the period end on one commitment, the figures
+#: the ERP could hold are bounded by [in-period + later deducts, in-period + later additions].
+MAX_LATER_COS = 12
+
+
+def _nearest_timing(m: pd.DataFrame, later: pd.DataFrame) -> pd.Series:
+    """Per commitment of ``m`` (p_in, approved_change_orders): of the figures the ERP may hold at
+    the period end, ``p_in`` plus any subset of the change orders approved after it (``later``),
+    the one nearest to the ERP's (the fewest later change orders on a tie). Only commitments whose
+    ERP figure is not ``p_in`` and that have later change orders are looked at one by one (a few
+    in a month); with more than :data:`MAX_LATER_COS` the ERP's figure is clipped to the bounds."""
+    out = m["p_in"].copy()
+    erp = m["approved_change_orders"]
+    amounts = later.groupby(_KEY)["amount"].agg(list)
+    look = m.loc[(erp != m["p_in"]).to_numpy(bool), _KEY]
+    look = look.loc[pd.MultiIndex.from_frame(look).isin(amounts.index)] if len(look) else look
+    for i, job, number in look.itertuples():
+        extra = [int(a) for a in amounts.loc[(job, number)]]
+        target = int(erp.loc[i]) - int(m.at[i, "p_in"])
+        if len(extra) > MAX_LATER_COS:
+            lo = sum(a for a in extra if a < 0)
+            hi = sum(a for a in extra if a > 0)
+            best = min(max(target, lo), hi)
+        else:
+            sums = {0: 0}  # subset sum -> fewest change orders giving it
+            for a in extra:
+                for total, n in list(sums.items()):
+                    if total + a not in sums or sums[total + a] > n + 1:
+                        sums[total + a] = n + 1
+            best = min(sums, key=lambda v: (abs(v - target), sums[v]))
+        out.loc[i] = int(m.at[i, "p_in"]) + best
+    return out.astype("int64")
 
 
 def _name_missing_cos(cos: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
