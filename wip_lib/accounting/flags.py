@@ -9,7 +9,13 @@ is a sentence a controller can act on. Flags (rule; impact):
 - ``commitment_over_budget`` (code): ``committed > revised_budget``; impact = the excess.
 - ``impossible_forecast`` (code): the PM's forecast to complete is below committed remaining
   (``pm_forecast < committed_remaining``): the subcontracts and POs alone will cost more than the
-  PM expects; impact = ``committed_remaining - pm_forecast``.
+  PM expects; impact = ``committed_remaining - pm_forecast``. Committed remaining is the
+  forecast's, as at the period end, each commitment line's invoicing taken from the ERP's cost
+  rows (:mod:`wip_lib.accounting.forecast`).
+
+Every flag is as at the period end: the forecast it reads counts commitments and change orders by
+approval date and invoices by period, budget snapshots and cost run to the period, and the job
+figures are the period's.
 - ``stale_forecast`` (code): ``forecast_to_complete`` unchanged over the latest run of at least
   N + 1 budget snapshots of the code (unchanged for N periods; N =
   ``settings.policies['stale_forecast_periods']``) while cost was booked (ERP cost in the periods
