@@ -43,7 +43,7 @@ def _ap(invoice, amount, period=PERIOD, commitment="SC-001", vendor="Acme Concre
 
 # ------------------------------------------------------------- one direction only: invoices
 
-def test_ap_invoice_on_a_subcontract_with_no_procore_requisition_is_found(t=None):
+def test_ap_invoice_on_a_subcontract_with_no_procore_requisition_is_found():
     t = base_tables()
     # Entered straight into ERP AP against SC-001 on 2026-10-22; the ERP's commitment carries it.
     t["erp_ap_invoices"].append(_ap("A-9", 30_000 * D, retainage=3_000 * D))
@@ -546,7 +546,9 @@ def test_underbilling_and_aged_billing_flags():
     # retainage is 128 days old, W-2 is 77 days old, W-3 is collected.
     assert got == {("U", "underbilling"): 3_517_409, ("W", "aged_billing"): 90_000}
     assert "14.8% of the contract" in f.loc[f["job_id"] == "U", "message"].iloc[0]
-    assert "more than 90 days" in f.loc[f["job_id"] == "W", "message"].iloc[0]
+    aged = f.loc[f["job_id"] == "W", "message"].iloc[0]
+    assert "$90,000.00 billed on 1 invoice(s) more than 90 days" in aged
+    assert "oldest 2026-06-25" in aged  # W-3 (2026-05-25) is collected
     # A stricter policy flags V too; a longer age leaves W-1 alone.
     strict = Settings(name="T", current_period="2026-10",
                       policies={**settings.policies, "underbilling_flag_pct": 0.01,

@@ -66,6 +66,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wip_lib.core.periods import period_end
+
 KEYS = ["job_id", "cost_code", "cost_type"]
 FLAGS = ("loss_job", "eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
          "cost_ahead_of_curve", "pending_changes_loss", "margin_fade", "underbilling",
@@ -352,7 +354,7 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
                             "asset is reported."))
     if ar_billings is not None and len(ar_billings):
         days = int(policies.get("aged_billing_days", AGED_BILLING_DAYS))
-        end = pd.Period(period, freq="M").end_time.normalize()
+        end = period_end(period)
         ar = ar_billings
         when = pd.to_datetime(ar["invoice_date"])
         old = ((ar["period"].astype("string") <= period).fillna(False).to_numpy(bool)
@@ -360,11 +362,12 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
         ar = ar[old]
         open_ = (ar["amount_billed"].astype("int64") - ar["retainage"].fillna(0).astype("int64")
                  - ar["amount_paid"].fillna(0).astype("int64"))
+        open_ = open_.clip(lower=0)
         aged = (pd.DataFrame({"job_id": ar["job_id"].astype("string").str.strip(),
-                              "open": open_.clip(lower=0), "oldest": when[old]})
+                              "open": open_, "unpaid": (open_ > 0).astype("int64"),
+                              "oldest": when[old].where(open_ > 0)})
                 .groupby("job_id", as_index=False)
-                .agg(open=("open", "sum"), oldest=("oldest", "min"), invoices=("open",
-                                                                                lambda v: int((v > 0).sum()))))
+                .agg(open=("open", "sum"), oldest=("oldest", "min"), invoices=("unpaid", "sum")))
         aged = aged[aged["open"] > 0].assign(cost_code="", cost_type="")
         parts.append(_frame(aged, "aged_billing", aged["open"].astype("int64"),
                             "Job " + aged["job_id"] + ": " + usd(aged["open"].astype("int64"))
