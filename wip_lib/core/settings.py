@@ -47,6 +47,12 @@ DEFAULT_MATERIALITY = {
 }
 
 
+#: Budget views by how their Estimated Cost at Completion is built from the other columns:
+#: ``standard`` (Procore's Standard view: ECAC = Projected Costs + Forecast To Complete) or
+#: ``job_to_date`` (a view redefined so that ECAC = Job to Date Costs + Forecast To Complete).
+BUDGET_FORECASTS = ("standard", "job_to_date")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     name: str
@@ -61,6 +67,9 @@ class Settings:
         default_factory=lambda: MappingProxyType(DEFAULT_MATERIALITY))
     default_cost_codes: tuple[str, ...] = ()
     status_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: How the company's Procore budget view defines its forecast columns
+    #: (:data:`BUDGET_FORECASTS`; :mod:`wip_lib.sources.procore_forecast`).
+    budget_forecast: str = "standard"
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -86,6 +95,12 @@ class Settings:
             problems.append(Problem(file, f"unknown policy {unknown[0]!r}",
                                     f"use one of {', '.join(sorted(DEFAULT_POLICIES))}",
                                     column="policies", value=unknown[0]))
+        forecast_rule = str(data.get("budget_forecast", "standard"))
+        if forecast_rule not in BUDGET_FORECASTS:
+            problems.append(Problem(file, f"unknown budget_forecast {forecast_rule!r}",
+                                    "use " + " or ".join(BUDGET_FORECASTS) + " (see "
+                                    "docs/procore-forecast.md)", column="budget_forecast",
+                                    value=forecast_rule))
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -100,6 +115,7 @@ class Settings:
             materiality=MappingProxyType({**DEFAULT_MATERIALITY, **(data.get("materiality") or {})}),
             default_cost_codes=tuple(str(c) for c in data.get("default_cost_codes", ()) or ()),
             status_labels=MappingProxyType(dict(data.get("status_labels") or {})),
+            budget_forecast=forecast_rule,
         )
 
     @classmethod
