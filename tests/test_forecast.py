@@ -4,6 +4,8 @@ Company "T", period 2026-10 (figures in dollars; the frames hold cents):
 
 Job 100 (start 2026-01-01, scheduled completion 2027-01-31: 3 months remaining after 2026-10)
   code    type revised  PM ETC  committed invoiced  ERP cost (period)
+  (each snapshot's Estimated Cost at Completion = the line's ERP cost through its period + PM ETC,
+  so ETC = ECAC - cost to date = PM ETC; Forecast To Complete holds the same PM ETC)
   01-100  L    100,000  40,000  -         -         ERP code 0100: 10k (06), 20k (08), 15k (09),
                                                     15k (10), 99,999 (11: after the period)
   02-200  S     50,000   5,000  60,000    30,000    30k (09)
@@ -54,10 +56,15 @@ def table(name: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def budget_row(job, period, code, ctype, revised, ftc, **kw):
+def budget_row(job, period, code, ctype, revised, ftc, cost=0, **kw):
+    """A budget line whose Estimated Cost at Completion is the line's ERP cost through the
+    period (``cost``, worked by hand from the cost rows below) plus the PM's estimate to
+    complete ``ftc``: the rule takes ETC = ECAC - cost to date, so the PM ETC of the table in
+    the module docstring is the ETC used."""
     return {"job_id": job, "period": period, "cost_code": code, "cost_code_raw": code,
             "cost_type": ctype, "original_budget": revised * D, "revised_budget": revised * D,
-            "forecast_to_complete": ftc * D, **{k: v * D for k, v in kw.items()}}
+            "forecast_to_complete": ftc * D, "estimated_cost_at_completion": (cost + ftc) * D,
+            **{k: v * D for k, v in kw.items()}}
 
 
 def cost_row(i, job, code, ctype, period, amount, commitment=""):
@@ -69,14 +76,19 @@ def cost_row(i, job, code, ctype, period, amount, commitment=""):
 
 def build_tables() -> dict[str, pd.DataFrame]:
     budget = []
+    # ERP cost in Procore codes through each snapshot's period (the cost rows below):
+    # 01-100 30k/45k/60k, 02-200 0/30k/30k, 03-300 0/0/12k (300J for job 100), 04-400 10k.
+    cost = {"2026-08": (30_000, 0, 0), "2026-09": (45_000, 30_000, 0),
+            "2026-10": (60_000, 30_000, 12_000)}
     for period, ftc_200 in (("2026-08", 8_000), ("2026-09", 5_000), ("2026-10", 5_000)):
+        c100, c200, c300 = cost[period]
         budget += [
-            budget_row("100", period, "01-100", "L", 100_000, 40_000),
-            budget_row("100", period, "02-200", "S", 50_000, ftc_200),
-            budget_row("100", period, "03-300", "M", 30_000, 20_000),
-            budget_row("100", period, "04-400", "E", 10_000, 0),
+            budget_row("100", period, "01-100", "L", 100_000, 40_000, c100),
+            budget_row("100", period, "02-200", "S", 50_000, ftc_200, c200),
+            budget_row("100", period, "03-300", "M", 30_000, 20_000, c300),
+            budget_row("100", period, "04-400", "E", 10_000, 0, 10_000),
         ]
-    budget.append(budget_row("200", "2026-10", "05-500", "L", 100_000, 10_000))
+    budget.append(budget_row("200", "2026-10", "05-500", "L", 100_000, 10_000, 60_000))
     costs = [
         ("100", "0100", "L", "2026-06", 10_000), ("100", "0100", "L", "2026-08", 20_000),
         ("100", "0100", "L", "2026-09", 15_000), ("100", "0100", "L", "2026-10", 15_000),

@@ -36,7 +36,9 @@ def company(overrides: pd.DataFrame | None = None) -> Company:
         "budget": table("budget", [
             {"job_id": "A", "period": "2026-10", "cost_code": "01-100", "cost_code_raw": "01-100",
              "cost_type": "L", "original_budget": 80_000 * D, "revised_budget": 80_000 * D,
-             "forecast_to_complete": 30_000 * D}]),
+             "forecast_to_complete": 30_000 * D,
+             # Procore's ECAC: cost to date 40,000 + 30,000 still to come.
+             "estimated_cost_at_completion": 70_000 * D}]),
         "erp_job_cost": table("erp_job_cost", [
             {"job_id": j, "cost_code": c, "cost_code_raw": c, "cost_type": "L", "source": "AP",
              "transaction_date": "2026-10-15", "accounting_date": "2026-10-15",
@@ -52,7 +54,7 @@ def override() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("overrides, b_etc, b_earned, b_source", [
-    (None, None, 10_000 * D, "Procore: forecast to complete, budget snapshot (none)"),
+    (None, None, 10_000 * D, "Procore: estimated cost at completion less ERP cost to date, budget snapshot (none)"),
     (override(), 15_000 * D, 20_000 * D, OVERRIDE),
 ])
 def test_one_period_as_worked_by_hand(overrides, b_etc, b_earned, b_source):

@@ -21,9 +21,10 @@ def before_after(tmp_path_factory):
     folder = tmp_path_factory.mktemp("co") / "company"
     shutil.copytree(SAMPLE, folder)
     before = compute_period(load_company(folder), "2026-10")
-    # The PM's forecast has not moved for four months; the controller raises it by $250,000.00.
+    # The PM's forecast has not moved for four months; the controller raises the line's
+    # estimate to complete (ECAC - cost to date, the ETC used) by $250,000.00.
     pm = before.forecast.set_index(["job_id", "cost_code", "cost_type"]).loc[
-        (JOB, CODE, CTYPE), "pm_forecast"]
+        (JOB, CODE, CTYPE), "etc_used"]
     write_override(folder, "2026-10", {"job_id": JOB, "cost_code": CODE, "cost_type": CTYPE,
                                        "etc_amount": f"{(pm + 25_000_000) / 100:.2f}",
                                        "who": "A. Controller", "when": "2026-11-04T09:30:00",
@@ -60,7 +61,7 @@ def test_override_changes_the_schedule_as_worked_by_hand(before_after):
 def test_override_is_beside_the_pm_number_and_in_the_audit_trail(before_after):
     _, after, pm = before_after
     row = after.forecast.set_index(["job_id", "cost_code", "cost_type"]).loc[(JOB, CODE, CTYPE)]
-    assert row["pm_forecast"] == pm and row["etc_used"] == pm + 25_000_000
+    assert row["etc_pm"] == pm and row["etc_used"] == pm + 25_000_000
     audit = after.override_audit
     assert len(audit) == 1
     rec = audit.iloc[0]

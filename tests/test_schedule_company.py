@@ -34,7 +34,7 @@ def test_sources_are_named_beside_each_figure(october):
     assert r["contract_source"].startswith("Procore")
     assert r["cost_source"].startswith("ERP")
     assert r["billed_source"].startswith("ERP")
-    assert r["etc_source"] == "Procore: forecast to complete, budget snapshot 2026-10"
+    assert r["etc_source"] == "Procore: estimated cost at completion less ERP cost to date, budget snapshot 2026-10"
     assert r["prior_source"] == PRIOR_ASOF
 
 

@@ -7,16 +7,18 @@ is a sentence a controller can act on. Flags (rule; impact):
 - ``eac_over_budget`` (code): ``eac_used = cost_to_date + etc_used`` above ``revised_budget``;
   impact = ``eac_used - revised_budget``.
 - ``commitment_over_budget`` (code): ``committed > revised_budget``; impact = the excess.
-- ``impossible_forecast`` (code): the PM's forecast to complete is below committed remaining
-  (``pm_forecast < committed_remaining``): the subcontracts and POs alone will cost more than the
-  PM expects; impact = ``committed_remaining - pm_forecast``. Committed remaining is the
-  forecast's, as at the period end, each commitment line's invoicing taken from the ERP's cost
-  rows (:mod:`wip_lib.accounting.forecast`).
+- ``impossible_forecast`` (code): the PM's estimate to complete is below committed remaining
+  (``etc_pm < committed_remaining``, ``etc_pm`` = the line's estimated cost at completion less
+  its cost to date): the subcontracts and POs alone will cost more than the PM expects; impact =
+  ``committed_remaining - etc_pm``. Committed remaining is the forecast's, as at the period end,
+  each commitment line's invoicing taken from the ERP's cost rows
+  (:mod:`wip_lib.accounting.forecast`).
 
 Every flag is as at the period end: the forecast it reads counts commitments and change orders by
 approval date and invoices by period, budget snapshots and cost run to the period, and the job
 figures are the period's.
-- ``stale_forecast`` (code): ``forecast_to_complete`` unchanged over the latest run of at least
+- ``stale_forecast`` (code): the PM's remaining estimate (the snapshot's estimated cost at
+  completion less the line's ERP cost through the snapshot) unchanged over the latest run of at least
   N + 1 budget snapshots of the code (unchanged for N periods; N =
   ``settings.policies['stale_forecast_periods']``) while cost was booked (ERP cost in the periods
   after the run's first snapshot through the latest is above zero); impact = that cost, the growth
@@ -132,11 +134,12 @@ def _code_flags(f: pd.DataFrame) -> list[pd.DataFrame]:
                       _where(com) + ": commitments of " + usd(com["committed"]) + " exceed the "
                       "revised budget of " + usd(com["revised_budget"]) + " by " + usd(impact)
                       + ". Move budget to this code or find the change order that funds it."))
-    imp = f[f["pm_forecast"] < f["committed_remaining"]]
-    impact = imp["committed_remaining"] - imp["pm_forecast"]
+    imp = f[f["etc_pm"] < f["committed_remaining"]]
+    impact = imp["committed_remaining"] - imp["etc_pm"]
     out.append(_frame(imp, "impossible_forecast", impact,
-                      _where(imp) + ": the PM's forecast to complete of " + usd(imp["pm_forecast"])
-                      + " is " + usd(impact) + " below the " + usd(imp["committed_remaining"])
+                      _where(imp) + ": the PM's estimate to complete of " + usd(imp["etc_pm"])
+                      + " (estimated cost at completion less cost to date) is " + usd(impact)
+                      + " below the " + usd(imp["committed_remaining"])
                       + " still to be invoiced on commitments. Ask the PM to raise the forecast "
                       "or confirm the commitments will close short."))
     return out
@@ -181,7 +184,22 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
     bh = budget_history.copy()
     for c in [*KEYS, "period"]:
         bh[c] = bh[c].astype("string").fillna("").str.strip()
-    bh = bh.groupby([*KEYS, "period"], as_index=False, sort=True)["forecast_to_complete"].sum()
+    bh = bh.groupby([*KEYS, "period"], as_index=False, sort=True)[
+        "estimated_cost_at_completion"].sum()
+    # The PM's remaining estimate at each snapshot: ECAC less the line's ERP cost through the
+    # snapshot's period. It staying put while cost is booked means the estimate at completion
+    # only grew by the cost booked: nobody revisited it.
+    cum = cost_history.copy()
+    for c in [*KEYS, "period"]:
+        cum[c] = cum[c].astype("string").fillna("").str.strip()
+    cum = cum.groupby([*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
+    at = bh[[*KEYS, "period"]].assign(amount=0)
+    cum = pd.concat([cum, at], ignore_index=True).groupby(
+        [*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
+    cum["amount"] = cum.groupby(KEYS, sort=False)["amount"].cumsum()
+    bh = bh.merge(cum, on=[*KEYS, "period"], how="left")
+    bh["forecast_to_complete"] = (bh["estimated_cost_at_completion"]
+                                  - bh["amount"].fillna(0).astype("int64"))
     # The latest run of identical forecasts per code: a new run starts wherever the value moves.
     moved = bh.groupby(KEYS, sort=False)["forecast_to_complete"].diff().fillna(1) != 0
     bh["run"] = moved.astype("int64").groupby([bh[k] for k in KEYS], sort=False).cumsum()

@@ -44,7 +44,13 @@ Formulas (all money in int64 cents)
 - ``uncommitted_budget = max(revised_budget - committed, 0)``
 - ``etc_remaining_budget = max(revised_budget - cost_to_date, 0)``
 - ``etc_committed = committed_remaining + uncommitted_budget``
-- ``etc_pm = pm_forecast`` (the snapshot's ``forecast_to_complete``)
+- ``etc_pm = estimated_cost_at_completion - cost_to_date``: the line's ECAC in the snapshot
+  (exported, or Projected Costs + Forecast To Complete; :mod:`wip_lib.sources.procore_forecast`)
+  less its ERP cost to date; ``pm_forecast`` is Procore's Forecast To Complete, shown beside it
+  (it is what the PM expects *beyond* Projected Costs, not after cost to date). ERP cost on a
+  line the snapshot does not have: ``etc_pm = 0`` (booked cost is never un-spent; the
+  reconciliation reports the unbudgeted cost), so a job's ETC is
+  ``sum(ECAC) - cost to date on its budgeted lines``
 - ``etc_trend``: linear extrapolation of the recent cost rate to the job's scheduled completion:
   ``max(cost of the 3 periods ending at period, 0) / 3 * months_remaining``, where
   ``months_remaining = max(months from period to the month of jobs.completion_date, 0)``
@@ -53,7 +59,7 @@ Formulas (all money in int64 cents)
   completion date (or not in ``jobs``) falls back to ``etc_remaining_budget``.
 - for each method m: ``eac_m = cost_to_date + etc_m`` and ``variance_m = revised_budget - eac_m``
   (negative variance = overrun).
-- ``etc_used = pm_forecast`` with ``etc_source = 'Procore forecast'``, unless a controller override
+- ``etc_used = etc_pm`` with ``etc_source = 'Procore forecast'``, unless a controller override
   applies (:mod:`wip_lib.accounting.overrides`), then ``etc_source = 'controller override'``;
   ``eac_used = cost_to_date + etc_used``, ``variance_used = revised_budget - eac_used``.
 - ``time_elapsed``: fraction of the job's schedule gone at the end of ``period``:
@@ -69,6 +75,7 @@ from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, SOURCE_OV
                                                SOURCE_PM, cents as _cents, finish)
 from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.sources.procore_forecast import with_ecac
 from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, period_end, previous_period
@@ -134,8 +141,9 @@ def budget_history(company, through_period: str) -> pd.DataFrame:
     period, cost_code, cost_type with the snapshot's money columns."""
     b = _keys(company["budget"], [*KEYS, "period"])
     b = b[b["period"] <= check_period(through_period)]
+    b = with_ecac(b, company.settings.budget_forecast)
     money = ["revised_budget", "pending_budget_changes", "forecast_to_complete",
-             "committed_costs", "job_to_date_costs"]
+             "estimated_cost_at_completion", "committed_costs", "job_to_date_costs"]
     out = b.groupby(["job_id", "period", "cost_code", "cost_type"], as_index=False, sort=True)[
         money].sum()
     for c in money:
@@ -144,7 +152,7 @@ def budget_history(company, through_period: str) -> pd.DataFrame:
 
 
 def _budget_snapshot(company, period: str) -> pd.DataFrame:
-    b = _keys(company["budget"], [*KEYS, "period"])
+    b = with_ecac(_keys(company["budget"], [*KEYS, "period"]), company.settings.budget_forecast)
     b = b[snapshot_rows(b, period)]
     b = b.assign(description=_text(b["description"]))
     out = b.groupby(KEYS, as_index=False, sort=False).agg(
@@ -152,7 +160,9 @@ def _budget_snapshot(company, period: str) -> pd.DataFrame:
         description=("description", "first"),
         revised_budget=("revised_budget", "sum"),
         pending_budget_changes=("pending_budget_changes", "sum"),
+        projected_costs=("projected_costs", "sum"),
         pm_forecast=("forecast_to_complete", "sum"),
+        estimated_cost_at_completion=("estimated_cost_at_completion", "sum"),
     )
     return out
 
@@ -297,9 +307,9 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     for part in parts:
         df = df.merge(part, on=KEYS, how="left")
     df = df.merge(_schedule(company, period), on="job_id", how="left")
-    for c in ("revised_budget", "pending_budget_changes", "pm_forecast", "committed",
-              "invoiced_against_commitments", "pending_cost_changes", "cost_to_date",
-              "cost_last_3_periods"):
+    for c in ("revised_budget", "pending_budget_changes", "projected_costs", "pm_forecast",
+              "estimated_cost_at_completion", "committed", "invoiced_against_commitments",
+              "pending_cost_changes", "cost_to_date", "cost_last_3_periods"):
         df[c] = _cents(df[c])
     df["description"] = df["description"].astype("string").fillna("")
     df["budget_snapshot"] = df["budget_snapshot"].astype("string").fillna("")
@@ -310,7 +320,10 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     df["uncommitted_budget"] = (df["revised_budget"] - df["committed"]).clip(lower=0)
     df["etc_remaining_budget"] = (df["revised_budget"] - df["cost_to_date"]).clip(lower=0)
     df["etc_committed"] = df["committed_remaining"] + df["uncommitted_budget"]
-    df["etc_pm"] = df["pm_forecast"]
+    # The PM's estimate to complete: ECAC less the line's ERP cost to date (module docstring);
+    # a line Procore's budget does not have is estimated at its cost (nothing more to come).
+    budgeted = (df["budget_snapshot"] != "").to_numpy(dtype=bool)
+    df["etc_pm"] = (df["estimated_cost_at_completion"] - df["cost_to_date"]).where(budgeted, 0)
     rate_cost = df["cost_last_3_periods"].clip(lower=0).to_numpy().astype(object)
     months = df["months_remaining"].fillna(0).astype("int64").to_numpy().astype(object)
     trend = pd.Series(
@@ -321,7 +334,7 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     for m in METHODS:
         df[f"eac_{m}"] = df["cost_to_date"] + df[f"etc_{m}"]
         df[f"variance_{m}"] = df["revised_budget"] - df[f"eac_{m}"]
-    df["etc_used"] = df["pm_forecast"]
+    df["etc_used"] = df["etc_pm"]
     df["etc_source"] = pd.Series(SOURCE_PM, index=df.index, dtype="string")
     df = finish(df)
 

@@ -21,7 +21,7 @@ METHODS = ("remaining_budget", "committed", "pm", "trend")
 MONEY_COLUMNS = [
     "revised_budget", "pending_budget_changes", "committed", "pending_cost_changes",
     "invoiced_against_commitments", "committed_remaining", "uncommitted_budget", "cost_to_date",
-    "cost_last_3_periods", "pm_forecast",
+    "cost_last_3_periods", "projected_costs", "pm_forecast", "estimated_cost_at_completion",
     *[f"{p}_{m}" for m in METHODS for p in ("etc", "eac", "variance")],
     "etc_used", "eac_used", "variance_used",
 ]
@@ -30,7 +30,7 @@ COLUMNS = [
     *KEYS, "description", "budget_snapshot", "revised_budget", "pending_budget_changes",
     "committed", "pending_cost_changes", "invoiced_against_commitments", "committed_remaining",
     "uncommitted_budget", "cost_to_date", "cost_last_3_periods", "months_remaining",
-    "time_elapsed", "pm_forecast",
+    "time_elapsed", "projected_costs", "pm_forecast", "estimated_cost_at_completion",
     *[f"{p}_{m}" for m in METHODS for p in ("etc", "eac", "variance")],
     "etc_used", "etc_source", "eac_used", "variance_used",
 ]

@@ -8,11 +8,12 @@ Overrides are applied from the most specific to the broadest: code + type, then 
 then type (all codes), then whole job. An override's *scope* is the job's forecast rows matching its
 code and type. Rows already set by a more specific override keep their value and count toward the
 broader override; the remainder ``etc_amount - (etc_used of those rows)`` is spread over the other
-rows of the scope pro rata to their PM forecast (``pm_forecast``, negatives as 0); when those are
+rows of the scope pro rata to the PM's estimate to complete (``etc_pm`` = ECAC - cost to date,
+negatives as 0); when those are
 all zero, pro rata to ``etc_committed``; when those are zero too, equally. Shares are rounded by
 cumulative half-up rounding, so they add up to the remainder to the cent. A remainder below zero,
 or a non-zero remainder with no row left to take it, cannot be honoured and is an input problem.
-``pm_forecast`` is never changed, so the PM's figure stays beside the override.
+``etc_pm`` and ``pm_forecast`` are never changed, so the PM's figures stay beside the override.
 
 The override that *set* a row is thus the most specific one whose scope holds it; the close
 records it beside the row (:func:`set_by`, computed by the same passes as :func:`apply_overrides`).
@@ -64,7 +65,7 @@ def _apply(fc: pd.DataFrame, overrides: pd.DataFrame) -> tuple[np.ndarray, np.nd
     etc = fc["etc_used"].astype("int64").to_numpy().copy()
     setter = np.full(len(fc), -1, dtype=np.int64)
     problems: list[Problem] = []
-    pm = fc["pm_forecast"].clip(lower=0).to_numpy()
+    pm = fc["etc_pm"].clip(lower=0).to_numpy()
     com = fc["etc_committed"].clip(lower=0).to_numpy()
     for level in (3, 2, 1, 0):  # four passes, most specific first; each pass is vectorised
         p = pairs[pairs["_level"] == level].copy()
@@ -146,7 +147,8 @@ def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFr
     """Every override row (superseded ones too) beside the PM's forecast of the same scope:
     ``who, when, why, job_id, cost_code, cost_type, pm_forecast, override, difference, status,
     file, row`` with ``when`` the timestamp as written (to the second, with its UTC offset when
-    the row has one), ``difference = override - pm_forecast`` (positive: the controller expects
+    the row has one), ``pm_forecast`` the PM's estimate to complete of the scope (sum of
+    ``etc_pm``) and ``difference = override - pm_forecast`` (positive: the controller expects
     more cost than the PM) and ``status`` 'applied' or 'superseded'."""
     cols = ["who", "when", "why", "job_id", "cost_code", "cost_type", "pm_forecast", "override",
             "difference", "status", "file", "row"]
@@ -156,7 +158,7 @@ def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFr
                              for c in cols})
     ov = _normalise(overrides).reset_index(drop=True)
     pairs = scope(ov, forecast_df)
-    pm = forecast_df["pm_forecast"].astype("int64").reset_index(drop=True)
+    pm = forecast_df["etc_pm"].astype("int64").reset_index(drop=True)
     scope_pm = pm.iloc[pairs["_fc"]].groupby(pairs["_ov"].to_numpy()).sum()
     out = pd.DataFrame({
         "who": ov["who"].astype("string"), "when": _when_text(ov),

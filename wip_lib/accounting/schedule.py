@@ -42,6 +42,7 @@ from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.periods import previous_period
 from wip_lib.sources.budget_snapshot import snapshot_periods
+from wip_lib.sources.procore_forecast import with_ecac
 
 PRIOR_CLOSED = "closed period (store)"
 PRIOR_ASOF = "recomputed as of the period from current data (prior period not closed)"
@@ -285,17 +286,23 @@ def inputs_all_periods(company, first: str, last: str, *,
     g["retainage_receivable"] = cumulative(ar, "retainage")
 
     # ETC and the bid from the job's budget snapshot as of each period.
-    snap = _group_sum(company["budget"], ["job_id", "period"],
-                      ["forecast_to_complete", "original_budget"])
+    budget = with_ecac(company["budget"], company.settings.budget_forecast)
+    snap = _group_sum(budget, ["job_id", "period"],
+                      ["estimated_cost_at_completion", "original_budget"])
     snap = snap.assign(period=_s(snap["period"])).groupby(["job_id", "period"], sort=True,
                                                           as_index=False).sum()
     used = snapshot_periods(snap, grid_p).rename(columns={"budget_snapshot": "_snap"})
     g = g.merge(used, on=["job_id", "period"], how="left").merge(
         snap.rename(columns={"period": "_snap"}), on=["job_id", "_snap"], how="left")
     g["_snapshot"] = g.pop("_snap").astype("string")
-    g["est_cost_to_complete"] = g.pop("forecast_to_complete").astype("Int64")
+    # ETC = sum of the snapshot's ECAC - ERP cost to date on the snapshot's lines
+    # (sources.procore_forecast; cost on a line the snapshot lacks is estimated at its cost).
+    off_budget = _unbudgeted_cost(company, budget, g)
+    g["est_cost_to_complete"] = (g.pop("estimated_cost_at_completion").astype("Int64")
+                                 - (g["cost_to_date"] - off_budget)).astype("Int64")
     g["est_cost_original"] = g.pop("original_budget").astype("Int64")
-    g["etc_source"] = ("Procore: forecast to complete, budget snapshot "
+    g["etc_source"] = ("Procore: estimated cost at completion less ERP cost to date, budget "
+                       "snapshot "
                        + g["_snapshot"].fillna("(none)"))
     g["uninstalled_materials"] = np.zeros(len(g), dtype="int64")
     for k, v in SOURCES.items():
@@ -319,6 +326,39 @@ def inputs_all_periods(company, first: str, last: str, *,
         g[c] = g[c].astype("string")
     return g[INPUT_COLUMNS].sort_values(["period", "job_id"], kind="stable").reset_index(
         drop=True)
+
+
+def _unbudgeted_cost(company, budget: pd.DataFrame, g: pd.DataFrame) -> np.ndarray:
+    """Per row of ``g`` (job, period, ``_snapshot``): ERP cost to date on Procore lines (code x
+    type, through the crosswalk) that the job's budget snapshot of that period does not have.
+    Only lines missing from some snapshot of their job can count, so the exact per-period work
+    runs on those few lines."""
+    out = np.zeros(len(g), dtype=np.int64)
+    if g.empty:
+        return out
+    last = str(g["period"].max())
+    cost = forecast.erp_cost_history(company, last)
+    if cost.empty:
+        return out
+    keys = ["job_id", "cost_code", "cost_type"]
+    b = budget[["job_id", "period", "cost_code", "cost_type"]].astype("string").drop_duplicates()
+    snaps = b.groupby("job_id")["period"].nunique()
+    in_snaps = b.groupby(keys, as_index=False).agg(n=("period", "size"))
+    lines = cost[keys].drop_duplicates().merge(in_snaps, on=keys, how="left")
+    lines["all"] = lines["job_id"].map(snaps)
+    lines = lines[lines["n"].fillna(0) < lines["all"].fillna(0)]  # missing from some snapshot
+    if lines.empty:
+        return out
+    c = cost.merge(lines[keys], on=keys)
+    rows = g[["job_id", "period", "_snapshot"]].reset_index(drop=True).reset_index()
+    m = rows.merge(c, on="job_id", suffixes=("", "_cost"))
+    m = m[(m["period_cost"] <= m["period"]).to_numpy(dtype=bool)]
+    m = m.merge(b.rename(columns={"period": "_snapshot"}).assign(_on=True),
+                on=["job_id", "_snapshot", "cost_code", "cost_type"], how="left")
+    m = m[m["_on"].isna().to_numpy(dtype=bool)]
+    sums = m.groupby("index")["amount"].sum()
+    out[sums.index.to_numpy()] = sums.to_numpy(dtype=np.int64)
+    return out
 
 
 def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:

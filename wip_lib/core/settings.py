@@ -56,6 +56,12 @@ DEFAULT_MATERIALITY = {
 }
 
 
+#: Budget views by how their Estimated Cost at Completion is built from the other columns:
+#: ``standard`` (Procore's Standard view: ECAC = Projected Costs + Forecast To Complete) or
+#: ``job_to_date`` (a view redefined so that ECAC = Job to Date Costs + Forecast To Complete).
+BUDGET_FORECASTS = ("standard", "job_to_date")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     name: str
@@ -79,6 +85,9 @@ class Settings:
     #: Canonical tables whose export the user says truly has no rows this month (``empty_exports:``
     #: in company.yaml): a header-only export of one of them is read as none without a word.
     empty_exports: tuple[str, ...] = ()
+    #: How the company's Procore budget view defines its forecast columns
+    #: (:data:`BUDGET_FORECASTS`; :mod:`wip_lib.sources.procore_forecast`).
+    budget_forecast: str = "standard"
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -126,6 +135,12 @@ class Settings:
                                         f"docs/data-model.md) other than {', '.join(NEVER_EMPTY)}"
                                         f", e.g. `empty_exports: [erp_job_cost]`",
                                         column="empty_exports", value=str(t)))
+        forecast_rule = str(data.get("budget_forecast", "standard"))
+        if forecast_rule not in BUDGET_FORECASTS:
+            problems.append(Problem(file, f"unknown budget_forecast {forecast_rule!r}",
+                                    "use " + " or ".join(BUDGET_FORECASTS) + " (see "
+                                    "docs/procore-forecast.md)", column="budget_forecast",
+                                    value=forecast_rule))
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -143,6 +158,7 @@ class Settings:
             time_zone=zone(str(tz)) if tz is not None else None,
             budget_view=str(view).strip() if view is not None else None,
             empty_exports=tuple(str(t) for t in empty),
+            budget_forecast=forecast_rule,
         )
 
     @classmethod

@@ -592,12 +592,17 @@ class _Builder:
                 direct = sum(r["amount"] for r in directs.get(code, ())
                              if r["direct_cost_date"] <= end) if ctype == "O" else 0
                 jtd = int(job["cum"][i, m])
+                # The PM's estimated cost at completion of the line: the ERP's cost so far plus
+                # what is still to come (the company's estimate the WIP figures are built on).
+                ecac = jtd + int(job["etc"][i, m])
                 if job.get("missing_ap") and job["missing_ap"][1] == code and m == cur:
                     jtd -= job["missing_ap"][2]  # the connector has not seen it yet
                 orig = int(job["budget0"][i])
                 revised = int(job["budget"][i, m])
-                ftc = int(job["etc"][i, m])
                 projected_costs = committed + direct + pending
+                # Procore: Forecast To Complete is what the PM expects beyond Projected Costs,
+                # so that ECAC = Projected Costs + FTC; it is not ECAC - Job to Date Costs.
+                ftc = ecac - projected_costs
                 self.rows["budget"].append(dict(
                     job_id=jid, period=self.period(m), sub_job="", cost_code=code,
                     cost_code_raw=code, cost_type=ctype, description=desc, original_budget=orig,
@@ -605,14 +610,15 @@ class _Builder:
                     pending_budget_changes=0, projected_budget=revised, committed_costs=committed,
                     direct_costs=direct, job_to_date_costs=jtd, pending_cost_changes=pending,
                     projected_costs=projected_costs, forecast_to_complete=ftc,
-                    estimated_cost_at_completion=jtd + ftc,
-                    projected_over_under=revised - (jtd + ftc)))
+                    estimated_cost_at_completion=ecac,
+                    projected_over_under=revised - ecac))
 
     # -- WIP figures the GL holds for closed periods ------------------------------------------
     def wip_figures(self, job, m):
         ctd = int(job["cum"][:, m].sum())
         etc = int(job["etc"][:, m].sum())
-        # ERP cost on the default code is real cost in the books: the closed WIP included it.
+        # ERP cost on the default code is real cost in the books: the closed WIP included it
+        # (at its cost: Procore's budget has no line for it, so nothing more is to come).
         ctd += sum(a for mm, a in job.get("default_cost_by_m", {}).items() if mm <= m)
         eac = ctd + etc
         tp = int(job["tp"][m])

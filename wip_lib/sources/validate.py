@@ -15,6 +15,7 @@ from wip_lib.core import schema
 from wip_lib.core.settings import Settings
 from wip_lib.core.errors import Problem
 from wip_lib.core.identifiers import SAFE_FIX, unsafe_mask
+from wip_lib.sources.procore_forecast import ecac_basis, ecac_exported
 from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.sources.readers.tabular import MAX_LISTED
 
@@ -168,7 +169,34 @@ def unsafe_job_numbers(tables: dict, settings: Settings) -> dict[str, tuple[list
     return res
 
 
-RULES = [duplicate_keys, unknown_jobs, unknown_cost_codes, negative_amounts, unsafe_job_numbers]
+def budget_forecast_adds_up(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
+    """Procore's forecast columns must add up on every budget line that exports all three:
+    ``Estimated Cost at Completion = Projected Costs + Forecast To Complete`` (or Job to Date
+    Costs + FTC for ``budget_forecast: job_to_date``; :mod:`wip_lib.sources.procore_forecast`).
+    A line that does not is a misread export or a view defined differently, and the estimate
+    (the sum of ECAC) would be wrong without a word."""
+    df = tables.get("budget")
+    if df is None or df.empty or not ecac_exported(df):
+        return {}
+    basis, label = ecac_basis(settings.budget_forecast)
+    if basis not in (df.attrs.get("labels") or {basis: basis}):
+        return {}  # the basis column was not exported: nothing to add up
+    expected = df[basis].astype("int64") + df["forecast_to_complete"].astype("int64")
+    off = expected != df["estimated_cost_at_completion"].astype("int64")
+    if not off.any():
+        return {}
+    other = "job_to_date" if settings.budget_forecast == "standard" else "standard"
+    probs, mask = _problems(
+        df, off, "estimated_cost_at_completion",
+        f"Estimated Cost at Completion is not {label} + Forecast To Complete",
+        "export the budget view again; if your company's view defines its forecast columns "
+        f"differently, set `budget_forecast: {other}` in company.yaml "
+        "(see docs/procore-forecast.md)", "budget")
+    return {"budget": (probs, mask)}
+
+
+RULES = [duplicate_keys, unknown_jobs, unknown_cost_codes, negative_amounts, unsafe_job_numbers,
+         budget_forecast_adds_up]
 
 
 def run_rules(tables: dict, settings: Settings) -> tuple[dict, list[Problem], dict[str, pd.Series]]:
