@@ -92,6 +92,29 @@ def before_after(job_id: str, job_name: str, before: pd.Series, after: pd.Series
     return render("explorer.html", job_id=job_id, job_name=job_name, rows=rows)
 
 
+def parse_etc(boxes: Mapping[tuple, str]) -> tuple[dict[tuple, int], list[str]]:
+    """The cost to complete typed in each box, in cents (the one money parser,
+    :func:`wip_lib.core.money.parse_cents`), and one error line per box that does not hold an
+    amount of 0 or more. A box in error is never replaced by another figure: the caller shows
+    the errors and holds the figures back until they are mended."""
+    keys = list(boxes)
+    text = pd.Series([str(boxes[k]) for k in keys], dtype="string")
+    cents, bad = parse_cents(text)
+    values: dict[tuple, int] = {}
+    errors: list[str] = []
+    for k, t, c, b in zip(keys, text, cents, bad):
+        label = " ".join(str(x) for x in k)
+        if b:
+            errors.append(f"{label}: {t!r} is not an amount of money (write e.g. 12,345.67)")
+        elif pd.isna(c):
+            errors.append(f"{label}: the cost to complete is blank (enter 0 if nothing is left)")
+        elif c < 0:
+            errors.append(f"{label}: the cost to complete cannot be negative ({t})")
+        else:
+            values[k] = int(c)
+    return values, errors
+
+
 def overrides_to_save(job_id: str, forecast_rows: pd.DataFrame, values: Mapping[tuple, int],
                       saved: pd.DataFrame) -> list[dict]:
     """The override rows a Save writes: one per cost code whose amount differs both from the

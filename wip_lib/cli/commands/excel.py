@@ -33,7 +33,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from wip_lib.accounting.forecast import check_period
     from wip_lib.close.period import compute_period
     from wip_lib.close.store import PeriodStore
     from wip_lib.reports.excel.workbook import write_wip_workbook
@@ -47,7 +46,7 @@ def run(args) -> int:
         with PeriodStore(args.store, read_only=True) as store:
             result = compute_period(company, args.period, store=store)
     else:
-        result = compute_period(company, period)
+        result = compute_period(company, args.period)
     path = write_wip_workbook(result, Path(args.out), settings=company.settings)
     totals = result.wip.totals()
     print(f"wip excel: {result.company_name}, period {result.period}: "
