@@ -574,7 +574,7 @@ def test_explorer_parse_shows_bad_boxes_instead_of_falling_back():
 
 
 def test_explorer_save_needs_who_and_why_and_saves_once(company, tmp_path, monkeypatch):
-    from wip_lib.accounting.overrides import read_overrides
+    from wip_lib.sources.overrides_file import read_overrides
     from wip_lib.reports.explorer import Explorer
 
     monkeypatch.setenv("WIP_CACHE_DIR", str(tmp_path / "cache"))

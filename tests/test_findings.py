@@ -306,8 +306,9 @@ def test_deduct_change_order_missing_in_the_erp_is_found():
 # end: CO-1 15,000 (pending then), not CO-2 (created after).
 
 def _job400(co1_approved="2026-11-04") -> Company:
-    budget = [budget_row("400", "2026-10", "06-100", "S", 100_000, 20_000),
-              budget_row("400", "2026-11", "06-100", "S", 100_000, 20_000)]
+    # ECAC = the line's ERP cost through the snapshot (70,000; 80,000) + the PM's 20,000.
+    budget = [budget_row("400", "2026-10", "06-100", "S", 100_000, 20_000, 70_000),
+              budget_row("400", "2026-11", "06-100", "S", 100_000, 20_000, 80_000)]
     tables = {
         "jobs": table("jobs", [{"job_id": "400", "job_name": "Depot", "status": "active",
                                 "start_date": "2026-01-01", "completion_date": "2027-03-31"}]),
@@ -395,9 +396,11 @@ def _job500(ftc_200=88_000) -> Company:
     costs = [("07-100", "S", 85_000), ("07-100", "SUB", 5_000), ("07-200", "S", 10_000),
              ("07-900", "S", 4_000)]
     tables = {
-        "budget": table("budget", [budget_row("500", "2026-10", "07-100", "S", 100_000, 8_000),
+        # ECAC = the line's ERP cost (07-100 S 85,000; 07-200 S 10,000) + the PM's forecast.
+        "budget": table("budget", [budget_row("500", "2026-10", "07-100", "S", 100_000, 8_000,
+                                              85_000),
                                    budget_row("500", "2026-10", "07-200", "S", 100_000,
-                                              ftc_200)]),
+                                              ftc_200, 10_000)]),
         "commitments": table("commitments", [
             {"job_id": "500", "commitment_number": "SC-6", "commitment_type": "subcontract",
              "vendor_name": "Frame Co", "status": "Approved", "status_family": "committed",
@@ -438,7 +441,9 @@ def test_impossible_forecast_on_the_line_that_is_short():
 # finished: the late cost is the change order billed after completion, not a stale forecast.
 
 def _job600(late=6_000, co_approved="2026-08-20", commitment="SC-8") -> Company:
-    budget = [budget_row("600", p, "08-100", "S", 56_000, 0)
+    # ECAC = the line's ERP cost through the snapshot (50,000, then + the late cost from 2026-09).
+    budget = [budget_row("600", p, "08-100", "S", 56_000, 0, 50_000 + (late if p >= "2026-09"
+                                                                          else 0))
               for p in ("2026-07", "2026-08", "2026-09", "2026-10")]
     cos = [] if co_approved is None else [
         {"job_id": "600", "commitment_number": "SC-8", "co_number": "CO-1", "status": "Approved",

@@ -87,6 +87,12 @@ def _busy(tmp_path: Path, evil) -> str:
                                                                seconds=1.25)
 
 
+def _explorer_errors(tmp_path: Path, evil) -> str:
+    from wip_lib.reports.html import render
+
+    return render("explorer_errors.html", errors=[evil("error"), evil("error2")])
+
+
 def _page(tmp_path: Path, evil) -> str:
     return page(evil("title"), "<p>trusted body</p>", plotly_src=evil("plotly_src"),
                 subtitle=evil("subtitle"), back_link=evil("back_link"))
@@ -110,12 +116,14 @@ def _index(tmp_path: Path, evil) -> str:
 
 CASES = {"table.html": _table, "headline.html": _headline, "page.html": _page,
          "index.html": _index, "notes.html": _notes, "package.html": _package,
-         "explorer.html": _explorer, "busy.html": _busy}
+         "explorer.html": _explorer, "busy.html": _busy,
+         "explorer_errors.html": _explorer_errors}
 FIELDS = {"table.html": ["vendor", "vendor2", "description", "label"],
           "headline.html": ["label", "value", "flags"],
           "notes.html": ["note"],
           "explorer.html": ["job_id", "job_name"],
           "busy.html": ["period", "period2"],
+          "explorer_errors.html": ["error", "error2"],
           "package.html": ["company", "period", "job_name", "pm", "note"],
           "page.html": ["title", "plotly_src", "subtitle", "back_link"],
           "index.html": ["job_id", "job_id2", "job_name", "status", "flag", "error", "company",

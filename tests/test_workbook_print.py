@@ -66,9 +66,11 @@ def overridden(tmp_path_factory):
     shutil.copytree(SAMPLE, folder)
     before = compute_period(load_company(folder), PERIOD)
     fc = before.forecast
+    # The PM's estimate to complete (ECAC - cost to date), the figure the override log sets
+    # each override beside.
     pm = int(fc.set_index(["job_id", "cost_code", "cost_type"]).loc[(JOB, CODE, CTYPE),
-                                                                    "pm_forecast"])
-    pm_job = int(fc.loc[fc["job_id"] == WHOLE_JOB, "pm_forecast"].clip(lower=0).sum())
+                                                                    "etc_pm"])
+    pm_job = int(fc.loc[fc["job_id"] == WHOLE_JOB, "etc_pm"].sum())
     for when, who, job, code, ctype, amount, why in (
             ("2026-11-03T08:15:42", "A. Controller", JOB, CODE, CTYPE, pm + 1_000_000,
              "first look"),

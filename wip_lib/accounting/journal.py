@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import InputError, Problem
-from wip_lib.core.money import report_amount
+from wip_lib.core.money import cents_to_text
 
 ENTRY_COLUMNS = ("period", "job_id", "account", "account_name", "debit", "credit", "memo")
 
@@ -180,10 +180,10 @@ def gl_tie_notes(tie: pd.DataFrame, prior_source: str = "") -> list[str]:
         out.append(f"GL account {r.account} {r.account_name} is kept by account only: the entry "
                    f"is worked per job against the prior period's schedule"
                    f"{f' ({prior_source})' if prior_source else ''}; GL balance "
-                   f"{report_amount(r.gl_balance)} at "
+                   f"{cents_to_text(pd.Series([r.gl_balance], dtype='Int64')).iloc[0]} at "
                    f"{r.gl_period}, prior schedule "
-                   f"{report_amount(r.prior_schedule)}, "
-                   f"difference {report_amount(r.difference)}"
+                   f"{cents_to_text(pd.Series([r.prior_schedule], dtype='Int64')).iloc[0]}, "
+                   f"difference {cents_to_text(pd.Series([r.difference], dtype='Int64')).iloc[0]}"
                    + ("" if r.difference == 0 else " (to clear in the GL)") + ".")
     return out
 

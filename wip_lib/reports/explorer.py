@@ -206,7 +206,7 @@ class Explorer:
         """Write the changed cost codes as overrides (who and why required); return what was
         done. :class:`InputError` (nothing written) when a box is not an amount or who or why
         is blank."""
-        from wip_lib.accounting.overrides import read_overrides, write_override
+        from wip_lib.sources.overrides_file import read_overrides, write_override
 
         values, errors = parse_etc(boxes)
         rel = f"overrides/{self.period}.csv"

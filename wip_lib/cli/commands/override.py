@@ -96,7 +96,7 @@ def run(args) -> int:
     combined = pd.concat([existing, row], ignore_index=True) if len(existing) else row
     after = cost_to_complete(company, period, combined)  # raises when it cannot be honoured
     in_scope = scope(row, before)["_fc"].to_numpy()
-    pm = int(before["pm_forecast"].iloc[in_scope].sum())
+    pm = int(before["etc_pm"].iloc[in_scope].sum())  # the PM's estimate to complete
     used_before = int(before["etc_used"].iloc[in_scope].sum())
     used_after = int(after["etc_used"].iloc[in_scope].sum())
 
