@@ -40,10 +40,6 @@ DEFAULT_POLICIES: dict[str, Any] = {
     "stale_forecast_periods": 3,
     # Forecast: margin fade (points) since the prior period or the bid that raises a flag.
     "fade_threshold_points": 0.03,
-    # Flags: underbillings above this fraction of the revised contract raise a flag.
-    "underbilling_flag_pct": 0.05,
-    # Flags: billings uncollected (net of retainage) this many days after their date.
-    "aged_billing_days": 90,
 }
 
 # Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
