@@ -57,6 +57,11 @@ def main(argv: list[str]) -> int:
     elif what == "test":
         # Notebooks' cells depend on each other: keep each file on one worker.
         extra = argv[1:] or ["-n", "auto", "--dist", "loadfile"]
+        # Lint first (pyflakes and import order, [tool.ruff] in pyproject.toml): seconds.
+        lint = [str(BIN / "ruff"), "check", "."]
+        print("$", " ".join(lint), flush=True)
+        if subprocess.run(lint, cwd=ROOT).returncode:
+            return 1
         cmd = [str(BIN / "python"), "-m", "pytest", *extra]
     elif what == "setup":
         return 0

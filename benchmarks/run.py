@@ -34,8 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import (Line, Measure, load_avg, log, measure, measure_commands,
-                                measure_pair)
+from benchmarks.harness import Line, Measure, load_avg, log, measure, measure_commands, measure_pair
 from benchmarks.scale import DATA, ScaleSpec, ensure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,8 +182,8 @@ def month_end_available() -> str | None:
 
 
 def _schedule_jobs(root: str, q) -> None:
-    from wip_lib.sources.readers import load_company as load
     from wip_lib.accounting.schedule import recognise
+    from wip_lib.sources.readers import load_company as load
 
     c = load(root)
     q.put(list(recognise(c, c.settings.current_period)["job_id"].astype(str)))

@@ -52,14 +52,27 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import schema
-from wip_lib.sources.controls import control_totals
-from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
-from wip_lib.sources.readers.erp import load_profile
-from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
-                                    PMS, PROJECT_NAMES, VENDORS)
+from wip_lib.sample.catalog import (
+    COST_CODES,
+    DEFAULT_ERP_CODE,
+    ERP_CODE_DIFFERENCES,
+    OWNERS,
+    PMS,
+    PROJECT_NAMES,
+    VENDORS,
+)
 from wip_lib.sample.generate import SampleSpec, company_settings
-from wip_lib.sources.export_writer import (PROCORE_MONEY, budget_text, money_text, write_company_yaml,
-                             write_erp_table, write_procore_table)
+from wip_lib.sources.controls import control_totals
+from wip_lib.sources.export_writer import (
+    PROCORE_MONEY,
+    budget_text,
+    money_text,
+    write_company_yaml,
+    write_erp_table,
+    write_procore_table,
+)
+from wip_lib.sources.formats import CO_STATUS_FAMILY, COMMITMENT_STATUS_FAMILY, PROCORE_EXPORTS
+from wip_lib.sources.readers.erp import load_profile
 
 DATA = Path(__file__).resolve().parent / "data"
 SPEC_FILE = "scale.json"
@@ -646,8 +659,11 @@ class Model:
         typ = self.ltype[rl]
         jtd = self.cum[rl, rm]
         direct = np.where(typ == "O", jtd, 0)
-        ftc = self.etc[rl, rm]
         projected_costs = committed + direct + pending
+        # Procore's relations: ECAC = the estimate (cost so far + still to come) and FTC what is
+        # expected beyond Projected Costs (docs/procore-forecast.md).
+        ecac = jtd + self.etc[rl, rm]
+        ftc = ecac - projected_costs
         self.tables["budget"] = pd.DataFrame({
             "job_id": _s(self.ids, self.lj[rl]), "period": _s(self.periods, rm), "sub_job": "",
             "cost_code": code, "cost_code_raw": code, "cost_type": typ,
@@ -656,14 +672,14 @@ class Model:
             "pending_budget_changes": 0, "projected_budget": revised,
             "committed_costs": committed, "direct_costs": direct, "job_to_date_costs": jtd,
             "pending_cost_changes": pending, "projected_costs": projected_costs,
-            "forecast_to_complete": ftc, "estimated_cost_at_completion": jtd + ftc,
-            "projected_over_under": revised - (jtd + ftc)})
+            "forecast_to_complete": ftc, "estimated_cost_at_completion": ecac,
+            "projected_over_under": revised - ecac})
         self.snapshots = int(snap.sum())
 
     def gl_table(self):
         ctd, etc, eac, er = self.fig
         tp, billed = self.tp, self.billed
-        J, T, cur = self.J, self.T, self.cur
+        T, cur = self.T, self.cur
         m = np.arange(T)[None, :]
         closed = (m >= self.s[:, None]) & (m < cur)
         gj, gm = np.nonzero(closed)

@@ -51,7 +51,6 @@ def inputs_frame(company, first: str, last: str) -> pd.DataFrame:
     """Jobs x periods recognition inputs with groupby and cumulative sums (no per-period calls)."""
     grid = period_grid(company, first, last)
     P = len(grid)
-    pidx = {p: i for i, p in enumerate(grid["period"])}
     jobs = company["jobs"]
     ids = pd.Index(jobs["job_id"].astype("string").unique())
     J = len(ids)

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_readers import JCT, SAMPLE, load, mini_company, save
 
-from test_readers import JCT, SAMPLE, load, mini_company, save, set_cell
 from wip_lib.cli.main import main
 from wip_lib.core import schema
 from wip_lib.core.errors import InputError, PeriodError, file_system_problem
-from wip_lib.core.identifiers import job_number, path_inside, safe_name, unsafe_reason
+from wip_lib.core.identifiers import job_number, path_inside, unsafe_reason
 from wip_lib.core.period_range import check_in_data, first_data_period
 from wip_lib.core.settings import Company, Settings
 from wip_lib.sources import validate as rules
@@ -552,6 +552,7 @@ def test_text_cut_to_excels_limit_is_reported(company, tmp_path, capsys):
     assert "column 'Description'): text of 1,048,576 characters cut to Excel's limit of " \
         "32,767" in lines[0]
     import openpyxl
+
     from wip_lib.reports.excel.cells import EXCEL_TEXT_LIMIT
 
     cell = lines[0].split(", cell ")[1].split(" ")[0]
@@ -574,8 +575,8 @@ def test_explorer_parse_shows_bad_boxes_instead_of_falling_back():
 
 
 def test_explorer_save_needs_who_and_why_and_saves_once(company, tmp_path, monkeypatch):
-    from wip_lib.sources.overrides_file import read_overrides
     from wip_lib.reports.explorer import Explorer
+    from wip_lib.sources.overrides_file import read_overrides
 
     monkeypatch.setenv("WIP_CACHE_DIR", str(tmp_path / "cache"))
     ex = Explorer(company, CURRENT, 529)  # papermill's 529 is job 00529

@@ -39,8 +39,8 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-
 from test_readers import load, mini_company, save
+
 from wip_lib.cli.main import main
 
 PERIOD = "2026-10"

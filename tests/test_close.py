@@ -22,16 +22,15 @@ import pandas as pd
 import pytest
 
 import wip_lib.sources.readers
-from wip_lib.close import close as closing
-from wip_lib.close.store import store_path
 from wip_lib.accounting import forecast
-from wip_lib.cli.main import main
-from wip_lib.core.settings import Company
-from wip_lib.core.errors import PeriodError
 from wip_lib.accounting.overrides import apply_overrides
-from wip_lib.sources.readers import load_company
 from wip_lib.accounting.schedule import PRIOR_ASOF, PRIOR_CLOSED, PRIOR_NONE
-from wip_lib.close.store import PeriodStore
+from wip_lib.cli.main import main
+from wip_lib.close import close as closing
+from wip_lib.close.store import PeriodStore, store_path
+from wip_lib.core.errors import PeriodError
+from wip_lib.core.settings import Company
+from wip_lib.sources.readers import load_company
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 JCT = "erp/JCT_CURRENT__TRANSACTION.csv"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.reports.notebooks import page
 from wip_lib.close.bundle import Bundle
-from wip_lib.reports.index_page import write_index as _index
 from wip_lib.reports.html import dollars, headline, html_table, percent
+from wip_lib.reports.index_page import write_index as _index
+from wip_lib.reports.notebooks import page
 
 EVIL = '<img src=x onerror="alert(1)">'
 

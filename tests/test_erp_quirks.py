@@ -26,8 +26,12 @@ import pytest
 from wip_lib.core.errors import InputError
 from wip_lib.core.settings import Settings
 from wip_lib.sources.readers.erp import load_profile, read_erp_table_all
-from wip_lib.sources.readers.transforms import (fiscal_to_period, period_to_fiscal, read_column,
-                                                write_column)
+from wip_lib.sources.readers.transforms import (
+    fiscal_to_period,
+    period_to_fiscal,
+    read_column,
+    write_column,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "erp"
 

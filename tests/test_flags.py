@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from test_forecast import SETTINGS, D, make_company
 
-from wip_lib.core.settings import Settings
 from wip_lib.accounting.flags import FLAGS, OUT_COLUMNS, overrun_flags, risk_ranking, usd
 from wip_lib.accounting.forecast import budget_history, cost_to_complete, erp_cost_history
+from wip_lib.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

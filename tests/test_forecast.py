@@ -27,12 +27,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wip_lib.accounting.forecast import (
+    COLUMNS,
+    SOURCE_OVERRIDE,
+    SOURCE_PM,
+    cost_to_complete,
+    erp_cost_history,
+    job_etc,
+    job_summary,
+)
 from wip_lib.core import schema
-from wip_lib.core.settings import Company, Settings
-from wip_lib.core.errors import PeriodError
-from wip_lib.accounting.forecast import (COLUMNS, SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete,
-                              erp_cost_history, job_etc, job_summary)
 from wip_lib.core.codes import erp_to_procore
+from wip_lib.core.errors import PeriodError
+from wip_lib.core.settings import Company, Settings
 
 D = 100  # cents per dollar
 ROOT = Path(__file__).resolve().parents[1]

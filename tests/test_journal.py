@@ -2,14 +2,19 @@
 table, balanced per job and in total; the ERP import CSV."""
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from wip_lib.core.settings import DEFAULT_GL_ACCOUNTS as ACCOUNTS
-from wip_lib.core.errors import InputError
-from wip_lib.accounting.journal import (UnbalancedEntry, assert_balanced, summarise_by_account,
-                                        wip_journal_entry)
-from wip_lib.reports.csvfiles import to_import_csv
+from wip_lib.accounting.journal import (
+    UnbalancedEntry,
+    assert_balanced,
+    summarise_by_account,
+    wip_journal_entry,
+)
 from wip_lib.accounting.recognition import recognize
+from wip_lib.core.errors import InputError
+from wip_lib.core.settings import DEFAULT_GL_ACCOUNTS as ACCOUNTS
+from wip_lib.reports.csvfiles import to_import_csv
 
 D = 100
 UNDER, OVER, REV, LOSS_COST, ACCRUED = "1250", "2150", "4050", "5950", "2160"

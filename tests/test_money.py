@@ -4,10 +4,16 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from wip_lib.core.money import (cents_to_decimal, cents_to_text, decimal_to_cents, parse_cents,
-                           round_half_up_div)
+from wip_lib.core.money import (
+    cents_to_decimal,
+    cents_to_text,
+    decimal_to_cents,
+    parse_cents,
+    round_half_up_div,
+)
 
 CASES = [
     ("1234.56", 123456),

@@ -11,7 +11,6 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from conftest import require_tool
 
 from wip_lib.core.money import parse_cents
@@ -61,7 +60,7 @@ def test_failing_project_does_not_stop_the_others(batch):
     for job in JOBS:
         if job != FAILING:
             assert s["notebooks"][job]["ok"]
-    assert f"--only-failed" in first.stdout
+    assert "--only-failed" in first.stdout
 
 
 def test_only_failed_reruns_just_the_failed_one(batch):

@@ -78,7 +78,7 @@ def test_override_is_written_with_a_full_timestamp_and_used(company_dir, capsys)
     f = result.forecast
     scope = f[(f["job_id"] == "00104") & (f["cost_code"] == "01-310")]
     assert int(scope["etc_used"].sum()) == 200_000_00       # the override, to the cent
-    assert int(scope["pm_forecast"].sum()) == 181_176_99    # the PM's figure kept beside it
+    assert int(scope["etc_pm"].sum()) == 181_176_99         # the PM's figure kept beside it
     audit = audit_trail(company.overrides_for("2026-10"), result.forecast)
     assert audit["when"].tolist() == [when]                 # the time of day and offset kept
     log = override_log(from_result(result), "00104")

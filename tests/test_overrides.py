@@ -11,11 +11,16 @@ import pandas as pd
 import pytest
 from test_forecast import D, make_company
 
-from wip_lib.core.errors import InputError
-from wip_lib.core.settings import Company
 from wip_lib.accounting.forecast import SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete, job_etc
 from wip_lib.accounting.overrides import apply_overrides, audit_trail
-from wip_lib.sources.overrides_file import HEADERS, read_all_overrides, read_overrides, write_override
+from wip_lib.core.errors import InputError
+from wip_lib.core.settings import Company
+from wip_lib.sources.overrides_file import (
+    HEADERS,
+    read_all_overrides,
+    read_overrides,
+    write_override,
+)
 
 
 @pytest.fixture(scope="module")

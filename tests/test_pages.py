@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import require_tool
 
 from wip_lib.core.money import parse_cents

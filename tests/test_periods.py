@@ -4,7 +4,8 @@ from fractions import Fraction
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wip_lib.accounting.catch_up import catch_up, completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize

@@ -27,17 +27,28 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pandas as pd
 import pytest
 
-from wip_lib.core import schema
 from wip_lib.cli.main import main
+from wip_lib.core import schema
 from wip_lib.core.settings import Settings
-from wip_lib.sources.procore_api import (Credentials, CredentialsError, FolderState, NotFound,
-                                 PermissionDenied, ProcoreClient, PullSpec, ResponseShapeError,
-                                 ServerError, frozen_budgets, pull, write_pull)
+from wip_lib.sample.generate import SampleSpec, company_settings, generate
+from wip_lib.sources.export_writer import write_company_yaml, write_erp_table, write_procore_table
+from wip_lib.sources.procore_api import (
+    Credentials,
+    CredentialsError,
+    FolderState,
+    NotFound,
+    PermissionDenied,
+    ProcoreClient,
+    PullSpec,
+    ResponseShapeError,
+    ServerError,
+    frozen_budgets,
+    pull,
+    write_pull,
+)
 from wip_lib.sources.procore_api.budget import resolve_columns, snapshot_period
 from wip_lib.sources.readers.erp import load_profile
 from wip_lib.sources.readers.procore import read_procore
-from wip_lib.sample.generate import SampleSpec, company_settings, generate
-from wip_lib.sources.export_writer import write_company_yaml, write_erp_table, write_procore_table
 
 CID = 4242
 CLIENT_ID = "wip-test-client-0123456789"

@@ -5,11 +5,12 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from wip_lib.core.settings import DEFAULT_POLICIES
-from wip_lib.core.errors import InputError, PolicyError
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.core.errors import InputError, PolicyError
+from wip_lib.core.settings import DEFAULT_POLICIES
 
 D = 100  # cents per dollar
 

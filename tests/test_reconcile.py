@@ -8,8 +8,15 @@ import pytest
 
 from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
-from wip_lib.reconcile import (CHECKS, FINDING_COLUMNS, coverage, make_context, reconcile,
-                               run_checks, tie_out)
+from wip_lib.reconcile import (
+    CHECKS,
+    FINDING_COLUMNS,
+    coverage,
+    make_context,
+    reconcile,
+    run_checks,
+    tie_out,
+)
 
 PERIOD = "2026-10"
 D = 100  # cents per dollar

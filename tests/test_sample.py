@@ -14,9 +14,9 @@ import yaml
 
 import wip_lib.sources.readers as readers
 from wip_lib.cli.main import main
-from wip_lib.sources.formats import CO_STATUS_FAMILY
 from wip_lib.core.money import parse_cents
 from wip_lib.sample.generate import ANSWER_COLUMNS, SampleSpec, generate, write_sample
+from wip_lib.sources.formats import CO_STATUS_FAMILY
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

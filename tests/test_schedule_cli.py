@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wip_lib.accounting.status_schedule import build_schedule
 from wip_lib.cli.main import main
 from wip_lib.core.errors import InputError
-from wip_lib.accounting.status_schedule import build_schedule
 from wip_lib.sources.job_status import read_job_status
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wip_lib.accounting.schedule import (
+    PRIOR_ASOF,
+    inputs_all_periods,
+    recognise,
+    recognise_all_periods,
+    wip_schedule,
+)
 from wip_lib.sources.readers import load_company
-from wip_lib.accounting.schedule import (PRIOR_ASOF, inputs_all_periods, recognise, recognise_all_periods,
-                              wip_schedule)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

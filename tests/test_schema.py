@@ -4,10 +4,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from wip_lib.core import schema
 from wip_lib.cli.main import main
-from wip_lib.core.settings import Company, Settings
+from wip_lib.core import schema
 from wip_lib.core.errors import InputError
+from wip_lib.core.settings import Company, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,4 @@
 """The period store: close, refuse, reopen, close again; history; atomic under SIGKILL."""
-import os
 import signal
 import subprocess
 import sys
@@ -9,8 +8,8 @@ import time
 import pandas as pd
 import pytest
 
-from wip_lib.core.errors import PeriodError
 from wip_lib.close.store import PeriodStore, changed_inputs, fingerprint_inputs, next_period
+from wip_lib.core.errors import PeriodError
 
 
 def sched(er: int) -> pd.DataFrame:

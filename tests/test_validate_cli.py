@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_readers import JCT, column, dollars, load, mini_company, save, set_cell
 
 import wip_lib.sources.readers as readers
-from test_readers import JCT, column, dollars, load, mini_company, save, set_cell
 from wip_lib.cli.main import main
 
 WIP = Path(sys.executable).parent / "wip"

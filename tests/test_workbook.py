@@ -21,17 +21,17 @@ import pandas as pd
 import pytest
 from conftest import require_tool
 
-from wip_lib.reports.excel import cells as xl
-from wip_lib.core.settings import Settings
+from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.flags import OUT_COLUMNS as FLAG_COLUMNS
 from wip_lib.accounting.forecast import COLUMNS as FORECAST_COLUMNS
 from wip_lib.accounting.journal import summarise_by_account, wip_journal_entry
-from wip_lib.close.period import PeriodResult
-from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
-from wip_lib.reconcile.core import empty_findings
-from wip_lib.reconcile.tieout import TIE_OUT_COLUMNS
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.accounting.schedule import PeriodSchedule
+from wip_lib.close.period import PeriodResult
+from wip_lib.core.settings import Settings
+from wip_lib.reconcile.core import empty_findings
+from wip_lib.reconcile.tieout import TIE_OUT_COLUMNS
+from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.sheet_names import CONTRACTS_IN_PROGRESS, SHEET_ORDER
 from wip_lib.reports.excel.workbook import build_wip_workbook, write_wip_workbook
 
@@ -367,9 +367,8 @@ def test_unknown_policy_is_refused():
 
 
 def test_cli_writes_the_workbook(tmp_path, capsys, monkeypatch, sample):
-    from wip_lib.close import period as monthend
     from wip_lib.cli.main import main
-
+    from wip_lib.close import period as monthend
     from wip_lib.sources import readers
 
     result, settings = sample

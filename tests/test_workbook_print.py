@@ -32,16 +32,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from conftest import require_tool
+from openpyxl.utils import column_index_from_string, get_column_letter
 from test_workbook import PAYLOADS, PERIOD, SAMPLE, _compare, synthetic_result
+
 from wip_lib.accounting.recognition import Policy
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.printing import LETTER, TABLOID, plan_pages
-from wip_lib.reports.excel.sheet_names import (CONTRACTS_IN_PROGRESS, COST_TO_COMPLETE,
-                                               NOTES_AND_POLICIES, OVERRIDE_LOG,
-                                               RECONCILIATION_FINDINGS, SHEET_ORDER)
+from wip_lib.reports.excel.sheet_names import (
+    CONTRACTS_IN_PROGRESS,
+    COST_TO_COMPLETE,
+    NOTES_AND_POLICIES,
+    OVERRIDE_LOG,
+    RECONCILIATION_FINDINGS,
+    SHEET_ORDER,
+)
 from wip_lib.reports.excel.workbook import build_wip_workbook
 
 JOB, CODE, CTYPE, WHOLE_JOB = "00297", "22-100", "S", "00205"

@@ -21,15 +21,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_workbook import PERIOD, SAMPLE, synthetic_result
 
-from test_workbook import SAMPLE, PERIOD, synthetic_result
 from wip_lib.accounting.recognition import Policy
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import basis_of
-from wip_lib.reports.excel.sheet_names import (COMPLETED_CONTRACTS, CONTRACTS_IN_PROGRESS,
-                                               JOURNAL_ENTRY, NOTES_AND_POLICIES,
-                                               OVER_UNDER_BILLINGS, RECONCILIATION_FINDINGS,
-                                               SHEET_ORDER)
+from wip_lib.reports.excel.sheet_names import (
+    COMPLETED_CONTRACTS,
+    CONTRACTS_IN_PROGRESS,
+    JOURNAL_ENTRY,
+    NOTES_AND_POLICIES,
+    OVER_UNDER_BILLINGS,
+    RECONCILIATION_FINDINGS,
+    SHEET_ORDER,
+)
 from wip_lib.reports.excel.workbook import WRITERS, build_wip_workbook, plan_layout
 
 EXCEL = Path(__file__).resolve().parents[1] / "wip_lib" / "reports" / "excel"

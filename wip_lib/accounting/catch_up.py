@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.core.money import round_half_up_div
 from wip_lib.accounting.recognition import recognize
+from wip_lib.core.money import round_half_up_div
 
 #: Figures carried from a prior frame; missing jobs read as 0 (money) or 0/1 (p).
 CARRIED = ("earned_revenue", "cost_to_date", "loss_provision", "gross_profit_to_date",

@@ -60,15 +60,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, SOURCE_OVERRIDE,  # noqa: F401
-                                               SOURCE_PM, cents as _cents, finish)
 from wip_lib.accounting.contract import contract_by_period
+from wip_lib.accounting.forecast_table import (  # noqa: F401
+    COLUMNS,
+    KEYS,
+    METHODS,
+    SOURCE_OVERRIDE,
+    SOURCE_PM,
+    finish,
+)
+from wip_lib.accounting.forecast_table import cents as _cents
 from wip_lib.accounting.overrides import apply_overrides
-from wip_lib.sources.procore_forecast import with_ecac
 from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
 from wip_lib.sources.budget_snapshot import snapshot_rows
+from wip_lib.sources.procore_forecast import with_ecac
 
 TREND_PERIODS = 3
 

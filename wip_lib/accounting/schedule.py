@@ -35,10 +35,15 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.accounting import forecast
-from wip_lib.accounting.contract import contract_by_period
-from wip_lib.accounting.journal import (assert_balanced, gl_tie, gl_tie_notes, summarise_by_account,
-                                        wip_journal_entry)
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
+from wip_lib.accounting.contract import contract_by_period
+from wip_lib.accounting.journal import (
+    assert_balanced,
+    gl_tie,
+    gl_tie_notes,
+    summarise_by_account,
+    wip_journal_entry,
+)
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.periods import previous_period
 from wip_lib.sources.budget_snapshot import snapshot_periods

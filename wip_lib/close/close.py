@@ -42,9 +42,15 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from wip_lib.close.store import (
+    DEFAULT_FILENAME,
+    Close,
+    PeriodStore,
+    changed_inputs,
+    current_user,
+    fingerprint_inputs,
+)
 from wip_lib.core.errors import PeriodError
-from wip_lib.close.store import (DEFAULT_FILENAME, Close, PeriodStore, changed_inputs,
-                                 current_user, fingerprint_inputs, open_store, store_path)
 from wip_lib.core.periods import check_period, next_period, periods_between
 
 ARTEFACTS = ("schedule", "completed", "etc_used", "overrides", "override_audit", "findings",

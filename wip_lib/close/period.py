@@ -35,8 +35,15 @@ from wip_lib.accounting import flags as flagmod
 from wip_lib.accounting import forecast as fc
 from wip_lib.accounting.history import job_history
 from wip_lib.accounting.overrides import audit_trail
-from wip_lib.accounting.schedule import (PRIOR_ASOF, PRIOR_CLOSED, PeriodSchedule, Priors,
-                                         prior_periods, recognise, wip_schedule)
+from wip_lib.accounting.schedule import (
+    PRIOR_ASOF,
+    PRIOR_CLOSED,
+    PeriodSchedule,
+    Priors,
+    prior_periods,
+    recognise,
+    wip_schedule,
+)
 from wip_lib.close.store import PeriodStore, store_path
 from wip_lib.core.money import report_amount
 from wip_lib.core.period_range import check_in_data

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Mapping
 
 import duckdb
-import yaml
 import pandas as pd
+import yaml
 
 from wip_lib.core.errors import PeriodError
 from wip_lib.core.periods import next_period

@@ -18,10 +18,27 @@ from __future__ import annotations
 import pandas as pd
 
 from wip_lib.core.errors import InputError
-from wip_lib.reconcile.core import (CHECKS, FINDING_COLUMNS, MONEY_COLUMNS, Check, ReconContext,
-                                    empty_findings, findings, make_context, register, run_checks)
-from wip_lib.reconcile import (job_cost, commitments, contract, payables, masters, sync,  # noqa: F401
-                               double_counting)
+from wip_lib.reconcile import (  # noqa: F401
+    commitments,
+    contract,
+    double_counting,
+    job_cost,
+    masters,
+    payables,
+    sync,
+)
+from wip_lib.reconcile.core import (
+    CHECKS,
+    FINDING_COLUMNS,
+    MONEY_COLUMNS,
+    Check,
+    ReconContext,
+    empty_findings,
+    findings,
+    make_context,
+    register,
+    run_checks,
+)
 from wip_lib.reconcile.tieout import COVERAGE_COLUMNS, TIE_OUT_COLUMNS, coverage, tie_out
 
 __all__ = ["CHECKS", "Check", "COVERAGE_COLUMNS", "FINDING_COLUMNS", "MONEY_COLUMNS",

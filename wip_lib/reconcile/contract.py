@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.reconcile.frames import outer
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, register
+from wip_lib.reconcile.frames import outer
 
 # Owner invoices Procore exports to ERP AR once approved.
 BILLED_STATUSES = {"approved", "approved_as_noted", "pending_owner_approval", "paid", "submitted"}

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.reconcile.core import (ReconContext, findings, money_text, norm_doc, norm_name,
-                                    register)
+from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, norm_name, register
 
 _DOC = ["job_id", "_vendor", "_inv"]
 

@@ -16,10 +16,17 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import Problem
-from wip_lib.sources.budget_snapshot import snapshot_rows
+from wip_lib.reconcile.core import (
+    ReconContext,
+    erp_key,
+    findings,
+    join_values,
+    money_text,
+    procore_key,
+    register,
+)
 from wip_lib.reconcile.frames import outer
-from wip_lib.reconcile.core import (ReconContext, erp_key, findings, join_values, money_text,
-                                    procore_key, register)
+from wip_lib.sources.budget_snapshot import snapshot_rows
 
 
 def budget_at_period(ctx: ReconContext) -> pd.DataFrame:

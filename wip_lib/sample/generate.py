@@ -22,14 +22,25 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core import codes, schema
-from wip_lib.sources.controls import control_totals
-from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
-from wip_lib.sources.readers.erp import load_profile
-from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
-                                    PMS, PROJECT_NAMES, VENDORS)
 from wip_lib.core.money import parse_cents
-from wip_lib.sources.export_writer import (write_company_yaml, write_erp_export, write_erp_table,
-                                             write_procore_table)
+from wip_lib.sample.catalog import (
+    COST_CODES,
+    DEFAULT_ERP_CODE,
+    ERP_CODE_DIFFERENCES,
+    OWNERS,
+    PMS,
+    PROJECT_NAMES,
+    VENDORS,
+)
+from wip_lib.sources.controls import control_totals
+from wip_lib.sources.export_writer import (
+    write_company_yaml,
+    write_erp_export,
+    write_erp_table,
+    write_procore_table,
+)
+from wip_lib.sources.formats import CO_STATUS_FAMILY, COMMITMENT_STATUS_FAMILY, PROCORE_EXPORTS
+from wip_lib.sources.readers.erp import load_profile
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
 PROCORE_ONLY_VENDOR = "Summit Glazing LLC"
@@ -180,8 +191,7 @@ class _Builder:
 
     def emit_job(self, j, job):
         rng, cur, T = self.rng, self.cur, self.T
-        job_id, s, e, role = job["job_id"], job["s"], job["e"], job["role"]
-        last = min(e, cur)
+        s, e, role = job["s"], job["e"], job["role"]
         mths = np.arange(T)
         # S-curve: cumulative share of the job's cost at each month end.
         cum_share = _smooth((mths - s + 1) / job["d"])
@@ -255,7 +265,7 @@ class _Builder:
 
     def emit_master(self, job):
         rng = self.rng
-        jid, s, e, cur = job["job_id"], job["s"], job["e"], self.cur
+        jid, s, e = job["job_id"], job["s"], job["e"]
         complete = job["completed"]
         self.rows["jobs"].append(dict(
             job_id=jid, job_name=job["name"], status="complete" if complete else "active",
@@ -647,7 +657,7 @@ class _Builder:
 
     # -- planted situations ------------------------------------------------------------------
     def plant(self, job, stale_code):
-        rng, cur = self.rng, self.cur
+        cur = self.cur
         jid, role = job["job_id"], job["role"]
         if role == "default_code":
             # Three labour-burden entries posted to the ERP's catch-all code, from 2026-08 on.

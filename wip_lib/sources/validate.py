@@ -12,11 +12,11 @@ from typing import Callable
 import pandas as pd
 
 from wip_lib.core import schema
-from wip_lib.core.settings import Settings
 from wip_lib.core.errors import Problem
 from wip_lib.core.identifiers import SAFE_FIX, unsafe_mask
-from wip_lib.sources.procore_forecast import ecac_basis, ecac_exported
+from wip_lib.core.settings import Settings
 from wip_lib.sources.formats import PROCORE_EXPORTS
+from wip_lib.sources.procore_forecast import ecac_basis, ecac_exported
 from wip_lib.sources.readers.tabular import MAX_LISTED
 
 Rule = Callable[[dict, Settings], list[Problem]]

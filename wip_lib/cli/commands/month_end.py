@@ -85,12 +85,10 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
 
 
 def run(args) -> int:
+    from wip_lib.accounting.forecast import check_period
     from wip_lib.close import bundle as bundles
     from wip_lib.reports.index_page import write_index
-    from wip_lib.reports.notebooks import (INLINE_PLOTLY, PLOTLY_ASSET, run_batch,
-                                           write_plotly_asset)
-    from wip_lib.cli.commands.validate import print_report
-    from wip_lib.accounting.forecast import check_period
+    from wip_lib.reports.notebooks import INLINE_PLOTLY, PLOTLY_ASSET, run_batch, write_plotly_asset
     from wip_lib.sources.readers import read_company
     from wip_lib.sources.snapshots import missing_snapshots
 
@@ -237,8 +235,9 @@ def _package(result, out: Path) -> None:
 
 
 def _totals(b) -> dict[str, str]:
-    from wip_lib.core.money import cents_to_text
     import pandas as pd
+
+    from wip_lib.core.money import cents_to_text
 
     ip, s = b["in_progress"], b["schedule"]
     vals = {"revenue_period": s["revenue_period"].sum(),

@@ -54,8 +54,14 @@ def run(args) -> int:
     from wip_lib.cli.commands.close import company_root
     from wip_lib.core.money import parse_cents, report_amount
     from wip_lib.core.periods import check_period
-    from wip_lib.sources.overrides_file import (empty, money_text, override_path, scope,
-                                                validate_overrides, write_override)
+    from wip_lib.sources.overrides_file import (
+        empty,
+        money_text,
+        override_path,
+        scope,
+        validate_overrides,
+        write_override,
+    )
     from wip_lib.sources.readers import load_company
 
     root = company_root(args.data_dir)

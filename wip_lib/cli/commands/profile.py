@@ -41,8 +41,7 @@ def _settings(data_dir: Path, period: str | None):
 
 def check(profile_arg: str, data_dir: Path, period: str | None = None) -> tuple[list[str], bool]:
     """The report's lines and whether every table read without an error."""
-    from wip_lib.sources.readers.erp import _looks_like, _order, load_profile, \
-        read_erp_table_all
+    from wip_lib.sources.readers.erp import _looks_like, _order, load_profile, read_erp_table_all
     from wip_lib.sources.readers.tabular import Collector, read_text_table
 
     if not data_dir.is_dir():

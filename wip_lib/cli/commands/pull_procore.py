@@ -47,8 +47,14 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from wip_lib.sources.procore_api import (FolderState, ProcoreClient, PullSpec, frozen_budgets, pull,
-                                     write_pull)
+    from wip_lib.sources.procore_api import (
+        FolderState,
+        ProcoreClient,
+        PullSpec,
+        frozen_budgets,
+        pull,
+        write_pull,
+    )
     from wip_lib.sources.procore_api.frames import zone
 
     period = str(args.period).strip()

@@ -7,6 +7,7 @@ from pathlib import Path
 from wip_lib.reports.csvfiles import SUMMARY_MONEY, write_report_csv
 from wip_lib.reports.html import dollars
 
+
 def register(sub) -> None:
     p = sub.add_parser("reconcile", help="reconcile Procore to the ERP at a period end")
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="the company folder")
@@ -49,8 +50,8 @@ def _print_summary(summary, findings, cov, period: str) -> None:
 def run(args) -> int:
     from wip_lib.accounting.forecast import check_period
     from wip_lib.core.period_range import check_in_data
-    from wip_lib.sources.readers import load_company
     from wip_lib.reconcile import coverage, reconcile, tie_out  # noqa: F401
+    from wip_lib.sources.readers import load_company
 
     started = time.perf_counter()
     company = load_company(Path(args.data_dir))

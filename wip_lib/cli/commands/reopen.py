@@ -24,9 +24,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.cli.commands.close import company_root
     from wip_lib.close import close as closing
     from wip_lib.close.store import open_store, store_path
-    from wip_lib.cli.commands.close import company_root
     from wip_lib.core.periods import check_period
 
     root = company_root(args.data_dir)

@@ -1,16 +1,15 @@
 """``wip schedule``: a job-status CSV (one row per job per period end) to the WIP schedule."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 
 from wip_lib.accounting.status_schedule import build_schedule
+from wip_lib.core.errors import PolicyError
 from wip_lib.reports.csvfiles import write_schedule
 from wip_lib.sources.job_status import read_job_status
-from wip_lib.core.errors import PolicyError
 
 
 def _fraction(text: str) -> float:

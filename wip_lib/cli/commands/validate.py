@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from wip_lib.core import schema
-from wip_lib.sources.controls import compare, control_totals
 from wip_lib.core.errors import InputError, Problem, file_system_problem
+from wip_lib.sources.controls import compare, control_totals
 
 EXPECTED = "control_totals.csv"
 # A budget snapshot has fifteen money columns; these are the ones a controller reads first.

@@ -10,9 +10,15 @@
 Setting up the service account and running ``wip pull-procore``: ``docs/procore-connector.md``.
 """
 from wip_lib.sources.procore_api.client import Credentials, ProcoreClient
-from wip_lib.sources.procore_api.errors import (CredentialsError, NotFound, PermissionDenied,
-                                        ProcoreError, RateLimited, ResponseShapeError,
-                                        ServerError)
+from wip_lib.sources.procore_api.errors import (
+                                        CredentialsError,
+                                        NotFound,
+                                        PermissionDenied,
+                                        ProcoreError,
+                                        RateLimited,
+                                        ResponseShapeError,
+                                        ServerError,
+)
 from wip_lib.sources.procore_api.folder import FolderState, frozen_budgets, write_pull
 from wip_lib.sources.procore_api.pull import PullResult, PullSpec, pull
 

@@ -39,11 +39,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from wip_lib.core.money import parse_cents
-from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.core.schema import get as get_table
+from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.sources.procore_api.errors import ResponseShapeError
-from wip_lib.sources.procore_api.frames import (code_and_type, first_text, flatten, match_names, pick,
-                                        text, text_frame)
+from wip_lib.sources.procore_api.frames import (
+    code_and_type,
+    first_text,
+    flatten,
+    match_names,
+    pick,
+    text,
+    text_frame,
+)
 
 GRACE_DAYS = 10
 BUDGET = get_table("budget")

@@ -44,9 +44,18 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from wip_lib.sources.procore_api.errors import (CredentialsError, NotFound, PermissionDenied,
-                                        ProcoreError, RateLimited, ResponseShapeError, ServerError,
-                                        mask, register_secret, scrub)
+from wip_lib.sources.procore_api.errors import (
+    CredentialsError,
+    NotFound,
+    PermissionDenied,
+    ProcoreError,
+    RateLimited,
+    ResponseShapeError,
+    ServerError,
+    mask,
+    register_secret,
+    scrub,
+)
 
 log = logging.getLogger(__name__)
 

@@ -32,12 +32,12 @@ from pathlib import Path
 import pandas as pd
 
 from wip_lib.core import schema
-from wip_lib.core.settings import Settings
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.settings import Settings
+from wip_lib.sources.export_writer import write_company_yaml, write_procore_table
 from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.sources.procore_api.pull import TABLES, PullResult
 from wip_lib.sources.readers.procore import BUDGET_DIR, PERIOD_RE, read_export, view_key
-from wip_lib.sources.export_writer import write_company_yaml, write_procore_table
 
 STATE = ".procore_pull.json"
 CARRIED = {"prime_contracts": ("retainage_rule",)}

@@ -68,14 +68,30 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core import schema
-from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY
-from wip_lib.sources.procore_api.budget import budget_text, detail_rows, resolve_columns, snapshot_period
+from wip_lib.sources.formats import CO_STATUS_FAMILY, COMMITMENT_STATUS_FAMILY
+from wip_lib.sources.procore_api.budget import (
+    budget_text,
+    detail_rows,
+    resolve_columns,
+    snapshot_period,
+)
 from wip_lib.sources.procore_api.client import ProcoreClient
 from wip_lib.sources.procore_api.errors import NotFound, PermissionDenied, ResponseShapeError
-from wip_lib.sources.procore_api.frames import (code_and_type, concat_text, cost_type_codes,
-                                                first_text, flatten, local_dates, percent_text,
-                                                pick, status_family, text, text_frame, to_table,
-                                                zone)
+from wip_lib.sources.procore_api.frames import (
+    code_and_type,
+    concat_text,
+    cost_type_codes,
+    first_text,
+    flatten,
+    local_dates,
+    percent_text,
+    pick,
+    status_family,
+    text,
+    text_frame,
+    to_table,
+    zone,
+)
 from wip_lib.sources.readers.procore import this_period, view_key
 
 V = "/rest/v1.0"
@@ -523,7 +539,6 @@ class Puller:
         if not pages:
             return
         flat = pd.concat(pages, ignore_index=True)
-        i = flat.index
         code, kind = code_and_type(flat, self.types)
         line = first_text(flat, ("position", "line_number", "number"))
         seq = flat.groupby(["_job_id", "_number"], sort=False).cumcount() + 1

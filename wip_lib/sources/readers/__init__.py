@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from wip_lib.core import schema
-from wip_lib.sources import validate
-from wip_lib.core.settings import Company, Settings
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.settings import Company, Settings
+from wip_lib.sources import validate
 from wip_lib.sources.overrides_file import read_all_overrides
 from wip_lib.sources.readers.erp import read_erp
 from wip_lib.sources.readers.procore import read_procore

@@ -45,16 +45,32 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
-from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
+from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.sources.readers.procore import find_file
-from wip_lib.sources.readers.tabular import (Collector, FileReport, _norm_header, convert,
-                                             month_text, no_rows, parse_dates, read_report_table,
-                                             read_text_table, resolve_headers, split_totals,
-                                             take_rows)
-from wip_lib.sources.readers.transforms import (ProfileError, columns_of, condition,
-                                                fiscal_to_period, parse_fiscal_text, read_column)
+from wip_lib.sources.readers.tabular import (
+    Collector,
+    FileReport,
+    _norm_header,
+    convert,
+    month_text,
+    no_rows,
+    parse_dates,
+    read_report_table,
+    read_text_table,
+    resolve_headers,
+    split_totals,
+    take_rows,
+)
+from wip_lib.sources.readers.transforms import (
+    ProfileError,
+    columns_of,
+    condition,
+    fiscal_to_period,
+    parse_fiscal_text,
+    read_column,
+)
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 REQUIRED_FILES = {"erp_job_cost", "erp_jobs"}

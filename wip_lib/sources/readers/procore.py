@@ -37,16 +37,34 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from wip_lib.core import codes, schema
+from wip_lib.core import schema
+from wip_lib.core.errors import Problem, file_system_problem
+from wip_lib.core.money import parse_cents
 from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.time_zones import is_stamp, local_dates, zone
-from wip_lib.sources.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK, G703,
-                                     PROCORE_COST_TYPES, PROCORE_EXPORTS, ExportFormat)
-from wip_lib.core.money import parse_cents
-from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.sources.readers.tabular import (TOTALS, Collector, FileReport, _cell_text, blank_rows,
-                                             convert, no_rows, read_text_arrow, read_text_table,
-                                             resolve_headers, take_rows, totals_row)
+from wip_lib.sources.formats import (
+    CO_STATUS_FAMILY,
+    COMMITMENT_STATUS_FAMILY,
+    CROSSWALK,
+    G703,
+    PROCORE_COST_TYPES,
+    PROCORE_EXPORTS,
+    ExportFormat,
+)
+from wip_lib.sources.readers.tabular import (
+    TOTALS,
+    Collector,
+    FileReport,
+    _cell_text,
+    blank_rows,
+    convert,
+    no_rows,
+    read_text_arrow,
+    read_text_table,
+    resolve_headers,
+    take_rows,
+    totals_row,
+)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
 # invoices (the list, optional) -> their per-invoice G703 lines (a folder), read together
