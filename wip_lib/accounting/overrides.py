@@ -25,12 +25,8 @@ import pandas as pd
 
 from wip_lib.accounting.forecast_table import KEYS, SOURCE_OVERRIDE, finish
 from wip_lib.core.errors import InputError, Problem
-from wip_lib.core.money import allocate, cents_to_text
+from wip_lib.core.money import allocate, cents_to_text, report_amount
 from wip_lib.sources.overrides_file import scope, validate_overrides
-
-
-def _fmt_money(cents: int) -> str:
-    return f"{'-' if cents < 0 else ''}${abs(int(cents)) // 100:,}.{abs(int(cents)) % 100:02d}"
 
 
 def _normalise(overrides: pd.DataFrame) -> pd.DataFrame:
@@ -81,10 +77,10 @@ def _apply(fc: pd.DataFrame, overrides: pd.DataFrame) -> tuple[np.ndarray, np.nd
             r = ov.iloc[i]
             taken = int(p.loc[p["_ov"] == i, "_etc_claimed"].sum())
             problems.append(Problem(
-                str(r["_file"]), f"override of {_fmt_money(r['etc_amount'])} for job {r['job_id']}"
-                f" is less than the {_fmt_money(taken)} set by more specific overrides in it"
+                str(r["_file"]), f"override of {report_amount(r['etc_amount'])} for job {r['job_id']}"
+                f" is less than the {report_amount(taken)} set by more specific overrides in it"
                 if taken > r["etc_amount"] else
-                f"override of {_fmt_money(r['etc_amount'])} for job {r['job_id']} has no row "
+                f"override of {report_amount(r['etc_amount'])} for job {r['job_id']} has no row "
                 "left to take it", "make the broader override at least the sum of the code "
                 "overrides inside it, or remove one of them",
                 row=None if pd.isna(r["_row"]) else int(r["_row"]), column="etc_amount",

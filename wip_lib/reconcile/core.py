@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from wip_lib.core import schema
 from wip_lib.core.codes import crosswalk_pairs
 from wip_lib.core.errors import PeriodError, Problem
+from wip_lib.core.money import report_text
 
 FINDING_COLUMNS = ["check", "job_id", "cost_code", "reference", "procore_amount", "erp_amount",
                    "difference", "severity", "action", "days_waiting", "detail"]
@@ -202,14 +203,8 @@ def procore_key(ctx: ReconContext, df: pd.DataFrame, code: str = "cost_code") ->
 # ------------------------------------------------------------------------------------ formatting
 
 def money_text(cents: pd.Series) -> pd.Series:
-    """Cents to ``$1,234.56`` / ``-$1,234.56`` text, vectorised; <NA> stays empty."""
-    c = pd.Series(cents).astype("Int64")
-    mag = c.abs()
-    whole = (mag // 100).astype("float64").map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
-    cents_part = (mag % 100).astype("string").str.pad(2, fillchar="0")
-    text = ("$" + whole.astype("string") + "." + cents_part)
-    text = text.mask((c < 0).fillna(False).astype(bool), "-" + text)
-    return text.fillna("").astype("string")
+    """Cents to report text (``$1,234.56`` / ``-$1,234.56``): :func:`wip_lib.core.money.report_text`."""
+    return report_text(cents)
 
 
 def join_values(df: pd.DataFrame, keys: list[str], column: str, sep: str = ", ") -> pd.DataFrame:
