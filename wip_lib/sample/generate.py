@@ -846,6 +846,18 @@ def not_cost_rows(extras: dict) -> pd.DataFrame:
             acct, amount.fillna(0), nc["description"])])
 
 
+def _write_procore(out: Path, name: str, df: pd.DataFrame):
+    """Write one Procore table (or the crosswalk) as Procore exports it: (paths, control totals)."""
+    paths = write_procore_table(out, name, df)
+    if name == "budget":
+        rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
+               + ".csv")
+    else:
+        fmt = PROCORE_EXPORTS.get(name)
+        rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
+    return paths, control_totals(df.assign(_file=rel), name)
+
+
 def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300",
                  generated: tuple | None = None, procore_from: Path | None = None) -> dict:
     """Write the sample company folder, its ERP side through the ERP profile ``erp`` (any
@@ -867,15 +879,9 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300
     for name, df in tables.items():
         t = schema.get(name)
         if t.system == "procore" or name == "cost_code_crosswalk":
-            paths = write_procore_table(out, name, df)
+            paths, total = _write_procore(out, name, df)
             files += paths
-            if name == "budget":
-                rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
-                       + ".csv")
-            else:
-                fmt = PROCORE_EXPORTS.get(name)
-                rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
-            totals.append(control_totals(df.assign(_file=rel), name))
+            totals.append(total)
         else:
             extra = None
             if name == "erp_job_cost":
@@ -912,15 +918,9 @@ def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.Data
         if procore_from is not None and (t.system == "procore" or name == "cost_code_crosswalk"):
             continue
         if t.system == "procore" or name == "cost_code_crosswalk":
-            paths = write_procore_table(out, name, df)
+            paths, total = _write_procore(out, name, df)
             files += paths
-            if name == "budget":
-                rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
-                       + ".csv")
-            else:
-                fmt = PROCORE_EXPORTS.get(name)
-                rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
-            totals.append(control_totals(df.assign(_file=rel), name))
+            totals.append(total)
         elif name in profile["tables"]:
             nc = not_cost_rows(extras) if name == "erp_job_cost" else None
             for path, expected in write_erp_export(out, name, df, profile, tables=tables,
