@@ -84,14 +84,14 @@ def inputs_frame(company, first: str, last: str) -> pd.DataFrame:
     # Latest budget snapshot on or before each period: ETC and original budget.
     b = company["budget"]
     snap = b.groupby([b["job_id"].astype("string"), _text(b["period"])], sort=True)[
-        ["forecast_to_complete", "original_budget"]].sum().reset_index()
+        ["estimated_cost_at_completion", "original_budget"]].sum().reset_index()
     sj = ids.get_indexer(snap["job_id"])
     sp = np.searchsorted(grid["period"].to_numpy(dtype=object), snap["period"].to_numpy(dtype=object))
     etc = np.zeros((J, P), dtype=np.int64)
     ecb = np.zeros((J, P), dtype=np.int64)
     have = np.zeros((J, P), dtype=bool)
     ok = (sj >= 0) & (sp < P)
-    etc[sj[ok], sp[ok]] = snap["forecast_to_complete"].to_numpy(np.int64)[ok]
+    etc[sj[ok], sp[ok]] = snap["estimated_cost_at_completion"].to_numpy(np.int64)[ok]
     ecb[sj[ok], sp[ok]] = snap["original_budget"].to_numpy(np.int64)[ok]
     have[sj[ok], sp[ok]] = True
     # Forward fill along periods: index of the latest snapshot column at or before each period.
@@ -120,7 +120,9 @@ def inputs_frame(company, first: str, last: str) -> pd.DataFrame:
         "contract_original": orig.reindex(ids).fillna(0).astype("int64").to_numpy()[r],
         "change_orders_approved": coa[r, c], "cost_to_date": ctd[r, c],
         "billed_to_date": billed[r, c], "retainage_receivable": retain[r, c],
-        "est_cost_to_complete": pd.array(np.where(has[r, c], etc_f[r, c], 0), dtype="Int64"),
+        # ETC = the snapshot's sum of ECAC less cost to date (docs/procore-forecast.md).
+        "est_cost_to_complete": pd.array(np.where(has[r, c], etc_f[r, c] - ctd[r, c], 0),
+                                         dtype="Int64"),
         "est_cost_original": pd.array(np.where(has[r, c], ecb_f[r, c], 0), dtype="Int64"),
     })
     out.loc[~has[r, c], ["est_cost_to_complete", "est_cost_original"]] = pd.NA
@@ -194,13 +196,13 @@ cum AS (
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 snap AS (
-    SELECT job_id, period, sum(forecast_to_complete) AS etc, sum(original_budget) AS ecb
+    SELECT job_id, period, sum(estimated_cost_at_completion) AS eac, sum(original_budget) AS ecb
     FROM budget GROUP BY ALL
 ),
 inputs AS (
     SELECT g.job_id, g.period, g.complete,
            coalesce(k.contract_original, 0) AS co, c.coa, c.ctd, c.billed, c.ret,
-           s.etc, s.ecb
+           s.eac - c.ctd AS etc, s.ecb
     FROM grid g
     JOIN cum c USING (job_id, period)
     LEFT JOIN contract k USING (job_id)
@@ -314,7 +316,7 @@ def python_loop(company, first: str | None = None, last: str | None = None) -> p
             etc = None
             if len(b):
                 latest = b["period"].max()
-                etc = int(b.loc[b["period"] == latest, "forecast_to_complete"].sum())
+                etc = int(b.loc[b["period"] == latest, "estimated_cost_at_completion"].sum()) - ctd
             if complete:
                 eac = ctd
             elif etc is None:
