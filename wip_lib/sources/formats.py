@@ -103,6 +103,19 @@ class ExportFormat:
     ignored: tuple[str, ...] = ()
 
 
+#: The totals of a pay application (subcontractor invoice or owner invoice), as Procore's lists
+#: label them per locale.
+PAY_APP_TOTALS = {
+    "work_completed_this_period": ["Work Completed This Period", "Progress Claimed This Period"],
+    "total_completed_to_date": ["Total Completed and Stored to Date", "Progress Claimed",
+                                "Progress Claimed to Date", "Total Completed & Stored to Date"],
+    "retainage_this_period": ["Retainage This Period", "Retention This Period"],
+    "retainage_to_date": ["Total Retainage", "Retainage to Date", "Retention to Date",
+                          "Total Retention"],
+    "amount_due": ["Current Payment Due", "Amount Due", "Amount Payable"],
+}
+
+
 PROCORE_EXPORTS: dict[str, ExportFormat] = {
     "jobs": ExportFormat("jobs", "procore/projects", {
         "job_id": PROJECT,
@@ -241,13 +254,7 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "period_end": ["Period End", "Billing Period End"],
         "status": ["Status"],
         "approved_date": ["Approved Date", "Date Approved"],
-        "work_completed_this_period": ["Work Completed This Period", "Progress Claimed This Period"],
-        "total_completed_to_date": ["Total Completed and Stored to Date", "Progress Claimed",
-                                    "Progress Claimed to Date", "Total Completed & Stored to Date"],
-        "retainage_this_period": ["Retainage This Period", "Retention This Period"],
-        "retainage_to_date": ["Total Retainage", "Retainage to Date", "Retention to Date",
-                              "Total Retention"],
-        "amount_due": ["Current Payment Due", "Amount Due", "Amount Payable"],
+        **PAY_APP_TOTALS,
         "payment_status": ["Payment Status", "Paid Status"],
         **ERP,
     }),
@@ -260,13 +267,7 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "period_start": ["Period Start", "Billing Period Start"],
         "period_end": ["Period End", "Billing Period End"],
         "status": ["Status"],
-        "work_completed_this_period": ["Work Completed This Period", "Progress Claimed This Period"],
-        "total_completed_to_date": ["Total Completed and Stored to Date", "Progress Claimed",
-                                    "Progress Claimed to Date", "Total Completed & Stored to Date"],
-        "retainage_this_period": ["Retainage This Period", "Retention This Period"],
-        "retainage_to_date": ["Total Retainage", "Retainage to Date", "Retention to Date",
-                              "Total Retention"],
-        "amount_due": ["Current Payment Due", "Amount Due", "Amount Payable"],
+        **PAY_APP_TOTALS,
         **ERP,
     }),
     # One CSV per invoice (Procore's "Export a Subcontractor Invoice" / "Export an Owner
