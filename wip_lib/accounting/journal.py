@@ -24,6 +24,18 @@ loss provision decrease    Accrued loss on contracts                Cost of reve
 =========================  =======================================  ========================
 
 Every change is a two-line pair, so the entry balances by construction (checked anyway).
+
+The schedule passed in holds every job that carries a WIP balance: jobs in progress and completed
+jobs, whose over/under (``B - final revenue``) stays a contract asset or liability until billed
+or refunded (ASC 606-10-45-3); a job in the GL but not in the schedule is taken to zero.
+
+Surety (net) view (``net_loss_provision``): the over/under accounts carry the net figures
+``(B - ER) + provision`` and the accrued-loss target is 0, but the loss is still a cost: US
+presentation puts the provision in cost of revenue (ASC 605-35-45-1). So the entry adds, per
+job, the pair *cost of revenue - provision for losses* / *revenue - over/under billings* for the
+change in the provision ``provision(t) - provision(t-1)`` (the schedule's ``loss_provision`` and
+``loss_provision_prior``): revenue then moves by the change in the gross over/under, as in the
+gross view, and both views post the schedule's period revenue and cost.
 """
 from __future__ import annotations
 
@@ -89,10 +101,12 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
 
     Targets: underbillings ``+under``, overbillings ``-over``, accrued loss ``-provision``
     (debit positive). With ``net_loss_provision`` (surety view) the targets are the net columns
-    (``underbillings_net``, ``overbillings_net``) and the accrued loss target is 0: the loss then
-    runs through revenue - over/under, the "revenue reduced by the loss" convention. GL balances
-    (columns period, account, job_id, balance; debit positive) are the latest on or before
-    ``period``; a job in the GL but not in the schedule (closed) is taken to zero.
+    (``underbillings_net``, ``overbillings_net``), the accrued loss target is 0, and the change in
+    the provision (``loss_provision - loss_provision_prior``, prior 0 when the column is absent)
+    is moved from revenue - over/under to cost of revenue - provision for losses (module
+    docstring), so revenue and cost post as in the gross view. GL balances (columns period,
+    account, job_id, balance; debit positive) are the latest on or before ``period``; a job in
+    the GL but not in the schedule (closed) is taken to zero.
     Returns rows period, job_id, account, account_name, debit, credit (cents, >= 0), memo.
     """
     missing_roles = [r for r in ("underbillings", "overbillings", "revenue_over_under",
@@ -141,6 +155,28 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
                 "account_name": str(accounts[acct_role]["name"]),
                 "debit": d, "credit": c, "memo": memo.to_numpy(),
                 "_order": _ROLE_ORDER[role] * 2 + (acct_role != role)}))
+    if net_loss_provision:
+        prior = (schedule["loss_provision_prior"].astype("Int64").fillna(0)
+                 .to_numpy(dtype="int64") if "loss_provision_prior" in schedule.columns
+                 else zero)
+        change = schedule["loss_provision"].to_numpy(dtype="int64") - prior
+        moved = change != 0
+        if moved.any():
+            ch = change[moved]
+            what = np.where(ch > 0, "loss provision increase (cost of revenue)",
+                            "loss provision decrease (cost of revenue)")
+            memo = (f"WIP {period} job " + jobs[moved].reset_index(drop=True) + ": "
+                    + pd.Series(what, dtype="string"))
+            for acct_role, d, c in (("loss_provision_cost", np.maximum(ch, 0),
+                                     np.maximum(-ch, 0)),
+                                    ("revenue_over_under", np.maximum(-ch, 0),
+                                     np.maximum(ch, 0))):
+                frames.append(pd.DataFrame({
+                    "period": period, "job_id": jobs[moved].to_numpy(),
+                    "account": str(accounts[acct_role]["number"]),
+                    "account_name": str(accounts[acct_role]["name"]),
+                    "debit": d, "credit": c, "memo": memo.to_numpy(),
+                    "_order": 2 * len(_TARGETS) + (acct_role != "loss_provision_cost")}))
     if not frames:
         return _empty()
     entry = pd.concat(frames, ignore_index=True)

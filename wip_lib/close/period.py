@@ -36,7 +36,8 @@ from wip_lib.accounting import forecast as fc
 from wip_lib.accounting.history import job_history
 from wip_lib.accounting.overrides import audit_trail
 from wip_lib.accounting.schedule import (PRIOR_ASOF, PRIOR_CLOSED, PeriodSchedule, Priors,
-                                         prior_periods, recognise, wip_schedule)
+                                         last_open_figures, prior_periods, recognise,
+                                         wip_schedule)
 from wip_lib.close.store import PeriodStore, store_path
 from wip_lib.core.money import report_amount
 from wip_lib.core.periods import check_period, periods_between
@@ -151,7 +152,11 @@ def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
         fye, fye_source = prior, prior_source
     else:
         fye, fye_source = _figures(company, fye_period, store)
-    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source)
+    # Jobs completed this year at their last period in progress (closed-job fade): closed
+    # figures where that period is closed, as for the priors.
+    last = last_open_figures(company, period, lambda p: prior if p == prior_period
+                             else _figures(company, p, store)[0])
+    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source, last)
 
 
 def _figures(company, period: str, store: PeriodStore | None) -> tuple[pd.DataFrame, str]:

@@ -23,6 +23,8 @@ Company folder layout::
     procore/vendors.csv               -> procore_vendors
     erp/...                           files named by the ERP profile (Sage 300 CRE by default)
     crosswalk.csv                     -> cost_code_crosswalk (optional)
+    uninstalled_materials.csv         -> uninstalled_materials (optional; policy
+                                         uninstalled_materials: file)
     answer_key.csv                    planted situations (sample company only)
 
 Company-wide Procore exports carry the project in a ``Project Number`` column. Any export may be
@@ -73,6 +75,9 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "pending_change_orders": ["Pending Change Orders", "Pending Variations"],
         "retainage_percent": ["Retainage %", "Retention %", "Retainage Percent"],
         "retainage_rule": ["Retainage Rule", "Retention Rule"],
+        "executed_date": ["Execution Date", "Executed Date", "Signed Contract Received Date",
+                          "Date Executed"],
+        "contract_type": ["Contract Type"],
         **{k: ERP[k] for k in ("erp_status", "origin_id")},
     }),
     "prime_change_orders": ExportFormat("prime_change_orders", "procore/prime_change_orders", {
@@ -205,6 +210,8 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "retainage_to_date": ["Total Retainage", "Retainage to Date", "Retention to Date",
                               "Total Retention"],
         "amount_due": ["Current Payment Due", "Amount Due", "Amount Payable"],
+        "materials_stored": ["Materials Presently Stored", "Stored Materials",
+                             "Materials Stored"],
         **ERP,
     }),
     "procore_vendors": ExportFormat("procore_vendors", "procore/vendors", {
@@ -214,6 +221,13 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "is_active": ["Active", "Is Active"],
     }),
 }
+
+UNINSTALLED = ExportFormat("uninstalled_materials", "uninstalled_materials", {
+    "job_id": ["job_id", "Job", "Project Number"],
+    "period": ["period", "Period"],
+    "amount": ["amount", "Amount", "Uninstalled Materials"],
+    "description": ["description", "Description"],
+})
 
 CROSSWALK = ExportFormat("cost_code_crosswalk", "crosswalk", {
     "procore_cost_code": ["procore_cost_code", "Procore Cost Code"],

@@ -13,7 +13,7 @@ import pyarrow as pa
 from wip_lib.core import codes, schema
 from wip_lib.core.settings import Settings
 from wip_lib.sources.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK,
-                             PROCORE_EXPORTS, ExportFormat)
+                             PROCORE_EXPORTS, UNINSTALLED, ExportFormat)
 from wip_lib.core.money import parse_cents
 from wip_lib.core.errors import Problem
 from wip_lib.sources.readers.tabular import (TOTALS, Collector, FileReport, blank_rows, convert,
@@ -430,6 +430,11 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
     reports += reps
     cw, probs, rep = read_export(root, CROSSWALK, settings, source="cost code crosswalk")
     tables["cost_code_crosswalk"] = cw
+    problems += probs
+    if rep:
+        reports.append(rep)
+    um, probs, rep = read_export(root, UNINSTALLED, settings, source="uninstalled materials")
+    tables["uninstalled_materials"] = um
     problems += probs
     if rep:
         reports.append(rep)
