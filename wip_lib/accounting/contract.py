@@ -342,3 +342,16 @@ def contract_terms(company, periods: Sequence[str]) -> pd.DataFrame:
     out["contract_estimated"] = est.where(loi).round().astype("Int64")
     return out[[*COLUMNS, *TERMS]].sort_values(["period", "job_id"], kind="stable").reset_index(
         drop=True)
+
+
+#: Procore project stages that mean the job is finished.
+COMPLETE_STAGES = ("complete", "completed", "closed")
+
+
+def completed_at(stage: pd.Series, completion_date: pd.Series, period_end: pd.Series) -> pd.Series:
+    """A job is **complete** at a period end when its Procore stage is complete (or completed,
+    closed) and its completion date is on or before that period end: its contract is then final
+    (``ER = TP``) and it moves to the completed-contracts schedule."""
+    done_at = pd.to_datetime(completion_date)
+    finished = _text(stage).str.lower().isin(COMPLETE_STAGES)
+    return (finished & done_at.notna() & (done_at <= pd.to_datetime(period_end))).astype(bool)

@@ -58,7 +58,7 @@ Edge cases, as policy (never a division by zero, never a default of 100%):
 - An open job whose ``ETC`` is exactly 0 while it has cost: ``p`` is 100% (the whole contract is
   earned); flag ``zero_etc`` so the estimate is confirmed.
 - ``estimate_period`` (optional, ``YYYY-MM``) before ``period``: the estimate comes from an older
-  budget snapshot; flag ``stale_estimate``.
+  budget snapshot; flag ``stale_snapshot``.
 - Start threshold: ``p < start_threshold`` and not a loss gives ``ER = CTD`` (zero margin), flag
   ``below_start_threshold``. Losses are never deferred.
 - ``status == "complete"`` (optional column): the job is finished; ``EAC = CTD`` (final cost),
@@ -91,7 +91,7 @@ PCT_ROUND_PLACES = 4
 REQUIRED = ("job_id", "contract_original", "cost_to_date", "est_cost_to_complete",
             "billed_to_date")
 
-FLAG_CODES = ("no_estimate", "cost_over_estimate", "zero_etc", "stale_estimate",
+FLAG_CODES = ("no_estimate", "cost_over_estimate", "zero_etc", "stale_snapshot",
               "letter_of_intent", "below_start_threshold", "loss")
 
 #: ``recognition_basis``: how a job's earned revenue was measured.
@@ -458,7 +458,7 @@ def _flags(*, no_est, over_est, zero_etc, stale, loi, priced_loi, below, loss, c
     codes = pd.Series("", index=index, dtype="string")
     reasons = codes.copy()
     masks = {"no_estimate": no_est, "cost_over_estimate": over_est, "zero_etc": zero_etc,
-             "stale_estimate": stale, "letter_of_intent": loi,
+             "stale_snapshot": stale, "letter_of_intent": loi,
              "below_start_threshold": below, "loss": loss}
     masks = {k: np.asarray(v, dtype=bool) for k, v in masks.items()}
     flagged = np.logical_or.reduce(list(masks.values()))
@@ -494,7 +494,7 @@ def _flags(*, no_est, over_est, zero_etc, stale, loi, priced_loi, below, loss, c
         "zero_etc": "Open job with an estimated cost to complete of 0.00 on cost to date " + ctd_t
         + ": percent complete is 100% and the whole contract " + tp_t + " is earned; confirm "
         "the job is finished or enter the cost still to come.",
-        "stale_estimate": "The estimate comes from the budget snapshot of " + plain(est_period)
+        "stale_snapshot": "The estimate comes from the budget snapshot of " + plain(est_period)
         + ", not " + plain(period) + " (no snapshot at the period end): take the month-end "
         "snapshot in Procore or confirm the estimate.",
         "letter_of_intent": loi_t,

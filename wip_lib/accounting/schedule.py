@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.accounting import forecast
-from wip_lib.accounting.contract import contract_terms
+from wip_lib.accounting.contract import completed_at, contract_terms
 from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
@@ -175,8 +175,8 @@ def last_open_figures(company, period: str, figures_of: Callable[[str], pd.DataF
     end = pd.Period(period, freq="M").end_time.normalize()
     fy = pd.Period(company.settings.fiscal_year_start(period), freq="M").start_time
     done = pd.to_datetime(jobs["completion_date"])
-    stage = _s(jobs["status"]).str.lower().isin(["complete", "completed", "closed"])
-    hit = (stage & done.notna() & (done <= end) & (done >= fy)).to_numpy(bool)
+    hit = (completed_at(jobs["status"], done, pd.Series(end, index=jobs.index))
+           & (done >= fy)).to_numpy(bool)
     ids = _s(jobs["job_id"])[hit]
     last = done[hit].dt.to_period("M") - 1
     frames = [pd.DataFrame({"job_id": pd.Series(dtype="string")})]
@@ -279,8 +279,7 @@ def inputs_all_periods(company, first: str, last: str, *,
     fy_start = pd.to_datetime(g["period"].map(fy_of))
     start = pd.to_datetime(g["start_date"])
     done_at = pd.to_datetime(g["completion_date"])
-    stage_complete = _s(g["status"]).str.lower().isin(["complete", "completed", "closed"])
-    complete = stage_complete & done_at.notna() & (done_at <= g["period_end"])
+    complete = completed_at(g["status"], g["completion_date"], g["period_end"])
     started = (start.isna() | (start <= g["period_end"])).to_numpy(bool)
     before_fy = (complete & (done_at < fy_start)).to_numpy(bool)
     g = g.assign(status=np.where(complete, "complete", "open"),

@@ -124,7 +124,10 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     forecast = fc.cost_to_complete(company, period, overrides)
     priors = prior_figures(company, period, store)
     wip = wip_schedule(company, period, priors=priors, forecast_df=forecast)
-    jobs = with_prior_estimates(fc.job_summary(company, period, forecast), priors)
+    # The job flags read the schedule's own figures (its contract, estimate, priors), so a
+    # flag and the schedule never show two margins for one job.
+    jobs = with_prior_estimates(fc.job_summary(company, period, forecast,
+                                               schedule=wip.schedule), priors)
     flags = flagmod.overrun_flags(forecast, fc.budget_history(company, period),
                                   fc.erp_cost_history(company, period), jobs, company.settings)
     ranking = flagmod.risk_ranking(flags)
