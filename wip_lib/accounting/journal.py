@@ -47,6 +47,8 @@ import pandas as pd
 from wip_lib.core.errors import InputError, Problem
 
 ENTRY_COLUMNS = ("period", "job_id", "account", "account_name", "debit", "credit", "memo")
+#: Memo words of the surety view's pair moving the provision's change from revenue to cost.
+PROVISION_IN_COST = "loss provision in cost of revenue"
 
 # role -> (sign of the target balance, offset role, words for an increase)
 _TARGETS = (
@@ -163,8 +165,8 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
         moved = change != 0
         if moved.any():
             ch = change[moved]
-            what = np.where(ch > 0, "loss provision increase (cost of revenue)",
-                            "loss provision decrease (cost of revenue)")
+            what = np.where(ch > 0, f"{PROVISION_IN_COST} increase",
+                            f"{PROVISION_IN_COST} decrease")
             memo = (f"WIP {period} job " + jobs[moved].reset_index(drop=True) + ": "
                     + pd.Series(what, dtype="string"))
             for acct_role, d, c in (("loss_provision_cost", np.maximum(ch, 0),
