@@ -21,12 +21,12 @@ from wip_lib.reports.excel import cells as xl
 ROLES = ("underbillings", "overbillings", "accrued_loss")
 #: Natural balance of each WIP account: +1 debit (asset), -1 credit (liability).
 ROLE_SIGN = {"underbillings": 1, "overbillings": -1, "accrued_loss": -1}
+#: The surety view's pair (cost of revenue - provision / revenue - over/under): it moves no WIP
+#: account; its amount is the change in the job's loss provision.
 PROVISION_RECLASS = "provision_reclass"
 #: Memo words (after ``"Job N: "``, before ``increase``/``decrease``) -> WIP account role.
 ROLE_WORDS = {"underbillings": "underbillings", "overbillings": "overbillings",
               "loss provision": "accrued_loss", PROVISION_IN_COST: PROVISION_RECLASS}
-#: ``PROVISION_RECLASS``: the surety view's pair (cost of revenue - provision / revenue -
-#: over/under); it moves no WIP account; its amount is the change in the job's loss provision.
 
 
 def journal_pairs(journal: pd.DataFrame, accounts: Mapping[str, str] | None
