@@ -32,10 +32,14 @@ or refunded (ASC 606-10-45-3); a job in the GL but not in the schedule is taken 
 Surety (net) view (``net_loss_provision``): the over/under accounts carry the net figures
 ``(B - ER) + provision`` and the accrued-loss target is 0, but the loss is still a cost: US
 presentation puts the provision in cost of revenue (ASC 605-35-45-1). So the entry adds, per
-job, the pair *cost of revenue - provision for losses* / *revenue - over/under billings* for the
-change in the provision ``provision(t) - provision(t-1)`` (the schedule's ``loss_provision`` and
-``loss_provision_prior``): revenue then moves by the change in the gross over/under, as in the
-gross view, and both views post the schedule's period revenue and cost.
+job, the pair *cost of revenue - provision for losses* (debit) / *revenue - over/under billings*
+(credit) for ``X = provision(t) - provision(t-1) + A``, where ``A`` is the accrued loss the GL
+still holds for the job (the gross view's balance, taken to zero by the accrued-loss line with
+its offset in cost of revenue) and ``provision(t-1)`` is the schedule's ``loss_provision_prior``.
+The over/under accounts already carry ``provision(t-1) - A`` of the provision, so revenue moves
+by the change in the gross over/under and cost of revenue by ``provision(t) - provision(t-1)``,
+as in the gross view, also in the period a company switches views: both views post the
+schedule's period revenue and cost.
 """
 from __future__ import annotations
 
@@ -103,10 +107,10 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
 
     Targets: underbillings ``+under``, overbillings ``-over``, accrued loss ``-provision``
     (debit positive). With ``net_loss_provision`` (surety view) the targets are the net columns
-    (``underbillings_net``, ``overbillings_net``), the accrued loss target is 0, and the change in
-    the provision (``loss_provision - loss_provision_prior``, prior 0 when the column is absent)
-    is moved from revenue - over/under to cost of revenue - provision for losses (module
-    docstring), so revenue and cost post as in the gross view. GL balances (columns period,
+    (``underbillings_net``, ``overbillings_net``), the accrued loss target is 0, and
+    ``loss_provision - loss_provision_prior + accrued loss still in the GL`` (prior 0 when the
+    column is absent) is moved from revenue - over/under to cost of revenue - provision for
+    losses (module docstring), so revenue and cost post as in the gross view. GL balances (columns period,
     account, job_id, balance; debit positive) are the latest on or before ``period``; a job in
     the GL but not in the schedule (closed) is taken to zero.
     Returns rows period, job_id, account, account_name, debit, credit (cents, >= 0), memo.
@@ -161,7 +165,10 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
         prior = (schedule["loss_provision_prior"].astype("Int64").fillna(0)
                  .to_numpy(dtype="int64") if "loss_provision_prior" in schedule.columns
                  else zero)
-        change = schedule["loss_provision"].to_numpy(dtype="int64") - prior
+        accrued = current[current["account"] == str(accounts["accrued_loss"]["number"])]
+        held = -jobs.map(accrued.set_index("job_id")["balance"]).astype("Int64").fillna(
+            0).to_numpy(dtype="int64")
+        change = schedule["loss_provision"].to_numpy(dtype="int64") - prior + held
         moved = change != 0
         if moved.any():
             ch = change[moved]

@@ -5,7 +5,7 @@ over-under sheet: ``=MAX(x,0)`` / ``=MAX(-x,0)``. An increase of an asset (under
 debit; of a liability (overbillings, accrued loss) a credit; the offset line (revenue - over/under
 billings, or cost of revenue - provision for losses) takes the other side. In the surety view the
 pair moving the change in a job's loss provision from revenue to cost of revenue is a formula
-over the schedule's provision and prior provision. Totals and "debits less
+over the schedule's provision and prior provision and the accrued loss the GL still holds. Totals and "debits less
 credits" (zero) below; to the right, the summary per account (``SUMPRODUCT`` over the lines) and
 the net to post.
 """
@@ -60,7 +60,8 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
             if not cip.holds(job):
                 as_values |= {li, oi}  # a completed job: its provision unwound (a value)
                 continue
-            x = f"({cip.cell('loss_provision', job)}-{cip.cell('loss_provision_prior', job)})"
+            x = (f"({cip.cell('loss_provision', job)}-{cip.cell('loss_provision_prior', job)}"
+                 f"+{over_under.cell('gl_accrued_loss', job)})")
             formulas[li] = (f"MAX({x},0)", f"MAX(-{x},0)")
             formulas[oi] = (f"MAX(-{x},0)", f"MAX({x},0)")
             continue
