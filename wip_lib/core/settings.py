@@ -101,6 +101,11 @@ UNINSTALLED_SOURCES = ("none", "file", "pay_applications")
 RETAINAGE_RELEASE = ("in_amount", "separate")
 
 
+#: Marks a policies mapping :func:`normalise_policies` has already normalised (amounts are then
+#: cents, not dollars): never a key of company.yaml.
+NORMALISED = "_normalised"
+
+
 def _fraction(value: Any) -> Decimal | None:
     """A fraction as an exact Decimal (``0.08`` -> ``Decimal('0.08')``), or None when not one."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
@@ -135,6 +140,8 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
     docs/policies.md. Idempotent: a normalised mapping comes back unchanged.
     """
     raw = dict(raw or {})
+    if raw.get(NORMALISED):
+        return raw
     problems: list[Problem] = []
 
     def bad(key: str, value: Any, message: str, fix: str) -> None:
@@ -169,7 +176,11 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
         bad("contract_types.default", default_type, "the default contract type is not one of "
             + ", ".join(t for t in CONTRACT_TYPES if t != "letter_of_intent"),
             "set it per job for cost-plus, T&M, GMP or letter-of-intent work")
-    default_fee = _fraction(ct.get("default_fee", 0))
+    default_fee_raw = ct.get("default_fee")
+    default_fee = None if default_fee_raw is None else _fraction(default_fee_raw)
+    if default_fee_raw is not None and (default_fee is None or default_fee < 0):
+        bad("contract_types.default_fee", default_fee_raw, "default_fee must be a fraction of "
+            "cost (0 or more)", "write e.g. `default_fee: 0.08` for 8% on cost")
     jobs: dict[str, dict] = {}
     raw_jobs = ct.get("jobs") or {}
     if not isinstance(raw_jobs, Mapping):
@@ -224,9 +235,10 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
         jobs[job] = {"type": kind, "fee": None if fee is None else str(fee),
                      "estimated_contract": est}
     out["contract_types"] = {"default": default_type,
-                             "default_fee": str(default_fee or 0), "jobs": jobs}
-    if default_type in FEE_TYPES and (default_fee is None or default_fee < 0):
-        bad("contract_types.default_fee", ct.get("default_fee"), "a cost-plus default needs "
+                             "default_fee": None if default_fee is None else str(default_fee),
+                             "jobs": jobs}
+    if default_type in FEE_TYPES and default_fee is None:
+        bad("contract_types.default_fee", default_fee_raw, f"a {default_type} default needs "
             "default_fee as a fraction of cost", "write e.g. `default_fee: 0.08`")
 
     if out["unsigned_contracts"] not in UNSIGNED_CONTRACTS:
@@ -345,6 +357,7 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
             "the released retainage) or separate")
     if problems:
         raise InputError(problems)
+    out[NORMALISED] = True
     return out
 
 
