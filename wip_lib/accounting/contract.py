@@ -302,8 +302,10 @@ def contract_terms(company, periods: Sequence[str]) -> pd.DataFrame:
     job = out["job_id"].astype(object)
     setting = {j: v for j, v in ct["jobs"].items()}
     procore = _procore_types(pc)
-    base = job.map(lambda j: setting[j]["type"] if j in setting else None)
-    base = base.fillna(job.map(procore)).fillna(ct["default"]).astype(object)
+    from_setting = job.map(lambda j: setting[j]["type"] if j in setting else "").astype(object)
+    from_procore = job.map(procore).astype("string").fillna("").to_numpy(dtype=object)
+    base = np.where(from_setting != "", from_setting,
+                    np.where(from_procore != "", from_procore, ct["default"])).astype(object)
     signed = out["contract_signed"].to_numpy(bool)
     kind = np.where(~signed & ~np.isin(base, ["cost_plus", "time_and_materials"]),
                     "letter_of_intent", base)
