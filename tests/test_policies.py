@@ -61,6 +61,8 @@ def settings_with(**policies) -> Settings:
     ({"contract_types": {"jobs": {"0401": {"type": "letter_of_intent",
                                            "estimated_contract": -5}}}}, "above zero"),
     ({"contract_types": {"default": "letter_of_intent"}}, "default contract type"),
+    ({"contract_types": {"default": "cost_plus"}}, "needs default_fee"),
+    ({"contract_types": {"default": "cost_plus", "default_fee": "x"}}, "default_fee must be"),
     ({"unsigned_contracts": "contract_amount"}, None),
     ({"unsigned_contracts": "zero"}, "unsigned_contracts is not one of"),
     ({"pending_change_orders": {"unpriced": "include", "claims": "exclude"}}, None),
@@ -203,7 +205,7 @@ def test_cost_plus_needs_a_fee_and_a_known_type():
 
 # ----------------------------------------------------------------------------- contract terms
 def terms_company(contracts, policies=None, period_cos=()):
-    """Job J with the given prime contracts (status, amount, contract_type, executed_date)."""
+    """Job J with the given prime contracts (status, amount, -, executed_date)."""
     s = Settings.from_mapping({"name": "T", "current_period": "2026-10",
                                "policies": policies or {}})
     return Company.from_tables(s, {
@@ -211,7 +213,7 @@ def terms_company(contracts, policies=None, period_cos=()):
                                 "start_date": "2026-01-01"}]),
         "prime_contracts": table("prime_contracts", [
             {"job_id": "J", "contract_number": str(i + 1), "status": st_,
-             "original_amount": a * D, "contract_type": t, "executed_date": ex}
+             "original_amount": a * D, "executed_date": ex}
             for i, (st_, a, t, ex) in enumerate(contracts)]),
     })
 
@@ -223,10 +225,12 @@ TERMS = [
     ("per-job setting", [("Approved", 100_000, "", None)],
      {"contract_types": {"jobs": {"J": {"type": "cost_plus", "fee": 0.08}}}},
      ("cost_plus", "0.08", None, True)),
-    ("Procore's Contract Type column, default fee", [("Approved", 100_000, "Cost Plus", None)],
-     {"contract_types": {"default_fee": 0.1}}, ("cost_plus", "0.1", None, True)),
-    ("the setting wins over Procore", [("Approved", 100_000, "Cost Plus", None)],
-     {"contract_types": {"jobs": {"J": {"type": "fixed_price"}}}},
+    ("a cost-plus default with its default fee", [("Approved", 100_000, "", None)],
+     {"contract_types": {"default": "cost_plus", "default_fee": 0.1}},
+     ("cost_plus", "0.1", None, True)),
+    ("a job's own type wins over the default", [("Approved", 100_000, "", None)],
+     {"contract_types": {"default": "cost_plus", "default_fee": 0.1,
+                         "jobs": {"J": {"type": "fixed_price"}}}},
      ("fixed_price", None, None, True)),
     ("Out For Signature: letter of intent, revenue = cost",
      [("Out For Signature", 100_000, "", None)], {},
@@ -263,13 +267,6 @@ def test_contract_terms(contracts, policies, expected):
     assert (pd.isna(r["fee_pct"]) if fee is None else r["fee_pct"] == fee)
     assert (pd.isna(r["contract_estimated"]) if est is None else r["contract_estimated"] == est)
     assert bool(r["contract_signed"]) is signed
-
-
-def test_procore_cost_plus_without_a_fee_is_an_input_error():
-    with pytest.raises(InputError, match="no fee or markup"):
-        contract_terms(terms_company([("Approved", 100_000, "Cost Plus", None)]), ["2026-10"])
-    with pytest.raises(InputError, match="not one the WIP knows"):
-        contract_terms(terms_company([("Approved", 100_000, "Unit Price", None)]), ["2026-10"])
 
 
 # ----------------------------------------------------------------------------- pending COs
@@ -488,11 +485,12 @@ def test_retainage_payable(ap, expected):
 
 
 def test_completed_job_keeps_retainage_and_over_under_until_settled():
-    """A job completed in a prior fiscal year stays on the schedule while its retainage is
-    open (and leaves once it is settled); a completed job's over/under stays on the completed
-    schedule."""
-    def company(paid):
-        s = Settings(name="T", current_period="2027-02")
+    """Job C, contract 100,000, completed 2026-11-15 at a cost of 80,000, billed 100,000 with
+    10,000 retainage unpaid: in 2026-12 the completed-contracts schedule carries its retainage
+    receivable 10,000. Billed only 95,000: in 2027-02 (a new fiscal year) it stays on the
+    schedule, underbilled 5,000, and the entry carries it; billed in full, it leaves."""
+    def company(billed, period):
+        s = Settings(name="T", current_period=period)
         return Company.from_tables(s, {
             "jobs": table("jobs", [{"job_id": "C", "job_name": "C", "status": "complete",
                                     "start_date": "2026-01-01",
@@ -507,15 +505,17 @@ def test_completed_job_keeps_retainage_and_over_under_until_settled():
                  "row_id": "r1"}]),
             "erp_ar_billings": table("erp_ar_billings", [
                 {"job_id": "C", "invoice_number": "C-1", "invoice_date": "2026-11-20",
-                 "period": "2026-11", "amount_billed": 100_000 * D, "retainage": 10_000 * D,
-                 "amount_paid": paid * D}]),
+                 "period": "2026-11", "amount_billed": billed * D, "retainage": 10_000 * D,
+                 "amount_paid": (billed - 10_000) * D}]),
         })
-    held = job_inputs(company(90_000), "2027-02")
-    assert held["job_id"].tolist() == ["C"] and held["retainage_receivable"].iloc[0] == 10_000 * D
-    s = wip_schedule(company(90_000), "2027-02")
-    c = s.completed.iloc[0]
-    assert c["retainage_receivable"] == 10_000 * D and c["revenue_this_year"] == 0
-    assert job_inputs(company(100_000), "2027-02").empty  # settled: off the schedule
+    dec = wip_schedule(company(100_000, "2026-12"), "2026-12").completed.iloc[0]
+    assert dec["retainage_receivable"] == 10_000 * D and dec["underbillings"] == 0
+    short = wip_schedule(company(95_000, "2027-02"), "2027-02")
+    c = short.completed.iloc[0]
+    assert c["underbillings"] == 5_000 * D and c["revenue_this_year"] == 0
+    under = short.journal[short.journal["account"] == "1250"]
+    assert int(under["debit"].sum()) == 5_000 * D  # the entry carries the contract asset
+    assert job_inputs(company(100_000, "2027-02"), "2027-02").empty  # billed: off the schedule
 
 
 # ----------------------------------------------------------------------------- rounding

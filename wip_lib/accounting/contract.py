@@ -49,13 +49,14 @@ A job appears in :func:`contract_by_period` once it has a signed contract.
 
 Contract terms (:func:`contract_terms`, every job)
 --------------------------------------------------
-- ``contract_type``: the job's entry in ``contract_types.jobs``, else the prime contract's
-  ``contract_type`` column where the export carries it, else ``contract_types.default``.
+- ``contract_type``: the job's entry in ``contract_types.jobs``, else
+  ``contract_types.default`` (Procore's prime contract carries no contract type: neither its
+  export's standard columns nor its API fields name one).
   A job without a signed contract at ``E`` works under a letter of intent
   (``letter_of_intent``) unless it is time-and-materials or cost-plus (whose revenue needs no
   price); a ``letter_of_intent`` job with a signed contract is fixed price from then on.
 - ``fee_pct``: the fee or markup on cost of a time-and-materials, cost-plus or GMP job (its entry,
-  else ``contract_types.default_fee``; a fee-type job with neither is an input error).
+  else ``contract_types.default_fee``, required with a cost-plus default).
 - ``contract_estimated``: for a letter-of-intent job, its ``estimated_contract``; else, under
   ``unsigned_contracts: contract_amount``, the amount of its contracts not signed at ``E`` (when
   above 0); else empty: revenue = cost until priced.
@@ -70,7 +71,7 @@ import pandas as pd
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period
-from wip_lib.core.settings import FEE_TYPES, contract_type_of, policies_of
+from wip_lib.core.settings import FEE_TYPES, policies_of
 
 #: Prime contract statuses that keep a contract out of the job's contract (lower case).
 NOT_COUNTED = ("draft", "out for signature")
@@ -256,30 +257,6 @@ def contract_by_period(company, periods: Sequence[str]) -> pd.DataFrame:
     return out[COLUMNS][has].reset_index(drop=True)
 
 
-def _procore_types(pc: pd.DataFrame) -> pd.Series:
-    """The job's contract type from the prime contracts' ``contract_type`` column (first
-    non-blank, contracts in number order), as a policy type; unknown spellings are input errors."""
-    if "contract_type" not in pc.columns or pc.empty:
-        return pd.Series(dtype="string")
-    t = _text(pc["contract_type"])
-    pc = pc.assign(_t=t)[t != ""].sort_values(["job_id", "contract_number"])
-    if pc.empty:
-        return pd.Series(dtype="string")
-    mapped = contract_type_of(pc["_t"])
-    unknown = mapped.isna().to_numpy(bool)
-    if unknown.any():
-        bad = pc[unknown]
-        raise InputError([Problem(
-            str(r.get("_file", "procore/prime_contracts.csv")),
-            f"contract type {r['_t']!r} of job {r['job_id']} is not one the WIP knows",
-            "write Fixed Price, Time and Materials, Cost Plus, GMP or Letter of Intent, or set "
-            f"the job's type in company.yaml under contract_types.jobs['{r['job_id']}']",
-            row=int(r["_row"]) if "_row" in bad.columns and pd.notna(r.get("_row")) else None,
-            column="Contract Type", value=str(r["_t"])) for _, r in bad.head(20).iterrows()])
-    return pd.Series(mapped.to_numpy(), index=pc["job_id"].to_numpy()).groupby(
-        level=0, sort=False).first().astype("string")
-
-
 def contract_terms(company, periods: Sequence[str]) -> pd.DataFrame:
     """Every job (of ``jobs`` or with a prime contract) at each of ``periods``: the columns of
     :func:`contract_by_period` (0 where no contract is signed) and :data:`TERMS` (rules in the
@@ -301,11 +278,8 @@ def contract_terms(company, periods: Sequence[str]) -> pd.DataFrame:
 
     job = out["job_id"].astype(object)
     setting = {j: v for j, v in ct["jobs"].items()}
-    procore = _procore_types(pc)
-    from_setting = job.map(lambda j: setting[j]["type"] if j in setting else "").astype(object)
-    from_procore = job.map(procore).astype("string").fillna("").to_numpy(dtype=object)
-    base = np.where(from_setting != "", from_setting,
-                    np.where(from_procore != "", from_procore, ct["default"])).astype(object)
+    base = job.map(lambda j: setting[j]["type"] if j in setting else ct["default"]).to_numpy(
+        dtype=object)
     signed = out["contract_signed"].to_numpy(bool)
     kind = np.where(~signed & ~np.isin(base, ["cost_plus", "time_and_materials"]),
                     "letter_of_intent", base)
@@ -316,15 +290,7 @@ def contract_terms(company, periods: Sequence[str]) -> pd.DataFrame:
     default_fee = ct.get("default_fee")
     default_fee = None if default_fee in (None, "None") else default_fee
     needs = np.isin(kind, FEE_TYPES)
-    missing = needs & fee.isna().to_numpy(bool)
-    if missing.any() and default_fee is None:
-        jobs_ = sorted(set(job[missing]))
-        raise InputError([Problem(
-            "company.yaml", f"job {j} is a {kind[missing][list(job[missing]).index(j)]} "
-            "contract (Procore's contract type) but no fee or markup is set for it",
-            f"add `contract_types: {{jobs: {{'{j}': {{type: ..., fee: 0.08}}}}}}` (the fee on "
-            "cost), or contract_types.default_fee", column="policies.contract_types")
-            for j in jobs_])
+    missing = needs & fee.isna().to_numpy(bool)  # a cost-plus default: its default_fee
     fee = fee.where(~missing, default_fee).where(needs, None)
     out["fee_pct"] = pd.array(fee.to_numpy(dtype=object), dtype="string")
 

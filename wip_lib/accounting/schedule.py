@@ -372,9 +372,10 @@ def inputs_all_periods(company, first: str, last: str, *,
 
 def _kept(g: pd.DataFrame, company) -> np.ndarray:
     """Job universe: a job completed before its period's fiscal year began leaves the schedule
-    once it is settled; until then (its billings differ from its final revenue, or retainage
-    receivable or payable is still open) it stays, so its contract asset or liability and its
-    retainage are carried (ASC 606-10-45-3) and the WIP entry never zeroes them unbilled."""
+    once its billings equal its final revenue; until then it stays, so its contract asset or
+    liability is carried (ASC 606-10-45-3) and the WIP entry never zeroes it unbilled. (Its
+    retainage is a receivable, not a WIP balance: the completed-contracts schedule carries it for
+    the jobs completed in the fiscal year, the AR aging after that.)"""
     before = g["_before_fy"].to_numpy(bool)
     keep = ~before
     if before.any():
@@ -382,8 +383,7 @@ def _kept(g: pd.DataFrame, company) -> np.ndarray:
         final = recognize(old.assign(status="complete").drop(columns="_before_fy")
                           .reindex(columns=[c for c in INPUT_COLUMNS if c in old.columns]),
                           Policy.from_settings(company.settings.policies))
-        unsettled = ((final["over_under"] != 0) | (final["retainage_receivable"] != 0)
-                     | (final["retainage_payable"] != 0)).to_numpy(bool)
+        unsettled = (final["over_under"] != 0).to_numpy(bool)
         keep[np.flatnonzero(before)[unsettled]] = True
     return keep
 

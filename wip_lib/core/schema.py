@@ -70,6 +70,21 @@ class Table:
     def empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
 
+    def absent(self, df: pd.DataFrame) -> list[str]:
+        """Optional columns without a default (``default=None``) that ``df`` leaves empty (every
+        value missing; for money, every value 0): columns an export need not carry, so they are
+        neither written nor counted in control totals. Text columns always are (an empty text
+        cell and a missing column read differently)."""
+        out = []
+        for c in self.columns:
+            if (c.required or c.default is not None or c.name not in df.columns or df.empty
+                    or c.kind in ("text", "code", "period")):
+                continue
+            v = df[c.name]
+            if (v.fillna(0) == 0).all() if c.kind == "money" else v.isna().all():
+                out.append(c.name)
+        return out
+
 
 def C(name: str, kind: str, doc: str, required: bool = True, default: object = None) -> Column:
     return Column(name, kind, doc, required, default)
@@ -132,9 +147,6 @@ PRIME_CONTRACTS = _t(Table(
         C("executed_date", "date", "date signed (Procore execution date or signed contract "
           "received date): the contract counts from it (blank: as its status says)",
           required=False),
-        C("contract_type", "text", "fixed price, time and materials, cost plus, GMP or letter of "
-          "intent, where the tenant carries it (company.yaml contract_types wins)",
-          required=False, default=""),
         ERP_STATUS, ORIGIN_ID,
     ),
     key=("job_id", "contract_number"),
@@ -321,7 +333,7 @@ OWNER_INVOICES = _t(Table(
         C("retainage_to_date", "money", "G702 line 5: total retainage", required=False, default=0),
         C("amount_due", "money", "G702 line 8: current payment due"),
         C("materials_stored", "money", "G703 column F: materials presently stored (on site, not "
-          "yet installed)", required=False, default=0),
+          "yet installed)", required=False),
         ERP_STATUS, ERP_STATUS_DATE, ORIGIN_ID,
     ),
     key=("job_id", "contract_number", "application_number"),

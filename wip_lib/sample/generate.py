@@ -806,6 +806,8 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
     totals = []
     for name, df in tables.items():
         t = schema.get(name)
+        if t.system == "company" and name != "cost_code_crosswalk":
+            continue  # the company's own optional inputs (uninstalled_materials.csv): none here
         if t.system == "procore" or name == "cost_code_crosswalk":
             paths = write_procore_table(out, name, df)
             files += paths

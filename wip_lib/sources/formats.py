@@ -77,7 +77,6 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "retainage_rule": ["Retainage Rule", "Retention Rule"],
         "executed_date": ["Execution Date", "Executed Date", "Signed Contract Received Date",
                           "Date Executed"],
-        "contract_type": ["Contract Type"],
         **{k: ERP[k] for k in ("erp_status", "origin_id")},
     }),
     "prime_change_orders": ExportFormat("prime_change_orders", "procore/prime_change_orders", {
