@@ -64,6 +64,8 @@ Contract terms (:func:`contract_terms`, every job)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -185,12 +187,9 @@ def _co_treatment(company, co: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ratio(text: str) -> tuple[int, int]:
-    """An exact decimal text (``'0.125'``) as a fraction ``(125, 1000)``."""
-    from decimal import Decimal
-    d = Decimal(str(text))
-    sign, digits, exp = d.as_tuple()
-    num = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
-    return (num * 10 ** exp, 1) if exp >= 0 else (num, 10 ** -exp)
+    """An exact decimal text (``'0.125'``) as a fraction ``(1, 8)``."""
+    f = Fraction(Decimal(str(text)))
+    return f.numerator, f.denominator
 
 
 def contract_by_period(company, periods: Sequence[str]) -> pd.DataFrame:
