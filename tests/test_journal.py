@@ -100,10 +100,23 @@ def test_memo_and_summary():
     assert summary["net"].sum() == 0
 
 
-def test_net_loss_provision_runs_the_loss_through_revenue():
+def test_net_loss_provision_keeps_the_provision_in_cost_of_revenue():
+    """Surety view (issue #18 item 4; the old expectation ran the loss through revenue, which
+    broke the tie of the schedule's period revenue to the GL). TP 500,000, CTD 300,000, ETC
+    250,000, B 330,000: ER = 500,000 x 300/550 = 272,727.27, provision = 22,727.27, net over
+    = 330,000 - 272,727.27 + 22,727.27 = 80,000. The over/under account carries the net 80,000;
+    revenue moves by the gross over/under 57,272.73 (= 80,000 - 22,727.27) and the provision
+    22,727.27 goes to cost of revenue, as in the gross view."""
     s = schedule(("A", 500_000, 300_000, 250_000, 330_000))
     entry = wip_journal_entry(s, None, ACCOUNTS, "2026-10", net_loss_provision=True)
-    assert lines(entry) == {("A", OVER, 0, 80_000), ("A", REV, 80_000, 0)}
+    cents = {(r.account, r.debit, r.credit) for r in entry.itertuples()}
+    assert cents == {(OVER, 0, 8_000_000), (REV, 8_000_000, 0),
+                     (LOSS_COST, 2_272_727, 0), (REV, 0, 2_272_727)}
+    net = summarise_by_account(entry).set_index("account")["net"]
+    assert net[REV] == 5_727_273 and net[LOSS_COST] == 2_272_727 and net[OVER] == -8_000_000
+    gross = summarise_by_account(wip_journal_entry(s, None, ACCOUNTS, "2026-10")).set_index(
+        "account")["net"]
+    assert net[REV] == gross[REV] and net[LOSS_COST] == gross[LOSS_COST]
 
 
 def test_gl_without_job_detail_is_an_input_error():

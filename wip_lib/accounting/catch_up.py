@@ -17,7 +17,14 @@ Formulas, per job:
   fractions ``pct_num / pct_den``) and ``gp_revision = gross_profit_period - gp_new_work`` so the
   two always sum exactly. For a profitable job without uninstalled materials or a threshold,
   ``GP_period = EGP(t)(p(t) - p(t-1)) + (EGP(t) - EGP(t-1)) p(t-1)``: ``gp_revision`` is the
-  catch-up from the revised estimate (to within a cent of rounding).
+  catch-up from the revised estimate (to within a cent of rounding). The split is a
+  percent-complete idea: on a job at a loss now (``EGP(t) < 0``) gross profit to date is the
+  whole anticipated loss ``TP - EAC`` whatever the progress, so all of the period's gross profit
+  is the revision (``gp_new_work = 0``; an unchanged estimate gives 0 and 0); on a cost-plus job
+  (``recognition_basis`` ``cost_plus``) it is all the fee on the period's work
+  (``gp_revision = 0``).
+- Completed contracts keep their over/under billing (``B - final revenue``, a contract asset or
+  liability until billed or refunded, ASC 606-10-45-3) and their retainage until settled.
 """
 from __future__ import annotations
 
@@ -110,6 +117,12 @@ def catch_up(current: pd.DataFrame, prior: pd.DataFrame, has_prior: np.ndarray,
     d1 = np.where(d1 == 0, 1, d1).astype(object)
     egp_now = egp.fillna(0).to_numpy(dtype="int64").astype(object)
     new_work = round_half_up_div(egp_now * (n * d1 - n1 * d), d * d1).astype("int64")
+    loss_now = (egp.fillna(0) < 0).to_numpy(bool)
+    new_work = np.where(loss_now, 0, new_work)
+    if "recognition_basis" in current.columns:
+        cost_plus = (current["recognition_basis"].astype("string") == "cost_plus").fillna(
+            False).to_numpy(bool)
+        new_work = np.where(cost_plus, gp, new_work)
     out[f"gp_new_work{tag}"] = pd.Series(new_work, index=out.index, dtype="int64")
     out[f"gp_revision{tag}"] = pd.Series(gp - new_work, index=out.index, dtype="int64")
 
@@ -150,8 +163,9 @@ def completed_contracts(final: pd.DataFrame, prior_year_end: pd.DataFrame | None
                         last_reported: pd.DataFrame | None = None) -> pd.DataFrame:
     """The completed-contracts schedule for the fiscal year (one row per job finished this year).
 
-    On completion ``ER = final TP``, total cost = final ``CTD``, and the over/under billing and any
-    loss provision go to zero. Amounts: ``total_gross_profit = final_contract - total_cost``;
+    On completion ``ER = final TP``, total cost = final ``CTD``, and any loss provision goes to
+    zero; the over/under billing ``B - TP`` stays (``underbillings``, ``overbillings``) until
+    billed, as do ``retainage_receivable`` and ``retainage_payable`` when given. Amounts: ``total_gross_profit = final_contract - total_cost``;
     ``revenue_prior_years = ER(FYE)``, ``revenue_this_year = final_contract - ER(FYE)``;
     ``cost_prior_years = CTD(FYE) + provision(FYE)``, ``cost_this_year = total_cost -
     cost_prior_years``; ``gp_prior_years = revenue_prior_years - cost_prior_years``,
@@ -185,6 +199,12 @@ def completed_contracts(final: pd.DataFrame, prior_year_end: pd.DataFrame | None
         "gp_this_year": (tp - cost) - (rev_prior - cost_prior),
         "billed_to_date": final["billed_to_date"].to_numpy(dtype="int64"),
     }, index=final.index)
+    # Kept until settled: the over/under billing (B - final revenue) and the retainage.
+    out["underbillings"] = np.maximum(tp - out["billed_to_date"].to_numpy(dtype="int64"), 0)
+    out["overbillings"] = np.maximum(out["billed_to_date"].to_numpy(dtype="int64") - tp, 0)
+    for c in ("retainage_receivable", "retainage_payable"):
+        if c in final.columns:
+            out[c] = final[c].astype("Int64").to_numpy()
     for c in ("job_name",):
         if c in final.columns:
             out.insert(1, c, final[c])

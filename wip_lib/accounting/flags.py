@@ -27,7 +27,16 @@ is a sentence a controller can act on. Flags (rule; impact):
 - ``pending_changes_loss`` (job, needs ``jobs`` with contract_revised, est_total_cost): the job is
   profitable now (``contract_revised - est_total_cost > 0``) but
   ``contract_revised - (est_total_cost + pending_cost_changes) < 0`` with pending cost changes
-  summed from the forecast; impact = the resulting loss.
+  summed from the forecast; impact = the resulting loss. Also when the job is already at a loss
+  (``contract_revised - est_total_cost <= 0``) and pending cost changes would deepen it; impact =
+  the pending cost changes (the further loss).
+- Estimate and contract conditions (job, from the schedule's recognition ``flag`` in ``jobs``;
+  open jobs only): ``no_estimate`` (cost but no estimate: revenue = cost; impact = cost to
+  date), ``zero_etc`` (an estimated cost to complete of 0 on an open job: the whole contract is
+  earned; impact = ``contract_revised - cost_to_date``, the margin recognised on it),
+  ``stale_snapshot`` (the estimate comes from a budget snapshot before the period; impact = ERP
+  cost booked after that snapshot through the period) and ``letter_of_intent`` (no signed
+  contract at the period end; impact = cost to date carried without a price).
 - ``loss_job`` (job, needs ``jobs`` with contract_revised, est_total_cost): the estimate at
   completion is above the contract (ASC 605-35: the full loss is provided at once); impact =
   ``est_total_cost - contract_revised``, the anticipated loss.
@@ -47,7 +56,10 @@ import pandas as pd
 
 KEYS = ["job_id", "cost_code", "cost_type"]
 FLAGS = ("loss_job", "eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
-         "cost_ahead_of_curve", "pending_changes_loss", "margin_fade")
+         "cost_ahead_of_curve", "pending_changes_loss", "margin_fade", "no_estimate", "zero_etc",
+         "stale_snapshot", "letter_of_intent")
+#: The job flags read from the schedule's recognition flags (module docstring).
+ESTIMATE_FLAGS = ("no_estimate", "zero_etc", "stale_snapshot", "letter_of_intent")
 CURVE_TOLERANCE = 0.10
 OUT_COLUMNS = [*KEYS, "flag", "dollar_impact", "message"]
 
@@ -197,19 +209,30 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
         pend = f.groupby("job_id", as_index=False).agg(pending=("pending_cost_changes", "sum"))
         j = jobs.merge(pend, on="job_id", how="left")
         j["pending"] = j["pending"].fillna(0).astype("int64")
+        j = j[j["est_total_cost"].notna().to_numpy(bool)]
         contract = j["contract_revised"].astype("int64")
         est = j["est_total_cost"].astype("int64")
         gp_now = contract - est
         gp_after = contract - (est + j["pending"])
         hit = (gp_now > 0) & (gp_after < 0)
-        j, gp_now, gp_after = j[hit], gp_now[hit], gp_after[hit]
-        out.append(_frame(j, "pending_changes_loss", -gp_after,
-                          "Job " + j["job_id"] + ": pending cost changes of " + usd(j["pending"])
-                          + " would turn the estimated profit of " + usd(gp_now)
-                          + " into a loss of " + usd(-gp_after) + ". Get the matching owner "
-                          "change orders approved, or provide for the loss if they will not be."))
-        loss = jobs[(jobs["est_total_cost"].astype("int64")
-                     > jobs["contract_revised"].astype("int64")).to_numpy(bool)]
+        deeper = (gp_now <= 0) & (j["pending"] > 0)
+        jt, now_t, after_t = j[hit], gp_now[hit], gp_after[hit]
+        out.append(_frame(jt, "pending_changes_loss", -after_t,
+                          "Job " + jt["job_id"] + ": pending cost changes of "
+                          + usd(jt["pending"]) + " would turn the estimated profit of "
+                          + usd(now_t) + " into a loss of " + usd(-after_t) + ". Get the matching "
+                          "owner change orders approved, or provide for the loss if they will "
+                          "not be."))
+        jd, now_d, after_d = j[deeper], gp_now[deeper], gp_after[deeper]
+        out.append(_frame(jd, "pending_changes_loss", jd["pending"],
+                          "Job " + jd["job_id"] + ": pending cost changes of "
+                          + usd(jd["pending"]) + " would deepen the anticipated loss of "
+                          + usd(-now_d) + " to " + usd(-after_d) + ". Get the matching owner "
+                          "change orders approved, or provide for the further loss if they will "
+                          "not be."))
+        known = jobs[jobs["est_total_cost"].notna().to_numpy(bool)]
+        loss = known[(known["est_total_cost"].astype("int64")
+                      > known["contract_revised"].astype("int64")).to_numpy(bool)]
         amount = loss["est_total_cost"].astype("int64") - loss["contract_revised"].astype("int64")
         out.append(_frame(loss, "loss_job", amount,
                           "Job " + loss["job_id"] + ": estimated total cost "
@@ -243,6 +266,59 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
     return out
 
 
+def _estimate_flags(jobs: pd.DataFrame | None, cost_history: pd.DataFrame | None
+                    ) -> list[pd.DataFrame]:
+    """The estimate and contract conditions of open jobs (module docstring), from the recognition
+    flag codes the schedule carries in ``jobs["flag"]``."""
+    need = {"flag", "status", "cost_to_date", "contract_revised"}
+    if jobs is None or jobs.empty or not need <= set(jobs.columns):
+        return []
+    j = jobs.assign(job_id=jobs["job_id"].astype("string").str.strip(), cost_code="",
+                    cost_type="")
+    j = j[(j["status"].astype("string") != "complete").to_numpy(bool)]
+    codes = j["flag"].astype("string").fillna("").str.split(";")
+    has = {f: codes.map(lambda c, f=f: f in c).astype(bool) for f in ESTIMATE_FLAGS}
+    out = []
+    n = j[has["no_estimate"].to_numpy(bool)]
+    out.append(_frame(n, "no_estimate", n["cost_to_date"].astype("int64"),
+                      "Job " + n["job_id"] + ": " + usd(n["cost_to_date"].astype("int64"))
+                      + " of cost and no estimate to complete (no budget snapshot or override): "
+                      "revenue is recognised equal to cost, at zero margin. Get the PM's "
+                      "forecast into Procore or enter a controller override."))
+    z = j[has["zero_etc"].to_numpy(bool)]
+    margin = (z["contract_revised"].astype("int64") - z["cost_to_date"].astype("int64")).clip(
+        lower=0)
+    out.append(_frame(z, "zero_etc", margin,
+                      "Job " + z["job_id"] + ": open with an estimated cost to complete of $0.00:"
+                      " the job counts as 100% complete and its whole contract of "
+                      + usd(z["contract_revised"].astype("int64")) + " as earned, "
+                      + usd(margin) + " above cost. Confirm the job is finished, or enter the "
+                      "cost still to come."))
+    st_ = j[has["stale_snapshot"].to_numpy(bool)]
+    since = pd.Series(0, index=st_.index, dtype="int64")
+    if cost_history is not None and len(st_) and "estimate_period" in st_:
+        ch = cost_history.assign(job_id=cost_history["job_id"].astype("string").str.strip(),
+                                 period=cost_history["period"].astype("string"))
+        m = ch.merge(st_[["job_id", "estimate_period", "period"]].rename(
+            columns={"period": "_p"}), on="job_id", how="inner")
+        m = m[(m["period"] > m["estimate_period"]) & (m["period"] <= m["_p"])]
+        by = m.groupby("job_id")["amount"].sum()
+        since = st_["job_id"].map(by).fillna(0).astype("int64").clip(lower=0)
+    out.append(_frame(st_, "stale_snapshot", since,
+                      "Job " + st_["job_id"] + ": the estimate comes from the budget snapshot of "
+                      + st_.get("estimate_period", pd.Series("", index=st_.index)).astype(
+                          "string").fillna("") + ", taken before the period; " + usd(since)
+                      + " of cost was booked since. Take the month-end snapshot in Procore (or "
+                      "confirm the forecast) before the WIP is finalised."))
+    loi = j[has["letter_of_intent"].to_numpy(bool)]
+    out.append(_frame(loi, "letter_of_intent", loi["cost_to_date"].astype("int64"),
+                      "Job " + loi["job_id"] + ": no signed contract at the period end (letter of"
+                      " intent or unpriced work); " + usd(loi["cost_to_date"].astype("int64"))
+                      + " of cost is carried without a signed price. Get the contract signed, "
+                      "or set an estimated contract value (company.yaml contract_types)."))
+    return [o for o in out if len(o)]
+
+
 def overrun_flags(forecast_df: pd.DataFrame, budget_history: pd.DataFrame | None,
                   cost_history: pd.DataFrame | None, jobs: pd.DataFrame | None,
                   settings) -> pd.DataFrame:
@@ -258,6 +334,7 @@ def overrun_flags(forecast_df: pd.DataFrame, budget_history: pd.DataFrame | None
     parts.append(_stale(f, budget_history, cost_history, int(policies["stale_forecast_periods"])))
     parts.append(_curve(f, float(policies.get("cost_curve_tolerance", CURVE_TOLERANCE))))
     parts += _job_flags(f, jobs, float(policies["fade_threshold_points"]))
+    parts += _estimate_flags(jobs, cost_history)
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({

@@ -60,7 +60,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.accounting.contract import contract_by_period
+from wip_lib.accounting.contract import completed_at, contract_terms
 from wip_lib.accounting.forecast_table import (  # noqa: F401
     COLUMNS,
     KEYS,
@@ -71,6 +71,7 @@ from wip_lib.accounting.forecast_table import (  # noqa: F401
 )
 from wip_lib.accounting.forecast_table import cents as _cents
 from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
@@ -255,55 +256,108 @@ def job_etc(forecast_df: pd.DataFrame) -> pd.DataFrame:
     return out[["job_id", "est_cost_to_complete", "etc_source"]]
 
 
+#: Columns of :func:`job_summary`.
+SUMMARY_COLUMNS = ["job_id", "contract_revised", "est_total_cost", "est_gp_pct",
+                   "prior_est_gp_pct", "bid_gp_pct", "est_gross_profit", "prior_est_gross_profit",
+                   "bid_gross_profit", "status", "contract_type", "cost_to_date",
+                   "estimate_period", "period", "flag"]
+
+
 def _gp_pct(contract: pd.Series, cost: pd.Series) -> pd.Series:
     c = contract.astype("float64")
     return ((c - cost.astype("float64")) / c).where(c > 0)
 
 
-def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Job-level figures the job flags need, from the company alone (the WIP schedule may supply
-    its own): ``job_id, contract_revised, est_total_cost, est_gp_pct, prior_est_gp_pct,
-    bid_gp_pct`` and the same in dollars: ``est_gross_profit, prior_est_gross_profit,
-    bid_gross_profit``.
+def _recognised(company, period: str, fc: pd.DataFrame) -> pd.DataFrame:
+    """The job figures of :func:`wip_lib.accounting.recognition.recognize` on the forecast's
+    cost and ETC and the contract of the period (:func:`contract_terms`): the same contract rule
+    and the same recognition as the WIP schedule."""
 
-    - ``contract_revised``: the contract at the period end (:mod:`wip_lib.accounting.contract`).
-    - ``est_total_cost`` = sum of ``eac_used`` (cost to date + ETC used) over the job's codes.
-    - ``est_gp_pct = (contract_revised - est_total_cost) / contract_revised`` (empty if no contract).
-    - ``prior_est_gp_pct``: the same at the previous period (its snapshot, cost and overrides).
-    - ``bid_gp_pct = (original contract - original budget) / original contract``, original budget
-      from the budget snapshot used for ``period``.
+    est = fc.groupby("job_id", as_index=False).agg(
+        cost_to_date=("cost_to_date", "sum"), est_cost_to_complete=("etc_used", "sum"),
+        estimate_period=("budget_snapshot", "max"))
+    est["estimate_period"] = est["estimate_period"].astype("string").replace("", pd.NA)
+    overridden = fc.loc[fc["etc_source"] == SOURCE_OVERRIDE, "job_id"].unique()
+    has = est["estimate_period"].notna() | est["job_id"].isin(overridden)
+    est["estimate_period"] = est["estimate_period"].where(~est["job_id"].isin(overridden), period)
+    terms = contract_terms(company, [period])
+    jobs = terms.merge(est, on="job_id", how="inner")
+    info = _keys(company["jobs"], ["job_id"]).drop_duplicates("job_id")
+    end = pd.Period(period, freq="M").end_time.normalize()
+    info = info.assign(status=np.where(completed_at(info["status"], info["completion_date"],
+                                                    pd.Series(end, index=info.index)),
+                                       "complete", "open"))[["job_id", "status"]]
+    jobs = jobs.merge(info, on="job_id", how="left")
+    jobs["status"] = jobs["status"].fillna("open")
+    jobs["est_cost_to_complete"] = (jobs["est_cost_to_complete"].astype("Int64")
+                                    .where(jobs["job_id"].isin(est.loc[has, "job_id"]))
+                                    + jobs["change_orders_pending_cost"])
+    jobs = jobs.assign(billed_to_date=0, period=period).drop(columns="contract_revised")
+    return recognize(jobs, Policy.from_settings(company.settings.policies))
+
+
+def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None,
+                schedule: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Job-level figures the job flags need, one row per job (columns :data:`SUMMARY_COLUMNS`):
+    the contract ``contract_revised`` (``TP``), ``est_total_cost`` (``EAC``), ``est_gp_pct``, the
+    prior period's ``prior_est_gp_pct`` and the bid's ``bid_gp_pct``, the same in dollars
+    (``est_gross_profit``, ``prior_est_gross_profit``, ``bid_gross_profit``), and the job's
+    ``status``, ``contract_type``, ``cost_to_date``, ``estimate_period``, ``period`` and the
+    recognition ``flag`` codes.
+
+    ``schedule`` (the period's WIP schedule, as :func:`wip_lib.close.period.compute_period`
+    passes it): every figure is the schedule's own (its ``TP`` with the pending change orders the
+    policy includes, its ``EAC``, its prior and bid estimates), so the flags and the schedule
+    never disagree. Without it, the same rules run here: the contract of the period
+    (:func:`wip_lib.accounting.contract.contract_terms`) and recognition on the forecast's cost to
+    date and ETC used, for the period and the previous one (its snapshot, cost and overrides);
+    ``bid_gp_pct = (original contract - original budget) / original contract`` with the original
+    budget of the snapshot used for ``period``.
     """
     check_period(period)
+    if schedule is not None:
+        s = schedule
+        out = pd.DataFrame({
+            "job_id": s["job_id"].astype("string"),
+            "contract_revised": s["contract_revised"].astype("int64"),
+            "est_total_cost": s["est_total_cost"].astype("Int64"),
+            "est_gp_pct": s["est_gp_pct"].astype("float64"),
+            "prior_est_gp_pct": s["est_gp_pct_prior"].astype("float64"),
+            "bid_gp_pct": s["est_gp_pct_bid"].astype("float64") if "est_gp_pct_bid" in s
+            else np.nan,
+            "est_gross_profit": s["est_gross_profit"].astype("Int64"),
+            "prior_est_gross_profit": s["est_gross_profit_prior"].astype("Int64"),
+            "bid_gross_profit": s["est_gross_profit_bid"].astype("Int64")
+            if "est_gross_profit_bid" in s else pd.NA,
+            "status": s["status"].astype("string"),
+            "contract_type": s["contract_type"].astype("string") if "contract_type" in s
+            else "fixed_price",
+            "cost_to_date": s["cost_to_date"].astype("int64"),
+            "estimate_period": s["estimate_period"].astype("string") if "estimate_period" in s
+            else pd.NA,
+            "period": period,
+            "flag": s["flag"].astype("string"),
+        })
+        return out[SUMMARY_COLUMNS].sort_values("job_id").reset_index(drop=True)
     if forecast_df is None:
         forecast_df = cost_to_complete(company, period)
     prior_period = previous_period(period)
-    prior = cost_to_complete(company, prior_period)
-
-    est = forecast_df.groupby("job_id", as_index=False).agg(est_total_cost=("eac_used", "sum"))
-    prior_est = prior.groupby("job_id", as_index=False).agg(prior_cost=("eac_used", "sum"))
+    now = _recognised(company, period, forecast_df)
+    prior = _recognised(company, prior_period, cost_to_complete(company, prior_period))
     b = _keys(company["budget"], [*KEYS, "period"])
     b = b[snapshot_rows(b, period)]
     bid = b.groupby("job_id", as_index=False).agg(original_budget=("original_budget", "sum"))
-
-    contract = contract_by_period(company, [prior_period, period])
-    now = contract.loc[contract["period"] == period, ["job_id", "contract_original",
-                                                      "contract_revised"]]
-    before = contract.loc[contract["period"] == prior_period, ["job_id", "contract_revised"]
-                          ].rename(columns={"contract_revised": "prior_contract"})
-    out = est.merge(now, on="job_id", how="left").merge(before, on="job_id", how="left")
-    out = out.merge(prior_est, on="job_id", how="left").merge(bid, on="job_id", how="left")
-    for c in ("contract_original", "contract_revised", "prior_contract", "prior_cost",
-              "original_budget", "est_total_cost"):
-        out[c] = _cents(out[c])
-    out["est_gp_pct"] = _gp_pct(out["contract_revised"], out["est_total_cost"])
-    has_prior = prior.loc[prior["budget_snapshot"] != "", "job_id"].unique()
-    out["prior_est_gp_pct"] = _gp_pct(out["prior_contract"], out["prior_cost"]).where(
-        out["job_id"].isin(has_prior))
+    has_prior = prior.loc[prior["est_total_cost"].notna(), "job_id"]
+    prior = prior.set_index("job_id")
+    out = now.merge(bid, on="job_id", how="left")
+    out["original_budget"] = _cents(out["original_budget"])
+    known = out["job_id"].isin(has_prior)
+    out["prior_est_gp_pct"] = out["job_id"].map(prior["est_gp_pct"]).astype("float64").where(
+        known)
+    out["prior_est_gross_profit"] = out["job_id"].map(prior["est_gross_profit"]).astype(
+        "Int64").where(known)
     out["bid_gp_pct"] = _gp_pct(out["contract_original"], out["original_budget"])
-    out["est_gross_profit"] = out["contract_revised"] - out["est_total_cost"]
-    out["prior_est_gross_profit"] = (out["prior_contract"] - out["prior_cost"]).astype(
-        "Int64").where(out["job_id"].isin(has_prior))
     out["bid_gross_profit"] = (out["contract_original"] - out["original_budget"]).astype("Int64")
-    return out[["job_id", "contract_revised", "est_total_cost", "est_gp_pct", "prior_est_gp_pct",
-                "bid_gp_pct", "est_gross_profit", "prior_est_gross_profit", "bid_gross_profit"]
-               ].sort_values("job_id").reset_index(drop=True)
+    out["contract_revised"] = out["contract_revised"].astype("int64")
+    out["job_id"] = out["job_id"].astype("string")
+    return out[SUMMARY_COLUMNS].sort_values("job_id").reset_index(drop=True)

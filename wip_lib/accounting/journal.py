@@ -25,11 +25,27 @@ loss provision decrease    Accrued loss on contracts                Cost of reve
 
 Every change is a two-line pair, so the entry balances by construction (checked anyway).
 
+The schedule passed in holds every job that carries a WIP balance: jobs in progress and completed
+jobs, whose over/under (``B - final revenue``) stays a contract asset or liability until billed
+or refunded (ASC 606-10-45-3); a job in the GL but not in the schedule is taken to zero.
+
+Surety (net) view (``net_loss_provision``): the over/under accounts carry the net figures
+``(B - ER) + provision`` and the accrued-loss target is 0, but the loss is still a cost: US
+presentation puts the provision in cost of revenue (ASC 605-35-45-1). So the entry adds, per
+job, the pair *cost of revenue - provision for losses* (debit) / *revenue - over/under billings*
+(credit) for ``X = provision(t) - provision(t-1) + A``, where ``A`` is the accrued loss the GL
+still holds for the job (the gross view's balance, taken to zero by the accrued-loss line with
+its offset in cost of revenue) and ``provision(t-1)`` is the schedule's ``loss_provision_prior``.
+The over/under accounts already carry ``provision(t-1) - A`` of the provision, so revenue moves
+by the change in the gross over/under and cost of revenue by ``provision(t) - provision(t-1)``,
+as in the gross view, also in the period a company switches views: both views post the
+schedule's period revenue and cost.
+
 GL balances kept by account only
 --------------------------------
 Most ERPs keep the three WIP accounts by account, not by job. For such an account (its balance
 rows carry no job) the current balance of each job is the target of the closed prior period's
-schedule (``prior``; in-progress jobs only): the entry is then the change of each job's figure
+schedule (``prior``; every job it carries): the entry is then the change of each job's figure
 since that schedule, ``change = target(t) - target(t-1)``, which is what the entry posts when
 the prior period's entry was posted. The tie (:func:`gl_tie`) compares the account's balance in
 the GL (latest on or before the period) with the sum of the prior targets,
@@ -49,6 +65,8 @@ from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import cents_to_text
 
 ENTRY_COLUMNS = ("period", "job_id", "account", "account_name", "debit", "credit", "memo")
+#: Memo words of the surety view's pair moving the provision's change from revenue to cost.
+PROVISION_IN_COST = "loss provision in cost of revenue"
 
 # role -> (sign of the target balance, offset role, words for an increase)
 _TARGETS = (
@@ -94,11 +112,12 @@ def _wip_gl(gl: pd.DataFrame | None, period: str, accounts: Mapping
 
 def prior_targets(prior: pd.DataFrame | None, accounts: Mapping, *,
                   net_loss_provision: bool = False) -> pd.DataFrame:
-    """``account, job_id, balance``: each in-progress job's target balances in the prior
-    period's schedule (what its posted entry left in the WIP accounts)."""
+    """``account, job_id, balance``: each job's target balances in the prior period's schedule
+    (what its posted entry left in the WIP accounts; a completed job keeps its over/under until
+    billed, ASC 606-10-45-3, so every row of the schedule counts)."""
     if prior is None or prior.empty:
         return _empty_balances()
-    p = prior[prior["status"].astype("string").str.lower() != "complete"]
+    p = prior
     under_col, over_col = (("underbillings_net", "overbillings_net") if net_loss_provision
                            else ("underbillings", "overbillings"))
     jobs = p["job_id"].astype("string").to_numpy()
@@ -196,12 +215,14 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
 
     Targets: underbillings ``+under``, overbillings ``-over``, accrued loss ``-provision``
     (debit positive). With ``net_loss_provision`` (surety view) the targets are the net columns
-    (``underbillings_net``, ``overbillings_net``) and the accrued loss target is 0: the loss then
-    runs through revenue - over/under, the "revenue reduced by the loss" convention. GL balances
-    (columns period, account, job_id, balance; debit positive) are the latest on or before
-    ``period``; a job in the GL but not in the schedule (closed) is taken to zero. ``prior``
-    (the closed prior period's schedule) is the per-job balance of any WIP account the GL keeps
-    by account only (see the module docstring; :func:`gl_tie` reports the difference).
+    (``underbillings_net``, ``overbillings_net``), the accrued loss target is 0, and
+    ``loss_provision - loss_provision_prior + accrued loss still in the GL`` (prior 0 when the
+    column is absent) is moved from revenue - over/under to cost of revenue - provision for
+    losses (module docstring), so revenue and cost post as in the gross view. GL balances (columns period,
+    account, job_id, balance; debit positive) are the latest on or before ``period``; a job in
+    the GL but not in the schedule (closed) is taken to zero.
+    ``prior`` (the closed prior period's schedule) is the per-job balance of any WIP account the GL
+    keeps by account only (see the module docstring; :func:`gl_tie` reports the difference).
     Returns rows period, job_id, account, account_name, debit, credit (cents, >= 0), memo.
     """
     missing_roles = [r for r in ("underbillings", "overbillings", "revenue_over_under",
@@ -250,6 +271,31 @@ def wip_journal_entry(schedule: pd.DataFrame, gl_balances: pd.DataFrame | None,
                 "account_name": str(accounts[acct_role]["name"]),
                 "debit": d, "credit": c, "memo": memo.to_numpy(),
                 "_order": _ROLE_ORDER[role] * 2 + (acct_role != role)}))
+    if net_loss_provision:
+        provision_prior = (schedule["loss_provision_prior"].astype("Int64").fillna(0)
+                 .to_numpy(dtype="int64") if "loss_provision_prior" in schedule.columns
+                 else zero)
+        accrued = current[current["account"] == str(accounts["accrued_loss"]["number"])]
+        held = -jobs.map(accrued.set_index("job_id")["balance"]).astype("Int64").fillna(
+            0).to_numpy(dtype="int64")
+        change = schedule["loss_provision"].to_numpy(dtype="int64") - provision_prior + held
+        moved = change != 0
+        if moved.any():
+            ch = change[moved]
+            what = np.where(ch > 0, f"{PROVISION_IN_COST} increase",
+                            f"{PROVISION_IN_COST} decrease")
+            memo = (f"WIP {period} job " + jobs[moved].reset_index(drop=True) + ": "
+                    + pd.Series(what, dtype="string"))
+            for acct_role, d, c in (("loss_provision_cost", np.maximum(ch, 0),
+                                     np.maximum(-ch, 0)),
+                                    ("revenue_over_under", np.maximum(-ch, 0),
+                                     np.maximum(ch, 0))):
+                frames.append(pd.DataFrame({
+                    "period": period, "job_id": jobs[moved].to_numpy(),
+                    "account": str(accounts[acct_role]["number"]),
+                    "account_name": str(accounts[acct_role]["name"]),
+                    "debit": d, "credit": c, "memo": memo.to_numpy(),
+                    "_order": 2 * len(_TARGETS) + (acct_role != "loss_provision_cost")}))
     if not frames:
         return _empty()
     entry = pd.concat(frames, ignore_index=True)

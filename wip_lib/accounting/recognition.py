@@ -4,12 +4,19 @@ ASC 605-35 loss guidance, vectorised over jobs and exact to the cent.
 Symbols (all money in int64 cents):
 
 - ``TP``  transaction price = contract_original + change_orders_approved
-  (+ change_orders_pending only when ``Policy.include_pending_co_revenue``)
+  + change_orders_pending_included (+ contract_estimated, a letter-of-intent job's estimated
+  value). ``change_orders_pending_included`` is given per job (the pending change-order revenue
+  the company's policy includes, decided change order by change order in
+  :mod:`wip_lib.accounting.contract`); without that column it is ``change_orders_pending`` when
+  ``Policy.include_pending_co_revenue`` and 0 otherwise.
 - ``CTD`` cost to date; ``ETC`` estimated cost to complete; ``EAC = CTD + ETC``
 - ``M``   uninstalled materials whose control passed to the owner (excluded from progress)
 - ``B``   billed to date, gross of retainage
+- ``f``   the fee or markup on cost of a time-and-materials, cost-plus or GMP contract
+  (``fee_pct``); ``fee(x) = round_half_up(x * f)``
 
-Rules implemented (and the formula each column follows):
+Fixed-price rules (``contract_type`` fixed_price, the default; also a letter of intent with an
+estimated contract value, and a GMP contract whose cost plus fee passes its cap):
 
 - ``p = (CTD - M) / (EAC - M)`` (cost-to-cost, ASC 606-10-55-20/21), a fraction.
 - ``ER = round_half_up((TP - M) * (CTD - M) / (EAC - M)) + M``: computed on Python integers,
@@ -24,6 +31,23 @@ Rules implemented (and the formula each column follows):
 - Surety (net) view: ``over_under_net = (B - ER) + provision = B - ER'`` where
   ``ER' = CTD + TP - EAC`` is the "revenue reduced by the loss" convention.
 
+Contracts without a fixed price (ASC 606-10-55-18 "right to invoice"; no percent-complete
+estimate, ``recognition_basis`` ``cost_plus``):
+
+- ``time_and_materials`` and ``cost_plus``: ``ER = CTD + fee(CTD)``; no loss test (revenue never
+  falls below cost). ``TP`` is the estimated consideration ``EAC + fee(EAC)`` when there is an
+  estimate, else the larger of the contract amounts and ``ER``; complete: ``TP = ER``.
+- ``gmp`` (guaranteed maximum price; the cap is the contract ``TP``): while the estimated
+  consideration ``EAC + fee(EAC)`` is within the cap, as cost-plus with ``TP = EAC + fee(EAC)``;
+  above it, fixed price on the cap (percent complete, loss test). Without an estimate:
+  ``ER = min(CTD + fee(CTD), cap)``, and cost above the cap is an evident loss (fixed price with
+  ``EAC = CTD``). Complete: ``ER = min(CTD + fee(CTD), cap)``.
+- ``letter_of_intent`` without an estimated contract value, and any contract whose ``TP`` is 0
+  while it has cost (nothing priced): **revenue = cost until priced**: ``ER = CTD``, ``TP = ER``,
+  backlog 0, no estimated margin (``est_total_cost`` empty), no loss test (a loss needs a price),
+  flag ``letter_of_intent``. With an estimated value, fixed price on it, flag
+  ``letter_of_intent``.
+
 Edge cases, as policy (never a division by zero, never a default of 100%):
 
 - No estimate (``ETC`` missing): ``CTD = 0`` gives ``ER = 0``; ``CTD > 0`` gives ``ER = CTD``
@@ -31,17 +55,27 @@ Edge cases, as policy (never a division by zero, never a default of 100%):
   taken as ``CTD`` (its floor) and the loss is recognised.
 - ``CTD > EAC`` (a negative ``ETC``): the estimate is stale; ``EAC`` is raised to ``CTD``, ``p``
   becomes 100%, flag ``cost_over_estimate``, and the loss test runs on the raised ``EAC``.
+- An open job whose ``ETC`` is exactly 0 while it has cost: ``p`` is 100% (the whole contract is
+  earned); flag ``zero_etc`` so the estimate is confirmed.
+- ``estimate_period`` (optional, ``YYYY-MM``) before ``period``: the estimate comes from an older
+  budget snapshot; flag ``stale_snapshot``.
 - Start threshold: ``p < start_threshold`` and not a loss gives ``ER = CTD`` (zero margin), flag
   ``below_start_threshold``. Losses are never deferred.
 - ``status == "complete"`` (optional column): the job is finished; ``EAC = CTD`` (final cost),
-  ``p = 1``, ``ER = TP``, provision 0.
+  ``p = 1``, ``ER = TP``, provision 0; its over/under ``B - TP`` stays until billed or refunded
+  (ASC 606-10-45-3).
+- A negative ``TP`` (deduct change orders above the contract) is an input error.
 - ``round_pct_first``: ``p`` is rounded half-up to 4 decimals (a percent to 2 decimals) before
   ``ER = round_half_up((TP - M) * p) + M``.
+
+Rounding: every money figure is rounded once, per job, to the cent (half-up); totals are sums of
+the per-job cents.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 import numpy as np
@@ -49,6 +83,7 @@ import pandas as pd
 
 from wip_lib.core.errors import InputError, PolicyError, Problem
 from wip_lib.core.money import cents_to_text, round_half_up_div
+from wip_lib.core.settings import CONTRACT_TYPES, FEE_TYPES
 
 #: Decimal places of the fraction ``p`` when ``Policy.round_pct_first`` (56.25% = 0.5625).
 PCT_ROUND_PLACES = 4
@@ -56,7 +91,11 @@ PCT_ROUND_PLACES = 4
 REQUIRED = ("job_id", "contract_original", "cost_to_date", "est_cost_to_complete",
             "billed_to_date")
 
-FLAG_CODES = ("no_estimate", "cost_over_estimate", "below_start_threshold", "loss")
+FLAG_CODES = ("no_estimate", "cost_over_estimate", "zero_etc", "stale_snapshot",
+              "letter_of_intent", "below_start_threshold", "loss")
+
+#: ``recognition_basis``: how a job's earned revenue was measured.
+BASES = ("percent_complete", "cost_plus", "zero_margin", "complete")
 
 
 @dataclass(frozen=True)
@@ -64,7 +103,8 @@ class Policy:
     """Recognition policy choices (company.yaml ``policies``).
 
     - ``include_pending_co_revenue``: ASC 606-10-32-11 variable consideration; pending change-order
-      revenue counts in ``TP`` only when a company includes a constrained estimate.
+      revenue counts in ``TP`` only when a company includes a constrained estimate (used when the
+      jobs carry no ``change_orders_pending_included`` column).
     - ``start_threshold``: fraction in ``[0, 1)``; below it, ``ER = CTD`` (zero margin). 0 = off.
     - ``net_loss_provision``: present the surety (net) view, ``(B - ER) + provision``, as the
       over/under billings in schedules and the journal entry.
@@ -105,6 +145,46 @@ def _money(jobs: pd.DataFrame, col: str, default: int | None) -> pd.Series:
     return jobs[col].astype("Int64")
 
 
+def _kinds(jobs: pd.DataFrame) -> np.ndarray:
+    """``contract_type`` per row, blank or absent read as fixed_price."""
+    if "contract_type" not in jobs.columns:
+        return np.full(len(jobs), "fixed_price", dtype=object)
+    t = jobs["contract_type"].astype("string").fillna("").str.strip().str.lower()
+    return t.mask(t == "", "fixed_price").to_numpy(dtype=object)
+
+
+def _fees(jobs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``fee_pct`` per row as an exact fraction ``num / den`` (0/1 where blank) and a mask of the
+    rows whose text is not a number (each distinct text parsed once)."""
+    n = len(jobs)
+    num, den = np.zeros(n, dtype=object), np.ones(n, dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    if "fee_pct" not in jobs.columns:
+        return num, den, bad
+    text = jobs["fee_pct"].astype("string").fillna("").str.strip()
+    codes, uniques = pd.factorize(text)
+    parsed = []
+    for u in uniques:  # distinct fee texts: a handful
+        if u == "":
+            parsed.append((0, 1, False))
+            continue
+        try:
+            d = Decimal(str(u))
+        except InvalidOperation:
+            parsed.append((0, 1, True))
+            continue
+        if not d.is_finite() or d < 0:
+            parsed.append((0, 1, True))
+            continue
+        sign, digits, exp = d.as_tuple()
+        whole = int("".join(map(str, digits)) or "0")
+        parsed.append((whole * 10 ** exp, 1, False) if exp >= 0 else (whole, 10 ** -exp, False))
+    for k, (a, b, e) in enumerate(parsed):
+        hit = codes == k
+        num[hit], den[hit], bad[hit] = a, b, e
+    return num, den, bad
+
+
 def _check(jobs: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED if c not in jobs.columns]
     if missing:
@@ -128,8 +208,46 @@ def _check(jobs: pd.DataFrame) -> None:
         problems.append(Problem("jobs", "uninstalled materials must be between 0 and cost to date",
                                 "enter the cost of materials on site not yet installed",
                                 row=int(r), column="uninstalled_materials", value=int(v)))
+    kinds = _kinds(jobs)
+    unknown = ~np.isin(kinds, CONTRACT_TYPES)
+    for r, v in zip(rows[unknown], kinds[unknown]):
+        problems.append(Problem("jobs", "contract_type is not one of " + ", ".join(CONTRACT_TYPES),
+                                "write one of them (blank is fixed_price)", row=int(r),
+                                column="contract_type", value=str(v)))
+    _, _, bad_fee = _fees(jobs)
+    no_fee = np.isin(kinds, FEE_TYPES) & (
+        jobs["fee_pct"].astype("string").fillna("").str.strip().eq("").to_numpy(bool)
+        if "fee_pct" in jobs.columns else np.ones(len(jobs), dtype=bool))
+    for r in rows[bad_fee | no_fee]:
+        problems.append(Problem("jobs", "a time-and-materials, cost-plus or GMP contract needs "
+                                "its fee or markup on cost as a fraction (0 or more)",
+                                "write fee_pct, e.g. 0.08 for 8% on cost", row=int(r),
+                                column="fee_pct"))
+    if not problems:
+        tp = (jobs["contract_original"].astype("Int64").fillna(0)
+              + _money(jobs, "change_orders_approved", 0).fillna(0)
+              + _included(jobs, None).fillna(0)
+              + _money(jobs, "contract_estimated", 0).fillna(0))
+        negative = (tp < 0).to_numpy(bool)
+        for r, v in zip(rows[negative], tp[negative]):
+            problems.append(Problem(
+                "jobs", f"the revised contract is negative ({_text(np.array([int(v)])).iloc[0]}):"
+                " deduct change orders exceed the contract", "check the contract amount and the "
+                "change orders (a deduct is negative, the contract sum positive)", row=int(r),
+                column="change_orders_approved", value=int(v)))
     if problems:
         raise InputError(problems)
+
+
+def _included(jobs: pd.DataFrame, policy: "Policy | None") -> pd.Series:
+    """Pending change-order revenue in ``TP``: the given ``change_orders_pending_included``, else
+    ``change_orders_pending`` under ``include_pending_co_revenue`` (0 otherwise; ``policy`` None:
+    the given column or 0)."""
+    if "change_orders_pending_included" in jobs.columns:
+        return jobs["change_orders_pending_included"].astype("Int64").fillna(0)
+    if policy is not None and policy.include_pending_co_revenue:
+        return _money(jobs, "change_orders_pending", 0).fillna(0)
+    return pd.Series(0, index=jobs.index, dtype="Int64")
 
 
 def _text(cents: np.ndarray) -> pd.Series:
@@ -142,18 +260,20 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
     Rule: ASC 606 input method (cost-to-cost) ``p = (CTD - M) / (EAC - M)``,
     ``ER = round_half_up((TP - M) * p) + M``; ASC 605-35 full anticipated loss
     ``provision = (ER - CTD) - (TP - EAC)`` when ``EAC > TP`` so that ``GP = TP - EAC`` exactly;
-    over/under billing ``B - ER`` per job (see the module docstring for every edge policy).
+    over/under billing ``B - ER`` per job; cost-plus types ``ER = CTD + fee(CTD)``; revenue =
+    cost for unpriced work (see the module docstring for every rule and edge policy).
 
-    Returns the input columns plus: contract_revised, change_orders_pending_included,
+    Returns the input columns plus: contract_revised (``TP``), change_orders_pending_included,
     est_cost_to_complete (effective, >= 0; the given value is kept in est_cost_to_complete_given),
     est_total_cost, est_gross_profit, est_gp_pct, pct_complete, pct_num/pct_den (p as an exact
     fraction), earned_revenue, gross_profit_to_date, loss_provision, cost_of_revenue_to_date,
     over_under, underbillings, overbillings, over_under_net, underbillings_net, overbillings_net,
-    backlog, remaining_gross_profit, est_gross_profit_bid/est_gp_pct_bid (when est_cost_original
-    is given), flag and flag_reason. Rows need not have unique job_id (one row = one job-period).
-    Optional money columns: change_orders_approved, change_orders_pending and
-    uninstalled_materials are read as 0 when absent or blank; retainage_receivable and
-    est_cost_original stay missing (<NA>).
+    backlog, remaining_gross_profit, recognition_basis, est_gross_profit_bid/est_gp_pct_bid (when
+    est_cost_original is given), flag and flag_reason. Rows need not have unique job_id (one row =
+    one job-period). Optional columns: change_orders_approved, change_orders_pending,
+    change_orders_pending_included, contract_estimated and uninstalled_materials (money, read as
+    0 when absent or blank), contract_type and fee_pct, estimate_period and period, status;
+    retainage_receivable and est_cost_original stay missing (<NA>).
     """
     _check(jobs)
     out = jobs.copy()
@@ -162,7 +282,7 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
 
     co = jobs["contract_original"].astype("Int64").to_numpy(dtype="int64")
     coa = _money(jobs, "change_orders_approved", 0).fillna(0).to_numpy(dtype="int64")
-    pend = _money(jobs, "change_orders_pending", 0).fillna(0).to_numpy(dtype="int64")
+    est_contract = _money(jobs, "contract_estimated", None)
     ctd = jobs["cost_to_date"].astype("Int64").to_numpy(dtype="int64")
     etc_in = jobs["est_cost_to_complete"].astype("Int64")
     m = _money(jobs, "uninstalled_materials", 0).fillna(0).to_numpy(dtype="int64")
@@ -172,27 +292,46 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
         complete = complete.fillna(False).to_numpy(dtype=bool)
     else:
         complete = np.zeros(n_rows, dtype=bool)
+    kind = _kinds(jobs)
+    fee_n, fee_d, _ = _fees(jobs)
 
-    # Transaction price: TP = original + approved COs (+ pending COs where the policy allows).
-    pend_incl = pend if policy.include_pending_co_revenue else np.zeros(n_rows, dtype="int64")
-    tp = co + coa + pend_incl
+    # Transaction price: TP = original + approved COs + pending COs included (+ LOI estimate).
+    pend_incl = _included(jobs, policy).to_numpy(dtype="int64")
+    tp_base = co + coa + pend_incl + est_contract.fillna(0).to_numpy(dtype="int64")
 
     # Estimate at completion: EAC = CTD + max(ETC, 0); missing ETC -> no estimate.
     etc_na = etc_in.isna().to_numpy()
     etc = etc_in.fillna(0).to_numpy(dtype="int64")
+    eac_raw = ctd + np.maximum(etc, 0)
+
+    def fee(x: np.ndarray) -> np.ndarray:
+        return round_half_up_div(x.astype(object) * fee_n, fee_d).astype("int64")
+
+    # Which rule measures each job (module docstring).
+    priced_loi = (kind == "letter_of_intent") & est_contract.notna().to_numpy(bool)
+    unpriced = (((kind == "letter_of_intent") & ~priced_loi)
+                | ((kind == "fixed_price") & (tp_base == 0) & (ctd > 0)))
+    cp_type = np.isin(kind, ["time_and_materials", "cost_plus"])
+    gmp = kind == "gmp"
+    fee_ctd, fee_eac = fee(ctd), fee(eac_raw)
+    gmp_cp = gmp & np.where(complete | etc_na, ctd <= tp_base, eac_raw + fee_eac <= tp_base)
+    cost_plus = cp_type | gmp_cp
+    fixed = ~cost_plus & ~unpriced
+    tp = tp_base.copy()
+
     no_est = etc_na & ~complete
     over_est = ~etc_na & (etc < 0) & ~complete
-    no_est_loss = no_est & (ctd > tp)  # a loss of at least CTD - TP is already evident
-    eac = np.where(complete, ctd, ctd + np.maximum(etc, 0))
+    no_est_loss = fixed & no_est & (ctd > tp)  # a loss of at least CTD - TP is already evident
+    eac = np.where(complete, ctd, eac_raw)
     eac = np.where(no_est_loss, ctd, eac)
     has_eac = ~no_est | no_est_loss
     eac = np.where(has_eac, eac, 0)
-    loss = has_eac & (eac > tp)
+    loss = fixed & has_eac & (eac > tp)
 
-    # Percent complete as an exact fraction pct_num / pct_den.
+    # Percent complete as an exact fraction pct_num / pct_den (fixed-price rule only).
     num = ctd - m
     den = eac - m
-    measurable = has_eac & (den > 0) & ~complete
+    measurable = fixed & has_eac & (den > 0) & ~complete
     p_num = np.zeros(n_rows, dtype=object)
     p_den = np.ones(n_rows, dtype=object)
     if measurable.any():
@@ -204,18 +343,18 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
         else:
             p_num[measurable] = nm
             p_den[measurable] = dm
-    p_num[complete] = 1
-    p_den[complete] = 1
+    p_num[complete & fixed] = 1
+    p_den[complete & fixed] = 1
 
     # Earned revenue: ER = round_half_up((TP - M) * p) + M, in exact integers.
     er = ctd.astype(object).copy()  # no estimate / no measurable progress: ER = CTD (zero margin)
     if measurable.any():
         er[measurable] = round_half_up_div((tp - m)[measurable].astype(object) * p_num[measurable],
                                            p_den[measurable]) + m[measurable].astype(object)
-    er[complete] = tp[complete].astype(object)
+    er[complete & fixed] = tp[complete & fixed].astype(object)
     er = er.astype("int64")
 
-    pct = np.where(no_est & ~no_est_loss, np.nan,
+    pct = np.where((no_est & ~no_est_loss) | ~fixed, np.nan,
                    p_num.astype("float64") / p_den.astype("float64"))
 
     # Start-of-job threshold (never for a loss, never for a finished job).
@@ -230,10 +369,28 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
     er = np.where(short, ctd + tp - eac, er)
     provision = np.where(short, 0, provision)
 
+    # Cost plus a fee: ER = CTD + fee(CTD) (GMP: at most the cap); TP = estimated consideration.
+    er_cp = ctd + fee_ctd
+    er_cp = np.where(gmp, np.minimum(er_cp, tp_base), er_cp)
+    er = np.where(cost_plus, er_cp, er)
+    tp_cp = np.where(complete, er_cp,
+                     np.where(etc_na, np.where(gmp, tp_base, np.maximum(tp_base, er_cp)),
+                              eac_raw + fee_eac))
+    tp = np.where(cost_plus, tp_cp, tp)
+    # Nothing priced: revenue = cost, TP = ER (no margin, no backlog, no loss test).
+    er = np.where(unpriced, ctd, er)
+    tp = np.where(unpriced, er, tp)
+    has_eac = has_eac & ~unpriced
+    eac = np.where(unpriced, 0, eac)
+
     gp = er - ctd - provision
     over_under = billed - er
     over_under_net = over_under + provision
     egp = tp - eac
+    zero = unpriced | below | (fixed & no_est & ~no_est_loss)
+    basis = np.where(complete & ~unpriced, "complete",
+                     np.where(cost_plus, "cost_plus",
+                              np.where(zero, "zero_margin", "percent_complete")))
 
     def nullable(values: np.ndarray, mask: np.ndarray) -> pd.Series:
         return pd.Series(values, index=idx, dtype="Int64").mask(mask)
@@ -266,6 +423,7 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
     out["overbillings_net"] = pd.Series(np.maximum(over_under_net, 0), index=idx, dtype="int64")
     out["backlog"] = pd.Series(tp - er, index=idx, dtype="int64")
     out["remaining_gross_profit"] = nullable(egp - gp, ~has_eac)
+    out["recognition_basis"] = pd.Series(basis, index=idx, dtype="string")
     if "est_cost_original" in jobs.columns:
         eco = jobs["est_cost_original"].astype("Int64")
         bid = pd.Series(co, index=idx, dtype="Int64") - eco
@@ -273,20 +431,34 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
         co_s = pd.Series(co, index=idx, dtype="float64")
         out["est_gp_pct_bid"] = (bid.astype("float64") / co_s.where(co_s != 0)).astype("float64")
 
+    stale = np.zeros(n_rows, dtype=bool)
+    est_period = pd.Series("", index=idx, dtype="string")
+    if {"estimate_period", "period"} <= set(jobs.columns):
+        est_period = jobs["estimate_period"].astype("string").fillna("")
+        per = jobs["period"].astype("string").fillna("")
+        stale = ((est_period != "") & (est_period < per)).to_numpy(bool) & ~complete & ~etc_na
+    zero_etc = fixed & ~complete & ~etc_na & (etc == 0) & (ctd > 0)
+    loi = (kind == "letter_of_intent") | unpriced
     out["flag"], out["flag_reason"] = _flags(
-        no_est=no_est & (ctd > 0), over_est=over_est, below=below, loss=loss & ~complete,
+        no_est=fixed & no_est & (ctd > 0), over_est=over_est, zero_etc=zero_etc, stale=stale,
+        loi=loi, priced_loi=priced_loi, below=below, loss=loss & ~complete,
         ctd=ctd, tp=tp, eac=eac, etc=etc, pct=pct, provision=provision,
+        est_period=est_period.to_numpy(dtype=object),
+        period=(jobs["period"].astype("string").fillna("").to_numpy(dtype=object)
+                if "period" in jobs.columns else np.full(n_rows, "", dtype=object)),
         threshold=policy.start_threshold, index=idx)
     return out
 
 
-def _flags(*, no_est, over_est, below, loss, ctd, tp, eac, etc, pct, provision, threshold,
-           index) -> tuple[pd.Series, pd.Series]:
+def _flags(*, no_est, over_est, zero_etc, stale, loi, priced_loi, below, loss, ctd, tp, eac,
+           etc, pct, provision, est_period, period, threshold, index
+           ) -> tuple[pd.Series, pd.Series]:
     """Flag codes (``;``-joined) and one readable sentence per code, built column-wise over the
     flagged rows only."""
     codes = pd.Series("", index=index, dtype="string")
     reasons = codes.copy()
-    masks = {"no_estimate": no_est, "cost_over_estimate": over_est,
+    masks = {"no_estimate": no_est, "cost_over_estimate": over_est, "zero_etc": zero_etc,
+             "stale_snapshot": stale, "letter_of_intent": loi,
              "below_start_threshold": below, "loss": loss}
     masks = {k: np.asarray(v, dtype=bool) for k, v in masks.items()}
     flagged = np.logical_or.reduce(list(masks.values()))
@@ -297,16 +469,35 @@ def _flags(*, no_est, over_est, below, loss, ctd, tp, eac, etc, pct, provision, 
     def text(cents: np.ndarray) -> pd.Series:
         return pd.Series(_text(np.asarray(cents)[flagged]).to_numpy(), index=sub, dtype="string")
 
+    def plain(values: np.ndarray) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=object)[flagged], index=sub, dtype="string")
+
     ctd_t, tp_t, eac_t, etc_t = text(ctd), text(tp), text(eac), text(etc)
     loss_t, prov_t = text(np.asarray(eac) - np.asarray(tp)), text(provision)
     pct_t = pd.Series((np.round(np.asarray(pct, dtype=float)[flagged] * 100, 2)).astype(str),
                       index=sub, dtype="string") + "%"
+    priced = pd.Series(np.asarray(priced_loi, dtype=bool)[flagged], index=sub)
+    loi_t = pd.Series(np.where(
+        priced, "No signed contract at the period end (letter of intent): revenue recognised on "
+        "the estimated contract value of " + tp_t.fillna("") + "; get the contract signed or "
+        "revise the estimate.",
+        "No signed contract price at the period end (letter of intent or unpriced work): revenue "
+        "recognised equal to cost " + ctd_t.fillna("") + " (zero margin) until the contract is "
+        "priced; enter an estimated contract value to measure progress and test for a loss."),
+        index=sub, dtype="string")
     sentences = {
         "no_estimate": "No estimate to complete with cost to date " + ctd_t
         + ": revenue recognised equal to cost (zero margin) until an estimate is entered.",
         "cost_over_estimate": "Cost to date " + ctd_t + " is above the estimate (cost to "
         "complete given as " + etc_t + "): estimated total cost raised to cost to date and "
         "percent complete capped at 100%; update the estimate.",
+        "zero_etc": "Open job with an estimated cost to complete of 0.00 on cost to date " + ctd_t
+        + ": percent complete is 100% and the whole contract " + tp_t + " is earned; confirm "
+        "the job is finished or enter the cost still to come.",
+        "stale_snapshot": "The estimate comes from the budget snapshot of " + plain(est_period)
+        + ", not " + plain(period) + " (no snapshot at the period end): take the month-end "
+        "snapshot in Procore or confirm the estimate.",
+        "letter_of_intent": loi_t,
         "below_start_threshold": "Percent complete " + pct_t + f" is below the {threshold:.2%} "
         "start threshold: revenue recognised equal to cost (zero margin).",
         "loss": "Anticipated loss of " + loss_t + " (estimated total cost " + eac_t

@@ -27,7 +27,7 @@ marked so (``prior_source``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -36,7 +36,7 @@ import pandas as pd
 
 from wip_lib.accounting import forecast
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
-from wip_lib.accounting.contract import contract_by_period
+from wip_lib.accounting.contract import completed_at, contract_terms
 from wip_lib.accounting.journal import (
     assert_balanced,
     gl_tie,
@@ -46,6 +46,7 @@ from wip_lib.accounting.journal import (
 )
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.periods import previous_period
+from wip_lib.core.settings import policies_of
 from wip_lib.sources.budget_snapshot import snapshot_periods
 from wip_lib.sources.procore_forecast import with_ecac
 
@@ -91,11 +92,14 @@ def _group_sum(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataF
 
 
 #: Columns of the recognition inputs, one row per job (and period).
-INPUT_COLUMNS = ["job_id", "job_name", "status", "completion_date", "contract_original",
-                 "change_orders_approved", "change_orders_pending", "cost_to_date",
-                 "billed_to_date", "retainage_receivable", "est_cost_to_complete", "etc_source",
-                 "est_cost_original", "uninstalled_materials", "period", "period_end",
-                 *SOURCES]
+INPUT_COLUMNS = ["job_id", "job_name", "status", "completion_date", "contract_type", "fee_pct",
+                 "contract_signed", "contract_original", "contract_estimated",
+                 "change_orders_approved", "change_orders_pending", "change_orders_unpriced",
+                 "change_orders_claims", "change_orders_pending_included",
+                 "change_orders_pending_cost", "cost_to_date", "billed_to_date",
+                 "retainage_receivable", "retainage_payable", "est_cost_to_complete",
+                 "etc_source", "estimate_period", "est_cost_original", "uninstalled_materials",
+                 "period", "period_end", *SOURCES]
 
 
 def job_inputs(company, period: str, overrides: pd.DataFrame | None = None,
@@ -134,6 +138,9 @@ class PeriodSchedule:
     gl_tie: pd.DataFrame | None = None  # WIP accounts kept by account only: GL vs prior schedule
 
     def totals(self) -> dict[str, int]:
+        """Income-statement figures of every job; balance-sheet figures: under/overbillings of
+        every job that carries them (completed jobs until billed), provision and backlog of the
+        jobs in progress. Each total is the sum of the per-job cents."""
         s = self.schedule
         ip = self.in_progress
         return {
@@ -142,8 +149,8 @@ class PeriodSchedule:
             "gross_profit_period": int(s["gross_profit_period"].sum()),
             "revenue_ytd": int(s["revenue_ytd"].sum()),
             "gross_profit_ytd": int(s["gross_profit_ytd"].sum()),
-            "underbillings": int(ip["underbillings"].sum()),
-            "overbillings": int(ip["overbillings"].sum()),
+            "underbillings": int(s["underbillings"].sum()),
+            "overbillings": int(s["overbillings"].sum()),
             "loss_provision": int(ip["loss_provision"].sum()),
             "backlog": int(ip["backlog"].sum()),
         }
@@ -161,6 +168,30 @@ class Priors:
     fye_period: str
     fye: pd.DataFrame
     fye_source: str
+    #: Each job completed this fiscal year at the last period it was in progress (closed-job
+    #: fade); None: taken from ``prior``.
+    last_open: pd.DataFrame | None = None
+
+
+def last_open_figures(company, period: str, figures_of: Callable[[str], pd.DataFrame]
+                      ) -> pd.DataFrame:
+    """The figures of each job completed by ``period`` within its fiscal year, at the last
+    period it was in progress (the month before the month of its completion date), as
+    ``figures_of(that period)`` gives them: the closed-job fade compares the final gross profit
+    with the estimate last reported while the job was open. One call per distinct period."""
+    jobs = company["jobs"]
+    end = pd.Period(period, freq="M").end_time.normalize()
+    fy = pd.Period(company.settings.fiscal_year_start(period), freq="M").start_time
+    done = pd.to_datetime(jobs["completion_date"])
+    hit = (completed_at(jobs["status"], done, pd.Series(end, index=jobs.index))
+           & (done >= fy)).to_numpy(bool)
+    ids = _s(jobs["job_id"])[hit]
+    last = done[hit].dt.to_period("M") - 1
+    frames = [pd.DataFrame({"job_id": pd.Series(dtype="string")})]
+    for p, who in ids.groupby(last.astype(str).to_numpy()):
+        f = figures_of(str(p))
+        frames.append(f[f["job_id"].astype("string").isin(set(who)).to_numpy(bool)])
+    return pd.concat(frames, ignore_index=True)
 
 
 def prior_periods(company, period: str) -> tuple[str, str]:
@@ -174,7 +205,9 @@ def recomputed_priors(company, period: str) -> Priors:
     prior_period, fye_period = prior_periods(company, period)
     prior = recognise(company, prior_period)
     fye = prior if fye_period == prior_period else recognise(company, fye_period)
-    return Priors(prior_period, prior, PRIOR_ASOF, fye_period, fye, PRIOR_ASOF)
+    last = last_open_figures(company, period, lambda p: prior if p == prior_period
+                             else recognise(company, p))
+    return Priors(prior_period, prior, PRIOR_ASOF, fye_period, fye, PRIOR_ASOF, last)
 
 
 def wip_schedule(company, period: str, *, priors: Priors | None = None,
@@ -205,12 +238,15 @@ def wip_schedule(company, period: str, *, priors: Priors | None = None,
     done = (sched["status"] == "complete").to_numpy(bool)
     in_progress = sched[~done].reset_index(drop=True)
     finals = sched[done].reset_index(drop=True)
-    last = prior[prior["job_id"].isin(finals["job_id"])]
+    last = priors.last_open if priors.last_open is not None else prior
+    last = last[last["job_id"].isin(finals["job_id"])]
     completed = completed_contracts(finals, fye, last_reported=last)
     completed.insert(1, "completion_date", finals["completion_date"].to_numpy())
 
     net = bool(settings.policies.get("net_loss_provision", False))
-    journal = wip_journal_entry(in_progress, company["gl_balances"], settings.gl_accounts, period,
+    # Every job of the schedule: a completed job keeps its contract asset or liability until
+    # billed (ASC 606-10-45-3), so the entry carries it rather than clearing it.
+    journal = wip_journal_entry(sched, company["gl_balances"], settings.gl_accounts, period,
                                 net_loss_provision=net, prior=prior)
     assert_balanced(journal)
     tie = gl_tie(company["gl_balances"], prior, settings.gl_accounts, period,
@@ -228,14 +264,19 @@ def inputs_all_periods(company, first: str, last: str, *,
     vectorised pass (one row per job and period, columns :data:`INPUT_COLUMNS`; rules in the
     module docstring). The one implementation: :func:`job_inputs` is this for one period.
 
-    Cumulative ERP cost and AR billings through each period; the contract at each period end
-    (:mod:`wip_lib.accounting.contract`); ``est_cost_original`` and the ETC from the job's budget
-    snapshot as of each period (:mod:`wip_lib.sources.budget_snapshot`): the PM's forecast to
-    complete, summed. Where a forecast is given for a period in ``forecasts`` (or, for a period
-    with controller overrides in ``overrides/PERIOD.csv``, computed with them) the ETC is the sum
-    of its ``etc_used`` over the job's rows, for jobs with a snapshot or an override; a job with
-    neither has no estimate (``<NA>``).
+    Cumulative ERP cost and AR billings through each period (a retainage release invoice is not
+    new billing: :func:`_ar_rows`); the contract and its terms at each period end
+    (:func:`wip_lib.accounting.contract.contract_terms`); ``est_cost_original`` and the ETC from the
+    job's budget snapshot as of each period (:mod:`wip_lib.sources.budget_snapshot`): the PM's
+    forecast to complete, summed, plus the estimated cost of pending change-order work the policy
+    adds (``change_orders_pending_cost``). Where a forecast is given for a period in ``forecasts``
+    (or, for a period with controller overrides in ``overrides/PERIOD.csv``, computed with them)
+    the ETC is the sum of its ``etc_used`` over the job's rows, for jobs with a snapshot or an
+    override; a job with neither has no estimate (``<NA>``). ``estimate_period`` is the snapshot
+    the estimate comes from (the period itself for an override). Retainage: :func:`_ar_rows`,
+    :func:`_ap_rows`; uninstalled materials: :func:`uninstalled_materials`.
     """
+    policies = policies_of(company.settings)
     periods = pd.period_range(first, last, freq="M")
     grid_p = pd.Series([str(p) for p in periods], dtype="string")
     ends = pd.Series([p.end_time.normalize() for p in periods])
@@ -249,10 +290,11 @@ def inputs_all_periods(company, first: str, last: str, *,
     fy_start = pd.to_datetime(g["period"].map(fy_of))
     start = pd.to_datetime(g["start_date"])
     done_at = pd.to_datetime(g["completion_date"])
-    stage_complete = _s(g["status"]).str.lower().isin(["complete", "completed", "closed"])
-    complete = stage_complete & done_at.notna() & (done_at <= g["period_end"])
-    keep = (start.isna() | (start <= g["period_end"])) & ~(complete & (done_at < fy_start))
-    g = g.assign(status=np.where(complete, "complete", "open"))[keep.to_numpy(bool)]
+    complete = completed_at(g["status"], g["completion_date"], g["period_end"])
+    started = (start.isna() | (start <= g["period_end"])).to_numpy(bool)
+    before_fy = (complete & (done_at < fy_start)).to_numpy(bool)
+    g = g.assign(status=np.where(complete, "complete", "open"),
+                 _before_fy=before_fy)[started]
     g = g.rename(columns={"completion_date": "_done"}).reset_index(drop=True)
     g["completion_date"] = pd.to_datetime(g.pop("_done"))
     g = g.drop(columns=["start_date"])
@@ -281,14 +323,19 @@ def inputs_all_periods(company, first: str, last: str, *,
         np.add.at(m, (j[ok], c[ok]), by[value].to_numpy(dtype=np.int64)[ok])
         return np.cumsum(m, axis=1)[gj, gp]
 
-    contract = contract_by_period(company, list(grid_p)).drop(columns="contract_revised")
+    contract = contract_terms(company, list(grid_p)).drop(columns="contract_revised")
     g = g.merge(contract, on=["job_id", "period"], how="left")
-    for c in ("contract_original", "change_orders_approved", "change_orders_pending"):
+    for c in ("contract_original", "change_orders_approved", "change_orders_pending",
+              "change_orders_unpriced", "change_orders_claims", "change_orders_pending_included",
+              "change_orders_pending_cost"):
         g[c] = g[c].fillna(0).astype("int64")
+    g["contract_signed"] = g["contract_signed"].astype("boolean").fillna(False).astype(bool)
+    g["contract_type"] = g["contract_type"].astype("string").fillna("letter_of_intent")
     g["cost_to_date"] = cumulative(company["erp_job_cost"], "amount")
-    ar = company["erp_ar_billings"]
-    g["billed_to_date"] = cumulative(ar, "amount_billed")
-    g["retainage_receivable"] = cumulative(ar, "retainage")
+    ar = _ar_rows(company["erp_ar_billings"], policies["retainage_release"])
+    g["billed_to_date"] = cumulative(ar, "billed")
+    g["retainage_receivable"] = cumulative(ar, "retainage_open")
+    g["retainage_payable"] = _retainage_payable(company["erp_ap_invoices"], g, ids, place)
 
     # ETC and the bid from the job's budget snapshot as of each period.
     budget = with_ecac(company["budget"], company.settings.budget_forecast)
@@ -309,7 +356,8 @@ def inputs_all_periods(company, first: str, last: str, *,
     g["etc_source"] = ("Procore: estimated cost at completion less ERP cost to date, budget "
                        "snapshot "
                        + g["_snapshot"].fillna("(none)"))
-    g["uninstalled_materials"] = np.zeros(len(g), dtype="int64")
+    g["estimate_period"] = g["_snapshot"].astype("string")
+    g["uninstalled_materials"] = uninstalled_materials(company, g, policies)
     for k, v in SOURCES.items():
         g[k] = v
     forecasts = dict(forecasts or {})
@@ -327,8 +375,14 @@ def inputs_all_periods(company, first: str, last: str, *,
         g.loc[m, "etc_source"] = np.where(overridden.to_numpy(bool),
                                           f"Controller override (overrides/{p}.csv)",
                                           g.loc[m, "etc_source"])
-    for c in ("job_id", "job_name", "status", "period", *SOURCES, "etc_source"):
+        g.loc[m, "estimate_period"] = np.where(overridden.to_numpy(bool), p,
+                                               g.loc[m, "estimate_period"].astype(object))
+    g["est_cost_to_complete"] = (g["est_cost_to_complete"].astype("Int64")
+                                 + g["change_orders_pending_cost"])
+    for c in ("job_id", "job_name", "status", "period", *SOURCES, "etc_source",
+              "estimate_period", "fee_pct"):
         g[c] = g[c].astype("string")
+    g = g[_kept(g, company)]
     return g[INPUT_COLUMNS].sort_values(["period", "job_id"], kind="stable").reset_index(
         drop=True)
 
@@ -364,6 +418,118 @@ def _unbudgeted_cost(company, budget: pd.DataFrame, g: pd.DataFrame) -> np.ndarr
     sums = m.groupby("index")["amount"].sum()
     out[sums.index.to_numpy()] = sums.to_numpy(dtype=np.int64)
     return out
+
+
+def _kept(g: pd.DataFrame, company) -> np.ndarray:
+    """Job universe: a job completed before its period's fiscal year began leaves the schedule
+    once its billings equal its final revenue; until then it stays, so its contract asset or
+    liability is carried (ASC 606-10-45-3) and the WIP entry never zeroes it unbilled. (Its
+    retainage is a receivable, not a WIP balance: the completed-contracts schedule carries it for
+    the jobs completed in the fiscal year, the AR aging after that.)"""
+    before = g["_before_fy"].to_numpy(bool)
+    keep = ~before
+    if before.any():
+        old = g[before]
+        final = recognize(old.assign(status="complete").drop(columns="_before_fy")
+                          .reindex(columns=[c for c in INPUT_COLUMNS if c in old.columns]),
+                          Policy.from_settings(company.settings.policies))
+        unsettled = (final["over_under"] != 0).to_numpy(bool)
+        keep[np.flatnonzero(before)[unsettled]] = True
+    return keep
+
+
+def _ar_rows(ar: pd.DataFrame, release: str) -> pd.DataFrame:
+    """Per AR row (ERP, gross of retainage): ``billed`` (what it adds to billed to date) and
+    ``retainage_open`` (what it adds to retainage receivable).
+
+    - retainage withheld ``w = max(retainage, 0)``; released ``r = max(-retainage, 0)`` (a
+      release invoice carries a negative retainage);
+    - collected on a progress invoice: ``clip(amount_paid - (amount_billed - w), 0, w)`` (cash
+      beyond the invoice's net amount collects its retainage; the AR export carries no payment
+      date, so cash is as exported);
+    - ``retainage_open = w - collected - r``: receivable = withheld - released and collected;
+    - ``billed = amount_billed - r`` under ``retainage_release: in_amount`` (the release
+      invoice's amount is the released retainage, already billed on the progress invoices: a
+      release is not new billing), else ``amount_billed`` (``separate``: it carries only work).
+    """
+    billed = ar["amount_billed"].astype("int64")
+    ret = ar["retainage"].astype("int64")
+    paid = ar["amount_paid"].astype("int64")
+    withheld = ret.clip(lower=0)
+    released = (-ret).clip(lower=0)
+    collected = (paid - (billed - withheld)).clip(lower=0).clip(upper=withheld)
+    return pd.DataFrame({
+        "job_id": ar["job_id"], "period": ar["period"],
+        "billed": billed - released if release == "in_amount" else billed,
+        "retainage_open": withheld - collected - released,
+    })
+
+
+def _retainage_payable(ap: pd.DataFrame, g: pd.DataFrame, ids: pd.Index, place) -> np.ndarray:
+    """Retainage payable to subcontractors at each period end, per row of ``g``: retainage held
+    on AP invoices with period ``<=`` the period, less retainage released (a negative
+    ``retainage_held``) and retainage paid by the period end (``clip(amount_paid - (amount -
+    held), 0, held)`` when ``paid_date`` is on or before it, or blank)."""
+    if ap.empty:
+        return np.zeros(len(g), dtype=np.int64)
+    amount = ap["amount"].astype("int64").to_numpy()
+    held = ap["retainage_held"].astype("int64").to_numpy()
+    paid = ap["amount_paid"].astype("int64").to_numpy()
+    withheld = np.maximum(held, 0)
+    released = np.maximum(-held, 0)
+    paid_ret = np.clip(paid - (amount - withheld), 0, withheld)
+    periods = g["period"].drop_duplicates().sort_values().to_numpy(dtype=object)
+    ends = np.array([pd.Period(p, freq="M").end_time.normalize() for p in periods],
+                    dtype="datetime64[ns]")[None, :]
+    paid_at = pd.to_datetime(ap["paid_date"]).to_numpy(dtype="datetime64[ns]")[:, None]
+    booked = (_s(ap["period"]).to_numpy(dtype=object)[:, None] <= periods[None, :])
+    by_end = booked * (withheld - released)[:, None] - booked * np.where(
+        np.isnat(paid_at) | (paid_at <= ends), paid_ret[:, None], 0)
+    j = ids.get_indexer(_s(ap["job_id"]))
+    ok = j >= 0
+    m = np.zeros((len(ids), len(periods)), dtype=np.int64)
+    np.add.at(m, j[ok], by_end[ok])
+    return m[ids.get_indexer(g["job_id"]), pd.Index(periods).get_indexer(g["period"])]
+
+
+def uninstalled_materials(company, g: pd.DataFrame, policies: Mapping) -> np.ndarray:
+    """Uninstalled materials ``M`` per row of ``g`` (ASC 606-10-55-21, Example 19) under the
+    ``uninstalled_materials`` policy: ``none`` 0; ``file`` the job's row of
+    ``uninstalled_materials.csv`` for that period (a balance at the period end; no row is 0);
+    ``pay_applications`` the materials presently stored on the job's latest owner pay
+    application (per prime contract) with period end on or before the period end. ``M`` is
+    at most the cost to date (materials billed as stored before their cost is booked count only
+    up to the cost)."""
+    source = policies["uninstalled_materials"]
+    out = np.zeros(len(g), dtype=np.int64)
+    if source == "file":
+        um = company["uninstalled_materials"]
+        um = pd.DataFrame({"job_id": _s(um["job_id"]), "period": _s(um["period"]),
+                           "_m": um["amount"].astype("int64")})
+        um = um.groupby(["job_id", "period"], as_index=False)["_m"].sum()
+        key = g[["job_id", "period"]].astype(object).merge(um.astype({"job_id": object,
+                                                                      "period": object}),
+                                                           on=["job_id", "period"], how="left")
+        out = key["_m"].fillna(0).astype("int64").to_numpy()
+    elif source == "pay_applications":
+        oi = company["owner_invoices"]
+        oi = pd.DataFrame({"job_id": _s(oi["job_id"]), "contract": _s(oi["contract_number"]),
+                           "end": pd.to_datetime(oi["period_end"]),
+                           "app": oi["application_number"].astype("Int64").fillna(0),
+                           "_m": oi["materials_stored"].astype("int64")})
+        oi = oi.dropna(subset=["end"]).sort_values(["job_id", "contract", "end", "app"])
+        if len(oi):
+            periods = g["period"].drop_duplicates().sort_values().to_numpy(dtype=object)
+            rows = []
+            for p in periods:  # one pass per period of the grid (a few dozen)
+                end = pd.Period(p, freq="M").end_time.normalize()
+                last = oi[oi["end"] <= end].groupby(["job_id", "contract"]).tail(1)
+                rows.append(last.groupby("job_id", as_index=False)["_m"].sum().assign(period=p))
+            by = pd.concat(rows, ignore_index=True).astype({"job_id": object, "period": object})
+            key = g[["job_id", "period"]].astype(object).merge(by, on=["job_id", "period"],
+                                                               how="left")
+            out = key["_m"].fillna(0).astype("int64").to_numpy()
+    return np.minimum(out, g["cost_to_date"].to_numpy(dtype=np.int64))
 
 
 def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:

@@ -1,8 +1,11 @@
 """The WIP schedule of a job-status file (``wip schedule``): one row per job per period end.
 
 Schedule rules: each row is recognised by :func:`wip_lib.accounting.recognition.recognize` (ASC 606
-cost-to-cost, ASC 605-35 losses); ``change_orders_pending_included`` is pending change-order
-revenue the company has decided to include, so it is part of ``TP``. Period amounts are the
+cost-to-cost, ASC 605-35 losses), the same function the company path uses, so the same job inputs
+give the same figures (tests/test_policies.py checks it over generated jobs);
+``change_orders_pending_included`` is pending change-order revenue the company has decided to
+include, so it is part of ``TP``; ``contract_type``, ``fee_pct`` and ``contract_estimated`` carry
+the contract policies (docs/policies.md). Period amounts are the
 cumulative catch-up against the same job's previous period end in the file
 (:func:`wip_lib.accounting.catch_up.catch_up`); the first period end of a job has prior zeros. A ``complete``
 row is the final figures: ``ER = TP``, ``over/under = B - TP``, provision 0.
@@ -15,8 +18,9 @@ from wip_lib.accounting.catch_up import CARRIED, catch_up
 from wip_lib.accounting.recognition import Policy, recognize
 
 SCHEDULE_COLUMNS = (
-    "job_id", "job_name", "period_end", "status",
-    "contract_original", "change_orders_approved", "change_orders_pending_included",
+    "job_id", "job_name", "period_end", "status", "contract_type", "fee_pct",
+    "contract_original", "contract_estimated", "change_orders_approved",
+    "change_orders_pending_included",
     "contract_revised", "est_cost_original", "est_total_cost", "est_gross_profit", "est_gp_pct",
     "est_gp_pct_prior", "cost_to_date", "est_cost_to_complete", "uninstalled_materials",
     "pct_complete", "earned_revenue", "gross_profit_to_date", "loss_provision",
@@ -38,10 +42,8 @@ def build_schedule(status: pd.DataFrame, *, threshold: float = 0.0,
     view ``(B - ER) + provision`` (the gross ones follow as ``*_gross``); otherwise the gross ones
     lead and the net ones follow as ``*_net``.
     """
-    policy = Policy(include_pending_co_revenue=True, start_threshold=threshold,
-                    net_loss_provision=net_loss_provision)
-    jobs = status.rename(columns={"change_orders_pending_included": "change_orders_pending"})
-    rec = recognize(jobs, policy).drop(columns=["change_orders_pending"])
+    policy = Policy(start_threshold=threshold, net_loss_provision=net_loss_provision)
+    rec = recognize(status, policy)
 
     # Prior figures: the same job's previous period end in the file (prior zeros for the first).
     ordered = rec.sort_values(["job_id", "period_end"], kind="stable")

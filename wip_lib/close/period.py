@@ -40,6 +40,7 @@ from wip_lib.accounting.schedule import (
     PRIOR_CLOSED,
     PeriodSchedule,
     Priors,
+    last_open_figures,
     prior_periods,
     recognise,
     wip_schedule,
@@ -135,7 +136,10 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     forecast = fc.cost_to_complete(company, period, overrides)
     priors = prior_figures(company, period, store)
     wip = wip_schedule(company, period, priors=priors, forecast_df=forecast)
-    jobs = with_prior_estimates(fc.job_summary(company, period, forecast), priors)
+    # The job flags read the schedule's own figures (its contract, estimate, priors), so a
+    # flag and the schedule never show two margins for one job.
+    jobs = with_prior_estimates(fc.job_summary(company, period, forecast,
+                                               schedule=wip.schedule), priors)
     flags = flagmod.overrun_flags(forecast, fc.budget_history(company, period),
                                   fc.erp_cost_history(company, period), jobs, company.settings)
     ranking = flagmod.risk_ranking(flags)
@@ -163,7 +167,11 @@ def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
         fye, fye_source = prior, prior_source
     else:
         fye, fye_source = _figures(company, fye_period, store)
-    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source)
+    # Jobs completed this year at their last period in progress (closed-job fade): closed
+    # figures where that period is closed, as for the priors.
+    last = last_open_figures(company, period, lambda p: prior if p == prior_period
+                             else _figures(company, p, store)[0])
+    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source, last)
 
 
 def _figures(company, period: str, store: PeriodStore | None) -> tuple[pd.DataFrame, str]:

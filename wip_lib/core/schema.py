@@ -70,6 +70,21 @@ class Table:
     def empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
 
+    def absent(self, df: pd.DataFrame) -> list[str]:
+        """Optional columns without a default (``default=None``) that ``df`` leaves empty (every
+        value missing; for money, every value 0): columns an export need not carry, so they are
+        neither written nor counted in control totals. Text columns always are (an empty text
+        cell and a missing column read differently)."""
+        out = []
+        for c in self.columns:
+            if (c.required or c.default is not None or c.name not in df.columns or df.empty
+                    or c.kind in ("text", "code", "period")):
+                continue
+            v = df[c.name]
+            if (v.fillna(0) == 0).all() if c.kind == "money" else v.isna().all():
+                out.append(c.name)
+        return out
+
 
 def C(name: str, kind: str, doc: str, required: bool = True, default: object = None) -> Column:
     return Column(name, kind, doc, required, default)
@@ -129,6 +144,9 @@ PRIME_CONTRACTS = _t(Table(
           required=False, default=0.0),
         C("retainage_rule", "text", "flat, or sliding:10>5@50 (10% until 50% complete, then 5%)",
           required=False, default="flat"),
+        C("executed_date", "date", "date signed (Procore execution date or signed contract "
+          "received date): the contract counts from it (blank: as its status says)",
+          required=False),
         ERP_STATUS, ORIGIN_ID,
     ),
     key=("job_id", "contract_number"),
@@ -314,6 +332,8 @@ OWNER_INVOICES = _t(Table(
         C("retainage_this_period", "money", "retainage this period", required=False, default=0),
         C("retainage_to_date", "money", "G702 line 5: total retainage", required=False, default=0),
         C("amount_due", "money", "G702 line 8: current payment due"),
+        C("materials_stored", "money", "G703 column F: materials presently stored (on site, not "
+          "yet installed)", required=False),
         ERP_STATUS, ERP_STATUS_DATE, ORIGIN_ID,
     ),
     key=("job_id", "contract_number", "application_number"),
@@ -517,6 +537,21 @@ COST_CODE_CROSSWALK = _t(Table(
         C("job_id", "code", "only for this job (blank: every job)", required=False, default=""),
     ),
     key=("job_id", "procore_cost_code"),
+))
+
+UNINSTALLED_MATERIALS = _t(Table(
+    "uninstalled_materials", "company",
+    "Materials on site and not yet installed whose control has passed to the owner, at cost, per "
+    "job and period end (uninstalled_materials.csv; read under the uninstalled_materials: file "
+    "policy). They are excluded from percent complete and recognised at zero margin.",
+    (
+        C("job_id", "code", "job number"),
+        C("period", "period", "period end (YYYY-MM) the balance is at"),
+        C("amount", "money", "cost of the uninstalled materials at that period end"),
+        C("description", "text", "what and where", required=False, default=""),
+    ),
+    key=("job_id", "period"),
+    checks=("amount >= 0",),
 ))
 
 

@@ -57,8 +57,9 @@ def write_report_csv(df: pd.DataFrame, path: Path, money: Iterable[str] = (), **
 
 #: Money and ratio columns of a WIP schedule, for its CSV.
 SCHEDULE_MONEY = (
-    "contract_original", "change_orders_approved", "change_orders_pending_included",
-    "contract_revised", "est_cost_original", "est_total_cost", "est_gross_profit",
+    "contract_original", "contract_estimated", "change_orders_approved", "change_orders_pending",
+    "change_orders_unpriced", "change_orders_claims", "change_orders_pending_included",
+    "change_orders_pending_cost", "retainage_payable", "contract_revised", "est_cost_original", "est_total_cost", "est_gross_profit",
     "cost_to_date", "est_cost_to_complete", "uninstalled_materials", "earned_revenue",
     "gross_profit_to_date", "loss_provision", "cost_of_revenue_to_date", "billed_to_date",
     "retainage_receivable", "underbillings", "overbillings", "underbillings_net",
@@ -102,7 +103,9 @@ SCHEDULE_EXTRA_MONEY = ("revenue_ytd", "cost_ytd", "gross_profit_ytd", "fade_ytd
                         "est_gross_profit_bid")
 COMPLETED_MONEY = ("final_contract", "total_cost", "total_gross_profit", "revenue_prior_years",
                    "revenue_this_year", "cost_prior_years", "cost_this_year", "gp_prior_years",
-                   "gp_this_year", "billed_to_date", "est_gross_profit_last", "fade_at_close")
+                   "gp_this_year", "billed_to_date", "underbillings", "overbillings",
+                   "retainage_receivable", "retainage_payable", "est_gross_profit_last",
+                   "fade_at_close")
 RECON_MONEY = ["procore_amount", "erp_amount", "difference"]
 SUMMARY_MONEY = ["procore_total", "erp_total", "variance", "explained", "unexplained"]
 

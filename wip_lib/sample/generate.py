@@ -878,6 +878,8 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300
     totals = []
     for name, df in tables.items():
         t = schema.get(name)
+        if t.system == "company" and name != "cost_code_crosswalk":
+            continue  # the company's own optional inputs (uninstalled_materials.csv): none here
         if t.system == "procore" or name == "cost_code_crosswalk":
             paths, total = _write_procore(out, name, df)
             files += paths

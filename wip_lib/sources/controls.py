@@ -23,7 +23,9 @@ def control_totals(df: pd.DataFrame, table: str, file_column: str = "_file") -> 
     Money totals are sums of integer cents, shown as dollars text (``"1234.56"``).
     """
     t = schema.get(table)
-    money = [c.name for c in t.columns if c.kind == "money" and c.name in df.columns]
+    absent = set(t.absent(df))  # optional money an export does not carry: nothing to total
+    money = [c.name for c in t.columns if c.kind == "money" and c.name in df.columns
+             and c.name not in absent]
     if df.empty:
         return pd.DataFrame(columns=COLUMNS).astype("string")
     g = df.groupby(file_column, sort=True)

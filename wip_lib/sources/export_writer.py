@@ -78,7 +78,8 @@ def write_procore_table(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
     if name in ("commitments",):
         text["commitment_type"] = df["commitment_type"].map(
             {"subcontract": "Subcontract", "purchase_order": "Purchase Order"}).astype("string")
-    cols = [c for c in fmt.headers if c in text.columns]
+    absent = set(table.absent(df))  # optional columns the data leaves empty: not exported
+    cols = [c for c in fmt.headers if c in text.columns and c not in absent]
     out = text[cols].rename(columns={c: fmt.headers[c][0] for c in cols})
     path = root / f"{fmt.path}.csv"
     _write_csv(out, path)

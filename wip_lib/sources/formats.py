@@ -30,6 +30,8 @@ Company folder layout::
     procore/vendors.csv               -> procore_vendors
     erp/...                           files named by the ERP profile (Sage 300 CRE by default)
     crosswalk.csv                     -> cost_code_crosswalk (optional)
+    uninstalled_materials.csv         -> uninstalled_materials (optional; policy
+                                         uninstalled_materials: file)
     answer_key.csv                    planted situations (sample company only)
 
 Company-wide Procore exports carry the project in a ``Project Number`` column. Any export may be
@@ -143,6 +145,8 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "pending_change_orders": ["Pending Change Orders", "Pending Variations"],
         "retainage_percent": ["Retainage %", "Retention %", "Retainage Percent"],
         "retainage_rule": ["Retainage Rule", "Retention Rule"],
+        "executed_date": ["Execution Date", "Executed Date", "Signed Contract Received Date",
+                          "Date Executed"],
         **{k: ERP[k] for k in ("erp_status", "origin_id")},
     }),
     "prime_change_orders": ExportFormat("prime_change_orders", "procore/prime_change_orders", {
@@ -268,6 +272,8 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "period_end": ["Period End", "Billing Period End"],
         "status": ["Status"],
         **PAY_APP_TOTALS,
+        "materials_stored": ["Materials Presently Stored", "Stored Materials",
+                             "Materials Stored"],
         **ERP,
     }),
     # One CSV per invoice (Procore's "Export a Subcontractor Invoice" / "Export an Owner
@@ -285,6 +291,13 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "is_active": ["Active", "Is Active"],
     }),
 }
+
+UNINSTALLED = ExportFormat("uninstalled_materials", "uninstalled_materials", {
+    "job_id": ["job_id", "Job", "Project Number"],
+    "period": ["period", "Period"],
+    "amount": ["amount", "Amount", "Uninstalled Materials"],
+    "description": ["description", "Description"],
+})
 
 CROSSWALK = ExportFormat("cost_code_crosswalk", "crosswalk", {
     "procore_cost_code": ["procore_cost_code", "Procore Cost Code"],

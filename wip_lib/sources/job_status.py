@@ -6,6 +6,13 @@ text (leading zeros kept); money through :func:`wip_lib.core.money.parse_cents`.
 :class:`~wip_lib.core.errors.Problem` naming the file, row (header = row 1), column, value and a fix;
 all are collected and raised together as one :class:`~wip_lib.core.errors.InputError`.
 
+Contract columns (optional): ``contract_type`` (fixed_price when blank; time_and_materials,
+cost_plus, gmp, letter_of_intent, or the same words as spelt in exports), ``fee_pct`` (the fee or
+markup on cost of the cost-plus types, ``0.08`` or ``8%``; required for them) and
+``contract_estimated`` (a letter-of-intent job's estimated contract value). A revised contract
+(``contract_original + change_orders_approved + change_orders_pending_included +
+contract_estimated``) below zero is refused.
+
 The schedule built from it: :mod:`wip_lib.accounting.status_schedule`.
 """
 from __future__ import annotations
@@ -20,17 +27,28 @@ import pandas as pd
 
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
+from wip_lib.core.settings import FEE_TYPES, contract_type_of
 
 REQUIRED = ("job_id", "period_end", "contract_original", "cost_to_date", "billed_to_date")
 ESTIMATES = ("est_cost_to_complete", "est_total_cost")
 OPTIONAL = ("job_name", "change_orders_approved", "change_orders_pending_included",
-            "est_cost_original", "uninstalled_materials", "retainage_receivable", "status")
+            "est_cost_original", "uninstalled_materials", "retainage_receivable", "status",
+            "contract_type", "fee_pct", "contract_estimated")
 MONEY_REQUIRED = ("contract_original", "cost_to_date", "billed_to_date")
 MONEY_ZERO = ("change_orders_approved", "change_orders_pending_included", "uninstalled_materials")
-MONEY_NA = ("est_cost_original", "retainage_receivable", "est_cost_to_complete", "est_total_cost")
+MONEY_NA = ("est_cost_original", "retainage_receivable", "est_cost_to_complete", "est_total_cost",
+            "contract_estimated")
 NON_NEGATIVE = ("contract_original", "cost_to_date", "billed_to_date", "uninstalled_materials",
-                "retainage_receivable", "est_cost_original")
+                "retainage_receivable", "est_cost_original", "contract_estimated")
 STATUSES = ("open", "complete")
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
 
 def _norm(header: str) -> str:
     return "_".join("".join(ch.lower() if ch.isalnum() else " " for ch in header).split())
@@ -176,6 +194,42 @@ def read_job_status(path: Path | str) -> pd.DataFrame:
                 "est_cost_to_complete blank", row=int(r), column="est_total_cost", value=v))
     out["est_cost_to_complete"] = etc.where(etc.notna(), eac - ctd).astype("Int64")
     out = out.drop(columns="est_total_cost")
+
+    # The contract: its type (docs/policies.md), a fee for the cost-plus types, and a revised
+    # contract that is not negative (deducts above the contract are a mistake).
+    kind = contract_type_of(raw["contract_type"]) if "contract_type" in raw.columns else \
+        pd.Series("", index=raw.index, dtype="string")
+    if "contract_type" in raw.columns:
+        problems += _rows_problems(kind.isna(), raw["contract_type"], rows, file,
+                                   "contract_type", "contract_type is not a contract type the "
+                                   "WIP knows", "write fixed_price, time_and_materials, "
+                                   "cost_plus, gmp or letter_of_intent (blank: fixed_price)")
+    out["contract_type"] = kind.fillna("").mask(kind.fillna("") == "", "fixed_price")
+    fee_text = raw["fee_pct"] if "fee_pct" in raw.columns else pd.Series(
+        "", index=raw.index, dtype="string")
+    pct = fee_text.fillna("").str.strip()
+    is_pct = pct.str.endswith("%")
+    number = pd.to_numeric(pct.str.rstrip("%").str.strip().where(pct != ""), errors="coerce")
+    bad_fee = (pct != "") & (number.isna() | (number < 0))
+    problems += _rows_problems(bad_fee, fee_text, rows, file, "fee_pct",
+                               "fee_pct is not a fee or markup on cost",
+                               "write it as a fraction (0.08) or a percent (8%)")
+    needs_fee = out["contract_type"].isin(FEE_TYPES) & (pct == "")
+    problems += _rows_problems(needs_fee, out["contract_type"], rows, file, "fee_pct",
+                               "a time-and-materials, cost-plus or GMP contract needs its fee",
+                               "enter fee_pct, the fee or markup on cost (0.08 or 8%)")
+    fee_frac = pct.str.rstrip("%").str.strip()
+    fee_frac = fee_frac.where(~is_pct, fee_frac.map(
+        lambda v: str(Decimal(v) / 100) if v and _is_decimal(v) else v)).astype("string")
+    out["fee_pct"] = fee_frac.where(~bad_fee & (pct != ""))
+    tp = (out["contract_original"].fillna(0) + out["change_orders_approved"].fillna(0)
+          + out["change_orders_pending_included"].fillna(0)
+          + out["contract_estimated"].fillna(0))
+    problems += _rows_problems(tp < 0, tp.map(lambda c: f"{Decimal(int(c)) / 100:,.2f}"), rows,
+                               file, "change_orders_approved",
+                               "the revised contract (contract_original + change orders) is "
+                               "negative", "check the change orders: deducts cannot exceed "
+                               "the contract")
 
     if "status" in raw.columns:
         status = raw["status"].str.lower().replace("", "open")

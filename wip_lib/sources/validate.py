@@ -23,11 +23,11 @@ Rule = Callable[[dict, Settings], list[Problem]]
 
 PROCORE_JOB_TABLES = ["prime_contracts", "prime_change_orders", "budget", "commitments",
                       "commitment_lines", "commitment_change_orders", "direct_costs",
-                      "subcontractor_invoices", "owner_invoices"]
+                      "subcontractor_invoices", "owner_invoices", "uninstalled_materials"]
 ERP_JOB_TABLES = ["erp_job_cost", "erp_ar_billings", "erp_ap_invoices", "erp_commitments",
                   "erp_contract_change_orders"]
 NON_NEGATIVE = {"prime_contracts": ["original_amount"], "commitments": ["original_amount"],
-                "erp_jobs": ["original_contract"]}
+                "erp_jobs": ["original_contract"], "uninstalled_materials": ["amount"]}
 
 
 def _header(df: pd.DataFrame, table: str, column: str) -> str:
@@ -144,7 +144,11 @@ def negative_amounts(tables: dict, settings: Settings) -> dict[str, tuple[list, 
             continue
         for c in cols:
             neg = df[c] < 0
-            if neg.any():
+            if neg.any() and name == "uninstalled_materials":
+                res[name] = _problems(df, neg, c, "uninstalled materials cannot be negative",
+                                      "enter the cost of the materials on site at the period "
+                                      "end (0 when none)", name)
+            elif neg.any():
                 res[name] = _problems(df, neg, c, "a contract amount cannot be negative",
                                       "enter the contract sum as a positive amount; deducts "
                                       "belong in change orders", name)

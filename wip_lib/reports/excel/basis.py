@@ -10,14 +10,14 @@ recalculate every formula and compare it with the Python figure.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Mapping
 
 import pandas as pd
 
-from wip_lib.core.settings import DEFAULT_POLICIES
+from wip_lib.core.settings import DEFAULT_POLICIES, normalise_policies
 
 #: Underbillings above this share of the revised contract are highlighted (a presentation choice).
 LARGE_UNDERBILLING = 0.05
@@ -36,6 +36,9 @@ class Basis:
     net_loss_provision: bool  # surety view: the provision netted into over/under billings
     fade_threshold: float  # margin fade (points, as a fraction) that is highlighted
     gl_accounts: Mapping[str, str]  # GL account role -> account number
+    #: Every policy, normalised (:func:`wip_lib.core.settings.normalise_policies`): the contract
+    #: policies the notes sheet states.
+    policies: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def under_key(self) -> str:
@@ -57,7 +60,7 @@ def basis_of(result, settings=None) -> Basis:
         raise ValueError("the computed period carries no settings, so the recognition policies "
                          "its figures were computed under are unknown; pass settings= (the "
                          "company's settings) to write_wip_workbook")
-    policies = {**DEFAULT_POLICIES, **dict(settings.policies or {})}
+    policies = normalise_policies({**DEFAULT_POLICIES, **dict(settings.policies or {})})
     accounts = {role: str(v["number"]) for role, v in (settings.gl_accounts or {}).items()}
     return Basis(
         company=str(result.company_name),
@@ -69,4 +72,5 @@ def basis_of(result, settings=None) -> Basis:
         net_loss_provision=bool(policies["net_loss_provision"]),
         fade_threshold=float(policies["fade_threshold_points"]),
         gl_accounts=MappingProxyType(accounts),
+        policies=MappingProxyType(policies),
     )

@@ -11,6 +11,13 @@ the catch-up of :mod:`wip_lib.accounting.catch_up` (period amounts = now less th
 figures). A formula grows a guard only when the data needs it (a missing estimate, a negative cost
 to complete, uninstalled materials) or the policy asks for it (start threshold, percent rounded
 first); the pending-CO and threshold policies are cells on the notes sheet.
+
+A job whose revenue does not follow the fixed-price formula (time-and-materials, cost-plus or a
+GMP contract within its cap: cost plus the fee; a letter of intent: revenue = cost until priced,
+or its estimated contract value) carries the contract, estimate, percent complete, earned revenue
+and provision of :mod:`wip_lib.accounting.recognition` as values on its row (:func:`value_rows`),
+the flag saying which rule applies; every figure derived from them stays a formula. So does the
+pending change-order revenue of a job whose policy is set change order by change order.
 """
 from __future__ import annotations
 
@@ -46,6 +53,30 @@ def job_facts(result) -> pd.DataFrame:
     if not isinstance(jobs, pd.DataFrame) or "job_id" not in jobs:
         return pd.DataFrame({"job_id": pd.Series(dtype="string")})
     return jobs.assign(job_id=jobs["job_id"].astype("string")).drop_duplicates("job_id")
+#: Formula columns written as values on a row whose rule is not the fixed-price formula.
+RULE_VALUES = frozenset({"contract_revised", "est_total_cost", "est_gross_profit", "est_gp_pct",
+                         "pct_complete", "earned_revenue", "loss_provision"})
+
+
+def value_rows(ip: pd.DataFrame, basis: Basis) -> list[frozenset]:
+    """Per job row, the formula columns written as the recognition's values (module docstring):
+    :data:`RULE_VALUES` on a cost-plus or letter-of-intent job; the included pending change
+    orders where they differ from ``IF(pending policy, pending change orders, 0)``."""
+    rule = pd.Series(False, index=ip.index)
+    if "recognition_basis" in ip:
+        rule |= (ip["recognition_basis"].astype("string") == "cost_plus").fillna(False)
+    if "flag" in ip:
+        rule |= ip["flag"].astype("string").fillna("").str.contains("letter_of_intent")
+    pending = ip["change_orders_pending"].astype("Int64").fillna(0) if \
+        "change_orders_pending" in ip else pd.Series(0, index=ip.index, dtype="Int64")
+    formula = pending if basis.include_pending_co_revenue else pending * 0
+    differs = (ip["change_orders_pending_included"].astype("Int64").fillna(0) != formula) if \
+        "change_orders_pending_included" in ip else pd.Series(False, index=ip.index)
+    out = []
+    for r, d in zip(rule.to_numpy(bool), differs.fillna(False).to_numpy(bool)):
+        out.append((RULE_VALUES if r else frozenset())
+                   | (frozenset({"change_orders_pending_included"}) if d else frozenset()))
+    return out
 
 
 def frame(result) -> pd.DataFrame:
@@ -231,6 +262,9 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     cols = columns(ip, basis)
     letters = xl.column_letters(cols)
     recs = xl.records(ip)
+    for rec, values in zip(recs, value_rows(ip, basis)):
+        if values:
+            rec["_values"] = values
     xl.write_header(ws, cols, block_row=BLOCK_ROW, head_row=HEAD_ROW)
     last = xl.write_records(ws, recs, cols, first_row=FIRST_ROW, checks=checks,
                             settings_refs=dict(layout.policy_cells))

@@ -3,7 +3,9 @@
 Each debit and credit is a formula over the increase / (decrease) of the job's WIP account on the
 over-under sheet: ``=MAX(x,0)`` / ``=MAX(-x,0)``. An increase of an asset (underbillings) is a
 debit; of a liability (overbillings, accrued loss) a credit; the offset line (revenue - over/under
-billings, or cost of revenue - provision for losses) takes the other side. Totals and "debits less
+billings, or cost of revenue - provision for losses) takes the other side. In the surety view the
+pair moving the change in a job's loss provision from revenue to cost of revenue is a formula
+over the schedule's provision and prior provision and the accrued loss the GL still holds. Totals and "debits less
 credits" (zero) below; to the right, the summary per account (``SUMPRODUCT`` over the lines) and
 the net to post.
 """
@@ -19,7 +21,7 @@ from wip_lib.reports.excel.cells import Check, Col
 from wip_lib.reports.excel.layout import (BLOCK_ROW, FIRST_ROW, HEAD_ROW, Layout, Table,
                                           finish_sheet, start_sheet)
 from wip_lib.reports.excel.sheet_names import JOURNAL_ENTRY
-from wip_lib.reports.excel.wip_entry import ROLE_SIGN, journal_pairs
+from wip_lib.reports.excel.wip_entry import PROVISION_RECLASS, ROLE_SIGN, journal_pairs
 
 COLUMNS = (
     Col("job_id", "Job", "text", width=9),
@@ -50,7 +52,19 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     journal = result.wip.journal.reset_index(drop=True)
     over_under = layout.over_under_billings
     formulas: dict[int, tuple[str, str]] = {}
+    as_values: set[int] = set()
+    cip = layout.contracts_in_progress
     for role, job, li, oi in journal_pairs(journal, basis.gl_accounts):
+        if role == PROVISION_RECLASS:
+            # Surety view: the change in the provision moves from revenue to cost of revenue.
+            if not cip.holds(job):
+                as_values |= {li, oi}  # a completed job: its provision unwound (a value)
+                continue
+            x = (f"({cip.cell('loss_provision', job)}-{cip.cell('loss_provision_prior', job)}"
+                 f"+{over_under.cell('gl_accrued_loss', job)})")
+            formulas[li] = (f"MAX({x},0)", f"MAX(-{x},0)")
+            formulas[oi] = (f"MAX(-{x},0)", f"MAX({x},0)")
+            continue
         adj = over_under.cell(f"adj_{role}", job)
         up, down = f"MAX({adj},0)", f"MAX(-{adj},0)"
         # An increase of an asset (underbillings) is a debit; of a liability a credit.
@@ -59,10 +73,13 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
         formulas[oi] = (role_dc[1], role_dc[0])
     cols = list(COLUMNS)
     recs = xl.records(journal)
+    for i in as_values:
+        recs[i]["_values"] = {"debit", "credit"}
     xl.write_header(ws, cols, block_row=None, head_row=HEAD_ROW)
     last = xl.write_records(ws, recs, cols, first_row=FIRST_ROW, checks=checks,
-                            refs=lambda i, rec: {"f_debit": formulas[i][0],
-                                                 "f_credit": formulas[i][1]})
+                            refs=lambda i, rec: ({} if i in as_values else
+                                                 {"f_debit": formulas[i][0],
+                                                  "f_credit": formulas[i][1]}))
     total_row = max(last, FIRST_ROW - 1) + 1
     xl.write_totals(ws, cols, recs, row=total_row, first=FIRST_ROW, last=last, checks=checks)
     L = xl.column_letters(cols)

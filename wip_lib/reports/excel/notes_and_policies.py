@@ -2,7 +2,10 @@
 the ties to the income statement and the balance sheet.
 
 The policy block holds the values the schedule's formulas read (pending change-order revenue, the
-start threshold); :func:`policy_cells` says where each sits, from the period's data alone. The
+start threshold); :func:`policy_cells` says where each sits, from the period's data alone. Below
+it, the contract policies in words (:func:`contract_policy_lines`: contract types, letters of
+intent, pending change orders, uninstalled materials, retainage, rounding), as docs/policies.md
+states them. The
 ties: revenue, cost and gross profit for the period and the fiscal year (contracts in progress +
 completed contracts = the income statement), the balance-sheet figures (contract asset, contract
 liability, accrued loss, retainage, backlog), the GL balances after the entry (GL before + change,
@@ -16,6 +19,8 @@ import pandas as pd
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
+from wip_lib.core.money import report_amount
+from wip_lib.core.settings import normalise_policies
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import LARGE_UNDERBILLING, Basis
 from wip_lib.reports.excel.cells import Check
@@ -32,6 +37,80 @@ POLICY_ROWS = (
     ("large_under", "Underbillings highlighted above (share of revised contract)", "pct2"),
 )
 FIRST_LINE = 5  # the period, then the figures basis, then the policy block
+
+_TYPE_WORDS = {"fixed_price": "fixed price", "time_and_materials": "time and materials",
+               "cost_plus": "cost plus", "gmp": "guaranteed maximum price (GMP)",
+               "letter_of_intent": "letter of intent"}
+_TREATMENT_WORDS = {"exclude": "excluded", "include": "included at their amount",
+                    "include_amount": "included at a constrained amount",
+                    "include_percent": "included at a percent of their amount",
+                    "cost_only": "cost only (revenue excluded)",
+                    "as_pending": "as priced pending change orders"}
+
+
+def _pct(text) -> str:
+    from decimal import Decimal
+    return f"{(Decimal(str(text)) * 100).normalize():f}%"
+
+
+def contract_policy_lines(policies) -> list[tuple[str, str]]:
+    """The contract, change-order, materials, retainage and rounding policies in words (label,
+    text), from the normalised policies (docs/policies.md states the same rules)."""
+    ct = policies["contract_types"]
+    jobs = "; ".join(
+        f"job {j}: {_TYPE_WORDS[v['type']]}"
+        + (f", fee {_pct(v['fee'])} on cost" if v.get("fee") is not None else "")
+        + (f", estimated contract value {report_amount(v['estimated_contract'])}"
+           if v.get("estimated_contract") else "")
+        for j, v in sorted(ct["jobs"].items()))
+    pco = policies["pending_change_orders"]
+    pending_default = "included at their amount" if policies["include_pending_co_revenue"] \
+        else "excluded"
+    entries = "; ".join(
+        f"job {e['job']}" + (f" contract {e['contract']}" if e.get("contract") else "")
+        + f" CO {e['change_order']}: "
+        + (_TREATMENT_WORDS.get(e["treatment"], "") if e.get("treatment") else
+           f"category {e['category']}")
+        + (f" {report_amount(e['amount'])}" if e.get("amount") is not None else "")
+        + (f" {_pct(e['percent'])}" if e.get("percent") is not None else "")
+        + (f", estimated cost {report_amount(e['estimated_cost'])} added to the estimate"
+           if e.get("estimated_cost") else "")
+        for e in pco["change_orders"])
+    materials = {
+        "none": "None recorded: every cost counts toward percent complete.",
+        "file": "From uninstalled_materials.csv (cost per job and period end): excluded from "
+                "percent complete and recognised at zero margin (ASC 606 Example 19).",
+        "pay_applications": "Materials presently stored on the latest owner pay application "
+                            "(at most the cost to date): excluded from percent complete and "
+                            "recognised at zero margin (ASC 606 Example 19)."}
+    release = {"in_amount": "a release invoice's amount is the retainage it releases, not new "
+                            "billing",
+               "separate": "a release invoice carries only the work billed on it; its negative "
+                           "retainage releases"}
+    return [
+        ("Contract types", f"Default {_TYPE_WORDS[ct['default']]}"
+         + (f"; {jobs}" if jobs else "") + ". Time and materials, cost plus: revenue = cost "
+         "+ fee on cost, no percent complete, no loss test; GMP: as cost plus within the cap, "
+         "fixed price (percent complete, loss test) above it."),
+        ("Jobs without a signed contract (letter of intent)",
+         ("Revenue = cost until priced (zero margin, no loss test), flagged letter_of_intent"
+          if policies["unsigned_contracts"] == "revenue_equals_cost" else
+          "The amount of the contract out for signature is the estimated contract value, "
+          "flagged letter_of_intent") + "; an estimated contract value set per job is used "
+         "first. A contract counts from its execution date where Procore gives it."),
+        ("Pending change orders (ASC 606-10-32-11)",
+         f"Priced pending: {pending_default}; unpriced: "
+         f"{_TREATMENT_WORDS.get(pco['unpriced'], pco['unpriced'])}; claims: "
+         f"{_TREATMENT_WORDS.get(pco['claims'], pco['claims'])}"
+         + (f". Per change order: {entries}" if entries else "") + "."),
+        ("Uninstalled materials", materials[policies["uninstalled_materials"]]),
+        ("Retainage", "Receivable = withheld - released and collected; payable = held on "
+         f"subcontractor invoices - released and paid; {release[policies['retainage_release']]}."
+         " Completed contracts keep their retainage and over/under billing until settled."),
+        ("Rounding", "Each job's figures are rounded once to the cent, half-up"
+         + (" (percent complete rounded to 4 decimals first)" if policies["round_pct_first"]
+            else "") + "; every total is the sum of the jobs' cents."),
+    ]
 
 
 def _period_lines(result, basis: Basis) -> list[tuple[str, object, str]]:
@@ -85,8 +164,18 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
         xl.write_value(ws.cell(r, 2), kind, values[key])
         ws.cell(r, 2).fill = xl.INPUT_FILL
 
-    # --- sources
+    # --- contract policies (text: what the figures were computed under)
     r = first + len(POLICY_ROWS) + 1
+    xl.set_text(ws.cell(r, 1), "Contract, change-order, retainage and rounding policies "
+                "(docs/policies.md)")
+    ws.cell(r, 1).font = Font(bold=True)
+    lines = contract_policy_lines(basis.policies or normalise_policies({}))
+    for i, (label, text) in enumerate(lines, start=1):
+        xl.set_text(ws.cell(r + i, 1), label)
+        xl.set_text(ws.cell(r + i, 2), text)
+
+    # --- sources
+    r = r + len(lines) + 2
     xl.set_text(ws.cell(r, 1), "Sources of the inputs")
     ws.cell(r, 1).font = Font(bold=True)
     ip = result.wip.in_progress
@@ -179,13 +268,19 @@ def _balance_sheet_ties(ws, result, basis: Basis, layout: Layout, r: int,
     ws.cell(r, 1).font = Font(bold=True)
     ip = result.wip.in_progress
     under_key, over_key = basis.under_key, basis.over_key
-    targets = {"underbillings": int(ip[under_key].sum()),
-               "overbillings": int(ip[over_key].sum()),
+    sched = result.wip.schedule
+    done = sched[(sched["status"].astype("string") == "complete").to_numpy(bool)]
+    # Completed jobs carry their over/under until billed (in the GL after the entry too).
+    carried_under, carried_over = int(done["underbillings"].sum()), int(done["overbillings"].sum())
+    targets = {"underbillings": int(ip[under_key].sum()) + carried_under,
+               "overbillings": int(ip[over_key].sum()) + carried_over,
                "accrued_loss": 0 if net else int(ip["loss_provision"].sum())}
     bs = [("Costs and estimated earnings in excess of billings (contract asset)",
-           f"={schedule.total(under_key)}", targets["underbillings"]),
+           f"={schedule.total(under_key)}+{carried_under / 100:.2f}" if carried_under
+           else f"={schedule.total(under_key)}", targets["underbillings"]),
           ("Billings in excess of costs and estimated earnings (contract liability)",
-           f"={schedule.total(over_key)}", targets["overbillings"]),
+           f"={schedule.total(over_key)}+{carried_over / 100:.2f}" if carried_over
+           else f"={schedule.total(over_key)}", targets["overbillings"]),
           ("Accrued loss on contracts", "=0" if net else f"={schedule.total('loss_provision')}",
            targets["accrued_loss"]),
           ("Retainage receivable (contracts in progress)",

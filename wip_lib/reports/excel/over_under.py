@@ -63,6 +63,23 @@ def rows(result, basis: Basis) -> list[dict]:
         if "job_name" in frame:
             names.update(dict(zip(frame["job_id"].astype("string"), frame["job_name"])))
     in_progress = {str(j) for j in ip["job_id"]}
+    # Completed jobs keep their over/under until billed (ASC 606-10-45-3): a row with its figures
+    # as values and its balances as targets.
+    sched = result.wip.schedule
+    done = sched[(sched["status"].astype("string") == "complete").to_numpy(bool)]
+    carried = done[((done["underbillings"] != 0) | (done["overbillings"] != 0)).to_numpy(bool)
+                   | done["job_id"].astype("string").isin({j for j, _ in change}).to_numpy(bool)]
+    for rec in xl.records(carried.sort_values("job_id")):
+        job = str(rec["job_id"])
+        targets = {"underbillings": int(rec["underbillings"]),
+                   "overbillings": int(rec["overbillings"]), "accrued_loss": 0}
+        r = _row({k: rec.get(k) for k in ("job_id", "job_name", "contract_revised",
+                                          "earned_revenue", "billed_to_date", "over_under",
+                                          "loss_provision")}, job, targets, change)
+        r["_values"] = CLEARED_VALUES
+        r["note"] = "completed: over/under carried until billed"
+        recs.append(r)
+        in_progress.add(job)
     for job in sorted({job for job, _ in change} - in_progress):
         rec = {"job_id": job, "job_name": names.get(job, ""), "contract_revised": None,
                "earned_revenue": None, "billed_to_date": None, "over_under": None,

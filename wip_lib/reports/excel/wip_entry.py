@@ -14,15 +14,19 @@ from typing import Mapping
 
 import pandas as pd
 
+from wip_lib.accounting.journal import PROVISION_IN_COST
 from wip_lib.reports.excel import cells as xl
 
 #: The three WIP accounts the entry moves to the schedule's figures.
 ROLES = ("underbillings", "overbillings", "accrued_loss")
 #: Natural balance of each WIP account: +1 debit (asset), -1 credit (liability).
 ROLE_SIGN = {"underbillings": 1, "overbillings": -1, "accrued_loss": -1}
+#: The surety view's pair (cost of revenue - provision / revenue - over/under): it moves no WIP
+#: account; its amount is the change in the job's loss provision.
+PROVISION_RECLASS = "provision_reclass"
 #: Memo words (after ``"Job N: "``, before ``increase``/``decrease``) -> WIP account role.
 ROLE_WORDS = {"underbillings": "underbillings", "overbillings": "overbillings",
-              "loss provision": "accrued_loss"}
+              "loss provision": "accrued_loss", PROVISION_IN_COST: PROVISION_RECLASS}
 
 
 def journal_pairs(journal: pd.DataFrame, accounts: Mapping[str, str] | None
@@ -57,6 +61,8 @@ def changes(journal: pd.DataFrame, accounts: Mapping[str, str] | None
     lines = xl.records(journal)
     out: dict[tuple[str, str], int] = {}
     for role, job, li, _ in journal_pairs(journal, accounts):
+        if role == PROVISION_RECLASS:
+            continue
         line = lines[li]
         out[(job, role)] = out.get((job, role), 0) + int(line["debit"]) - int(line["credit"])
     return out

@@ -364,7 +364,10 @@ class Puller:
                 "approved_change_orders": first_text(flat, ("approved_change_orders",
                                                             "approved_change_orders_amount")),
                 "pending_change_orders": self.pending_prime(p, flat),
-                "retainage_percent": percent_text(first_text(flat, ("retainage_percent",)))}
+                "retainage_percent": percent_text(first_text(flat, ("retainage_percent",))),
+                # Signed on: the contract counts from this date (accounting/contract.py).
+                "executed_date": self.dates(flat, ("execution_date",
+                                                   "signed_contract_received_date"), p.tz)}
         self.erp(cols, flat, p.tz)
         cols.pop("erp_status_date", None)  # not a prime contract column
         self.add("prime_contracts", cols, ep, flat)

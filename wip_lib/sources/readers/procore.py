@@ -49,6 +49,7 @@ from wip_lib.sources.formats import (
     G703,
     PROCORE_COST_TYPES,
     PROCORE_EXPORTS,
+    UNINSTALLED,
     ExportFormat,
 )
 from wip_lib.sources.readers.tabular import (
@@ -679,6 +680,11 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
                         declared=settings.empty_exports, what="crosswalk rows")
         probs = [*probs, empty] if empty else probs
     tables["cost_code_crosswalk"] = cw
+    problems += probs
+    if rep:
+        reports.append(rep)
+    um, probs, rep = read_export(root, UNINSTALLED, settings, source="uninstalled materials")
+    tables["uninstalled_materials"] = um
     problems += probs
     if rep:
         reports.append(rep)
