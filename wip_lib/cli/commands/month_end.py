@@ -4,7 +4,9 @@
 2. Compute the period once (schedule, forecast and flags, reconciliation, journal entry, history)
    and write the CSV reports, the Excel workbook and the computed bundle (``data/``).
 3. Execute the project dashboard once per job, the portfolio dashboard and the reconciliation
-   workbook with Papermill, in parallel; publish each as offline HTML (no code, no CDN).
+   workbook with Papermill on ``--workers`` warm kernels (imports loaded once, the namespace reset
+   between notebooks: :mod:`wip_lib.reports.notebooks`); publish each as offline HTML (no code,
+   no CDN).
 4. Write ``index.html`` (the portfolio, linking every project) and ``run_summary.json``.
 
 One notebook's failure never stops the others; it is listed with its error and
@@ -13,6 +15,7 @@ One notebook's failure never stops the others; it is listed with its error and
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -26,6 +29,10 @@ PROJECT_NB = NOTEBOOKS / "project_dashboard.ipynb"
 PORTFOLIO_NB = NOTEBOOKS / "portfolio_dashboard.ipynb"
 RECON_NB = NOTEBOOKS / "reconciliation.ipynb"
 SUMMARY = "run_summary.json"
+#: What the notebooks import, loaded into each warm kernel as it starts (while the period is
+#: computed), so no notebook pays for it.
+PRELOAD = ("IPython.display", "wip_lib.close.bundle", "wip_lib.reports.dashboard",
+           "wip_lib.reports.html")
 
 
 def register(sub) -> None:
@@ -34,7 +41,11 @@ def register(sub) -> None:
     p.add_argument("--period", help="period YYYY-MM (default: the company's current period)")
     p.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default "
                    "reports/); the period's reports go to OUT/PERIOD/")
-    p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel, each worker "
+                   "on a warm kernel kept for the whole batch (default 2)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook cell may "
+                   "run before its kernel counts as hung: that notebook fails and the kernel is "
+                   "replaced (default 600)")
     p.add_argument("--only-failed", action="store_true", help="re-run only the notebooks that "
                    "failed in the last run of this period (from run_summary.json)")
     p.add_argument("--project-notebook", type=Path, default=PROJECT_NB,
@@ -72,10 +83,27 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
 
 
 def run(args) -> int:
+    import tempfile
+
+    from wip_lib.reports.notebooks import NotebookPool
+
+    # The kernels start (and import what the notebooks need) while the company is validated and
+    # the period computed; their start-up chatter goes to notebooks/kernels.log at the end.
+    fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
+    os.close(fd)
+    pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
+                        timeout=args.timeout if args.timeout > 0 else None)
+    try:
+        return _run(args, pool)
+    finally:
+        pool.close()
+        Path(log).unlink(missing_ok=True)
+
+
+def _run(args, pool) -> int:
     from wip_lib.close import bundle as bundles
     from wip_lib.reports.index_page import write_index
-    from wip_lib.reports.notebooks import PLOTLY_ASSET, run_batch, write_plotly_asset
-    from wip_lib.cli.commands.validate import print_report
+    from wip_lib.reports.notebooks import PLOTLY_ASSET, write_plotly_asset
     from wip_lib.sources.readers import read_company
 
     started = time.perf_counter()
@@ -126,14 +154,14 @@ def run(args) -> int:
         runs = [r for r in runs if r.key in failed]
         print(f"Re-running {len(runs)} failed notebook(s): {', '.join(r.key for r in runs)}")
     print(f"Executing {len(runs)} notebooks on {args.workers} worker(s) ...", flush=True)
-    results = run_batch(
-        runs, workers=max(1, args.workers), cwd=ROOT,
-        plotly_src_for=lambda r: ("../" if r.output_html.parent.name == "projects" else "")
+    results = pool.run(
+        runs, plotly_src_for=lambda r: ("../" if r.output_html.parent.name == "projects" else "")
         + PLOTLY_ASSET,
         subtitle=f"{b.company_name} · period {period}",
         back_link_for=lambda r: "../index.html" if r.output_html.parent.name == "projects"
-        else "index.html", progress=not args.no_progress, log=out / "notebooks" / "kernels.log")
+        else "index.html", progress=not args.no_progress)
     timings["notebooks_s"] = time.perf_counter() - t
+    _keep_log(pool.log, out / "notebooks" / "kernels.log")
 
     merged = dict(previous["notebooks"]) if previous else {}
     for r in results:
@@ -159,6 +187,14 @@ def run(args) -> int:
               f"with --only-failed.")
         return 1
     return 0
+
+
+def _keep_log(log: Path, target: Path) -> None:
+    """Append the kernels' start-up chatter to the period's ``notebooks/kernels.log``."""
+    text = log.read_bytes() if log.is_file() else b""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "ab") as fh:
+        fh.write(text)
 
 
 def _previous(out: Path) -> dict | None:
