@@ -32,6 +32,7 @@ import queue
 import threading
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -160,13 +161,20 @@ class WarmKernel:
         self.km = None
         self.kc = None
         self.started = 0  # kernels started (1 + replacements)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def workdir(self) -> Path:
+        """The kernel's working directory: ``cwd``, or where this process runs when ``cwd`` is
+        not on this machine (a cluster worker; the notebooks take absolute paths)."""
+        return self.cwd if self.cwd.is_dir() else Path.cwd()
 
     def start(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         km = AsyncKernelManager(kernel_name=self.kernel_name)
-        kw: dict = {"cwd": str(self.cwd)}
+        kw: dict = {"cwd": str(self.workdir)}
         if self.log is not None:
             # Kernel start-up chatter goes to the log, not the progress bar; errors reach the
             # notebook's outputs and the RunResult.
@@ -190,6 +198,7 @@ class WarmKernel:
             raise
         kc.allow_stdin = False
         self.km, self.kc = km, kc
+        self._thread = threading.current_thread()
         self.started += 1
         with _KERNELS_LOCK:
             _KERNELS.add(self)
@@ -211,7 +220,7 @@ class WarmKernel:
         """The namespace as a fresh kernel's (see ``_RESET``); starts the kernel if none."""
         if self.km is None or not self.alive():
             self.replace()
-        reply = self._silent(_RESET.format(cwd=str(self.cwd)), 60)
+        reply = self._silent(_RESET.format(cwd=str(self.workdir)), 60)
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
 
@@ -222,21 +231,41 @@ class WarmKernel:
                 return msg
 
     def shutdown(self) -> None:
+        """Stop the kernel. From the thread that started it, as nbclient does; from any other
+        thread (at exit, or a cluster worker closing) by killing its process directly: the
+        client's sockets belong to the starting thread's event loop."""
         from jupyter_core.utils import run_sync
 
         with _KERNELS_LOCK:
             _KERNELS.discard(self)
-        if self.kc is not None:
+        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        if kc is not None:
             try:
-                self.kc.stop_channels()
+                kc.stop_channels()
             except Exception:
                 pass
-        if self.km is not None:
+        if km is None:
+            return
+        if threading.current_thread() is self._thread:
             try:
-                run_sync(self.km.shutdown_kernel)(now=True)
+                run_sync(km.shutdown_kernel)(now=True)
+                return
             except Exception:
                 pass
-        self.km = self.kc = None
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+                process.wait(timeout=10)
+            except Exception:
+                pass
+        try:  # as the manager's own cleanup: control socket, connection file, zmq context
+            km._close_control_socket()
+            km.cleanup_connection_file()
+            if km._created_context and not km.context.closed:
+                km.context.destroy(linger=100)
+        except Exception:
+            pass
 
     def replace(self) -> None:
         """Shut this kernel down (dead, hung or never started) and start a fresh one."""
@@ -256,8 +285,11 @@ def _warm_engine():
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
                                      stdout_file=None, stderr_file=None, start_timeout=60,
-                                     execution_timeout=None, warm_kernel=None, **kwargs):
+                                     execution_timeout=None, warm_kernel=None,
+                                     input_path_shown=None, **kwargs):
             # As NBClientEngine.execute_managed_notebook, with the kernel handed over.
+            if input_path_shown:  # read from a local copy; recorded as the original
+                nb_man.nb.metadata.papermill["input_path"] = input_path_shown
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
@@ -304,11 +336,13 @@ atexit.register(shutdown_kernels)
 
 def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: str = "",
             back_link: str | None = None, kernel: WarmKernel | None = None,
-            timeout: float | None = None) -> RunResult:
+            timeout: float | None = None, source: str | None = None) -> RunResult:
     """Execute one notebook with Papermill and publish it; never raises.
 
     With ``kernel``, on that warm kernel (reset first; replaced if it died or hung); without, on
-    a kernel of its own that Papermill starts and stops."""
+    a kernel of its own that Papermill starts and stops. ``source``: the notebook's text, for a
+    machine where ``run.notebook`` is not (a cluster worker): it runs from a local copy and its
+    metadata names ``run.notebook`` as a local run's does."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -323,13 +357,15 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
                                      execution_timeout=timeout)
         else:
             kernel.reset()
+            path, shown = _local_notebook(Path(run.notebook), source)
             # cwd is the kernel's own (set at start and by the reset): no process-wide chdir
             # from a worker thread. Saved once at the end, not after every cell.
-            nb = pm.execute_notebook(str(run.notebook), str(run.output_ipynb),
+            nb = pm.execute_notebook(str(path), str(run.output_ipynb),
                                      parameters=dict(run.parameters), kernel_name=KERNEL,
                                      engine_name=_warm_engine_name(), progress_bar=False,
                                      log_output=False, request_save_on_cell_execute=False,
-                                     warm_kernel=kernel, execution_timeout=timeout)
+                                     warm_kernel=kernel, execution_timeout=timeout,
+                                     input_path_shown=shown)
         notebook_to_html(nb, run.output_html, title=run.title or run.key,
                          subtitle=subtitle, plotly_src=plotly_src, back_link=back_link)
         return RunResult(run.key, True, time.perf_counter() - started, str(run.output_ipynb),
@@ -342,6 +378,37 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
             _replace_quietly(kernel)
         return RunResult(run.key, False, time.perf_counter() - started, str(run.output_ipynb),
                          str(run.output_html), message)
+
+
+def _local_notebook(path: Path, source: str | None) -> tuple[Path, str | None]:
+    """``path`` when it holds ``source`` (or no source is given); else a copy of ``source`` in this
+    machine's temporary folder, and the original path to record in the notebook's metadata."""
+    if source is None:
+        return path, None
+    try:
+        if path.read_text(encoding="utf-8") == source:
+            return path, None
+    except OSError:
+        pass
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    copy = Path(tempfile.gettempdir()) / "wip-notebooks" / digest / path.name
+    if not copy.is_file():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = copy.with_name(f"{copy.name}.{uuid.uuid4().hex}")
+        tmp.write_text(source, encoding="utf-8")
+        tmp.replace(copy)  # atomic: threads of one worker may race here
+    return copy, str(path)
+
+
+def prepare_driver() -> None:
+    """Papermill and nbconvert imported, the warm engine registered and the exporter built, ahead
+    of the first notebook."""
+    _warm_engine()
+    with _EXPORTER_LOCK:
+        _exporter()
 
 
 def _warm_engine_name() -> str:
@@ -372,11 +439,12 @@ def _error_text(exc: BaseException) -> str:
 
 def execute_warm(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: str = "",
                  back_link: str | None = None, timeout: float | None = None,
-                 log: Path | None = None, preload: Iterable[str] = ()) -> RunResult:
-    """:func:`execute` on the calling thread's warm kernel (what a worker thread, here or on a
-    cluster's worker, runs)."""
+                 log: Path | None = None, preload: Iterable[str] = (),
+                 source: str | None = None) -> RunResult:
+    """:func:`execute` on the calling thread's warm kernel (:func:`thread_kernel`): what a
+    cluster worker's thread runs for each notebook."""
     return execute(run, cwd=cwd, plotly_src=plotly_src, subtitle=subtitle, back_link=back_link,
-                   kernel=thread_kernel(cwd, log, preload), timeout=timeout)
+                   kernel=thread_kernel(cwd, log, preload), timeout=timeout, source=source)
 
 
 class NotebookPool:
@@ -414,9 +482,7 @@ class NotebookPool:
                     kernel.start()
                 except Exception:  # reset() starts it again before the first notebook, and
                     kernel.shutdown()  # that notebook reports the error if it fails again
-            _warm_engine()  # Papermill and nbconvert imported, the exporter built, ahead of time
-            with _EXPORTER_LOCK:
-                _exporter()
+            prepare_driver()
             while True:
                 item = self._todo.get()
                 if item is None:

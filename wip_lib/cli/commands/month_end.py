@@ -46,6 +46,9 @@ def register(sub) -> None:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook cell may "
                    "run before its kernel counts as hung: that notebook fails and the kernel is "
                    "replaced (default 600)")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run the notebooks on a Dask distributed "
+                   "cluster: its scheduler's address (tcp://HOST:8786), or 'local' for a cluster "
+                   "of --workers processes on this machine; see docs/cluster.md")
     p.add_argument("--only-failed", action="store_true", help="re-run only the notebooks that "
                    "failed in the last run of this period (from run_summary.json)")
     p.add_argument("--project-notebook", type=Path, default=PROJECT_NB,
@@ -83,6 +86,20 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
 
 
 def run(args) -> int:
+    timeout = args.timeout if args.timeout > 0 else None
+    if args.cluster:
+        from wip_lib.reports import cluster
+
+        # Connect first: an unreachable scheduler stops the command before any work. The
+        # workers' kernels start while the period is computed.
+        client = cluster.connect(args.cluster, max(1, args.workers))
+        try:
+            cluster.warm_up(client, cwd=ROOT, preload=PRELOAD)
+            return _run(args, lambda runs, **kw: cluster.run_on_cluster(
+                client, runs, cwd=ROOT, timeout=timeout, preload=PRELOAD, **kw), None)
+        finally:
+            cluster.close(client)
+
     import tempfile
 
     from wip_lib.reports.notebooks import NotebookPool
@@ -92,15 +109,18 @@ def run(args) -> int:
     fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
     os.close(fd)
     pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
-                        timeout=args.timeout if args.timeout > 0 else None)
+                        timeout=timeout)
     try:
-        return _run(args, pool)
+        return _run(args, pool.run, Path(log))
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
 
 
-def _run(args, pool) -> int:
+def _run(args, execute_runs, log: Path | None) -> int:
+    """The month-end, with the notebooks executed by ``execute_runs`` (a local
+    :class:`~wip_lib.reports.notebooks.NotebookPool`'s ``run``, or on a cluster); ``log``: the
+    local kernels' start-up log."""
     from wip_lib.close import bundle as bundles
     from wip_lib.reports.index_page import write_index
     from wip_lib.reports.notebooks import PLOTLY_ASSET, write_plotly_asset
@@ -153,15 +173,17 @@ def _run(args, pool) -> int:
         failed = {k for k, v in previous["notebooks"].items() if not v["ok"]}
         runs = [r for r in runs if r.key in failed]
         print(f"Re-running {len(runs)} failed notebook(s): {', '.join(r.key for r in runs)}")
-    print(f"Executing {len(runs)} notebooks on {args.workers} worker(s) ...", flush=True)
-    results = pool.run(
+    where = f" on the Dask cluster {args.cluster}" if args.cluster else ""
+    print(f"Executing {len(runs)} notebooks on {args.workers} worker(s){where} ...", flush=True)
+    results = execute_runs(
         runs, plotly_src_for=lambda r: ("../" if r.output_html.parent.name == "projects" else "")
         + PLOTLY_ASSET,
         subtitle=f"{b.company_name} · period {period}",
         back_link_for=lambda r: "../index.html" if r.output_html.parent.name == "projects"
         else "index.html", progress=not args.no_progress)
     timings["notebooks_s"] = time.perf_counter() - t
-    _keep_log(pool.log, out / "notebooks" / "kernels.log")
+    if log is not None:
+        _keep_log(log, out / "notebooks" / "kernels.log")
 
     merged = dict(previous["notebooks"]) if previous else {}
     for r in results:
