@@ -13,6 +13,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import time
 import venv
 from pathlib import Path
@@ -43,6 +44,8 @@ class Progress:
         self.tty = sys.stdout.isatty()
         self.shown = 0.0
         self.status = False
+        self.last = ""
+        self.lock = threading.Lock()
 
     def elapsed(self) -> str:
         return f"[{time.monotonic() - self.t0:6.1f} s]"
@@ -51,17 +54,32 @@ class Progress:
         self._clear()
         print(f"{self.elapsed()} {text}", flush=True)
 
-    def note(self, text: str) -> None:
-        now = time.monotonic()
-        if self.tty:
-            line = f"{self.elapsed()}   {text}"[:78]
-            print("\r" + line.ljust(78), end="", flush=True)
-            self.status = True
-        elif now - self.shown >= 5:
-            print(f"{self.elapsed()}   {text}", flush=True)
-            self.shown = now
+    def note(self, text: str, every: float = 5) -> None:
+        """Show ``text`` (on a terminal at once; elsewhere if nothing was shown for ``every``
+        seconds)."""
+        self.last = text
+        self._show(text, every)
+
+    def _show(self, text: str, every: float) -> None:
+        with self.lock:
+            now = time.monotonic()
+            if self.tty:
+                line = f"{self.elapsed()}   {text}"[:78]
+                print("\r" + line.ljust(78), end="", flush=True)
+                self.status = True
+            elif now - self.shown >= every:
+                print(f"{self.elapsed()}   {text}", flush=True)
+                self.shown = now
+
+    def heartbeat(self, done: threading.Event) -> None:
+        """While pip is quiet (installing a hundred packages prints nothing for a minute), the
+        last status again with the time: every second on a terminal, every 15 s elsewhere."""
+        while not done.wait(1.0):
+            if self.last:
+                self._show(self.last if self.tty else self.last + " (still working)", 15)
 
     def _clear(self) -> None:
+        self.last = ""
         if self.status:
             print("\r" + " " * 78 + "\r", end="", flush=True)
             self.status = False
@@ -74,6 +92,9 @@ def pip(progress: Progress, args: list[str]) -> None:
            "--progress-bar", "off", *args]
     lines: list[str] = []
     collected = 0
+    done = threading.Event()
+    beat = threading.Thread(target=progress.heartbeat, args=(done,), daemon=True)
+    beat.start()
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           bufsize=1) as proc:
         for line in proc.stdout:
@@ -81,7 +102,7 @@ def pip(progress: Progress, args: list[str]) -> None:
             text = line.strip()
             if text.startswith("Collecting "):
                 collected += 1
-                progress.note(f"collecting {text.split()[1]} ({collected} packages so far)")
+                progress.note(f"collecting {text.split()[1]} (package {collected})")
             elif text.startswith(("Downloading ", "Using cached ")):
                 progress.note(text[:70])
             elif text.startswith("Building wheel"):
@@ -90,6 +111,8 @@ def pip(progress: Progress, args: list[str]) -> None:
                 n = len(text.split(":", 1)[1].split(","))
                 progress.note(f"installing {n} packages ...")
         code = proc.wait()
+    done.set()
+    beat.join()
     progress._clear()
     if code != 0:
         sys.stdout.write("".join(lines))
