@@ -83,7 +83,8 @@ def test_close_refuse_reopen_with_reason_close_again(company, company_dir, store
     # refused before anything is computed, with a clear message and a non-zero exit
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-08", "--store", store_file)
     assert rc == 1 and "2026-08 is already closed" in err and "by ana" in err
-    assert "wip reopen DATA_DIR --period 2026-08" in err
+    # the reopen command to type: the real folder (and this store, not the folder's own)
+    assert f"wip reopen {d} --period 2026-08" in err and f"--store {store_file}" in err
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-07", "--store", store_file)
     assert rc == 1 and "already closed" in err
     rc, _, err = run_cli(capsys, "close", d, "--period", "2026-10", "--store", store_file)
@@ -125,7 +126,8 @@ def test_period_amounts_are_figures_minus_prior_closed_figures(base_store):
     with PeriodStore(base_store, read_only=True) as s:
         prior = s.load("2026-07", "schedule").set_index("job_id")
         cur = s.load("2026-08", "schedule").set_index("job_id")
-        totals = closing.closed_totals(s).set_index("period")
+        totals = pd.concat([s.load(p, "totals") for p in ("2026-07", "2026-08")]
+                           ).set_index("period")
     assert len(cur) and prior.index.isin(cur.index).all()
 
     def p(col):  # the prior closed figure, 0 for a job not in the prior period
@@ -144,39 +146,6 @@ def test_period_amounts_are_figures_minus_prior_closed_figures(base_store):
     assert totals.loc["2026-07", "prior_source"] == PRIOR_ASOF
     assert totals.loc["2026-08", "prior_source"] == PRIOR_CLOSED
     assert totals.loc["2026-08", "revenue_period"] == cur["revenue_period"].sum()
-
-
-def test_history_matches_what_was_closed(base_store):
-    with PeriodStore(base_store, read_only=True) as s:
-        hist = closing.closed_job_history(s)
-        fade = closing.fade_history(s)
-        trend = closing.over_under_trend(s)
-        company_trend = closing.over_under_trend(s, by_job=False).set_index("period")
-        totals = closing.closed_totals(s).set_index("period")
-        closed = {p: s.load(p, "schedule") for p in ("2026-07", "2026-08")}
-        log = closing.close_log(s)
-    assert hist["period"].unique().tolist() == ["2026-07", "2026-08"]
-    assert log["action"].tolist() == ["close", "close"]
-    for p, sched in closed.items():
-        h = hist[hist["period"] == p].set_index("job_id").sort_index()
-        want = sched.set_index("job_id").sort_index()
-        for col in ("earned_revenue", "billed_to_date", "over_under", "est_gross_profit",
-                    "fade", "revenue_period", "est_gp_pct"):
-            pd.testing.assert_series_equal(h[col], want[col], check_names=False)
-        t = trend[trend["period"] == p].set_index("job_id").sort_index()
-        assert (t["over_under"] == want["billed_to_date"] - want["earned_revenue"]).all()
-        assert company_trend.loc[p, "underbillings"] == totals.loc[p, "underbillings"]
-        assert company_trend.loc[p, "overbillings"] == totals.loc[p, "overbillings"]
-    # fade over time: against the prior closed period and since the job's first closed period
-    f = fade.set_index(["job_id", "period"])
-    jobs = closed["2026-07"]["job_id"]
-    for j in jobs:
-        egp7 = f.loc[(j, "2026-07"), "est_gross_profit"]
-        egp8 = f.loc[(j, "2026-08"), "est_gross_profit"]
-        if pd.notna(egp7) and pd.notna(egp8):
-            assert f.loc[(j, "2026-07"), "fade_since_first"] == 0
-            assert f.loc[(j, "2026-08"), "fade_since_first"] == egp8 - egp7
-            assert f.loc[(j, "2026-08"), "fade"] == egp8 - egp7
 
 
 def test_close_freezes_etc_used_with_overrides_and_input_fingerprints(company, company_dir,
@@ -382,3 +351,58 @@ def test_sigkill_mid_close_leaves_old_or_new_state_never_partial(closed, store_f
         first = int(s.closes().query("period == '2026-08'")["close_id"].iloc[0])
         for name in closing.ARTEFACTS:  # the same figures as the original close of 2026-08
             pd.testing.assert_frame_equal(s.load("2026-08", name), s.load_close(first, name))
+
+
+def test_periods_lists_closes_with_who_when_and_fingerprint(closed, company_dir, store_file,
+                                                             capsys):
+    """``wip periods``: one line per closed period, who closed it and when (as the store
+    recorded), the period's revenue in dollars and the fingerprint of its input files, which is
+    worked here from the close's own file list: SHA-256 of the sorted ``path<TAB>sha256`` lines."""
+    import hashlib
+
+    rc, out, _ = run_cli(capsys, "periods", company_dir, "--store", store_file)
+    assert rc == 0, out
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["period", "close", "closed"]
+    with PeriodStore(store_file, read_only=True) as s:
+        for period in ("2026-07", "2026-08"):
+            c = s.active_close(period)
+            inputs = s.load(period, "inputs")
+            text = "".join(f"{f}\t{h}\n" for f, h in sorted(zip(inputs["file"], inputs["sha256"])))
+            fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+            revenue = int(s.load(period, "totals")["revenue_period"].iloc[0])
+            row = next(line for line in lines if line.startswith(period))
+            assert str(c.closed_at) in row and " ana " in f" {row} " and fingerprint in row
+            assert f"${revenue // 100:,}.{revenue % 100:02d}" in row
+            assert str(len(inputs)) in row.split()
+    assert "2 closed period(s)" in lines[-1] and "latest closed: 2026-08" in lines[-1]
+    # the same inputs were fingerprinted for both closes
+    fps = {line.split()[-1] for line in lines if line.startswith("2026-0")}
+    assert len(fps) == 1
+
+
+def test_periods_without_a_store(tmp_path, capsys):
+    (tmp_path / "company.yaml").write_text("name: X\n")
+    rc, _, err = run_cli(capsys, "periods", tmp_path)
+    assert rc != 0 and "nothing is closed yet" in err and "Traceback" not in err
+
+
+def test_verify_prints_dollars_never_cents(company_dir, store_file, tmp_path, capsys):
+    """A cost raised by $100.00 in a closed month: verify names the figure in dollars."""
+    changed = tmp_path / "changed"
+    shutil.copytree(company_dir, changed)
+    with open(changed / JCT, newline="") as f:
+        rows = list(csv.reader(f))
+    amount = rows[0].index("Amount")
+    rows[1][amount] = str(Decimal(rows[1][amount]) + 100)
+    with open(changed / JCT, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    rc, out, err = run_cli(capsys, "close", changed, "--period", "2026-08", "--verify",
+                           "--store", store_file)
+    assert rc == 1, out + err
+    moved = [line for line in out.splitlines() if "schedule:" in line and "cost_to_date" in line]
+    assert moved, out
+    import re
+    before, after = re.search(r"closed (\$[\d,.]+), now (\$[\d,.]+)", moved[0]).groups()
+    cents = [int(x.replace("$", "").replace(",", "").replace(".", "")) for x in (before, after)]
+    assert cents[1] - cents[0] == 100_00

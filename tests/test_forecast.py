@@ -29,7 +29,8 @@ from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
 from wip_lib.core.errors import PeriodError
 from wip_lib.accounting.forecast import (COLUMNS, SOURCE_OVERRIDE, SOURCE_PM, cost_to_complete,
-                              erp_cost_history, job_etc, job_summary, to_procore_codes)
+                              erp_cost_history, job_etc, job_summary)
+from wip_lib.core.codes import erp_to_procore
 
 D = 100  # cents per dollar
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,7 +282,7 @@ def test_snapshot_falls_back_to_latest_before_period():
 def test_crosswalk_inversion_rules():
     cost = pd.DataFrame({"job_id": ["100", "300", "100"], "cost_code": ["300J", "300J", "77"]})
     cw = build_tables()["cost_code_crosswalk"]
-    out = to_procore_codes(cost, cw)
+    out = cost.assign(erp_cost_code=cost["cost_code"], cost_code=erp_to_procore(cw, cost))
     assert list(out["cost_code"]) == ["03-300", "03-301", "77"]
     assert list(out["erp_cost_code"]) == ["300J", "300J", "77"]
 

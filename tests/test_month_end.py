@@ -31,7 +31,9 @@ def _wip(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """One month-end of three projects where one project's notebook fails, then the re-run."""
+    """One month-end of three projects where one project's notebook fails, then the re-run; in
+    the shared-asset layout (one plotly.js for the batch; the default, self-contained pages, is
+    tested in test_pages.py)."""
     tmp = tmp_path_factory.mktemp("month_end")
     broken = tmp / "broken_dashboard.ipynb"
     nb = nbformat.read(ROOT / "notebooks" / "project_dashboard.ipynb", as_version=4)
@@ -41,10 +43,10 @@ def batch(tmp_path_factory):
     out = tmp / "reports"
     first = _wip("month-end", str(SAMPLE), "--period", PERIOD, "--out", str(out), "--workers",
                  "2", "--jobs", ",".join(JOBS), "--project-notebook", str(broken),
-                 "--no-progress")
+                 "--no-progress", "--shared-assets")
     summary_first = json.loads((out / PERIOD / "run_summary.json").read_text())
     second = _wip("month-end", str(SAMPLE), "--period", PERIOD, "--out", str(out),
-                  "--only-failed", "--no-progress")
+                  "--only-failed", "--no-progress", "--shared-assets")
     summary_second = json.loads((out / PERIOD / "run_summary.json").read_text())
     return {"out": out / PERIOD, "first": first, "second": second,
             "summary_first": summary_first, "summary_second": summary_second}

@@ -474,7 +474,7 @@ def test_windows_1252_is_read_with_a_warning(company):
     ("1-00-0000", "1-00-0000"), ("gc-01 ", "GC-01"), ("", ""),
 ])
 def test_cost_code_normal_form(raw, normal):
-    assert codes.normalise_one(raw) == normal
+    assert codes.normalise(pd.Series([raw], dtype="string")).iloc[0] == normal
 
 
 def test_commitment_line_codes_in_any_format_match_the_budget(company):

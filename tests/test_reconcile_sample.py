@@ -47,13 +47,13 @@ def assert_matches_answer_key(findings: pd.DataFrame, answers: pd.DataFrame) -> 
 
 
 def test_generated_sample_planted_discrepancies_found():
-    from wip_lib.sample import generate
     from wip_lib.core.settings import Company, Settings
     from wip_lib.reconcile import coverage, reconcile
+    from wip_lib.sample.generate import SampleSpec, company_settings, generate
 
-    spec = generate.SampleSpec()
-    tables, answers, _ = generate.generate(spec)
-    company = Company.from_tables(Settings.from_mapping(generate.company_settings(spec)), tables)
+    spec = SampleSpec()
+    tables, answers, _ = generate(spec)
+    company = Company.from_tables(Settings.from_mapping(company_settings(spec)), tables)
     findings, summary = reconcile(company, PERIOD)
     assert_matches_answer_key(findings, answers)
     assert (summary["unexplained"] == 0).all()

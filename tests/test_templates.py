@@ -18,7 +18,7 @@ import pytest
 
 import wip_lib.reports
 from wip_lib.close.bundle import Bundle
-from wip_lib.reports.html import headline, html_table
+from wip_lib.reports.html import headline, html_table, notes
 from wip_lib.reports.index_page import write_index
 from wip_lib.reports.notebooks import page
 
@@ -52,6 +52,41 @@ def _headline(tmp_path: Path, evil) -> str:
     return headline([(evil("label"), evil("value")), ("Flags", evil("flags"))])
 
 
+def _notes(tmp_path: Path, evil) -> str:
+    return notes([evil("note"), "plain"])
+
+
+def _package(tmp_path: Path, evil) -> str:
+    from wip_lib.reports.package import render_package
+
+    jobs = pd.DataFrame({"job_id": ["00001"], "job_name": [evil("job_name")],
+                         "project_manager": [evil("pm")], "backlog": [100_00]})
+    table = html_table(jobs, money=["backlog"], total_row=True)
+    parts = {k: table for k in ("headline", "estimate", "billing", "completed", "over_under",
+                                "journal", "ctc", "findings")}
+    parts.update(over_under_net="$1.00", unexplained="$0.00", findings_count=1, overrides=0,
+                 policies=[(evil("note"), "yes")], notes=[evil("note")],
+                 sources=[("Contract", evil("note"))])
+    return render_package(evil("company"), evil("period"), parts)
+
+
+def _explorer(tmp_path: Path, evil) -> str:
+    from wip_lib.reports.explorer import before_after
+
+    row = pd.Series({"job_name": evil("job_name"), "est_cost_to_complete": 100, "est_total_cost": 200,
+                     "est_gross_profit": -5, "est_gp_pct": 0.1, "pct_complete": 0.5,
+                     "earned_revenue": 10, "gross_profit_to_date": 1, "loss_provision": 0,
+                     "overbillings": 0, "underbillings": 3})
+    return before_after(evil("job_id"), evil("job_name"), row, row)
+
+
+def _busy(tmp_path: Path, evil) -> str:
+    from wip_lib.reports.html import render
+
+    return render("busy.html", period=evil("period")) + render("busy.html", period=evil("period2"),
+                                                               seconds=1.25)
+
+
 def _page(tmp_path: Path, evil) -> str:
     return page(evil("title"), "<p>trusted body</p>", plotly_src=evil("plotly_src"),
                 subtitle=evil("subtitle"), back_link=evil("back_link"))
@@ -74,9 +109,14 @@ def _index(tmp_path: Path, evil) -> str:
 
 
 CASES = {"table.html": _table, "headline.html": _headline, "page.html": _page,
-         "index.html": _index}
+         "index.html": _index, "notes.html": _notes, "package.html": _package,
+         "explorer.html": _explorer, "busy.html": _busy}
 FIELDS = {"table.html": ["vendor", "vendor2", "description", "label"],
           "headline.html": ["label", "value", "flags"],
+          "notes.html": ["note"],
+          "explorer.html": ["job_id", "job_name"],
+          "busy.html": ["period", "period2"],
+          "package.html": ["company", "period", "job_name", "pm", "note"],
           "page.html": ["title", "plotly_src", "subtitle", "back_link"],
           "index.html": ["job_id", "job_id2", "job_name", "status", "flag", "error", "company",
                          "period"]}

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_tool
 
 from wip_lib.reports.excel import cells as xl
 from wip_lib.core.settings import Settings
@@ -31,7 +32,8 @@ from wip_lib.reconcile.core import empty_findings
 from wip_lib.reconcile.tieout import TIE_OUT_COLUMNS
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.accounting.schedule import PeriodSchedule
-from wip_lib.reports.excel.workbook import IP, SHEETS, build_wip_workbook, write_wip_workbook
+from wip_lib.reports.excel.sheet_names import CONTRACTS_IN_PROGRESS, SHEET_ORDER
+from wip_lib.reports.excel.workbook import build_wip_workbook, write_wip_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -185,10 +187,7 @@ def synthetic_result(policy: Policy) -> tuple[PeriodResult, Settings]:
 def recalculated(sample, tmp_path_factory):
     """Build the four workbooks, recalculate them in one LibreOffice run, return
     {name: (checks, path written, path recalculated)}."""
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: cannot recalculate the workbook; "
-                    "install libreoffice-calc to run this test")
+    soffice = _soffice() or require_tool("soffice", "LibreOffice recalculates the workbook")
     result, settings = sample
     tmp = tmp_path_factory.mktemp("wb")
     cases = {
@@ -267,8 +266,8 @@ def test_sample_key_figures_are_formulas_over_inputs(recalculated, sample):
     result, _ = sample
     _, src, calc = recalculated["sample"]
     wb = openpyxl.load_workbook(src)
-    assert wb.sheetnames == list(SHEETS)
-    ws = wb[IP]
+    assert wb.sheetnames == list(SHEET_ORDER)
+    ws = wb[CONTRACTS_IN_PROGRESS]
     heads = {ws.cell(6, c).value: c for c in range(1, ws.max_column + 1)}
     blocks = [ws.cell(5, c).value for c in range(1, ws.max_column + 1) if ws.cell(5, c).value]
     assert blocks[:4] == ["Total contract", "Inception to date", "At period end",
@@ -284,12 +283,15 @@ def test_sample_key_figures_are_formulas_over_inputs(recalculated, sample):
     # print set-up and frozen panes
     assert ws.freeze_panes == "C7"
     assert ws.page_setup.orientation == "landscape"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    # an explicit scale, never below 60 %, the four blocks split between pages (issue #22: the
+    # schedule no longer shrinks to one page wide); every sheet: tests/test_workbook_print.py
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and 60 <= ws.page_setup.scale <= 100
+    assert ws.print_title_cols == "$A:$B" and len(ws.col_breaks.brk) >= 2
     assert ws.print_title_rows == "$5:$6"
     assert "Harbor Ridge Builders" in ws.oddHeader.left.text
     assert ws.oddHeader.right.text == "Prepared 2026-10-31"
     assert ws.conditional_formatting  # loss jobs and large underbillings
-    vals = openpyxl.load_workbook(calc, data_only=True)[IP]
+    vals = openpyxl.load_workbook(calc, data_only=True)[CONTRACTS_IN_PROGRESS]
     assert _money(vals.cell(total_row, heads["Earned revenue"]).value) == \
         int(ip["earned_revenue"].sum())
 
@@ -313,13 +315,13 @@ def test_injection_payloads_stay_text(recalculated):
     assert found > 2 * 400
     # the payload cells were not evaluated: the recalculated file shows the payload text
     vals = openpyxl.load_workbook(calc, data_only=True)
-    assert vals[IP]["B7"].value == PAYLOADS[0]
+    assert vals[CONTRACTS_IN_PROGRESS]["B7"].value == PAYLOADS[0]
 
 
 def test_injection_in_synthetic_job_name_stays_text(recalculated):
     _, src, calc = recalculated["edge_default"]
     for path in (src, calc):
-        ws = openpyxl.load_workbook(path)[IP]
+        ws = openpyxl.load_workbook(path)[CONTRACTS_IN_PROGRESS]
         names = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(7, ws.max_row + 1)}
         cell = names["J12"]
         assert cell.value == PAYLOADS[0] and cell.data_type == "s"
@@ -357,7 +359,8 @@ def test_writing_twice_gives_identical_workbooks(sample, tmp_path):
 
 
 def test_unknown_policy_is_refused():
-    """Without settings the policy is inferred and checked against the figures."""
+    """Without settings (none passed, none on the result) the workbook refuses to write: it
+    never infers a policy from the figures."""
     result, _ = synthetic_result(Policy(start_threshold=0.10))
     with pytest.raises(ValueError, match="settings"):
         build_wip_workbook(result)

@@ -7,7 +7,8 @@ one of them (the PM's forecast, unless the controller has entered an override) i
 Sources and rules
 -----------------
 - **Budget** (``budget``): the snapshot of ``period`` for each job; a job with no snapshot taken at
-  ``period`` uses its latest snapshot before it (the period used is kept in ``budget_snapshot``).
+  ``period`` uses its latest snapshot before it (the period used is kept in ``budget_snapshot``;
+  the rule: :mod:`wip_lib.sources.budget_snapshot`).
   Sub jobs are summed: one row per job_id, cost_code, cost_type.
 - **Committed** (``commitment_lines``): the sum of SOV line amounts of commitments whose
   ``status_family`` is ``committed``. Per the data model a line's amount already holds the original
@@ -20,10 +21,11 @@ Sources and rules
   rounded by cumulative half-up rounding so the lines add back to the commitment to the cent.
   A commitment whose lines total zero has nothing to spread over and contributes no invoiced cost.
 - **Cost to date** (``erp_job_cost``): ERP cost with ``period <= period``, translated to Procore
-  codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code). A job-specific row
-  beats a blank-job row; when several Procore codes map to one ERP code the lowest Procore code
-  (text order) receives the cost; an ERP code with no crosswalk entry is used as it is. ERP cost on
-  a code with no budget line still appears, as a row with zero budget.
+  codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code), by the crosswalk rule
+  of :mod:`wip_lib.core.codes`: a job-specific row beats a blank-job row; when several Procore
+  codes map to one ERP code the lowest Procore code (text order) receives the cost; an ERP code
+  with no crosswalk entry is used as it is. ERP cost on a code with no budget line still appears,
+  as a row with zero budget.
 
 Formulas (all money in int64 cents)
 -----------------------------------
@@ -52,11 +54,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, MONEY_COLUMNS, SOURCE_OVERRIDE,
+from wip_lib.accounting.forecast_table import (COLUMNS, KEYS, METHODS, SOURCE_OVERRIDE,  # noqa: F401
                                                SOURCE_PM, cents as _cents, finish)
+from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.overrides import apply_overrides
+from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import allocate, round_half_up_div
 from wip_lib.core.periods import check_period, previous_period
+from wip_lib.sources.budget_snapshot import snapshot_rows
 
 TREND_PERIODS = 3
 
@@ -71,38 +76,15 @@ def _keys(df: pd.DataFrame, cols=KEYS) -> pd.DataFrame:
     return out
 
 
-def to_procore_codes(df: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """Rewrite ``df.cost_code`` (ERP codes, with ``job_id``) as Procore codes.
-
-    Rule: the crosswalk (procore -> erp, optional job) is inverted; a job-specific row beats a
-    blank-job row; of several Procore codes sharing one ERP code the lowest (text order) wins; an
-    ERP code with no crosswalk entry is kept as it is. The ERP code is kept in ``erp_cost_code``.
-    """
-    out = _keys(df, ["job_id", "cost_code"])
-    cw = pd.DataFrame({
-        "job_id": _text(crosswalk["job_id"]),
-        "erp": _text(crosswalk["erp_cost_code"]),
-        "procore": _text(crosswalk["procore_cost_code"]),
-    }).sort_values(["job_id", "erp", "procore"], kind="stable")
-    specific = (cw[cw["job_id"] != ""].drop_duplicates(["job_id", "erp"])
-                .rename(columns={"erp": "erp_cost_code", "procore": "_specific"}))
-    generic = (cw[cw["job_id"] == ""].drop_duplicates(["erp"])[["erp", "procore"]]
-               .rename(columns={"erp": "erp_cost_code", "procore": "_generic"}))
-    out = out.rename(columns={"cost_code": "erp_cost_code"})
-    out = out.merge(specific, on=["job_id", "erp_cost_code"], how="left")
-    out = out.merge(generic, on="erp_cost_code", how="left")
-    out["cost_code"] = out["_specific"].fillna(out["_generic"]).fillna(out["erp_cost_code"])
-    return out.drop(columns=["_specific", "_generic"])
-
-
 def erp_cost_history(company, through_period: str | None = None) -> pd.DataFrame:
     """ERP cost by job_id, cost_code (Procore code), cost_type and period: columns
     ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``)."""
     cost = company["erp_job_cost"]
     if through_period is not None:
         cost = cost[_text(cost["period"]) <= check_period(through_period)]
-    cost = to_procore_codes(cost[["job_id", "cost_code", "cost_type", "period", "amount"]],
-                            company["cost_code_crosswalk"])
+    cost = cost[["job_id", "cost_code", "cost_type", "period", "amount"]]
+    cost = cost.assign(job_id=_text(cost["job_id"]),
+                       cost_code=erp_to_procore(company["cost_code_crosswalk"], cost))
     cost["cost_type"] = _text(cost["cost_type"])
     cost["period"] = _text(cost["period"])
     cost["amount"] = _cents(cost["amount"])
@@ -127,8 +109,7 @@ def budget_history(company, through_period: str) -> pd.DataFrame:
 
 def _budget_snapshot(company, period: str) -> pd.DataFrame:
     b = _keys(company["budget"], [*KEYS, "period"])
-    b = b[b["period"] <= period]
-    b = b[b["period"] == b.groupby("job_id")["period"].transform("max")]
+    b = b[snapshot_rows(b, period)]
     b = b.assign(description=_text(b["description"]))
     out = b.groupby(KEYS, as_index=False, sort=False).agg(
         budget_snapshot=("period", "first"),
@@ -254,26 +235,6 @@ def job_etc(forecast_df: pd.DataFrame) -> pd.DataFrame:
     return out[["job_id", "est_cost_to_complete", "etc_source"]]
 
 
-def _contract_by_job(company, through_period: str) -> pd.DataFrame:
-    """Revised and original contract per job: prime contracts not in Draft or Out For Signature,
-    plus approved prime change orders approved on or before the end of ``through_period``
-    (a CO without an approved date counts)."""
-    pc = _keys(company["prime_contracts"], ["job_id", "contract_number"])
-    pc = pc[~_text(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    orig = pc.groupby("job_id", as_index=False).agg(contract_original=("original_amount", "sum"))
-    co = _keys(company["prime_change_orders"], ["job_id", "contract_number"])
-    end = pd.Period(through_period, freq="M").end_time.normalize()
-    approved = pd.to_datetime(co["approved_date"])
-    co = co[(_text(co["status_family"]).str.lower() == "approved")
-            & (approved.isna() | (approved <= end))]
-    co = co.merge(pc[["job_id", "contract_number"]], on=["job_id", "contract_number"], how="inner")
-    cos = co.groupby("job_id", as_index=False).agg(cos=("amount", "sum"))
-    out = orig.merge(cos, on="job_id", how="left")
-    out["contract_original"] = _cents(out["contract_original"])
-    out["contract_revised"] = out["contract_original"] + _cents(out["cos"])
-    return out[["job_id", "contract_original", "contract_revised"]]
-
-
 def _gp_pct(contract: pd.Series, cost: pd.Series) -> pd.Series:
     c = contract.astype("float64")
     return ((c - cost.astype("float64")) / c).where(c > 0)
@@ -285,7 +246,7 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     bid_gp_pct`` and the same in dollars: ``est_gross_profit, prior_est_gross_profit,
     bid_gross_profit``.
 
-    - ``contract_revised``: see :func:`_contract_by_job`.
+    - ``contract_revised``: the contract at the period end (:mod:`wip_lib.accounting.contract`).
     - ``est_total_cost`` = sum of ``eac_used`` (cost to date + ETC used) over the job's codes.
     - ``est_gp_pct = (contract_revised - est_total_cost) / contract_revised`` (empty if no contract).
     - ``prior_est_gp_pct``: the same at the previous period (its snapshot, cost and overrides).
@@ -301,13 +262,14 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None) -
     est = forecast_df.groupby("job_id", as_index=False).agg(est_total_cost=("eac_used", "sum"))
     prior_est = prior.groupby("job_id", as_index=False).agg(prior_cost=("eac_used", "sum"))
     b = _keys(company["budget"], [*KEYS, "period"])
-    b = b[b["period"] <= period]
-    b = b[b["period"] == b.groupby("job_id")["period"].transform("max")]
+    b = b[snapshot_rows(b, period)]
     bid = b.groupby("job_id", as_index=False).agg(original_budget=("original_budget", "sum"))
 
-    now = _contract_by_job(company, period)
-    before = _contract_by_job(company, prior_period).rename(
-        columns={"contract_revised": "prior_contract"})[["job_id", "prior_contract"]]
+    contract = contract_by_period(company, [prior_period, period])
+    now = contract.loc[contract["period"] == period, ["job_id", "contract_original",
+                                                      "contract_revised"]]
+    before = contract.loc[contract["period"] == prior_period, ["job_id", "contract_revised"]
+                          ].rename(columns={"contract_revised": "prior_contract"})
     out = est.merge(now, on="job_id", how="left").merge(before, on="job_id", how="left")
     out = out.merge(prior_est, on="job_id", how="left").merge(bid, on="job_id", how="left")
     for c in ("contract_original", "contract_revised", "prior_contract", "prior_cost",

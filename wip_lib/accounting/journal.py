@@ -27,14 +27,12 @@ Every change is a two-line pair, so the entry balances by construction (checked 
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import InputError, Problem
-from wip_lib.core.money import cents_to_text
 
 ENTRY_COLUMNS = ("period", "job_id", "account", "account_name", "debit", "credit", "memo")
 

@@ -13,6 +13,9 @@ all zero, pro rata to ``etc_committed``; when those are zero too, equally. Share
 cumulative half-up rounding, so they add up to the remainder to the cent. A remainder below zero,
 or a non-zero remainder with no row left to take it, cannot be honoured and is an input problem.
 ``pm_forecast`` is never changed, so the PM's figure stays beside the override.
+
+The override that *set* a row is thus the most specific one whose scope holds it; the close
+records it beside the row (:func:`set_by`, computed by the same passes as :func:`apply_overrides`).
 """
 from __future__ import annotations
 
@@ -46,13 +49,12 @@ def effective(overrides: pd.DataFrame) -> pd.DataFrame:
     return _normalise(overrides).drop_duplicates(KEYS, keep="last").reset_index(drop=True)
 
 
-def apply_overrides(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
-    """Set ``etc_used``/``etc_source`` from controller overrides (rule in the module docstring);
-    ``pm_forecast`` is kept as it was. Raises :class:`InputError` for an override that cannot be
-    honoured exactly."""
-    fc = forecast_df.reset_index(drop=True).copy()
-    if overrides is None or len(overrides) == 0:
-        return fc
+def _apply(fc: pd.DataFrame, overrides: pd.DataFrame) -> tuple[np.ndarray, np.ndarray,
+                                                                pd.DataFrame]:
+    """The rule of the module docstring over forecast rows ``fc`` (positional index):
+    ``(etc_used, setter, ov)`` where ``setter[i]`` is the position in ``ov`` (the overrides in
+    force, :func:`effective`) of the override that set row ``i``, -1 for a row none set.
+    Raises :class:`InputError` for an override that cannot be honoured exactly."""
     ov = effective(overrides)
     unknown = validate_overrides(ov, fc)
     if unknown:
@@ -60,7 +62,7 @@ def apply_overrides(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.Da
     ov["_level"] = (ov["cost_code"] != "").astype(int) * 2 + (ov["cost_type"] != "").astype(int)
     pairs = scope(ov, fc).merge(ov[["_level", "etc_amount"]], left_on="_ov", right_index=True)
     etc = fc["etc_used"].astype("int64").to_numpy().copy()
-    claimed = np.zeros(len(fc), dtype=bool)
+    setter = np.full(len(fc), -1, dtype=np.int64)
     problems: list[Problem] = []
     pm = fc["pm_forecast"].clip(lower=0).to_numpy()
     com = fc["etc_committed"].clip(lower=0).to_numpy()
@@ -68,7 +70,7 @@ def apply_overrides(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.Da
         p = pairs[pairs["_level"] == level].copy()
         if p.empty:
             continue
-        p["_claimed"] = claimed[p["_fc"]]
+        p["_claimed"] = setter[p["_fc"]] >= 0
         p["_etc_claimed"] = np.where(p["_claimed"], etc[p["_fc"]], 0)
         g = p.groupby("_ov")
         remainder = p["etc_amount"] - g["_etc_claimed"].transform("sum")
@@ -100,18 +102,51 @@ def apply_overrides(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.Da
         free = free.sort_values(["_ov", "_fc"], kind="stable")
         share = allocate(free["_remainder"], free["_w"], free["_ov"])
         etc[free["_fc"].to_numpy()] = share.to_numpy()
-        claimed[free["_fc"].to_numpy()] = True
+        setter[free["_fc"].to_numpy()] = free["_ov"].to_numpy()
     if problems:
         raise InputError(problems)
+    return etc, setter, ov
+
+
+def apply_overrides(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
+    """Set ``etc_used``/``etc_source`` from controller overrides (rule in the module docstring);
+    ``pm_forecast`` is kept as it was. Raises :class:`InputError` for an override that cannot be
+    honoured exactly."""
+    fc = forecast_df.reset_index(drop=True).copy()
+    if overrides is None or len(overrides) == 0:
+        return fc
+    etc, setter, _ = _apply(fc, overrides)
     fc["etc_used"] = etc
-    fc["etc_source"] = fc["etc_source"].astype("string").mask(claimed, SOURCE_OVERRIDE)
+    fc["etc_source"] = fc["etc_source"].astype("string").mask(setter >= 0, SOURCE_OVERRIDE)
     return finish(fc)
+
+
+def set_by(forecast_df: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
+    """For each row of ``forecast_df`` (in order), the override in force that set its ETC used by
+    the rule of the module docstring (the most specific override whose scope holds the row):
+    the override's columns (``job_id, cost_code, cost_type, etc_amount, who, when, why``, ...),
+    all ``<NA>`` for a row no override set. Applying the overrides again to a forecast they were
+    applied to sets the same rows, so ``forecast_df`` may be either."""
+    fc = forecast_df.reset_index(drop=True)
+    _, setter, ov = _apply(fc, overrides)
+    ov = ov.drop(columns="_level").astype({"etc_amount": "Int64"})
+    return ov.reindex(setter).reset_index(drop=True)
+
+
+def _when_text(ov: pd.DataFrame) -> pd.Series:
+    """Each override's timestamp as written (``when_text``), else its ``when`` to the second."""
+    stamp = pd.to_datetime(ov["when"]).dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
+    if "when_text" in ov.columns:
+        written = ov["when_text"].astype("string").str.strip()
+        stamp = written.where(written.fillna("") != "", stamp)
+    return stamp.astype("string").reset_index(drop=True)
 
 
 def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFrame:
     """Every override row (superseded ones too) beside the PM's forecast of the same scope:
     ``who, when, why, job_id, cost_code, cost_type, pm_forecast, override, difference, status,
-    file, row`` with ``difference = override - pm_forecast`` (positive: the controller expects
+    file, row`` with ``when`` the timestamp as written (to the second, with its UTC offset when
+    the row has one), ``difference = override - pm_forecast`` (positive: the controller expects
     more cost than the PM) and ``status`` 'applied' or 'superseded'."""
     cols = ["who", "when", "why", "job_id", "cost_code", "cost_type", "pm_forecast", "override",
             "difference", "status", "file", "row"]
@@ -124,7 +159,8 @@ def audit_trail(overrides: pd.DataFrame, forecast_df: pd.DataFrame) -> pd.DataFr
     pm = forecast_df["pm_forecast"].astype("int64").reset_index(drop=True)
     scope_pm = pm.iloc[pairs["_fc"]].groupby(pairs["_ov"].to_numpy()).sum()
     out = pd.DataFrame({
-        "who": ov["who"].astype("string"), "when": ov["when"], "why": ov["why"].astype("string"),
+        "who": ov["who"].astype("string"), "when": _when_text(ov),
+        "why": ov["why"].astype("string"),
         "job_id": ov["job_id"], "cost_code": ov["cost_code"], "cost_type": ov["cost_type"],
         "pm_forecast": scope_pm.reindex(range(len(ov)), fill_value=0).astype("int64").to_numpy(),
         "override": ov["etc_amount"].astype("int64"),

@@ -55,10 +55,6 @@ PCT_ROUND_PLACES = 4
 
 REQUIRED = ("job_id", "contract_original", "cost_to_date", "est_cost_to_complete",
             "billed_to_date")
-#: Optional money columns read as 0 when absent or blank.
-OPTIONAL_ZERO = ("change_orders_approved", "change_orders_pending", "uninstalled_materials")
-#: Optional money columns that stay missing (<NA>) when absent or blank.
-OPTIONAL_NA = ("retainage_receivable", "est_cost_original")
 
 FLAG_CODES = ("no_estimate", "cost_over_estimate", "below_start_threshold", "loss")
 
@@ -155,6 +151,9 @@ def recognize(jobs: pd.DataFrame, policy: Policy = Policy()) -> pd.DataFrame:
     over_under, underbillings, overbillings, over_under_net, underbillings_net, overbillings_net,
     backlog, remaining_gross_profit, est_gross_profit_bid/est_gp_pct_bid (when est_cost_original
     is given), flag and flag_reason. Rows need not have unique job_id (one row = one job-period).
+    Optional money columns: change_orders_approved, change_orders_pending and
+    uninstalled_materials are read as 0 when absent or blank; retainage_receivable and
+    est_cost_original stay missing (<NA>).
     """
     _check(jobs)
     out = jobs.copy()

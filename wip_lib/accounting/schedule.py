@@ -5,7 +5,8 @@ Inputs per job, as of the end of ``period`` (``E``):
 
 - contract ``TP``: Procore prime contract(s) (not Draft / Out For Signature) plus prime change
   orders approved on or before ``E``; change orders created on or before ``E`` and not approved by
-  then are *pending* (in ``TP`` only under the ``include_pending_co_revenue`` policy).
+  then are *pending* (in ``TP`` only under the ``include_pending_co_revenue`` policy). The rule:
+  :mod:`wip_lib.accounting.contract`.
 - cost to date ``CTD``: the ERP's job-cost transactions with accounting period ``<= period`` (the
   books, every cost code, unmapped ones included).
 - cost to complete ``ETC``: Procore's forecast to complete from the budget snapshot of ``period``
@@ -26,6 +27,7 @@ marked so (``prior_source``).
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -33,10 +35,12 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.accounting import forecast
+from wip_lib.accounting.contract import contract_by_period
 from wip_lib.accounting.journal import assert_balanced, summarise_by_account, wip_journal_entry
 from wip_lib.accounting.catch_up import completed_contracts, period_amounts, ytd_amounts
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.periods import previous_period
+from wip_lib.sources.budget_snapshot import snapshot_periods
 
 PRIOR_CLOSED = "closed period (store)"
 PRIOR_ASOF = "recomputed as of the period from current data (prior period not closed)"
@@ -47,10 +51,6 @@ SOURCES = {
     "cost_source": "ERP: job-cost transactions through the period",
     "billed_source": "ERP: AR billings through the period",
 }
-
-
-def _end(period: str) -> pd.Timestamp:
-    return pd.Period(period, freq="M").end_time.normalize()
 
 
 def _s(x: pd.Series) -> pd.Series:
@@ -83,90 +83,26 @@ def _group_sum(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataF
     return out.astype({**{k: "string" for k in keys}, **{v: "int64" for v in values}})
 
 
-def _sum_by_job(df: pd.DataFrame, value: str, name: str) -> pd.DataFrame:
-    g = df.groupby(df["job_id"].astype("string"), sort=True)[value].sum()
-    return g.astype("int64").rename(name).rename_axis("job_id").reset_index()
-
-
-def contract_inputs(company, period: str) -> pd.DataFrame:
-    """``job_id, contract_original, change_orders_approved, change_orders_pending`` at ``E``."""
-    end = _end(period)
-    pc = company["prime_contracts"]
-    pc = pc[~_s(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    orig = _sum_by_job(pc, "original_amount", "contract_original")
-    co = company["prime_change_orders"].merge(
-        pc[["job_id", "contract_number"]], on=["job_id", "contract_number"], how="inner")
-    fam = _s(co["status_family"]).str.lower()
-    approved_at = pd.to_datetime(co["approved_date"])
-    created = pd.to_datetime(co["created_date"])
-    approved = (fam == "approved") & (approved_at.isna() | (approved_at <= end))
-    # Approved after E but raised by E: at E it was still pending.
-    pending = ((fam == "pending") | ((fam == "approved") & (approved_at > end))) & (
-        created.isna() | (created <= end))
-    a = _sum_by_job(co[approved.to_numpy(bool)], "amount", "change_orders_approved")
-    p = _sum_by_job(co[pending.to_numpy(bool)], "amount", "change_orders_pending")
-    out = orig.merge(a, on="job_id", how="left").merge(p, on="job_id", how="left")
-    for c in ("change_orders_approved", "change_orders_pending"):
-        out[c] = out[c].fillna(0).astype("int64")
-    return out
+#: Columns of the recognition inputs, one row per job (and period).
+INPUT_COLUMNS = ["job_id", "job_name", "status", "completion_date", "contract_original",
+                 "change_orders_approved", "change_orders_pending", "cost_to_date",
+                 "billed_to_date", "retainage_receivable", "est_cost_to_complete", "etc_source",
+                 "est_cost_original", "uninstalled_materials", "period", "period_end",
+                 *SOURCES]
 
 
 def job_inputs(company, period: str, overrides: pd.DataFrame | None = None,
                forecast_df: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per job in the schedule at ``period``: the recognition inputs and their sources."""
-    end = _end(period)
-    fy_start = pd.Period(company.settings.fiscal_year_start(period), freq="M").start_time
-    jobs = company["jobs"].copy()
-    jobs["job_id"] = jobs["job_id"].astype("string")
-    start = pd.to_datetime(jobs["start_date"])
-    done_at = pd.to_datetime(jobs["completion_date"])
-    stage_complete = _s(jobs["status"]).str.lower().isin(["complete", "completed", "closed"])
-    complete = stage_complete & done_at.notna() & (done_at <= end)
-    started = start.isna() | (start <= end)
-    gone = complete & (done_at < fy_start)
-    jobs = jobs.assign(status=np.where(complete, "complete", "open"))[(started & ~gone)
-                                                                       .to_numpy(bool)]
-    out = jobs[["job_id", "job_name", "status"]].reset_index(drop=True)
-    out["completion_date"] = done_at[(started & ~gone).to_numpy(bool)].to_numpy()
+    """One row per job in the schedule at ``period``: the recognition inputs and their sources;
+    :func:`inputs_all_periods` from ``period`` to ``period``.
 
-    out = out.merge(contract_inputs(company, period), on="job_id", how="left")
-    jc = company["erp_job_cost"]
-    out = out.merge(_sum_by_job(jc[_s(jc["period"]) <= period], "amount", "cost_to_date"),
-                    on="job_id", how="left")
-    ar = company["erp_ar_billings"]
-    ar = ar[_s(ar["period"]) <= period]
-    out = out.merge(_sum_by_job(ar, "amount_billed", "billed_to_date"), on="job_id", how="left")
-    out = out.merge(_sum_by_job(ar, "retainage", "retainage_receivable"), on="job_id", how="left")
-
-    if forecast_df is None:
+    The ETC is the ``etc_used`` of ``forecast_df`` when given (the month-end passes the forecast it
+    computed), else of the forecast with ``overrides`` when given, else as
+    :func:`inputs_all_periods` takes it (the company's overrides of the period, if any)."""
+    if forecast_df is None and overrides is not None:
         forecast_df = forecast.cost_to_complete(company, period, overrides)
-    etc = forecast.job_etc(forecast_df)
-    out = out.merge(etc, on="job_id", how="left")
-    b = company["budget"]
-    b = b[_s(b["period"]) <= period]
-    latest = b.groupby("job_id")["period"].transform("max")
-    snap = b[b["period"] == latest]
-    out = out.merge(_sum_by_job(snap, "original_budget", "est_cost_original"), on="job_id",
-                    how="left")
-    snap_period = snap.groupby(snap["job_id"].astype("string"))["period"].first()
-
-    for c in ("contract_original", "change_orders_approved", "change_orders_pending",
-              "cost_to_date", "billed_to_date", "retainage_receivable"):
-        out[c] = out[c].fillna(0).astype("int64")
-    out["est_cost_to_complete"] = out["est_cost_to_complete"].astype("Int64")
-    out["est_cost_original"] = out["est_cost_original"].astype("Int64")
-    out["uninstalled_materials"] = np.zeros(len(out), dtype="int64")
-    out["period"] = period
-    out["period_end"] = end
-    for k, v in SOURCES.items():
-        out[k] = v
-    snap_text = out["job_id"].map(snap_period).astype("string")
-    etc_src = ("Procore: forecast to complete, budget snapshot " + snap_text.fillna("(none)"))
-    out["etc_source"] = etc_src.mask(out["etc_source"] == forecast.SOURCE_OVERRIDE,
-                                     "Controller override (overrides/" + period + ".csv)")
-    for c in ("job_id", "job_name", "status", "period", *SOURCES, "etc_source"):
-        out[c] = out[c].astype("string")
-    return out.sort_values("job_id", kind="stable").reset_index(drop=True)
+    return inputs_all_periods(company, period, period,
+                              forecasts=None if forecast_df is None else {period: forecast_df})
 
 
 def recognise(company, period: str, overrides: pd.DataFrame | None = None,
@@ -275,13 +211,19 @@ def wip_schedule(company, period: str, *, priors: Priors | None = None,
                           summarise_by_account(journal), forecast_df, prior_source, notes)
 
 
-def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
-    """:func:`job_inputs` for every period from ``first`` to ``last`` in one vectorised pass
-    (one row per job and period, ``period`` column), for history and scale.
+def inputs_all_periods(company, first: str, last: str, *,
+                       forecasts: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The recognition inputs of every job for every period from ``first`` to ``last`` in one
+    vectorised pass (one row per job and period, columns :data:`INPUT_COLUMNS`; rules in the
+    module docstring). The one implementation: :func:`job_inputs` is this for one period.
 
-    Same rules as :func:`job_inputs`: cumulative ERP cost and AR billings through each period,
-    change orders approved (pending) by each period end, ETC from the job's latest budget snapshot
-    on or before each period, or from ``overrides/PERIOD.csv`` where a controller saved one.
+    Cumulative ERP cost and AR billings through each period; the contract at each period end
+    (:mod:`wip_lib.accounting.contract`); ``est_cost_original`` and the ETC from the job's budget
+    snapshot as of each period (:mod:`wip_lib.sources.budget_snapshot`): the PM's forecast to
+    complete, summed. Where a forecast is given for a period in ``forecasts`` (or, for a period
+    with controller overrides in ``overrides/PERIOD.csv``, computed with them) the ETC is the sum
+    of its ``etc_used`` over the job's rows, for jobs with a snapshot or an override; a job with
+    neither has no estimate (``<NA>``).
     """
     periods = pd.period_range(first, last, freq="M")
     grid_p = pd.Series([str(p) for p in periods], dtype="string")
@@ -328,70 +270,50 @@ def inputs_all_periods(company, first: str, last: str) -> pd.DataFrame:
         np.add.at(m, (j[ok], c[ok]), by[value].to_numpy(dtype=np.int64)[ok])
         return np.cumsum(m, axis=1)[gj, gp]
 
-    # Contract: a CO counts from its approval (or, pending, from its creation) period end on.
-    pc = company["prime_contracts"]
-    pc = pc[~_s(pc["status"]).str.lower().isin(["draft", "out for signature"])]
-    g = g.merge(_sum_by_job(pc, "original_amount", "contract_original"), on="job_id", how="left")
-    g["contract_original"] = g["contract_original"].fillna(0).astype("int64")
-    co = company["prime_change_orders"].merge(pc[["job_id", "contract_number"]],
-                                              on=["job_id", "contract_number"], how="inner")
-    fam = _s(co["status_family"]).str.lower()
-    appr = pd.to_datetime(co["approved_date"]).dt.to_period("M").astype("string")
-    made = pd.to_datetime(co["created_date"]).dt.to_period("M").astype("string")
-    is_appr = (fam == "approved").to_numpy(bool)
-    is_open = fam.isin(["approved", "pending"]).to_numpy(bool)
-    approved = co[is_appr].assign(period=appr[is_appr].fillna(first))
-    opened = co[is_open].assign(period=made[is_open].fillna(first))
-    g["change_orders_approved"] = cumulative(approved, "amount")
+    contract = contract_by_period(company, list(grid_p)).drop(columns="contract_revised")
+    g = g.merge(contract, on=["job_id", "period"], how="left")
+    for c in ("contract_original", "change_orders_approved", "change_orders_pending"):
+        g[c] = g[c].fillna(0).astype("int64")
     g["cost_to_date"] = cumulative(company["erp_job_cost"], "amount")
     ar = company["erp_ar_billings"]
     g["billed_to_date"] = cumulative(ar, "amount_billed")
     g["retainage_receivable"] = cumulative(ar, "retainage")
-    g["change_orders_pending"] = cumulative(opened, "amount") - g["change_orders_approved"]
 
-    # ETC and the bid from the latest snapshot on or before each period (forward filled along
-    # the periods; of several snapshots before the first period, the latest).
+    # ETC and the bid from the job's budget snapshot as of each period.
     snap = _group_sum(company["budget"], ["job_id", "period"],
                       ["forecast_to_complete", "original_budget"])
     snap = snap.assign(period=_s(snap["period"])).groupby(["job_id", "period"], sort=True,
                                                           as_index=False).sum()
-    j, c, ok = place(snap)
-    at = np.full((len(ids), P), -1, dtype=np.int64)
-    rows = np.flatnonzero(ok)  # snapshots in period order within a job: the latest lands last
-    keep_last = ~pd.DataFrame({"j": j[rows], "c": c[rows]}).duplicated(keep="last").to_numpy()
-    at[j[rows][keep_last], c[rows][keep_last]] = rows[keep_last]
-    col = np.maximum.accumulate(np.where(at >= 0, np.arange(P)[None, :], -1), axis=1)
-    src = np.where(col >= 0, at[np.arange(len(ids))[:, None], np.maximum(col, 0)], -1)[gj, gp]
-    has = src >= 0
-    pick = np.maximum(src, 0)
-    for name in ("forecast_to_complete", "original_budget"):
-        v = pd.array(snap[name].to_numpy(dtype=np.int64)[pick], dtype="Int64")
-        v[~has] = pd.NA
-        g[name] = v
-    g["budget_snapshot"] = pd.array(np.where(has, snap["period"].to_numpy(dtype=object)[pick],
-                                             None), dtype="string")
+    used = snapshot_periods(snap, grid_p).rename(columns={"budget_snapshot": "_snap"})
+    g = g.merge(used, on=["job_id", "period"], how="left").merge(
+        snap.rename(columns={"period": "_snap"}), on=["job_id", "_snap"], how="left")
+    g["_snapshot"] = g.pop("_snap").astype("string")
     g["est_cost_to_complete"] = g.pop("forecast_to_complete").astype("Int64")
     g["est_cost_original"] = g.pop("original_budget").astype("Int64")
     g["etc_source"] = ("Procore: forecast to complete, budget snapshot "
-                       + g.pop("budget_snapshot").astype("string").fillna("(none)"))
+                       + g["_snapshot"].fillna("(none)"))
     g["uninstalled_materials"] = np.zeros(len(g), dtype="int64")
     for k, v in SOURCES.items():
         g[k] = v
+    forecasts = dict(forecasts or {})
     if company.overrides is not None and len(company.overrides):
-        overridden = set(company.overrides["period"].astype(str))
-        for p in grid_p:
-            if str(p) in overridden:
-                etc = forecast.job_etc(forecast.cost_to_complete(company, str(p)))
-                m = g["period"] == p
-                new = g.loc[m, "job_id"].map(etc.set_index("job_id")["est_cost_to_complete"])
-                over = g.loc[m, "job_id"].map(etc.set_index("job_id")["etc_source"])
-                g.loc[m, "est_cost_to_complete"] = new.astype("Int64").to_numpy()
-                g.loc[m, "etc_source"] = np.where(
-                    over.to_numpy() == forecast.SOURCE_OVERRIDE,
-                    f"Controller override (overrides/{p}.csv)", g.loc[m, "etc_source"])
+        for p in set(company.overrides["period"].astype(str)) & set(grid_p) - set(forecasts):
+            forecasts[p] = forecast.cost_to_complete(company, p)
+    for p, fc in forecasts.items():
+        etc = forecast.job_etc(fc).set_index("job_id")
+        m = (g["period"] == p).to_numpy(bool)
+        job = g.loc[m, "job_id"]
+        overridden = (job.map(etc["etc_source"]) == forecast.SOURCE_OVERRIDE).fillna(False)
+        estimated = g.loc[m, "_snapshot"].notna() | overridden
+        g.loc[m, "est_cost_to_complete"] = job.map(etc["est_cost_to_complete"]).astype(
+            "Int64").where(estimated.to_numpy(bool)).to_numpy()
+        g.loc[m, "etc_source"] = np.where(overridden.to_numpy(bool),
+                                          f"Controller override (overrides/{p}.csv)",
+                                          g.loc[m, "etc_source"])
     for c in ("job_id", "job_name", "status", "period", *SOURCES, "etc_source"):
         g[c] = g[c].astype("string")
-    return g.sort_values(["period", "job_id"], kind="stable").reset_index(drop=True)
+    return g[INPUT_COLUMNS].sort_values(["period", "job_id"], kind="stable").reset_index(
+        drop=True)
 
 
 def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 FRAMES = ("schedule", "in_progress", "completed", "journal", "journal_summary", "forecast",
           "flags", "ranking", "findings", "tieout", "history", "budget_history",
-          "override_audit")
+          "override_audit", "jobs")
 
 
 @dataclass
@@ -49,7 +49,8 @@ def from_result(result) -> Bundle:
               "journal": w.journal, "journal_summary": w.journal_summary,
               "forecast": result.forecast, "flags": result.flags, "ranking": result.ranking,
               "findings": result.findings, "tieout": result.tieout, "history": result.history,
-              "budget_history": result.budget_history, "override_audit": result.override_audit}
+              "budget_history": result.budget_history, "override_audit": result.override_audit,
+              "jobs": result.jobs}
     return Bundle(result.company_name, result.period, w.prior_source, frames, list(w.notes))
 
 

@@ -1,5 +1,5 @@
 """Month-end close: freeze a period's figures in the company's period store, reopen it with a
-reason, check a closed period against today's data, and read the closed history back.
+reason, and check a closed period against today's data.
 
 A close computes the period once (:func:`wip_lib.close.period.compute_period`, with the prior period's
 figures taken from the store) and writes, in **one transaction**
@@ -37,7 +37,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -94,9 +94,9 @@ def _no_inputs() -> pd.DataFrame:
 def etc_used(forecast: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     """The forecast rows (the ETC used by cost code) with, where a controller override set the
     row, the override in force: ``override_who, override_when, override_why, override_amount``
-    and ``override_scope`` (the job / code / type it was written for; blank = all)."""
-    from wip_lib.accounting.forecast import KEYS, SOURCE_OVERRIDE
-    from wip_lib.accounting.overrides import effective
+    and ``override_scope`` (the job / code / type it was written for; blank = all). Which
+    override set a row: :func:`wip_lib.accounting.overrides.set_by`."""
+    from wip_lib.accounting.overrides import set_by
 
     fc = forecast.reset_index(drop=True).copy()
     cols = {"override_who": "string", "override_when": "datetime64[us]",
@@ -105,21 +105,9 @@ def etc_used(forecast: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
         fc[c] = pd.Series(pd.NA if t != "datetime64[us]" else pd.NaT, index=fc.index, dtype=t)
     if overrides is None or len(overrides) == 0 or len(fc) == 0:
         return fc
-    ov = effective(overrides).reset_index(drop=True)
-    ov["_level"] = (ov["cost_code"] != "").astype(int) * 2 + (ov["cost_type"] != "").astype(int)
-    ov["_ov"] = np.arange(len(ov))
-    f = fc[KEYS].astype("string").fillna("")
-    f["_fc"] = np.arange(len(f))
-    m = ov[["_ov", "_level", *KEYS]].merge(f, on="job_id", suffixes=("", "_f"))
-    keep = (((m["cost_code"] == "") | (m["cost_code"] == m["cost_code_f"]))
-            & ((m["cost_type"] == "") | (m["cost_type"] == m["cost_type_f"])))
-    # The most specific override in scope is the one that set the row (forecast.apply_overrides).
-    best = (m[keep.astype(bool)].sort_values(["_fc", "_level", "_ov"])
-            .drop_duplicates("_fc", keep="last"))
-    overridden = (fc["etc_source"].astype("string") == SOURCE_OVERRIDE).fillna(False)
-    best = best[overridden.to_numpy(bool)[best["_fc"].to_numpy()]]
-    src = ov.iloc[best["_ov"].to_numpy()].reset_index(drop=True)
-    at = best["_fc"].to_numpy()
+    by = set_by(fc, overrides)
+    at = np.flatnonzero(by["etc_amount"].notna().to_numpy(bool))
+    src = by.iloc[at].reset_index(drop=True)
     fc.loc[at, "override_who"] = src["who"].astype("string").to_numpy()
     fc.loc[at, "override_when"] = pd.to_datetime(src["when"]).astype("datetime64[us]").to_numpy()
     fc.loc[at, "override_why"] = src["why"].astype("string").to_numpy()
@@ -205,7 +193,7 @@ def refuse_if_closed(store: PeriodStore, period: str, root: Path | str | None = 
     """Raise :class:`PeriodError` when ``period`` cannot be closed now, before anything is
     computed. For a closed period the message also says which input files changed since."""
     try:
-        store.check_can_close(period)
+        store.check_can_close(period, root)
     except PeriodError as exc:
         if root is not None and store.is_closed(period):
             changes = input_changes(store, period, root)
@@ -372,83 +360,3 @@ def verify_period(company, period: str, store: PeriodStore) -> Verification:
              if name != "inputs" and closed[name] is not None]
     diffs = pd.concat(diffs, ignore_index=True)
     return Verification(period, close, changes, diffs, result)
-
-
-# -- history for the dashboards ---------------------------------------------------------------
-JOB_COLUMNS = ["period", "job_id", "job_name", "status", "contract_revised", "cost_to_date",
-               "est_cost_to_complete", "est_total_cost", "est_gross_profit", "est_gp_pct",
-               "pct_complete", "earned_revenue", "billed_to_date", "over_under", "underbillings",
-               "overbillings", "loss_provision", "backlog", "revenue_period", "cost_period",
-               "gross_profit_period", "fade", "fade_points", "fade_vs_bid", "fade_vs_bid_points",
-               "prior_source"]
-
-
-def _closed(store: PeriodStore, artefact: str, jobs: Iterable[str] | None) -> pd.DataFrame:
-    h = store.history(artefact)
-    if h.empty:
-        return h
-    h = h.drop(columns=[c for c in ("period",) if c in h.columns]).rename(
-        columns={"closed_period": "period"})
-    if jobs is not None and "job_id" in h.columns:
-        h = h[h["job_id"].isin(list(jobs))]
-    return h.reset_index(drop=True)
-
-
-def closed_job_history(store: PeriodStore, jobs: Iterable[str] | None = None) -> pd.DataFrame:
-    """Per job and closed period, the figures as closed (never recomputed), oldest first."""
-    h = _closed(store, "schedule", jobs)
-    if h.empty:
-        return pd.DataFrame(columns=JOB_COLUMNS)
-    return (h[[c for c in JOB_COLUMNS if c in h.columns]]
-            .sort_values(["job_id", "period"], kind="stable").reset_index(drop=True))
-
-
-def fade_history(store: PeriodStore, jobs: Iterable[str] | None = None) -> pd.DataFrame:
-    """Per job and closed period: the estimated gross profit and margin as closed, the fade of
-    the period (``fade = EGP(t) - EGP(t-1)`` against the prior closed period, as closed), the fade
-    against the bid, and the cumulative fade since the job's first closed period
-    (``fade_since_first = EGP(t) - EGP(first)``, ``fade_since_first_points`` likewise in margin)."""
-    cols = ["period", "job_id", "job_name", "est_gross_profit", "est_gp_pct", "fade",
-            "fade_points", "fade_vs_bid", "fade_vs_bid_points"]
-    h = closed_job_history(store, jobs)
-    if h.empty:
-        return pd.DataFrame(columns=cols + ["fade_since_first", "fade_since_first_points"])
-    h = h[[c for c in cols if c in h.columns]].copy()
-    g = h.groupby("job_id", sort=False)
-    h["fade_since_first"] = (h["est_gross_profit"].astype("Int64")
-                             - g["est_gross_profit"].transform("first").astype("Int64"))
-    h["fade_since_first_points"] = (h["est_gp_pct"].astype("float64")
-                                    - g["est_gp_pct"].transform("first").astype("float64"))
-    return h
-
-
-def over_under_trend(store: PeriodStore, jobs: Iterable[str] | None = None, *,
-                     by_job: bool = True) -> pd.DataFrame:
-    """Over/under billings as closed: per job and period (``by_job``), or company totals per
-    period. ``over_under = billed_to_date - earned_revenue`` (positive: overbilled)."""
-    cols = ["period", "job_id", "job_name", "status", "earned_revenue", "billed_to_date",
-            "over_under", "underbillings", "overbillings"]
-    h = closed_job_history(store, jobs)
-    if h.empty:
-        return pd.DataFrame(columns=cols if by_job else [c for c in cols if c not in (
-            "job_id", "job_name", "status")] + ["jobs"])
-    h = h[[c for c in cols if c in h.columns]]
-    if by_job:
-        return h
-    money = ["earned_revenue", "billed_to_date", "over_under", "underbillings", "overbillings"]
-    # Completed jobs carry no over/under on the balance sheet: the totals are the in-progress jobs.
-    ip = h[h["status"] != "complete"]
-    t = ip.groupby("period", sort=True)[money].sum().astype("int64")
-    t["jobs"] = ip.groupby("period", sort=True)["job_id"].count().astype("int64")
-    return t.reset_index()
-
-
-def closed_totals(store: PeriodStore) -> pd.DataFrame:
-    """The ``totals`` row of every closed period, oldest first."""
-    return _closed(store, "totals", None)
-
-
-def close_log(store: PeriodStore) -> pd.DataFrame:
-    """Every close and reopen: ``happened_at, who, action, period, close_id, detail`` (the reason
-    of a reopen is its detail)."""
-    return store.audit()

@@ -80,6 +80,8 @@ class PeriodResult:
     closed_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: The period's own cost and billing rows, frozen with a close (:func:`frozen_rows`).
     period_rows: dict = field(default_factory=dict)
+    #: Facts of each job the reports show beside its figures (:func:`job_facts`).
+    jobs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def schedule(self) -> pd.DataFrame:
@@ -138,7 +140,7 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     return PeriodResult(company.settings.name, period, wip, forecast, flags, ranking, jobs,
                         findings, tieout, overrides, audit, company.settings, history,
                         fc.budget_history(company, period), changes,
-                        frozen_rows(company, period))
+                        frozen_rows(company, period), job_facts(company))
 
 
 # -- prior figures ----------------------------------------------------------------------------
@@ -281,6 +283,17 @@ def _by_document(rows: pd.DataFrame, doc: str, amount: str, through: str) -> pd.
     return out
 
 
+#: Job facts from Procore's projects the reports show (owner, PM, start and completion dates).
+JOB_FACTS = ["job_id", "customer", "project_manager", "start_date", "completion_date"]
+
+
+def job_facts(company) -> pd.DataFrame:
+    """One row per job: :data:`JOB_FACTS` as the company's ``jobs`` table holds them (a column
+    the table lacks is left out)."""
+    jobs = company["jobs"]
+    return jobs[[c for c in JOB_FACTS if c in jobs.columns]].reset_index(drop=True)
+
+
 def frozen_rows(company, period: str) -> dict[str, pd.DataFrame]:
     """The period's own cost and billing rows, frozen with its close (:data:`FROZEN_ROWS`)."""
     out = {}
@@ -295,4 +308,5 @@ def frozen_rows(company, period: str) -> dict[str, pd.DataFrame]:
 
 
 __all__ = ["PeriodResult", "compute_period", "company_store", "prior_figures",
-           "closed_period_changes", "closed_changes", "frozen_rows", "CLOSED_CHANGED"]
+           "closed_period_changes", "closed_changes", "frozen_rows", "job_facts",
+           "CLOSED_CHANGED"]

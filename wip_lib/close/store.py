@@ -95,6 +95,17 @@ def fingerprint_inputs(root: Path, *, exclude: tuple[str, ...] = (DEFAULT_FILENA
         {"file": "string", "bytes": "int64", "sha256": "string"})
 
 
+def inputs_fingerprint(inputs: pd.DataFrame | None) -> str:
+    """One fingerprint of a close's input files: the first 16 hex digits of the SHA-256 of the
+    lines ``path<TAB>sha256`` of every file, sorted by path (empty when nothing was recorded).
+    Two closes with the same fingerprint were computed from byte-identical files."""
+    if inputs is None or inputs.empty or "sha256" not in inputs.columns:
+        return ""
+    rows = sorted(zip(inputs["file"].astype(str), inputs["sha256"].astype(str)))
+    text = "".join(f"{f}\t{h}\n" for f, h in rows)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class Close:
     close_id: int
@@ -281,15 +292,16 @@ class PeriodStore:
             raise
         return Close(close_id, period, at, who, "closed")
 
-    def check_can_close(self, period: str) -> None:
+    def check_can_close(self, period: str, data_dir: Path | str | None = None) -> None:
         """Raise :class:`PeriodError` unless ``period`` may be closed now (not closed; the first
-        close of the company, or the month after the latest active close)."""
+        close of the company, or the month after the latest active close). ``data_dir``: the
+        company folder, so the message's reopen command is the one to type (with ``--store``
+        when this store is not the folder's own)."""
         if self.is_closed(period):
             c = self.active_close(period)
             raise PeriodError(
                 f"{period} is already closed (closed {c.closed_at} by {c.closed_by}). "
-                f"To change it, reopen it first: wip reopen DATA_DIR --period {period} "
-                "--reason \"...\"")
+                f"To change it, reopen it first: {self.reopen_command(period, data_dir)}")
         latest = self.latest_closed()
         if latest is not None and period != next_period(latest):
             if period < latest:
@@ -299,6 +311,17 @@ class PeriodStore:
             raise PeriodError(
                 f"cannot close {period}: the next period to close is {next_period(latest)} "
                 f"(the latest closed is {latest}). Close the periods in between first.")
+
+    def reopen_command(self, period: str, data_dir: Path | str | None = None) -> str:
+        """The ``wip reopen`` command for ``period`` of this store, with the real folder."""
+        import shlex
+
+        if data_dir is None:
+            return f"wip reopen DATA_DIR --period {period} --reason \"...\""
+        cmd = f"wip reopen {shlex.quote(str(data_dir))} --period {period} --reason \"...\""
+        if self.path.resolve() != store_path(data_dir).resolve():
+            cmd += f" --store {shlex.quote(str(self.path))}"
+        return cmd
 
     def reopen(self, period: str, reason: str, *, who: str | None = None,
                now: datetime | None = None) -> Close:

@@ -13,9 +13,25 @@ Formats seen in the wild: CSI MasterFormat 1995 ``03300``, 2004+ ``03 30 00`` (o
 
 The raw code is always kept beside the normal one; the crosswalk maps Procore codes to ERP codes
 explicitly where the two differ, and is never guessed.
+
+The crosswalk (one rule, used by the forecast, the flags and the reconciliation)
+-----------------------------------------------------------------------------
+Rows ``procore_cost_code, erp_cost_code, job_id`` (blank job: every job); codes and job numbers
+are compared trimmed.
+
+- **In force** for job ``J`` and ERP code ``X``: the rows written for ``J`` and ``X`` when there is
+  at least one (a job-specific row beats the blank-job rows); otherwise the blank-job rows of
+  ``X`` (:func:`crosswalk_pairs`).
+- **Many to one**: when several Procore codes are in force for one ERP code, ERP cost on that code
+  goes to the **lowest Procore code (text order)** (:func:`erp_to_procore`); a comparison of the
+  two systems compares those Procore codes *in total* with the ERP code (their comparison key is
+  the codes joined by ``+``, lowest first: ``02-210+02-220``), so the cost sits inside the group
+  it is compared with.
+- An ERP code with no crosswalk row in force is the same code in Procore.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 _SEP = r"[\s.\-/_]+"
@@ -48,25 +64,52 @@ def _normalise(codes: pd.Series) -> pd.Series:
     return out.astype("string")
 
 
-def normalise_one(code: str) -> str:
-    return str(normalise(pd.Series([code], dtype="string")).iloc[0])
+def _trimmed(values: pd.Series) -> pd.Series:
+    """Text trimmed once per distinct value (codes and jobs repeat over millions of rows)."""
+    text = values.astype("string").fillna("")
+    ids, uniques = pd.factorize(text)
+    done = pd.Series(uniques, dtype="string").str.strip()
+    return pd.Series(done.array.take(ids), index=values.index, dtype="string")
+
+
+def crosswalk_pairs(crosswalk: pd.DataFrame, jobs=()) -> pd.DataFrame:
+    """Every crosswalk pair in force (rule in the module docstring): ``job_id, erp_cost_code,
+    procore_cost_code`` for each of ``jobs`` and each job the crosswalk names, sorted, one row per
+    pair."""
+    cols = ["job_id", "erp_cost_code", "procore_cost_code"]
+    cw = pd.DataFrame({c: _trimmed(crosswalk[c]) for c in cols}) if len(crosswalk) else \
+        pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
+    specific = cw[(cw["job_id"] != "").to_numpy(bool)]
+    every = pd.Series(list(dict.fromkeys([*(str(j).strip() for j in jobs),
+                                          *specific["job_id"]])), dtype="string")
+    every = pd.DataFrame({"job_id": every[every != ""]})
+    general = cw[(cw["job_id"] == "").to_numpy(bool)].drop(columns="job_id").merge(every,
+                                                                                   how="cross")
+    general = general.merge(specific[["job_id", "erp_cost_code"]].drop_duplicates(),
+                            on=["job_id", "erp_cost_code"], how="left", indicator=True)
+    general = general[(general["_merge"] == "left_only").to_numpy(bool)]
+    out = pd.concat([specific, general[cols]], ignore_index=True).drop_duplicates()
+    return out.sort_values(cols, kind="stable").reset_index(drop=True).astype("string")
 
 
 def erp_to_procore(crosswalk: pd.DataFrame, erp: pd.DataFrame, code_col: str = "cost_code",
                    job_col: str = "job_id") -> pd.Series:
-    """Procore cost code for each ERP row: job-specific crosswalk rows beat company-wide ones;
-    an ERP code with no crosswalk row is the same code in Procore."""
-    codes = erp[code_col].astype("string")
-    if crosswalk.empty:
+    """The Procore cost code that receives each ERP row's cost (rule in the module docstring): the
+    lowest Procore code in force for the row's job and ERP code, else the ERP code itself
+    (trimmed). Only rows whose code the crosswalk names are looked up."""
+    codes = _trimmed(erp[code_col])
+    if len(crosswalk) == 0 or len(erp) == 0:
         return codes
-    cw = crosswalk[["job_id", "procore_cost_code", "erp_cost_code"]].astype("string").fillna("")
-    specific = cw[cw["job_id"] != ""]
-    general = cw[cw["job_id"] == ""].drop_duplicates("erp_cost_code")
-    keys = pd.DataFrame({"job_id": erp[job_col].astype("string").to_numpy(),
-                         "erp_cost_code": codes.to_numpy()})
-    by_job = keys.merge(specific.drop_duplicates(["job_id", "erp_cost_code"]),
-                        on=["job_id", "erp_cost_code"], how="left")["procore_cost_code"]
-    by_all = keys.merge(general[["erp_cost_code", "procore_cost_code"]], on="erp_cost_code",
-                        how="left")["procore_cost_code"]
-    mapped = by_job.fillna(by_all).fillna(keys["erp_cost_code"])
-    return pd.Series(mapped.to_numpy(), index=erp.index, dtype="string")
+    named = codes.isin(_trimmed(crosswalk["erp_cost_code"]).unique()).to_numpy(bool)
+    if not named.any():
+        return codes
+    rows = pd.DataFrame({"job_id": _trimmed(erp[job_col][named]).array,
+                         "erp_cost_code": codes[named].array})
+    pairs = crosswalk_pairs(crosswalk, rows["job_id"].unique())
+    lowest = pairs.groupby(["job_id", "erp_cost_code"], as_index=False, sort=False)[
+        "procore_cost_code"].min()
+    got = rows.merge(lowest, on=["job_id", "erp_cost_code"], how="left")
+    out = codes.copy()
+    out.iloc[np.flatnonzero(named)] = got["procore_cost_code"].fillna(
+        got["erp_cost_code"]).to_numpy()
+    return out

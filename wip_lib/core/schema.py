@@ -319,6 +319,50 @@ OWNER_INVOICES = _t(Table(
     key=("job_id", "contract_number", "application_number"),
 ))
 
+def _g703(contract: str, what: str) -> tuple[Column, ...]:
+    return (
+        C("job_id", "code", "job number (from the folder the file is in)"),
+        C(contract, "text", f"{what} billed (from the folder the file is in)"),
+        C("application_number", "int", "pay application # (the file's name)"),
+        C("line_number", "int", "line's position in the file (1 = first line)"),
+        C("item_number", "text", "G703 column A: item no.", required=False, default=""),
+        C("budget_code", "text", "the line's budget code as exported ([SUBJOB.]CODE.TYPE), when "
+          "the export has one", required=False, default=""),
+        C("description", "text", "G703 column B: description of work", required=False,
+          default=""),
+        C("scheduled_value", "money", "G703 column C: scheduled value"),
+        C("from_previous_application", "money", "G703 column D: work completed from previous "
+          "application (D + E of the previous one)", required=False, default=0),
+        C("this_period", "money", "G703 column E: work completed this period",
+          required=False, default=0),
+        C("materials_stored", "money", "G703 column F: materials presently stored (not in D or "
+          "E)", required=False, default=0),
+        C("total_completed_to_date", "money", "G703 column G: total completed and stored to date "
+          "(D + E + F)"),
+        C("balance_to_finish", "money", "G703 column H: balance to finish (C - G)",
+          required=False, default=0),
+        C("retainage", "money", "G703 column I: retainage to date on the line",
+          required=False, default=0),
+    )
+
+
+SUBCONTRACTOR_INVOICE_LINES = _t(Table(
+    "subcontractor_invoice_lines", "procore",
+    "G703 schedule of values of each subcontractor invoice (Procore exports one CSV per invoice). "
+    "Each line: G = D + E + F and H = C - G; the invoice's G702 totals are the sums of its lines.",
+    _g703("commitment_number", "subcontract"),
+    key=("job_id", "commitment_number", "application_number", "line_number"),
+))
+
+OWNER_INVOICE_LINES = _t(Table(
+    "owner_invoice_lines", "procore",
+    "G703 schedule of values of each owner invoice (payment application; one CSV per invoice). "
+    "Each line: G = D + E + F and H = C - G; the pay application's G702 totals are the sums of "
+    "its lines.",
+    _g703("contract_number", "prime contract"),
+    key=("job_id", "contract_number", "application_number", "line_number"),
+))
+
 PROCORE_VENDORS = _t(Table(
     "procore_vendors", "procore", "Procore company directory entries used as vendors.",
     (
@@ -485,7 +529,7 @@ def to_markdown() -> str:
     out = [
         "# Data model",
         "",
-        "Generated from `wip_lib/schema.py` by `wip schema --markdown`; do not edit by hand.",
+        "Generated from `wip_lib/core/schema.py` by `wip schema --markdown`; do not edit by hand.",
         "",
         (__doc__ or "").split("Conventions\n-----------\n", 1)[-1].strip(),
         "",

@@ -15,6 +15,7 @@ import yaml
 
 from wip_lib.core import schema
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.time_zones import zone
 
 GL_ACCOUNT_ROLES = ("underbillings", "overbillings", "revenue_over_under", "loss_provision_cost",
                     "accrued_loss")
@@ -61,6 +62,12 @@ class Settings:
         default_factory=lambda: MappingProxyType(DEFAULT_MATERIALITY))
     default_cost_codes: tuple[str, ...] = ()
     status_labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The company's time zone (IANA, or the Rails name Procore shows): Procore's UTC timestamps
+    #: become dates there, unless the project names its own (``wip_lib.core.time_zones``).
+    time_zone: str | None = None
+    #: The budget view the schedule reads (name or Procore id; None: the Procore Standard Budget
+    #: View). A snapshot of another view never stands in for it.
+    budget_view: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -86,6 +93,17 @@ class Settings:
             problems.append(Problem(file, f"unknown policy {unknown[0]!r}",
                                     f"use one of {', '.join(sorted(DEFAULT_POLICIES))}",
                                     column="policies", value=unknown[0]))
+        tz = data.get("time_zone")
+        if tz is not None and zone(str(tz)) is None:
+            problems.append(Problem(file, "time_zone is not a known time zone",
+                                    "write an IANA name such as `time_zone: America/Denver` (or "
+                                    "the name Procore shows, e.g. Mountain Time (US & Canada))",
+                                    column="time_zone", value=tz))
+        view = data.get("budget_view")
+        if view is not None and not str(view).strip():
+            problems.append(Problem(file, "budget_view is blank", "write the budget view's name "
+                                    "or Procore id, or leave the setting out for the Procore "
+                                    "Standard Budget View", column="budget_view", value=view))
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -100,6 +118,8 @@ class Settings:
             materiality=MappingProxyType({**DEFAULT_MATERIALITY, **(data.get("materiality") or {})}),
             default_cost_codes=tuple(str(c) for c in data.get("default_cost_codes", ()) or ()),
             status_labels=MappingProxyType(dict(data.get("status_labels") or {})),
+            time_zone=zone(str(tz)) if tz is not None else None,
+            budget_view=str(view).strip() if view is not None else None,
         )
 
     @classmethod

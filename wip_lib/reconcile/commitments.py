@@ -38,7 +38,6 @@ def commitments(ctx: ReconContext):
     p = p.merge(later, on=_KEY, how="left")
     # Procore's amount as at the period end: change orders approved afterwards taken out.
     p["_at_end"] = p["revised_amount"] - p["_later"].fillna(0).astype("int64")
-    committed = (p["status_family"] == "committed") & ctx.in_scope(p["approved_date"])
     m = p.merge(e, on=_KEY, how="outer", suffixes=("", "_erp"), indicator=True)
     p_committed = m["_merge"].isin(["left_only", "both"]) & (m["status_family"] == "committed") \
         & ctx.in_scope(m["approved_date"])

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wip_lib.core import schema
+from wip_lib.core.codes import crosswalk_pairs
 from wip_lib.core.errors import PeriodError, Problem
 
 FINDING_COLUMNS = ["check", "job_id", "cost_code", "reference", "procore_amount", "erp_amount",
@@ -147,14 +148,12 @@ def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The effective crosswalk per job, as comparison keys.
 
     Returns ``(erp, procore)``: ``erp`` maps (job_id, erp_cost_code) to a comparison key and
-    ``procore`` maps (job_id, procore_cost_code) to the same key. A job-specific row overrides the
-    company-wide rows for that ERP code. Where one ERP code stands for several Procore codes the
-    key is those codes joined by ``+`` and the Procore side is compared in total.
+    ``procore`` maps (job_id, procore_cost_code) to the same key. The pairs in force are those of
+    the crosswalk rule (:func:`wip_lib.core.codes.crosswalk_pairs`: a job-specific row overrides
+    the company-wide rows for that ERP code). Where one ERP code stands for several Procore codes
+    the key is those codes joined by ``+`` and the Procore side is compared in total.
     """
-    cw = table(company, "cost_code_crosswalk")[["job_id", "procore_cost_code", "erp_cost_code"]]
-    cw = cw.assign(job_id=cw["job_id"].fillna("").str.strip(),
-                   procore_cost_code=cw["procore_cost_code"].str.strip(),
-                   erp_cost_code=cw["erp_cost_code"].str.strip())
+    cw = table(company, "cost_code_crosswalk")
     empty_e = pd.DataFrame({"job_id": pd.Series(dtype="string"),
                             "erp_cost_code": pd.Series(dtype="string"),
                             "key": pd.Series(dtype="string")})
@@ -163,15 +162,8 @@ def crosswalk_map(company) -> tuple[pd.DataFrame, pd.DataFrame]:
         return empty_e, empty_p
     jobs = pd.concat([(company[n]["job_id"].astype("string").drop_duplicates().str.strip()
                        if "job_id" in company[n].columns else table(company, n)["job_id"])
-                      for n in ("budget", "erp_job_cost", "jobs", "erp_jobs")] + [cw["job_id"]])
-    jobs = pd.DataFrame({"job_id": jobs.loc[jobs != ""].drop_duplicates()})
-    specific = cw.loc[cw["job_id"] != ""]
-    general = cw.loc[cw["job_id"] == ""].drop(columns="job_id").merge(jobs, how="cross")
-    general = general.merge(specific[["job_id", "erp_cost_code"]].drop_duplicates(),
-                            on=["job_id", "erp_cost_code"], how="left", indicator=True)
-    general = general.loc[general["_merge"] == "left_only"].drop(columns="_merge")
-    eff = pd.concat([specific, general], ignore_index=True).drop_duplicates()
-    eff = eff.sort_values(["job_id", "erp_cost_code", "procore_cost_code"])
+                      for n in ("budget", "erp_job_cost", "jobs", "erp_jobs")])
+    eff = crosswalk_pairs(cw, jobs.dropna().unique())
     keys = (join_values(eff, ["job_id", "erp_cost_code"], "procore_cost_code", "+")
             .rename(columns={"procore_cost_code": "key"})
             .sort_values(["job_id", "erp_cost_code"]).reset_index(drop=True))

@@ -16,26 +16,21 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import Problem
+from wip_lib.sources.budget_snapshot import snapshot_rows
 from wip_lib.reconcile.frames import outer
 from wip_lib.reconcile.core import (ReconContext, erp_key, findings, join_values, money_text,
                                     procore_key, register)
 
 
 def budget_at_period(ctx: ReconContext) -> pd.DataFrame:
-    """Each job's latest budget snapshot taken at or before the period (normally the period's)."""
+    """Each job's latest budget snapshot taken at or before the period (normally the period's;
+    rule: :mod:`wip_lib.sources.budget_snapshot`)."""
     return ctx.cached("budget_at_period", lambda: _budget_at_period(ctx))
 
 
 def _budget_at_period(ctx: ReconContext) -> pd.DataFrame:
     b = ctx.table("budget")
-    upto = (b["period"] <= ctx.period).to_numpy(bool)
-    if not upto.any():
-        return b.iloc[0:0].assign(key=pd.Series(dtype="string"))
-    # The latest snapshot per job among those up to the period; rows copied once, not twice.
-    per = b["period"].loc[upto]
-    latest = per.groupby(b["job_id"].loc[upto]).transform("max")
-    keep = np.flatnonzero(upto)[(per == latest).fillna(False).to_numpy(bool)]
-    b = b.iloc[keep]
+    b = b.iloc[np.flatnonzero(snapshot_rows(b, ctx.period))]  # rows copied once
     return b.assign(key=procore_key(ctx, b))
 
 

@@ -142,7 +142,7 @@ def jobs(ctx: ReconContext):
     pj = pj.assign(_n=_job_norm(pj["job_id"]))
     ej = ej.assign(_n=_job_norm(ej["job_id"]))
     out = []
-    for system, df, name_col in (("Procore", pj, "job_name"), ("ERP", ej, "job_name")):
+    for system, df in (("Procore", pj), ("ERP", ej)):
         # Only numbers held more than once are listed (a Python join per job was 2 s at 200
         # jobs): select them first, then name their ids.
         many = df.loc[df.groupby("_n")["job_id"].transform("size").to_numpy() > 1]

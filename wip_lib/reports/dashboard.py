@@ -75,14 +75,56 @@ def key_figures(bundle, job_id: str) -> str:
 
 
 def headline_items(bundle, job_id: str) -> list[tuple[str, str]]:
+    """The job's key figures for the page header: the schedule's own figures, formatted."""
     r = job_row(bundle, job_id)
     return [("Contract", dollars(r["contract_revised"], whole=True)),
             ("Est. total cost", dollars(r["est_total_cost"], whole=True)),
             ("Est. margin", percent(r["est_gp_pct"])),
             ("% complete", percent(r["pct_complete"])),
             ("Earned revenue", dollars(r["earned_revenue"], whole=True)),
-            ("Over (under) billed", dollars(r["overbillings"] - r["underbillings"], whole=True)),
+            ("GP to date", dollars(r["gross_profit_to_date"], whole=True)),
+            ("Billed to date", dollars(r["billed_to_date"], whole=True)),
+            ("Over (under) billed", dollars(r["over_under"], whole=True)),
+            ("Loss provision", dollars(r["loss_provision"], whole=True)),
+            ("Backlog", dollars(r["backlog"], whole=True)),
             ("Flags", str(r["flag"] or "none"))]
+
+
+def job_facts(bundle, job_id: str) -> pd.DataFrame:
+    """One row: status, owner, PM, start and completion dates of the job (those the company's
+    data holds)."""
+    r = job_row(bundle, job_id)
+    facts = {"status": r["status"]}
+    jobs = bundle.frames.get("jobs")
+    if jobs is not None and len(jobs):
+        j = jobs[jobs["job_id"] == job_id]
+        if len(j):
+            for c in ("customer", "project_manager", "start_date", "completion_date"):
+                if c in j.columns:
+                    facts[c] = j[c].iloc[0]
+    if "completion_date" not in facts and "completion_date" in r.index:
+        facts["completion_date"] = r["completion_date"]
+    out = pd.DataFrame([facts])
+    for c in ("start_date", "completion_date"):
+        if c in out.columns:
+            out[c] = pd.to_datetime(out[c])
+    return out
+
+
+def override_log(bundle, job_id: str) -> pd.DataFrame:
+    """The job's controller overrides of cost to complete (superseded ones too): who, when (as
+    written, to the second with its UTC offset), why, the scope, the override beside the PM's
+    forecast of the same scope and the difference (from the period's override audit)."""
+    a = bundle.frames.get("override_audit")
+    cols = ["when", "who", "why", "cost_code", "cost_type", "pm_forecast", "override",
+            "difference", "status"]
+    if a is None or a.empty:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
+    a = a[a["job_id"] == job_id]
+    return a[[c for c in cols if c in a.columns]].reset_index(drop=True)
+
+
+OVERRIDE_MONEY = ["pm_forecast", "override", "difference"]
 
 
 def movement(bundle, job_id: str) -> pd.DataFrame:
@@ -219,6 +261,131 @@ def portfolio_key_figures(bundle) -> str:
              f"overrun flags {len(bundle['flags'])}, reconciliation findings "
              f"{len(bundle['findings'])}"]
     return "\n".join(lines)
+
+
+def portfolio_headline(bundle) -> list[tuple[str, str]]:
+    """The portfolio's key figures for the page header (sums of the schedule's own figures)."""
+    ip, s = bundle["in_progress"], bundle["schedule"]
+
+    def total(frame, col):
+        return dollars(int(frame[col].sum()), whole=True)
+
+    return [("Jobs in progress", str(len(ip))),
+            ("Completed this year", str(len(bundle["completed"]))),
+            ("Contract value in progress", total(ip, "contract_revised")),
+            ("Revenue, period", total(s, "revenue_period")),
+            ("Gross profit, period", total(s, "gross_profit_period")),
+            ("Underbillings", total(ip, "underbillings")),
+            ("Overbillings", total(ip, "overbillings")),
+            ("Loss provision", total(ip, "loss_provision")),
+            ("Backlog", total(ip, "backlog")),
+            ("Overrun flags", str(len(bundle["flags"]))),
+            ("Findings", str(len(bundle["findings"])))]
+
+
+#: The contracts in progress in two tables that fit a 1,400 px page, each with column groups:
+#: (group label, columns). The job column stays in view (sticky) when a table scrolls.
+ESTIMATE_VIEW = [("Job", ["job_id", "job_name", "project_manager", "start_date",
+                          "completion_date"]),
+                 ("Contract and estimate", ["contract_revised", "est_total_cost",
+                                            "est_gross_profit", "est_gp_pct"]),
+                 ("Earned to date", ["pct_complete", "cost_to_date", "earned_revenue",
+                                     "gross_profit_to_date", "loss_provision"])]
+BILLING_VIEW = [("Job", ["job_id", "job_name"]),
+                ("Billing", ["billed_to_date", "pct_billed", "underbillings", "overbillings"]),
+                ("Backlog", ["backlog"]),
+                ("This period", ["revenue_period", "cost_period", "gross_profit_period"]),
+                ("Fade (-) / gain (+)", ["fade", "fade_vs_bid"])]
+PCT_COLUMNS = {"est_gp_pct", "pct_complete", "pct_billed"}
+NOT_MONEY = {"job_id", "job_name", "project_manager", "start_date", "completion_date", "status",
+             "customer"} | PCT_COLUMNS
+
+
+def with_job_facts(bundle, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows by ``job_id``) with the job's PM, owner and start date from the company's
+    projects and its percent billed from the job history of the period, where the bundle holds
+    them (the same figures; nothing is recomputed)."""
+    out = frame.copy()
+    jobs = bundle.frames.get("jobs")
+    if jobs is not None and len(jobs):
+        facts = jobs.drop_duplicates("job_id").set_index("job_id")
+        for c in ("project_manager", "start_date", "customer"):
+            if c in facts.columns:
+                out[c] = out["job_id"].map(facts[c]).to_numpy()
+    h = bundle.frames.get("history")
+    if h is not None and len(h) and "pct_billed" in h.columns:
+        now = h[h["period"] == bundle.period].drop_duplicates("job_id").set_index("job_id")
+        out["pct_billed"] = out["job_id"].map(now["pct_billed"]).astype("float64").to_numpy()
+    return out
+
+
+def portfolio_table(bundle, view) -> tuple[pd.DataFrame, dict]:
+    """The contracts in progress as ``view`` (:data:`ESTIMATE_VIEW`, :data:`BILLING_VIEW`) lays
+    them out, and the :func:`~wip_lib.reports.html.html_table` options that show them (money,
+    percent, column groups, sticky job column, total row, loss jobs marked). PM and start date
+    come from the company's projects, percent billed from the job history of the period (the
+    same figures; nothing is recomputed). A column the data lacks is left out."""
+    ip = bundle["in_progress"].reset_index(drop=True)
+    frame = with_job_facts(bundle, ip)
+    groups, cols = [], []
+    for glabel, members in view:
+        present = [c for c in members if c in frame.columns]
+        if present:
+            groups.append((glabel, len(present)))
+            cols += present
+    df = frame[cols]
+    for c in ("start_date", "completion_date"):
+        if c in df.columns:
+            df[c] = pd.to_datetime(df[c])
+    money = [c for c in cols if c not in NOT_MONEY]
+    opts = {"money": money, "pct": [c for c in cols if c in PCT_COLUMNS], "groups": groups,
+            "sticky": True, "total_row": True, "whole_dollars": True,
+            "highlight": ip["loss_provision"] > 0,
+            "labels": {"completion_date": "Completion", "revenue_period": "Revenue",
+                       "cost_period": "Cost", "gross_profit_period": "Gross profit",
+                       "fade": "Period", "fade_vs_bid": "vs bid"}}
+    return df, opts
+
+
+def portfolio_trend(bundle) -> pd.DataFrame:
+    """Per month, the jobs in progress then: their number, underbillings, overbillings, net
+    over (under) billings, estimated gross profit and backlog (sums of the job history, which
+    takes a closed month's figures as closed and recomputes the others as of their end), and
+    ``source``: ``closed`` when every job of the month is from a close, else ``recomputed``."""
+    h = bundle["history"]
+    h = h[h["status"].astype("string") != "complete"]
+    cols = ["underbillings", "overbillings", "est_gross_profit", "backlog"]
+    g = h.groupby("period", sort=True)
+    out = g[cols].sum().astype("int64")
+    out.insert(0, "jobs", g.size().astype("int64"))
+    out.insert(3, "over_under", out["overbillings"] - out["underbillings"])
+    closed = g["source"].agg(lambda s: bool((s == "closed").all()))
+    out["source"] = closed.map({True: "closed", False: "recomputed"}).astype("string")
+    return out.reset_index()
+
+
+TREND_MONEY = ["underbillings", "overbillings", "over_under", "est_gross_profit", "backlog"]
+
+
+def portfolio_trend_chart(bundle) -> go.Figure:
+    """Net over (under) billings and estimated gross profit (left axis) and backlog (right
+    axis) of the jobs in progress, month by month; closed months marked with a filled dot,
+    recomputed ones hollow."""
+    t = portfolio_trend(bundle)
+    symbols = ["circle" if s == "closed" else "circle-open" for s in t["source"]]
+    fig = go.Figure()
+    for col, name, color, axis in (("backlog", "Backlog (right axis)", NAVY, "y2"),
+                                   ("est_gross_profit", "Estimated gross profit", GREEN, "y"),
+                                   ("over_under", "Over (+) / under (-) billed, net", ORANGE,
+                                    "y")):
+        fig.add_scatter(x=t["period"], y=_d(t[col]), name=name, mode="lines+markers",
+                        line=dict(color=color, width=3), marker=dict(symbol=symbols, size=8),
+                        yaxis=axis)
+    fig = _layout(fig, "Portfolio trend: jobs in progress at each month end (filled dot: "
+                  "closed month)")
+    fig.update_layout(height=380, yaxis2=dict(overlaying="y", side="right", tickprefix="$",
+                                              tickformat=",.0f", showgrid=False))
+    return fig
 
 
 def schedule_table(bundle) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from wip_lib.reports.html import dollars, percent
+from wip_lib.reports.html import dollars, percent, render
 from wip_lib.accounting.recognition import Policy, recognize
 
 INPUTS = ("job_id", "contract_original", "change_orders_approved", "change_orders_pending",
@@ -48,6 +48,42 @@ def summary_text(r: pd.Series) -> str:
             f"{dollars(r['overbillings'] - r['underbillings'])}")
 
 
+#: The before/after panel: (label, column, kind) with kind money or pct.
+PANEL = [("Cost to complete", "est_cost_to_complete", "money"),
+         ("Estimated total cost", "est_total_cost", "money"),
+         ("Estimated gross profit", "est_gross_profit", "money"),
+         ("Estimated margin", "est_gp_pct", "pct"),
+         ("Percent complete", "pct_complete", "pct"),
+         ("Earned revenue", "earned_revenue", "money"),
+         ("Gross profit to date", "gross_profit_to_date", "money"),
+         ("Loss provision", "loss_provision", "money"),
+         ("Over (under) billed", "over_under", "money")]
+
+
+def _value(r: pd.Series, col: str):
+    if col == "over_under":  # B - ER: positive overbilled, negative underbilled
+        return int(r["overbillings"]) - int(r["underbillings"])
+    v = r[col]
+    return None if pd.isna(v) else v
+
+
+def before_after(job_id: str, job_name: str, before: pd.Series, after: pd.Series) -> str:
+    """The before/after panel (``templates/explorer.html``): each figure of :data:`PANEL` as the
+    schedule has it, with the adjusted cost to complete, and the change; text escaped."""
+    rows = []
+    for label, col, kind in PANEL:
+        b, a = _value(before, col), _value(after, col)
+        if kind == "pct":
+            fmt = lambda x: percent(x, 2)  # noqa: E731
+            change = None if a is None or b is None else f"{(a - b) * 100:+.2f} pts"
+        else:
+            fmt = dollars
+            change = None if a is None or b is None else dollars(int(a) - int(b))
+        rows.append({"label": label, "before": fmt(b), "after": fmt(a), "change": change or "",
+                     "moved": a != b, "neg": kind == "money" and a is not None and a < 0})
+    return render("explorer.html", job_id=job_id, job_name=job_name, rows=rows)
+
+
 def _cents(text: str) -> int | None:
     try:
         d = Decimal(str(text).replace(",", "").replace("$", "").strip())
@@ -70,13 +106,47 @@ class Explorer:
         self.periods = [str(last - i) for i in range(periods)]
         self.period = period
         self.job_id = job_id
+        #: Computed periods kept in memory: switching back to a period takes no time; a period
+        #: computed once (by this explorer, a notebook or the month-end) comes from the disk
+        #: cache of :func:`wip_lib.close.bundle.load_or_compute` in about a second.
+        self._bundles: dict = {}
+        self._locks: dict = {}
         self._load(period)
 
-    def _load(self, period: str) -> None:
+    def _get(self, period: str):
+        """The period's bundle: from memory, else loaded or computed once (one lock per period,
+        so a switch to a period being prefetched waits for it instead of computing it twice)."""
+        import threading
         from wip_lib.close import bundle
 
-        self.bundle = bundle.load_or_compute(self.data_dir, period)
+        lock = self._locks.setdefault(period, threading.Lock())
+        with lock:
+            if period not in self._bundles:
+                self._bundles[period] = bundle.load_or_compute(self.data_dir, period)
+        return self._bundles[period]
+
+    def _load(self, period: str) -> None:
+        self.bundle = self._get(period)
         self.period = period
+
+    def prefetch(self, periods: list[str] | None = None):
+        """Compute the earlier periods in a background thread (default: the two before the one
+        shown), so switching to them later takes a moment. Returns the thread."""
+        import threading
+
+        wanted = [p for p in (periods if periods is not None else self.periods[1:3])
+                  if p not in self._bundles]
+
+        def work():
+            for p in wanted:
+                try:
+                    self._get(p)
+                except Exception:  # shown when the period is picked, with its message
+                    pass
+
+        thread = threading.Thread(target=work, name="wip-explorer-prefetch", daemon=True)
+        thread.start()
+        return thread
 
     def rows(self) -> tuple[pd.Series, pd.DataFrame]:
         s = self.bundle["schedule"]
@@ -93,6 +163,7 @@ class Explorer:
         who = w.Text(description="Who")
         why = w.Text(description="Why", layout=w.Layout(width="40em"))
         save = w.Button(description="Save as override", button_style="warning")
+        busy = w.HTML(value="")
         out = w.Output()
         msg = w.Output()
         boxes: dict[tuple, w.Text] = {}
@@ -104,8 +175,7 @@ class Explorer:
             r = what_if(row, f, adj, self.policy)
             out.clear_output()
             with out:
-                display(HTML(f"<p><b>{self.job_id}</b> {summary_text(r).replace('|', '&middot;')}"
-                             "</p>"))
+                display(HTML(before_after(self.job_id, str(row["job_name"]), row, r)))
 
         def build(*_):
             _, f = self.rows()
@@ -127,9 +197,23 @@ class Explorer:
             build()
 
         def on_period(change):
-            self._load(change["new"])
-            job.options = self.bundle.job_ids
-            build()
+            import time
+
+            started = time.perf_counter()
+            cached = change["new"] in self._bundles
+            busy.value = "" if cached else render("busy.html", period=change["new"])
+            job.disabled = per.disabled = save.disabled = True
+            try:
+                self._load(change["new"])
+                if self.job_id not in self.bundle.job_ids:
+                    self.job_id = self.bundle.job_ids[0]
+                job.options = self.bundle.job_ids
+                job.value = self.job_id
+                build()
+            finally:
+                job.disabled = per.disabled = save.disabled = False
+            busy.value = render("busy.html", period=change["new"],
+                                seconds=time.perf_counter() - started)
 
         def on_save(_):
             from wip_lib.sources.overrides_file import write_override
@@ -153,4 +237,5 @@ class Explorer:
         per.observe(on_period, names="value")
         save.on_click(on_save)
         build()
-        return w.VBox([w.HBox([job, per]), grid, out, w.HBox([who, why, save]), msg])
+        self.prefetch()
+        return w.VBox([w.HBox([job, per, busy]), grid, out, w.HBox([who, why, save]), msg])

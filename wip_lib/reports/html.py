@@ -77,36 +77,141 @@ def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
 
-def _cell(value, *, money: bool, pct: bool, whole_dollars: bool) -> dict:
-    """One table cell: its text and whether it shows a negative amount (class ``neg``)."""
-    if money:
+#: Column labels in the controller's words (a column not listed reads as its name, capitalised).
+LABELS = {
+    "job_id": "Job", "job_name": "Name", "status": "Status", "project_manager": "PM",
+    "customer": "Owner", "start_date": "Start", "completion_date": "Completion",
+    "contract_original": "Original contract", "contract_revised": "Contract",
+    "change_orders_approved": "Approved COs", "change_orders_pending": "Pending COs",
+    "est_cost_original": "Bid cost", "est_total_cost": "Est. total cost",
+    "est_gross_profit": "Est. gross profit", "est_gp_pct": "Est. margin",
+    "cost_to_date": "Cost to date", "est_cost_to_complete": "Cost to complete",
+    "pct_complete": "% complete", "pct_billed": "% billed", "earned_revenue": "Earned revenue",
+    "gross_profit_to_date": "GP to date", "loss_provision": "Loss provision",
+    "billed_to_date": "Billed to date", "underbillings": "Underbillings",
+    "overbillings": "Overbillings", "backlog": "Backlog", "revenue_period": "Revenue",
+    "cost_period": "Cost", "gross_profit_period": "Gross profit", "fade": "Fade (-) / gain",
+    "fade_vs_bid": "vs bid", "revenue_ytd": "Revenue YTD", "gross_profit_ytd": "GP YTD",
+    "flag": "Flags", "flag_reason": "Why flagged", "rank": "Rank", "total_impact": "At stake",
+    "flag_count": "Flags", "flags": "Flag types", "explanation": "Explanation",
+    "cost_code": "Cost code", "cost_type": "Type", "description": "Description",
+    "revised_budget": "Revised budget", "committed": "Committed", "pm_forecast": "PM forecast",
+    "etc_used": "ETC used", "eac_used": "EAC used", "variance_used": "Over (under) budget",
+    "etc_source": "ETC source", "dollar_impact": "Impact", "message": "Message",
+    "check": "Check", "reference": "Document", "procore_amount": "Procore", "erp_amount": "ERP",
+    "difference": "Difference", "severity": "Severity", "action": "Action",
+    "days_waiting": "Days waiting", "detail": "Detail", "procore_total": "Procore total",
+    "erp_total": "ERP total", "variance": "Variance", "explained": "Explained",
+    "unexplained": "Unexplained", "findings": "Findings", "errors": "Errors",
+    "warnings": "Warnings", "info": "Info", "account": "Account", "account_name": "Account name",
+    "debit": "Debit", "credit": "Credit", "net": "Net", "final_contract": "Final contract",
+    "total_cost": "Total cost", "total_gross_profit": "Total GP",
+    "revenue_prior_years": "Revenue prior years", "revenue_this_year": "Revenue this year",
+    "cost_prior_years": "Cost prior years", "cost_this_year": "Cost this year",
+    "gp_prior_years": "GP prior years", "gp_this_year": "GP this year",
+    "est_gross_profit_last": "Est. GP last reported", "fade_at_close": "Fade at close",
+    "figure": "Figure", "prior": "Prior period", "current": "This period", "change": "Change",
+    "source": "Source", "who": "Who", "when": "When", "why": "Why", "override": "Override",
+    "period": "Period", "jobs": "Jobs", "over_under": "Over (under) billed", "before": "Schedule", "after": "What-if", "memo": "Memo",
+}
+
+#: Columns of long text: they wrap (class ``w``) instead of widening the table.
+WRAP = {"job_name", "description", "message", "action", "detail", "explanation", "flags",
+        "flag_reason", "why", "source", "reference", "memo", "account_name", "customer"}
+
+
+def label(column: str) -> str:
+    """The human label of a column (:data:`LABELS`), else its name with spaces, capitalised."""
+    return LABELS.get(column) or column.replace("_", " ").capitalize()
+
+
+def date_text(value) -> str:
+    """A date as ``2026-06-26`` (never ``00:00:00``); a time of day other than midnight is
+    kept to the second (``2026-10-31 16:05:00``); missing -> empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    ts = pd.Timestamp(value)
+    if ts.tz is None and ts == ts.normalize():
+        return ts.strftime("%Y-%m-%d")
+    return ts.isoformat(sep=" ", timespec="seconds")
+
+
+def _is_date(series: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(series.dtype)
+
+
+def _cell(value, *, kind: str, whole_dollars: bool) -> dict:
+    """One table cell: its text and class (``neg`` for a negative amount; ``t`` for text,
+    left-aligned; ``t w`` for long text that wraps; none for numbers, right-aligned)."""
+    if kind == "money":
         neg = value is not None and not pd.isna(value) and value < 0
-        return {"text": dollars(value, whole=whole_dollars), "neg": bool(neg)}
-    if pct:
-        return {"text": percent(value), "neg": False}
+        return {"text": dollars(value, whole=whole_dollars), "cls": "neg" if neg else ""}
+    if kind == "pct":
+        return {"text": percent(value), "cls": ""}
+    if kind == "date":
+        return {"text": date_text(value), "cls": ""}
     missing = value is None or (not isinstance(value, str) and pd.isna(value))
-    return {"text": "" if missing else str(value), "neg": False}
+    text = "" if missing else str(value)
+    return {"text": text, "cls": {"text": "t", "wrap": "t w"}.get(kind, "")}
+
+
+def _kinds(df: pd.DataFrame, money, pct) -> dict[str, str]:
+    """Each column's kind: money, pct, date, number, text or wrap (long text)."""
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        if col in money:
+            out[col] = "money"
+        elif col in pct:
+            out[col] = "pct"
+        elif _is_date(s):
+            out[col] = "date"
+        elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            out[col] = "number"
+        else:
+            out[col] = "wrap" if col in WRAP else "text"
+    return out
+
+
+def table_rows(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
+               whole_dollars: bool = False) -> list[list[str]]:
+    """The table's cell texts, formatted as the HTML table shows them (money in dollars,
+    percent, dates without a time of day): what a key table's plain-text form holds."""
+    kinds = _kinds(df, set(money), set(pct))
+    return [[_cell(v, kind=kinds[c], whole_dollars=whole_dollars)["text"]
+             for c, v in zip(df.columns, rec)] for rec in df.itertuples(index=False)]
 
 
 def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
                whole_dollars: bool = False, total_row: bool = False,
                highlight: pd.Series | None = None, labels: dict[str, str] | None = None,
-               max_rows: int | None = None) -> str:
+               max_rows: int | None = None, groups: Sequence[tuple[str, int]] | None = None,
+               links: dict[str, str] | None = None, sticky: bool = False) -> str:
     """An HTML table (``templates/table.html``) with every cell escaped; ``money`` columns in
-    cents, ``pct`` as fractions.
+    cents, ``pct`` as fractions, dates as dates; headers are :func:`label` unless ``labels``
+    says otherwise; text columns left-aligned, long text (:data:`WRAP`) wrapping.
 
     ``total_row`` sums the money columns (exact integer cents) into a last row.
     ``highlight`` is a boolean Series aligned with ``df``: those rows are marked with class flag.
+    ``groups``: a header row above the labels, ``(group label, number of columns)`` in order.
+    ``links``: column -> URL pattern with ``{}`` for the cell's text (a drill-down link).
+    ``sticky``: the first column stays in view when the table scrolls sideways.
     """
     money = [m for m in money if m in df.columns]
     pct = [p for p in pct if p in df.columns]
     labels = labels or {}
+    links = links or {}
+    kinds = _kinds(df, set(money), set(pct))
     rows = df if max_rows is None else df.head(max_rows)
     flags = highlight.reindex(rows.index).fillna(False) if highlight is not None else None
     body = []
     for idx, rec in zip(rows.index, rows.itertuples(index=False)):
-        cells = [_cell(val, money=col in money, pct=col in pct, whole_dollars=whole_dollars)
-                 for col, val in zip(df.columns, rec)]
+        cells = []
+        for col, val in zip(df.columns, rec):
+            cell = _cell(val, kind=kinds[col], whole_dollars=whole_dollars)
+            cell["href"] = links[col].format(cell["text"]) if col in links and cell["text"] \
+                else None
+            cells.append(cell)
         body.append({"flag": flags is not None and bool(flags.loc[idx]), "cells": cells})
     total = None
     if total_row and len(df):
@@ -114,14 +219,33 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
                  if col in money else ("Total" if i == 0 else "")
                  for i, col in enumerate(df.columns)]
     hidden = len(df) - max_rows if max_rows is not None and len(df) > max_rows else 0
-    return render("table.html", head=[labels.get(c, c) for c in df.columns], rows=body,
-                  total=total, hidden=hidden)
+    head = [{"text": labels.get(c) or label(c),
+             "cls": "t" if kinds[c] in ("text", "wrap") else ""} for c in df.columns]
+    return render("table.html", head=head, rows=body, total=total, hidden=hidden,
+                  groups=list(groups or []), sticky=sticky)
+
+
+def plain_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
+                whole_dollars: bool = False, labels: dict[str, str] | None = None) -> str:
+    """The table as plain text (``text/plain`` of a key table: what nbval compares), with the
+    same formats and labels as :func:`html_table`."""
+    labels = labels or {}
+    cols = [labels.get(c) or label(c) for c in df.columns]
+    frame = pd.DataFrame(table_rows(df, money=money, pct=pct, whole_dollars=whole_dollars),
+                         columns=cols, dtype="object")
+    if frame.empty:
+        return "(no rows)"
+    return frame.to_string(index=False)
 
 
 def show_table(df: pd.DataFrame, **kwargs) -> None:
-    from IPython.display import HTML, display
+    """Display the table: HTML for pages and JupyterLab, plain text beside it (the form nbval
+    compares in the cells it checks)."""
+    from IPython.display import display
 
-    display(HTML(html_table(df, **kwargs)))
+    plain = {k: kwargs[k] for k in ("money", "pct", "whole_dollars", "labels") if k in kwargs}
+    display({"text/html": html_table(df, **kwargs), "text/plain": plain_table(df, **plain)},
+            raw=True)
 
 
 def figure_bundle(fig) -> dict:
@@ -152,3 +276,9 @@ def show_figure(fig) -> None:
 def headline(items: Sequence[tuple[str, str]]) -> str:
     """Key figures as a small two-row table (label, value), escaped (``templates/headline.html``)."""
     return render("headline.html", items=list(items))
+
+
+def notes(items: Sequence[str]) -> str:
+    """Short notes as paragraphs, escaped (``templates/notes.html``): e.g. where the prior
+    period's figures came from."""
+    return render("notes.html", notes=list(items))

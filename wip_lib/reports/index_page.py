@@ -1,6 +1,7 @@
-"""The month-end's front page, ``index.html``: every project of the schedule with its key figures
-and the state of its dashboard (linked when it rendered), links to the other outputs, then the
-portfolio dashboard's own content, inside the report's page shell (``templates/index.html``
+"""The month-end's front page, ``index.html``: links to the other outputs (the PDF package when it
+was written), every project of the schedule with its key figures (PM and percent billed where the
+bundle holds them) and the state of its dashboard (linked when it rendered: the drill-down), then
+the portfolio dashboard's own content, inside the report's page shell (``templates/index.html``
 extends ``templates/page.html``; text escaped by :func:`wip_lib.reports.html.render`).
 
 A row is marked ``flag`` when the job carries a loss provision (``loss_provision > 0``).
@@ -10,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
+from wip_lib.reports.dashboard import with_job_facts
 from wip_lib.reports.html import render
-from wip_lib.reports.notebooks import PLOTLY_ASSET
+from wip_lib.reports.notebooks import PLOTLY_ASSET, plotly_context
 
 PROJECT_COLUMNS = ["job_id", "job_name", "status", "contract_revised", "pct_complete",
                    "est_gp_pct", "underbillings", "overbillings", "flag"]
@@ -33,19 +35,32 @@ def portfolio_main(portfolio_html: Path) -> str:
     return text[start + 6:end] if start >= 0 and end > start else ""
 
 
-def write_index(bundle, out: Path, results: Mapping[str, Mapping]) -> Path:
+OPTIONAL_COLUMNS = ["project_manager", "pct_billed", "backlog"]
+
+
+def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
+                plotly_src: str | None = PLOTLY_ASSET) -> Path:
     """Write ``out/index.html`` for ``bundle`` given the notebook ``results`` by key (each with
-    ``ok`` and ``error``); returns its path."""
-    s = bundle["schedule"]
+    ``ok`` and ``error``); returns its path. ``plotly_src``: see
+    :func:`wip_lib.reports.notebooks.page` (the month-end passes ``INLINE_PLOTLY`` unless asked
+    for shared assets)."""
+    s = with_job_facts(bundle, bundle["schedule"])
+    for c in OPTIONAL_COLUMNS:
+        if c not in s.columns:
+            s[c] = None
+    s["project_manager"] = s["project_manager"].astype(object).where(
+        s["project_manager"].notna(), None)
     projects = []
-    for r in s[PROJECT_COLUMNS + ["loss_provision"]].to_dict("records"):
+    for r in s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision"]].to_dict("records"):
         res = results.get(r["job_id"])
         projects.append({**r, "flag": r["flag"] or "", "loss": r["loss_provision"] > 0,
                          "linked": bool(res and res["ok"]), "state": dashboard_state(res)})
     target = out / "index.html"
     target.write_text(render("index.html", title=f"{bundle.company_name}: WIP {bundle.period}",
                              subtitle=f"Month-end reports for {bundle.period}",
-                             plotly_src=PLOTLY_ASSET, back_link=None, projects=projects,
-                             portfolio=portfolio_main(out / "portfolio.html")),
+                             back_link=None, projects=projects,
+                             package=(out / "wip_package.pdf").is_file(),
+                             portfolio=portfolio_main(out / "portfolio.html"),
+                             **plotly_context(plotly_src)),
                       encoding="utf-8")
     return target

@@ -1,9 +1,11 @@
 """Execute parameterised notebooks on warm kernels, and publish them as offline HTML.
 
 One notebook run is a :class:`NotebookRun`; its outcome a :class:`RunResult`. A failure in one run
-is caught and reported with its error, so the others finish. HTML pages hide code, load plotly.js
-from the report's own ``assets/`` folder (no CDN: a report opens offline, on a surety's laptop on a
-plane), and are rendered with nbconvert's ``basic`` template inside a page shell of ours
+is caught and reported with its error, so the others finish. HTML pages hide code and carry
+plotly.js inside the page (``plotly_src=INLINE_PLOTLY``, the month-end's default: an emailed page
+shows its charts) or load it from the report's own ``assets/`` folder (the shared-asset layout for
+large batches); never from a CDN, so a report opens offline, on a surety's laptop on a plane. Pages
+are rendered with nbconvert's ``basic`` template inside a page shell of ours
 (``templates/page.html``), so no third-party script or style is ever referenced.
 
 Warm kernels. Starting a kernel and importing pandas, plotly and ``wip_lib`` costs seconds; running
@@ -34,6 +36,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -44,6 +47,11 @@ ENGINE = "wip-warm"
 KERNEL = "python3"
 #: seconds one cell may run before its kernel counts as hung (``wip month-end --timeout``)
 DEFAULT_TIMEOUT = 600.0
+#: ``plotly_src`` value that puts plotly.js itself into the page, once (a self-contained page).
+INLINE_PLOTLY = "inline"
+#: Cells tagged so run (tests and nbval read them) but are left off the report pages: the plain
+#: text checks that repeat what the page's tables show.
+HIDE_ON_PAGE = "hide-on-page"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +78,28 @@ def page(title: str, body: str, *, plotly_src: str | None, subtitle: str = "",
          back_link: str | None = None) -> str:
     """Wrap rendered notebook HTML (``body``, trusted: nbconvert's rendering of our own notebook)
     in the report's page shell, ``templates/page.html``; ``title`` and ``subtitle`` are escaped
-    there."""
-    return render("page.html", title=title, body=body, plotly_src=plotly_src, subtitle=subtitle,
-                  back_link=back_link)
+    there. ``plotly_src``: :data:`INLINE_PLOTLY` (plotly.js inside the page), a path to the
+    shared file, or none."""
+    if plotly_src == INLINE_PLOTLY and "Plotly.newPlot" not in body:
+        plotly_src = None  # a page without a chart carries no plotly.js
+    return render("page.html", title=title, body=body, subtitle=subtitle, back_link=back_link,
+                  **plotly_context(plotly_src))
+
+
+def plotly_context(plotly_src: str | None) -> dict:
+    """The page shell's plotly.js: ``plotly_js`` (the library's text, from the installed plotly
+    package) for :data:`INLINE_PLOTLY`, else ``plotly_src`` (a file the page loads)."""
+    if plotly_src == INLINE_PLOTLY:
+        return {"plotly_js": plotly_js(), "plotly_src": None}
+    return {"plotly_js": None, "plotly_src": plotly_src}
+
+
+@cache
+def plotly_js() -> str:
+    """plotly.js as shipped inside the plotly package (no download)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
 
 
 _EXPORTER = None
@@ -85,8 +112,12 @@ def _exporter():
     global _EXPORTER
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
+        from traitlets.config import Config
 
-        _EXPORTER = HTMLExporter(template_name="basic", exclude_input=True,
+        config = Config()  # cells tagged HIDE_ON_PAGE run but stay off the page
+        config.TagRemovePreprocessor.remove_cell_tags = {HIDE_ON_PAGE}
+        config.TagRemovePreprocessor.enabled = True
+        _EXPORTER = HTMLExporter(config=config, template_name="basic", exclude_input=True,
                                  exclude_input_prompt=True, exclude_output_prompt=True,
                                  exclude_anchor_links=True)
     return _EXPORTER
@@ -556,11 +587,9 @@ def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
 
 def write_plotly_asset(report_dir: Path) -> Path:
     """Copy plotly.js (shipped inside the plotly package) into the report, once."""
-    from plotly.offline import get_plotlyjs
-
     target = report_dir / PLOTLY_ASSET
     target.parent.mkdir(parents=True, exist_ok=True)
-    js = get_plotlyjs()
+    js = plotly_js()
     if not target.exists() or target.stat().st_size != len(js.encode("utf-8")):
         target.write_text(js, encoding="utf-8")
     return target

@@ -712,7 +712,8 @@ class _Builder:
                 job_id=jid, commitment_number=c["commitment_number"], line_number=1,
                 cost_code=c["_code"], cost_code_raw=c["_code"], cost_type=c["_ctype"],
                 description=c["title"], amount=c["revised_amount"]))
-            if c["status_family"] == "committed":
+            # Closed POs are out of Procore's committed costs but still in the ERP (closed there).
+            if c["status_family"] == "committed" or c["status"] == "Closed":
                 erp_rev = c["original_amount"] + c["_erp_approved"]
                 self.rows["erp_commitments"].append(dict(
                     job_id=jid, commitment_number=c["commitment_number"],

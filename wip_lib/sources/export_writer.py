@@ -70,6 +70,8 @@ def write_procore_table(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
     style = PROCORE_MONEY if name != "cost_code_crosswalk" else PLAIN_MONEY
     if name == "budget":
         return _write_budgets(root, df)
+    if name.endswith("_invoice_lines"):
+        return _write_invoice_lines(root, name, df)
     text = _format(df, table, style, "%m/%d/%Y")
     if name in ("commitments",):
         text["commitment_type"] = df["commitment_type"].map(
@@ -121,6 +123,27 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
         part = pd.concat([part, pd.DataFrame([totals])], ignore_index=True)
         part = part.rename(columns={c: fmt.headers[c][0] for c in cols})
         path = root / "procore" / "budget" / job / f"{period}.csv"
+        _write_csv(part, path)
+        paths.append(path)
+    return paths
+
+
+def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
+    """G703 lines as Procore exports them: one CSV per invoice, in the folder
+    ``JOB/CONTRACT/APPLICATION.csv`` of :mod:`wip_lib.sources.formats` (none for no lines)."""
+    if df.empty:
+        return []
+    fmt = PROCORE_EXPORTS[name]
+    table = schema.get(name)
+    contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
+    text = _format(df, table, PROCORE_MONEY, "%m/%d/%Y")
+    cols = [c for c in fmt.headers if c in text.columns]
+    base = root / fmt.path.split("/JOB/")[0]
+    paths = []
+    keys = df[["job_id", contract, "application_number"]].astype(str)
+    for (job, con, app), idx in keys.groupby(list(keys.columns), sort=True).groups.items():
+        part = text.loc[idx, cols].rename(columns={c: fmt.headers[c][0] for c in cols})
+        path = base / job / con / f"{app}.csv"
         _write_csv(part, path)
         paths.append(path)
     return paths

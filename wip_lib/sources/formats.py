@@ -3,7 +3,7 @@
 This is the contract between the exports a user downloads (and the sample generator writes) and
 the readers. For every Procore export: the file, the canonical table it fills, and for each
 canonical column the headers that mean it, en-US first (the header the generator writes), then
-the other locales and views. ERP exports are described by profiles (``wip_lib/profiles/*.yaml``).
+the other locales and views. ERP exports are described by profiles (``wip_lib/sources/profiles/*.yaml``).
 
 Company folder layout::
 
@@ -12,21 +12,39 @@ Company folder layout::
     procore/projects.csv              -> jobs
     procore/prime_contracts.csv       -> prime_contracts
     procore/prime_change_orders.csv   -> prime_change_orders
-    procore/budget/JOB/YYYY-MM.csv    -> budget (one Standard-view export per job per month-end
-                                         snapshot, a totals row last)
+    procore/budget/JOB/YYYY-MM.csv    -> budget (one export of the schedule's budget view per job
+                                         per month-end snapshot, a totals row last); a file named
+                                         ``YYYY-MM VIEW NAME.csv`` is a snapshot of that view, read
+                                         only when it is ``company.yaml: budget_view``
     procore/commitments.csv           -> commitments
     procore/commitment_lines.csv      -> commitment_lines
     procore/commitment_change_orders.csv -> commitment_change_orders
     procore/direct_costs.csv          -> direct_costs
-    procore/subcontractor_invoices.csv -> subcontractor_invoices
-    procore/owner_invoices.csv        -> owner_invoices
+    procore/subcontractor_invoices.csv -> subcontractor_invoices (one row per invoice; optional)
+    procore/subcontractor_invoices/JOB/CONTRACT/APPLICATION.csv
+                                      -> subcontractor_invoice_lines (+ the invoice): Procore's
+                                         per-invoice CSV, its G703 schedule of values
+    procore/owner_invoices.csv        -> owner_invoices (one row per pay application; optional)
+    procore/owner_invoices/JOB/CONTRACT/APPLICATION.csv
+                                      -> owner_invoice_lines (+ the pay application), the same
     procore/vendors.csv               -> procore_vendors
     erp/...                           files named by the ERP profile (Sage 300 CRE by default)
     crosswalk.csv                     -> cost_code_crosswalk (optional)
     answer_key.csv                    planted situations (sample company only)
 
 Company-wide Procore exports carry the project in a ``Project Number`` column. Any export may be
-``.csv`` or ``.xlsx`` (same stem). Dates in Procore exports follow ``company.yaml: procore_locale``
+``.csv`` or ``.xlsx`` (same stem).
+
+Which headers are Procore's own (sources in ``../shared/domain/procore-checked.md``, section E):
+the Standard budget view exports ``Sub Job, Division, Cost Code, Cost Type`` (or, in the newer
+layout, one ``Description`` column holding the budget code and its description) and
+``Pending Budget`` (en-CA) / ``Pending Budget Changes`` (en-GB); companies on Budget Changes have a
+``Budget Changes`` column where others have ``Budget Modifications``. The Contracts tab of
+Commitments has ``Payments Received`` (every locale) and ``Invoiced`` (en-GB ``Issued``, en-AU
+``Progress Claimd`` as Procore spells it). Change order tables have ``Date Initiated`` and
+``Review Date``. Subcontractor and owner invoices have no list CSV (the list exports to PDF); each
+invoice exports its own CSV, the AIA G703 schedule of values (:data:`G703`). The tier columns
+``Cost Code Tier 1..3`` and ``Budget Code`` of today's files stay readable. Dates in Procore exports follow ``company.yaml: procore_locale``
 (en-US ``MM/DD/YYYY``; en-GB and en-AU ``DD/MM/YYYY``); ISO ``YYYY-MM-DD`` is always accepted.
 """
 from __future__ import annotations
@@ -39,6 +57,41 @@ ERP = {
     "erp_status_date": ["ERP Status Date", "ERP Status Updated"],
     "origin_id": ["Origin ID", "Origin Id", "ERP ID"],
 }
+# Procore's default cost types, name -> code [data-shapes.md "Cost codes and cost types"]; a
+# company's own come from /line_item_types in the API.
+PROCORE_COST_TYPES = {"equipment": "E", "labor": "L", "materials": "M", "other": "O",
+                      "owner cost": "OC", "commitment": "S", "subcontract": "S",
+                      "professional services": "SVC"}
+
+# Columns of Procore's change order tables the workbook does not read [support "View a Prime
+# Contract's Change Orders"].
+CO_TABLE_EXTRA = ("Revision", "Due Date", "Designated Reviewer", "PCOs")
+
+#: AIA G703 (continuation sheet) columns of Procore's per-invoice CSV export, canonical line column
+#: -> headers. Matched by header text, never by column letter: words in brackets ("(D+E)") and a
+#: leading column letter ("G. ") are ignored, so "Total Completed and Stored to Date (D+E+F)"
+#: reads as ``total_completed_to_date``.
+G703 = {
+    "item_number": ["Item No.", "Item No", "Item #", "Item", "No."],
+    "budget_code": ["Budget Code", "Cost Code"],
+    "description": ["Description of Work", "Description", "Description of work"],
+    "scheduled_value": ["Scheduled Value", "Scheduled Values"],
+    "from_previous_application": ["From Previous Application",
+                                  "Work Completed From Previous Application",
+                                  "Work Completed: From Previous Application",
+                                  "Previous Application", "From Previous Claim"],
+    "this_period": ["This Period", "Work Completed This Period", "Work Completed: This Period",
+                    "This Claim"],
+    "materials_stored": ["Materials Presently Stored", "Materials Presently Stored not in D or E",
+                         "Materials Stored"],
+    "total_completed_to_date": ["Total Completed and Stored to Date",
+                                "Total Completed & Stored to Date",
+                                "Total Completed and Stored To Date"],
+    "balance_to_finish": ["Balance to Finish", "Balance To Finish"],
+    "retainage": ["Retainage", "Retention", "Retainage to Date", "Retention to Date"],
+}
+#: G703 columns read but not kept: the percent complete (G / C) is derived.
+G703_DERIVED = ("%", "% Complete", "Percent Complete", "G/C", "% G/C", "G/C %")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +99,8 @@ class ExportFormat:
     table: str
     path: str  # relative to the company folder, without extension; JOB/PERIOD are placeholders
     headers: dict[str, list[str]]  # canonical column -> accepted headers (first: en-US, written)
+    # Headers Procore writes that the workbook does not need (read without a warning).
+    ignored: tuple[str, ...] = ()
 
 
 PROCORE_EXPORTS: dict[str, ExportFormat] = {
@@ -59,6 +114,8 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "project_manager": ["Project Manager", "PM"],
         "procore_project_id": ["Project ID", "Procore ID"],
         "erp_status": ERP["erp_status"],
+        # not a canonical column: the project's own time zone for its Procore timestamps
+        "time_zone": ["Time Zone", "Timezone", "Project Time Zone"],
     }),
     "prime_contracts": ExportFormat("prime_contracts", "procore/prime_contracts", {
         "job_id": PROJECT,
@@ -82,23 +139,27 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "title": ["Title"],
         "status": ["Status"],
         "amount": ["Amount", "Grand Total", "Total Amount"],
-        "created_date": ["Created Date", "Date Created"],
+        "created_date": ["Created Date", "Date Created", "Date Initiated"],
         "approved_date": ["Approved Date", "Date Approved", "Reviewed At", "Review Date"],
         **ERP,
-    }),
+    }, ignored=CO_TABLE_EXTRA),
     "budget": ExportFormat("budget", "procore/budget/JOB/PERIOD", {
         "sub_job": ["Sub Job", "Sub-Job"],
         "cost_code_tier_1": ["Cost Code Tier 1"],
         "cost_code_tier_2": ["Cost Code Tier 2"],
         "cost_code_tier_3": ["Cost Code Tier 3"],
+        # the Standard view's own code columns (not canonical: the reader derives the cost code)
+        "division": ["Division"],
+        "standard_cost_code": ["Cost Code"],
         "cost_type": ["Cost Type", "Category"],
         "budget_code": ["Budget Code"],
         "description": ["Budget Code Description", "Description"],
         "original_budget": ["Original Budget Amount", "Original Budget"],
-        "budget_modifications": ["Budget Modifications", "Budget Modification"],
+        "budget_modifications": ["Budget Modifications", "Budget Modification", "Budget Changes"],
         "approved_cos": ["Approved COs", "Approved Change Orders", "Approved Variations"],
-        "revised_budget": ["Revised Budget"],
-        "pending_budget_changes": ["Pending Budget Changes", "Pending Variations"],
+        "revised_budget": ["Revised Budget", "Current Budget"],
+        "pending_budget_changes": ["Pending Budget Changes", "Pending Variations",
+                                   "Pending Budget"],
         "projected_budget": ["Projected Budget"],
         "committed_costs": ["Committed Costs", "Committed Cost"],
         "direct_costs": ["Direct Costs"],
@@ -123,13 +184,14 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "revised_amount": ["Revised Contract Amount", "Revised Contract Sum"],
         "pending_change_orders": ["Pending Change Orders", "Pending Variations"],
         "draft_change_orders": ["Draft Change Orders", "Draft Variations"],
-        "invoiced": ["Invoiced", "Progress Claimed", "Billed to Date"],
-        "payments_issued": ["Payments Issued", "Payments Made"],
+        "invoiced": ["Invoiced", "Progress Claimed", "Billed to Date", "Issued",
+                     "Progress Claimd"],
+        "payments_issued": ["Payments Issued", "Payments Made", "Payments Received"],
         "remaining_balance": ["Remaining Balance Outstanding", "Remaining Balance"],
         "retainage_percent": ["Retainage %", "Retention %"],
         "approved_date": ["Approved Date", "Date Approved"],
         **ERP,
-    }),
+    }, ignored=("% Paid", "Private", "Attachments")),
     "commitment_lines": ExportFormat("commitment_lines", "procore/commitment_lines", {
         "job_id": PROJECT,
         "commitment_number": ["Contract #", "Commitment #"],
@@ -149,10 +211,10 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
             "cost_code": ["Cost Code", "Budget Code"],
             "cost_type": ["Cost Type", "Category"],
             "amount": ["Amount", "Grand Total"],
-            "created_date": ["Created Date", "Date Created"],
-            "approved_date": ["Approved Date", "Date Approved", "Reviewed At"],
+            "created_date": ["Created Date", "Date Created", "Date Initiated"],
+            "approved_date": ["Approved Date", "Date Approved", "Reviewed At", "Review Date"],
             **ERP,
-        }),
+        }, ignored=CO_TABLE_EXTRA),
     "direct_costs": ExportFormat("direct_costs", "procore/direct_costs", {
         "job_id": PROJECT,
         "direct_cost_id": ["Direct Cost ID", "ID"],
@@ -207,6 +269,14 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "amount_due": ["Current Payment Due", "Amount Due", "Amount Payable"],
         **ERP,
     }),
+    # One CSV per invoice (Procore's "Export a Subcontractor Invoice" / "Export an Owner
+    # Invoice"): the path names job, contract and application; the rows are the G703 lines.
+    "subcontractor_invoice_lines": ExportFormat(
+        "subcontractor_invoice_lines", "procore/subcontractor_invoices/JOB/CONTRACT/APPLICATION",
+        G703, ignored=G703_DERIVED),
+    "owner_invoice_lines": ExportFormat(
+        "owner_invoice_lines", "procore/owner_invoices/JOB/CONTRACT/APPLICATION", G703,
+        ignored=G703_DERIVED),
     "procore_vendors": ExportFormat("procore_vendors", "procore/vendors", {
         "vendor_name": ["Company", "Name", "Company Name"],
         "procore_vendor_id": ["Company ID", "ID"],
@@ -222,7 +292,11 @@ CROSSWALK = ExportFormat("cost_code_crosswalk", "crosswalk", {
 })
 
 # Change-order and commitment status families (Procore base statuses; tenants relabel through
-# company.yaml: status_labels).
+# company.yaml: status_labels). Commitments follow where Procore's Standard budget view puts them
+# [support "What are the default commitment statuses in Procore?"]: Approved, Complete and
+# Partially Received are Committed Costs; Out for Signature, Processing, Submitted and a PO
+# Received are Pending Cost Changes; a Closed PO, Draft, Out for Bid, Terminated and Void are not
+# in the budget. The API's snake_case spellings read the same.
 CO_STATUS_FAMILY = {
     "approved": "approved",
     **{s: "pending" for s in ("pending", "pricing", "not_pricing", "revised", "proceeding",
@@ -232,7 +306,10 @@ CO_STATUS_FAMILY = {
     **{s: "excluded" for s in ("draft", "no_charge", "no charge", "rejected", "void")},
 }
 COMMITMENT_STATUS_FAMILY = {
-    **{s: "committed" for s in ("approved", "complete", "partially received", "received", "closed")},
-    **{s: "pending" for s in ("out for signature", "processing", "submitted")},
-    **{s: "excluded" for s in ("draft", "out for bid", "terminated", "void")},
+    **{s: "committed" for s in ("approved", "complete", "partially received",
+                                "partially_received")},
+    **{s: "pending" for s in ("out for signature", "out_for_signature", "processing",
+                              "submitted", "received")},
+    **{s: "excluded" for s in ("draft", "out for bid", "out_for_bid", "terminated", "void",
+                               "closed")},
 }

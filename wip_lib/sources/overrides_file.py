@@ -8,7 +8,10 @@ File: ``overrides/YYYY-MM.csv`` (one per period) with the headers
   that code, or of the whole job when the code is blank too).
 - ``etc_amount``: the cost still to come, as money text (``12,345.67``, ``$12,345.67``); 0 or more.
 - ``who`` and ``why`` are required (an override without a reason is not auditable); ``when`` is an
-  ISO date-time (``2026-10-31T16:05:00``).
+  ISO date-time, to the second, with its UTC offset when known (``2026-10-31T16:05:00-04:00``;
+  ``wip override`` and the explorer write it so). The frame's ``when`` is the wall-clock time as
+  written (offset set aside, so rows with and without one compare); ``when_text`` keeps the
+  timestamp exactly as written, offset included, for the audit trail.
 - Rows are an append-only log: a later row for the same job_id, cost_code, cost_type supersedes an
   earlier one (the audit trail still shows both).
 
@@ -35,6 +38,8 @@ from wip_lib.core.schema import COST_LINE
 KEYS = COST_LINE
 HEADERS = ["job_id", "cost_code", "cost_type", "etc_amount", "who", "when", "why"]
 REQUIRED_TEXT = ("job_id", "who", "why")
+#: An ISO date-time with a UTC offset: (the date-time as written, its offset).
+OFFSET = r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})$"
 
 
 def override_path(root: Path, period: str) -> Path:
@@ -46,7 +51,8 @@ def empty() -> pd.DataFrame:
         "job_id": pd.Series(dtype="string"), "cost_code": pd.Series(dtype="string"),
         "cost_type": pd.Series(dtype="string"), "etc_amount": pd.Series(dtype="int64"),
         "who": pd.Series(dtype="string"), "when": pd.Series(dtype="datetime64[us]"),
-        "why": pd.Series(dtype="string"), "_file": pd.Series(dtype="string"),
+        "why": pd.Series(dtype="string"), "when_text": pd.Series(dtype="string"),
+        "_file": pd.Series(dtype="string"),
         "_row": pd.Series(dtype="int64"),
     })
 
@@ -99,12 +105,15 @@ def read_overrides(root: Path, period: str,
            "write the amount as 12345.67 or 12,345.67 (whole cents, no text)")
     report((cents < 0).fillna(False).astype(bool), "etc_amount", "etc_amount is negative",
            "enter the cost still to come, 0 or more")
-    when = pd.to_datetime(df["when"], format="ISO8601", errors="coerce")
+    parts = df["when"].str.extract(OFFSET)
+    wall = parts[0].where(parts[0].notna(), df["when"])
+    when = pd.to_datetime(wall, format="ISO8601", errors="coerce")
     report(when.isna() & (df["when"] != ""), "when", "when is not an ISO date-time",
            "write it as 2026-10-31T16:05:00")
     report(df["when"] == "", "when", "when is blank", "enter when the override was made, "
            "e.g. 2026-10-31T16:05:00")
     df["etc_amount"] = cents.fillna(0).astype("int64")
+    df["when_text"] = df["when"].astype("string")
     df["when"] = when.astype("datetime64[us]")
     if known is not None:
         problems += validate_overrides(df[~bad], known)
@@ -222,7 +231,8 @@ def write_override(root: Path, period: str, row: Mapping) -> Path:
     """Append one override to ``overrides/<period>.csv`` (created with its header if missing).
 
     ``row`` holds job_id, cost_code (optional), cost_type (optional), etc_amount (money text, or a
-    number/Decimal of dollars), who, why, and optionally when (default: now, to the second).
+    number/Decimal of dollars), who, why, and optionally when (default: now, to the second, with
+    the machine's UTC offset).
     """
     path = override_path(root, period)
     rel = f"overrides/{period}.csv"
@@ -232,7 +242,7 @@ def write_override(root: Path, period: str, row: Mapping) -> Path:
         raise InputError([Problem(rel, f"{c} is blank", "fill it in before saving", column=c)
                           for c in missing])
     values["etc_amount"] = money_text(row.get("etc_amount", ""))
-    when = row.get("when") or datetime.now().replace(microsecond=0)
+    when = row.get("when") or datetime.now().astimezone().replace(microsecond=0)
     values["when"] = when.isoformat() if hasattr(when, "isoformat") else str(when)
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists() or path.stat().st_size == 0

@@ -46,8 +46,25 @@ def company_root(data_dir: Path) -> Path:
 
 
 def _money(cents) -> str:
-    from wip_lib.reports.html import dollars
-    return dollars(cents) or "0.00"
+    """Report text in dollars (``$1,234.56``, negatives ``-$...``): never raw cents."""
+    from wip_lib.core.money import report_amount
+    return report_amount(int(cents or 0))
+
+
+#: Integer columns of the closed artefacts that are counts or ids, not cents.
+NOT_CENTS = {"jobs", "jobs_in_progress", "jobs_completed", "journal_lines", "findings", "errors",
+             "warnings", "info", "days_waiting", "row", "_row", "rank", "flag_count", "bytes",
+             "close_id", "months_remaining", "budget_snapshot"}
+
+
+def figure_text(column: str, value) -> str:
+    """A closed or re-run figure as ``verify`` prints it: whole-number cents of a money column
+    in dollars (:func:`wip_lib.core.money.report_amount`), anything else as stored."""
+    text = "" if value is None else str(value)
+    if column in NOT_CENTS or column.endswith(("_pct", "_points")) or \
+            not text.lstrip("-").isdigit():
+        return text
+    return _money(int(text))
 
 
 def summary(c) -> str:
@@ -163,7 +180,8 @@ def verify(args, root, path) -> int:
           + ", ".join(f"{a} {n}" for a, n in by.items()) + " difference(s).")
     for r in d.head(30).itertuples():
         where = " ".join(x for x in (r.row, r.column) if x)
-        print(f"  {r.artefact}: {where}: closed {r.closed}, now {r.now}")
+        print(f"  {r.artefact}: {where}: closed {figure_text(r.column, r.closed)}, now "
+              f"{figure_text(r.column, r.now)}")
     if len(d) > 30:
         print(f"  ... and {len(d) - 30} more")
     print(f"The closed figures stand; to replace them: wip reopen {args.data_dir} --period "

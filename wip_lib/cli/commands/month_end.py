@@ -5,9 +5,13 @@
    and write the CSV reports, the Excel workbook and the computed bundle (``data/``).
 3. Execute the project dashboard once per job, the portfolio dashboard and the reconciliation
    workbook with Papermill on ``--workers`` warm kernels (imports loaded once, the namespace reset
-   between notebooks: :mod:`wip_lib.reports.notebooks`); publish each as offline HTML (no code,
-   no CDN).
-4. Write ``index.html`` (the portfolio, linking every project) and ``run_summary.json``.
+   between notebooks: :mod:`wip_lib.reports.notebooks`), or on a Dask cluster (``--cluster``);
+   publish each as offline HTML (no code, no CDN).
+4. Write the month-end package, ``wip_package.pdf`` (printed by headless Chromium), then
+   ``index.html`` (the portfolio, linking every project and the package) and ``run_summary.json``.
+
+Each page carries plotly.js inside it (it opens alone, e.g. emailed); ``--shared-assets`` loads
+it from one ``assets/plotly.min.js`` instead, for large batches.
 
 One notebook's failure never stops the others; it is listed with its error and
 ``--only-failed`` re-runs just those.
@@ -55,6 +59,9 @@ def register(sub) -> None:
                    help="the per-project notebook (default notebooks/project_dashboard.ipynb)")
     p.add_argument("--jobs", help="only these projects' dashboards, comma separated (default: "
                    "every job in the schedule)")
+    p.add_argument("--shared-assets", action="store_true", help="pages load plotly.js from "
+                   "OUT/PERIOD/assets/plotly.min.js (one copy for a large batch) instead of "
+                   "carrying it inside each page (the default: a page opens alone)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -123,7 +130,7 @@ def _run(args, execute_runs, log: Path | None) -> int:
     local kernels' start-up log."""
     from wip_lib.close import bundle as bundles
     from wip_lib.reports.index_page import write_index
-    from wip_lib.reports.notebooks import PLOTLY_ASSET, write_plotly_asset
+    from wip_lib.reports.notebooks import INLINE_PLOTLY, PLOTLY_ASSET, write_plotly_asset
     from wip_lib.sources.readers import read_company
 
     started = time.perf_counter()
@@ -152,14 +159,27 @@ def _run(args, execute_runs, log: Path | None) -> int:
                                   "run the month-end without --only-failed first")])
 
     t = time.perf_counter()
+    result = None
     if previous is None:
-        b = _compute(company, period, out)
+        result, b = _compute(company, period, out)
     else:
         b = bundles.load(out / "data")
     timings["compute_s"] = time.perf_counter() - t
 
+    if result is not None:
+        t = time.perf_counter()
+        _package(result, out)
+        timings["package_s"] = time.perf_counter() - t
+
     t = time.perf_counter()
-    write_plotly_asset(out)
+    if args.shared_assets:
+        write_plotly_asset(out)
+
+    def plotly_src(r) -> str:
+        if not args.shared_assets:
+            return INLINE_PLOTLY
+        return ("../" if r.output_html.parent.name == "projects" else "") + PLOTLY_ASSET
+
     runs = _runs(b, out, data_dir, args.project_notebook)
     if args.jobs:
         wanted = {j.strip() for j in args.jobs.split(",") if j.strip()}
@@ -176,8 +196,7 @@ def _run(args, execute_runs, log: Path | None) -> int:
     where = f" on the Dask cluster {args.cluster}" if args.cluster else ""
     print(f"Executing {len(runs)} notebooks on {args.workers} worker(s){where} ...", flush=True)
     results = execute_runs(
-        runs, plotly_src_for=lambda r: ("../" if r.output_html.parent.name == "projects" else "")
-        + PLOTLY_ASSET,
+        runs, plotly_src_for=plotly_src,
         subtitle=f"{b.company_name} · period {period}",
         back_link_for=lambda r: "../index.html" if r.output_html.parent.name == "projects"
         else "index.html", progress=not args.no_progress)
@@ -190,7 +209,8 @@ def _run(args, execute_runs, log: Path | None) -> int:
         merged[r.key] = {"ok": r.ok, "seconds": round(r.seconds, 3), "error": r.error,
                          "html": _rel(Path(r.output_html), out) if r.ok else None,
                          "notebook": _rel(Path(r.output_ipynb), out)}
-    write_index(b, out, merged)
+    write_index(b, out, merged,
+                plotly_src=PLOTLY_ASSET if args.shared_assets else INLINE_PLOTLY)
     timings["total_s"] = time.perf_counter() - started
     failed = sorted(k for k, v in merged.items() if not v["ok"])
     summary = {
@@ -239,7 +259,18 @@ def _compute(company, period: str, out: Path):
     bundles.save(b, out / "data")
     write_period_reports(result, out)
     write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
-    return b
+    return result, b
+
+
+def _package(result, out: Path) -> None:
+    """``wip_package.pdf``; without a Chromium to print it, a warning (the rest still runs)."""
+    from wip_lib.core.errors import WipError
+    from wip_lib.reports.package import write_package
+
+    try:
+        write_package(result, out / "wip_package.pdf")
+    except WipError as exc:
+        print(f"warning: wip_package.pdf not written: {exc}", flush=True)
 
 
 def _totals(b) -> dict[str, str]:
@@ -279,5 +310,6 @@ def _print_done(b, out: Path, summary: dict) -> None:
     t = summary["timings"]
     print(f"\nReports in {out}/ (open {out / 'index.html'})")
     print(f"Time: {t['total_s']:.1f} s (validate {t['validate_s']:.1f}, compute "
-          f"{t['compute_s']:.1f}, notebooks {t['notebooks_s']:.1f}); "
+          f"{t['compute_s']:.1f}, package {t.get('package_s', 0):.1f}, notebooks "
+          f"{t['notebooks_s']:.1f}); "
           f"{summary['notebooks_ok']} of {len(summary['notebooks'])} notebooks ok")

@@ -30,13 +30,17 @@ def register(sub) -> None:
                    "up to it; the live budget stands for it while it has no snapshot")
     p.add_argument("--out", type=Path, required=True, help="company folder to write (merged "
                    "with what it holds)")
-    p.add_argument("--budget-view", help="budget view name or id (default: the Standard view)")
+    p.add_argument("--budget-view", help="budget view name or id (default: company.yaml's "
+                   "budget_view in --out, else the Procore Standard Budget View)")
+    p.add_argument("--include-inactive", action="store_true", help="pull inactive projects "
+                   "too (default: active ones, and inactive ones named in --projects)")
     p.add_argument("--incremental", action="store_true", help="fetch only what changed since "
                    "the folder's last pull")
-    p.add_argument("--timezone", help="IANA time zone for Procore timestamps (default: each "
-                   "project's own)")
+    p.add_argument("--timezone", help="the company's time zone (IANA), for projects Procore "
+                   "gives none (default: company.yaml's time_zone in --out; each project's own "
+                   "zone always wins)")
     p.add_argument("--per-page", type=int, default=100, help="page size asked of Procore "
-                   "(default 100)")
+                   "(default 100, at most 2,000 as Procore recommends)")
     p.set_defaults(func=run)
 
 
@@ -54,6 +58,9 @@ def run(args) -> int:
     if args.timezone and zone(args.timezone) is None:
         raise InputError([Problem("--timezone", "unknown time zone", "use an IANA name such as "
                                   "America/Los_Angeles", value=args.timezone)])
+    if not 1 <= args.per_page <= 2000:
+        raise InputError([Problem("--per-page", "page size out of range", "give 1 to 2000 "
+                                  "(Procore recommends at most 2,000)", value=args.per_page)])
     out: Path = args.out
     company = str(args.company).strip()
     if not company.isdigit():
@@ -61,6 +68,13 @@ def run(args) -> int:
                                   "the company's Procore URLs (.../companies/1234/...)",
                                   value=args.company)])
     state = FolderState.load(out)
+    budget_view, time_zone = args.budget_view, args.timezone
+    if (out / "company.yaml").is_file():
+        from wip_lib.core.settings import Settings
+
+        settings = Settings.load(out / "company.yaml")
+        budget_view = budget_view or settings.budget_view
+        time_zone = time_zone or settings.time_zone
     since = None
     if args.incremental:
         if state.company_id not in (None, company):
@@ -73,8 +87,9 @@ def run(args) -> int:
             print("No earlier pull recorded in the folder: pulling everything.", file=sys.stderr)
     spec = PullSpec(company_id=company, period=period,
                     projects=tuple(p for p in (s.strip() for s in args.projects.split(",")) if p),
-                    budget_view=args.budget_view, timezone=args.timezone, since=since,
-                    frozen_budgets=frozen_budgets(out, state) if since else frozenset())
+                    budget_view=budget_view, timezone=time_zone, since=since,
+                    frozen_budgets=frozen_budgets(out, state, budget_view) if since
+                    else frozenset(), include_inactive=args.include_inactive)
     client = ProcoreClient(company, per_page=args.per_page)
     started = datetime.now(timezone.utc)
     with tqdm(total=1, unit="step", desc="Procore", file=sys.stderr, disable=None,

@@ -1,20 +1,22 @@
-"""The surety-ready Excel WIP workbook, with live formulas an auditor can trace.
+"""Cell helpers shared by every sheet of the Excel WIP workbook (one module per sheet beside this).
 
 Inputs (contract amounts, cost to date, cost to complete, billings, prior-period closed figures)
-are written as values; every derived figure (revised contract, EAC, EGP, percent complete, earned
-revenue, gross profit, loss provision, over/under, backlog, period amounts, totals) is an Excel
-formula over those cells, so a CPA can click any number and see where it comes from. The formulas
-implement the same rules as :mod:`wip_lib.accounting.recognition`; a test recalculates the workbook in
-LibreOffice and checks every formula against the Python figure to the cent.
+are written as values (:func:`write_value`, grey-shaded by :func:`shade_inputs`); every derived
+figure is an Excel formula over those cells, so a CPA can click any number and see where it comes
+from. A formula cell is registered as a :class:`Check` with the Python figure it must equal; a test
+recalculates the workbook in LibreOffice and compares every one to the cent.
 
 Untrusted text (job, vendor and cost-code names, descriptions from Procore or the ERP) is always
-written as a string cell: ``=cmd|' /C calc'!A0`` stays text, never a formula.
+written as a string cell (:func:`set_text`): ``=cmd|' /C calc'!A0`` stays text, never a formula.
 
 Columns are described by :class:`Col` with a formula template naming other columns in braces
-(``"={cost_to_date}+{est_cost_to_complete}"``) that is resolved to cell references per row.
+(``"={cost_to_date}+{est_cost_to_complete}"``) that is resolved to cell references per row;
+names that are not columns of the sheet come from per-row or absolute references the sheet passes
+in (cells of another sheet, found through :mod:`wip_lib.reports.excel.layout`).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -33,10 +35,12 @@ PERCENT = "0.0%"
 PERCENT_FINE = "0.000000%"
 PERCENT2 = "0.00%"
 DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 BLOCK_FILL = PatternFill("solid", fgColor="DCE6F2")
 LOSS_FILL = PatternFill("solid", fgColor="F8D7DA")
 UNDER_FILL = PatternFill("solid", fgColor="FFF3CD")
+INPUT_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="9AA5B1")
 _REF = re.compile(r"\{([a-z_0-9]+)\}")
 
@@ -59,7 +63,7 @@ class Col:
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def _set_text(cell, value) -> None:
+def set_text(cell, value) -> None:
     """A string cell that no spreadsheet will evaluate, whatever it starts with.
 
     The cell is typed as a string (``t="s"``), so ``=HYPERLINK(...)`` is stored as text, and text
@@ -73,10 +77,8 @@ def _set_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
-set_text = _set_text
 
-
-def _format(cell, kind: str) -> None:
+def apply_format(cell, kind: str) -> None:
     if kind == "money":
         cell.number_format = ACCOUNTING
     elif kind == "pct":
@@ -87,30 +89,27 @@ def _format(cell, kind: str) -> None:
         cell.number_format = PERCENT_FINE
     elif kind == "date":
         cell.number_format = DATE
+    elif kind == "bool":
+        cell.number_format = YES_NO
+    elif kind == "datetime":
+        cell.number_format = DATETIME
 
 
 def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> None:
-    _set_text(ws.cell(1, 1), company)
+    set_text(ws.cell(1, 1), company)
     ws.cell(1, 1).font = Font(bold=True, size=14)
-    _set_text(ws.cell(2, 1), title)
+    set_text(ws.cell(2, 1), title)
     ws.cell(2, 1).font = Font(bold=True, size=12)
-    _set_text(ws.cell(3, 1), f"As of {period_end:%B} {period_end.day}, {period_end.year}")
+    set_text(ws.cell(3, 1), f"As of {period_end:%B} {period_end.day}, {period_end.year}")
 
 
-def print_setup(ws: Worksheet, *, company: str, period: str, prepared: date, title_rows_to: int,
-                freeze: str | None, title_rows_from: int = 1, sheet_title: str | None = None
-                ) -> None:
-    """Landscape, one page wide, rows ``title_rows_from:title_rows_to`` repeated on every page,
-    panes frozen at ``freeze``; header: company | sheet title and period | prepared date; footer:
-    page x of y. Header text is escaped (``&`` is a header code)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{title_rows_from}:{title_rows_to}"
+def print_setup(ws: Worksheet, *, company: str, period: str, prepared: date,
+                freeze: str | None, sheet_title: str | None = None) -> None:
+    """Page header: company | sheet title and period | prepared date; footer: page x of y;
+    panes frozen at ``freeze``. Header text is escaped (``&`` is a header code). The pages
+    themselves (paper, scale, breaks, titles) are planned by :mod:`.printing`."""
     if freeze:
         ws.freeze_panes = freeze
-    ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddHeader.left.text = company.replace("&", "&&")
     center = f"{sheet_title} - {period}" if sheet_title else f"WIP schedule {period}"
     ws.oddHeader.center.text = center.replace("&", "&&")
@@ -183,13 +182,13 @@ class Check:
     label: str = ""
 
 
-_BOLD = Font(bold=True)
-_TOTAL_BORDER = Border(top=THIN, bottom=Side(style="double", color="1F3A5F"))
+BOLD = Font(bold=True)
+TOTAL_BORDER = Border(top=THIN, bottom=Side(style="double", color="1F3A5F"))
 _CHECK_KIND = {"money": "money", "pct": "ratio", "pct2": "ratio", "pct_fine": "ratio",
                "int": "int", "count": "int"}
 
 
-def _is_missing(v) -> bool:
+def is_missing(v) -> bool:
     if v is None:
         return True
     try:
@@ -200,7 +199,7 @@ def _is_missing(v) -> bool:
 
 def expected_value(kind: str, v):
     """A Python figure as a :class:`Check` expects it (cents stay int, NA becomes None)."""
-    if _is_missing(v):
+    if is_missing(v):
         return None
     k = _CHECK_KIND.get(kind, kind)
     if k in ("money", "int"):
@@ -223,14 +222,14 @@ def write_header(ws: Worksheet, cols: Sequence[Col], *, block_row: int | None, h
                     ws.merge_cells(start_row=block_row, start_column=c0, end_row=block_row,
                                    end_column=c1)
                 cell = ws.cell(block_row, c0)
-                _set_text(cell, cols[i].block)
+                set_text(cell, cols[i].block)
                 cell.font = Font(bold=True, color="1F3A5F")
                 cell.fill = BLOCK_FILL
                 cell.alignment = Alignment(horizontal="center")
             i = j + 1
     for k, c in enumerate(cols):
         cell = ws.cell(head_row, first_col + k)
-        _set_text(cell, c.header)
+        set_text(cell, c.header)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -264,8 +263,8 @@ def _resolve(template: str, row: int, letters: dict[str, str], extra: dict[str, 
 def write_value(cell, kind: str, v, money_in_cents: bool = True) -> None:
     """An input value: text stays text, money from int cents (``cents / 100``), NA is blank."""
     if kind == "text":
-        _set_text(cell, v)
-    elif _is_missing(v):
+        set_text(cell, v)
+    elif is_missing(v):
         cell.value = None
     elif kind == "money":
         cell.value = (int(v) / 100) if money_in_cents else float(v)
@@ -273,11 +272,13 @@ def write_value(cell, kind: str, v, money_in_cents: bool = True) -> None:
         cell.value = int(v)
     elif kind == "date":
         cell.value = pd.Timestamp(v).date()
+    elif kind == "datetime":  # to the second, as the audit trail records it
+        cell.value = pd.Timestamp(v).to_pydatetime().replace(microsecond=0, tzinfo=None)
     elif kind == "bool":
         cell.value = bool(v)
     else:
         cell.value = float(v)
-    _format(cell, kind)
+    apply_format(cell, kind)
 
 
 def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *, first_row: int,
@@ -307,11 +308,11 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
         for k, c in enumerate(cols):
             cell = ws.cell(r, first_col + k)
             if c.key in skip:
-                _format(cell, c.kind)
+                apply_format(cell, c.kind)
                 continue
             if c.formula and c.key not in as_values:
                 cell.value = _resolve(c.formula, r, letters, extra)
-                _format(cell, c.kind)
+                apply_format(cell, c.kind)
                 if checks is not None:
                     checks.append(Check(ws.title, cell.coordinate, _CHECK_KIND[c.kind],
                                         expected_value(c.kind, rec.get(c.expect or c.key)),
@@ -331,7 +332,7 @@ def write_totals(ws: Worksheet, cols: Sequence[Col], records: Sequence[dict], *,
     letters = column_letters(cols, first_col)
     expected = expected or {}
     label_col = first_col + ([c.key for c in cols].index(label_key) if label_key else 0)
-    _set_text(ws.cell(row, label_col), label)
+    set_text(ws.cell(row, label_col), label)
     for k, c in enumerate(cols):
         cell = ws.cell(row, first_col + k)
         formula = None
@@ -349,9 +350,52 @@ def write_totals(ws: Worksheet, cols: Sequence[Col], records: Sequence[dict], *,
                     name = c.expect or c.key
                     vals = [rec.get(name) for rec in records
                             if c.key not in rec.get("_skip", ())]
-                    want = sum(int(v) for v in vals if not _is_missing(v))
+                    want = sum(int(v) for v in vals if not is_missing(v))
                 checks.append(Check(ws.title, cell.coordinate, _CHECK_KIND[c.kind],
                                     expected_value(c.kind, want), f"{label} {c.header}"))
-        cell.font = _BOLD
-        cell.border = _TOTAL_BORDER
-        _format(cell, c.kind)
+        cell.font = BOLD
+        cell.border = TOTAL_BORDER
+        apply_format(cell, c.kind)
+
+
+def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
+                 skip_rows: Sequence[int] = ()) -> None:
+    """Input (value) money/percent cells of rows ``first:last`` get a light grey fill, so inputs
+    and formulas differ at a glance; ``skip_rows`` (e.g. subtotal rows) keep theirs."""
+    skip = set(skip_rows)
+    for k, c in enumerate(cols, start=1):
+        if c.formula is None and c.kind != "text":
+            for r in range(first, last + 1):
+                if r not in skip:
+                    ws.cell(r, k).fill = INPUT_FILL
+
+
+LINE_HEIGHT = 15  # points per line of 11 pt text
+YES_NO = '"Yes";"Yes";"No"'
+
+
+def paragraph(ws: Worksheet, row: int, first_col: int, last_col: int, text: str) -> None:
+    """Text that wraps within columns ``first_col:last_col`` (merged) instead of running past the
+    printed page: the row is made tall enough for its lines (one per that many characters as the
+    columns are wide, counting a character as a width unit)."""
+    cell = ws.cell(row, first_col)
+    set_text(cell, text)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if last_col > first_col:
+        ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
+    width = sum(ws.column_dimensions[get_column_letter(c)].width or 9
+                for c in range(first_col, last_col + 1))
+    lines = max(1, math.ceil(len(str(cell.value)) / max(width - 2, 1)))
+    ws.row_dimensions[row].height = LINE_HEIGHT * lines
+
+
+def note(ws: Worksheet, row: int, text: str) -> None:
+    """A grey italic line of explanation in column A (a legend or "nothing this period")."""
+    cell = ws.cell(row, 1)
+    set_text(cell, text)
+    cell.font = Font(italic=True, color="555555")
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """The rows of ``df`` as dicts, in order (what :func:`write_records` writes)."""
+    return [dict(r) for r in df.to_dict("records")]

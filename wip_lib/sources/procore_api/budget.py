@@ -1,21 +1,35 @@
 """Budget view detail rows (live and snapshots) -> the canonical ``budget`` table.
 
-Rules:
+Rules (sources: ``../shared/domain/procore-checked.md`` sections C and D):
 
 - A few fields of a detail row are fixed by Procore: ``original_budget_amount``,
   ``budget_modifications``, ``budget_forecast.amount`` (the PM's forecast to complete),
-  ``cost_code``, ``category`` (cost type), ``wbs_code.flat_code``. Every other figure is keyed by
-  the column's display name as the customer configured the view, typos included. They are found
-  through ``GET /budget_views/{id}/budget_detail_columns`` and the same header alias map the
-  budget export reader uses (``PROCORE_EXPORTS["budget"].headers``); a name that matches no alias
-  is accepted when it is the close :mod:`difflib` match of one (``Commited Costs``), and the pull
-  says so. A row keyed by column id rather than name is read too.
-- A view without a Revised Budget column cannot fill the data model: that is an error naming the
-  view and its columns. Other missing columns read 0, as a missing export column does.
+  ``cost_code``, ``category`` (cost type), ``wbs_code.flat_code``, ``biller`` / ``biller_type``.
+  Every other figure is keyed by the column's display name as the customer configured the view,
+  typos included ("an additional key for each visible source and formula column").
+- The display names are matched to canonical columns through the header alias map of the budget
+  export reader (``PROCORE_EXPORTS["budget"].headers``), first among the names
+  ``GET /budget_views/{id}/budget_detail_columns`` lists (a hint: that endpoint describes a Budget
+  Detail report and leaves out calculated columns such as Revised Budget, Projected Costs and
+  Estimated Cost at Completion), then among the detail rows' own keys, which carry every visible
+  column. A name that matches no alias is accepted when it is the close :mod:`difflib` match of
+  one (``Commited Costs``), and the pull says so. A row keyed by column id is read too.
+- Budget Changes companies: a ``Budget Changes`` column is added to the fixed
+  ``budget_modifications`` (which those companies leave at 0): both are the changes between the
+  original and the revised budget.
+- A view with no Revised Budget key at all: revised = original + budget modifications (or
+  changes) + approved COs, the Standard view's own formula, and the pull says so. Other missing
+  columns read 0, as a missing export column does.
+- Sub jobs: a row whose ``biller_type`` is ``SubJob`` belongs to the sub job ``biller`` (its code,
+  the part before " - "); the sub job's segment is taken off the budget code as the export reader
+  does.
+- Descriptions: ``wbs_code.description`` carries the cost type's name after a dot (``Project
+  Manager.Labor``); it is taken off.
 - Snapshot period: ``YYYY-MM`` (or ``October 2026``) in the snapshot's name; otherwise the month of
   ``created_at`` in the project's zone, or the month before when the snapshot was taken in the first
   :data:`GRACE_DAYS` days of a month (a close snapshot taken on the 2nd belongs to the month that
-  ended). Several snapshots for one period: the latest wins.
+  ended). Several snapshots for one period: the latest wins. Only snapshots whose ``budget_view.id``
+  is the view read count (see :mod:`.pull`).
 """
 from __future__ import annotations
 
@@ -24,6 +38,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from wip_lib.core.money import parse_cents
 from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.core.schema import get as get_table
 from wip_lib.sources.procore_api.errors import ResponseShapeError
@@ -38,8 +53,12 @@ FIXED = {
     "forecast_to_complete": ("budget_forecast.amount",),
 }
 MONEY = [c.name for c in BUDGET.columns if c.kind == "money"]
-DISPLAY = {c: PROCORE_EXPORTS["budget"].headers[c] for c in MONEY if c not in FIXED}
-REQUIRED_DISPLAY = ("revised_budget",)
+DISPLAY = {**{c: PROCORE_EXPORTS["budget"].headers[c] for c in MONEY if c not in FIXED},
+           "budget_changes": ["Budget Changes", "Budget Change"]}
+# detail-row keys that are Procore's own fields, never a view's column
+OWN_KEYS = {"id", "cost_code", "category", "biller", "biller_id", "biller_type", "description",
+            "original_budget_amount", "budget_modifications", "sub_job", "position",
+            "budget_row_type", "line_item_type", "unit_of_measure"}
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
@@ -58,19 +77,13 @@ class ViewColumns:
 
 
 def resolve_columns(view: str, columns: list[dict]) -> ViewColumns:
-    """The view's display-named columns matched to canonical ones (see the module rules)."""
+    """The columns ``budget_detail_columns`` lists, matched to canonical ones: a hint only (see
+    the module rules); the detail rows' own keys complete it."""
     named = [(str(c.get("name") or "").strip(), str(c.get("id") or "")) for c in columns
              if isinstance(c, dict)]
     names = [n for n, _ in named if n]
     ids = dict(named)
     found, guessed = match_names(names, DISPLAY)
-    missing = [c for c in REQUIRED_DISPLAY if c not in found]
-    if missing:
-        want = ", ".join(DISPLAY[c][0] for c in missing)
-        raise ResponseShapeError(
-            f"budget view '{view}' has no {want} column (its columns: {', '.join(names) or 'none'}"
-            f"). Add the column to the view in Procore (Budget > Configure views) or pull another "
-            f"view with --budget-view.", "budget_detail_columns")
     return ViewColumns(view, {c: (n, ids.get(n, "")) for c, n in found.items()}, guessed)
 
 
@@ -100,14 +113,18 @@ def detail_rows(rows: list[dict], cols: ViewColumns, job_id: str, period: str, e
     if flat.empty:
         return flat
     local = cols
-    missing = [c for c, (n, i) in cols.columns.items() if n not in flat.columns
-               and (not i or i not in flat.columns)]
-    if missing:  # the view changed since this snapshot: match its own keys instead
-        keys = [k for k in flat.columns if "." not in k and k not in ("id", "cost_code",
-                                                                        "category")]
-        found, guessed = match_names(keys, DISPLAY)
-        local = ViewColumns(cols.view, {**cols.columns, **{c: (found[c], "") for c in missing
-                                                           if c in found}},
+    # Columns the hint lacks (calculated ones), or that changed since this snapshot: the rows'
+    # own keys say them.
+    missing = [c for c in DISPLAY if c not in cols.columns or (
+        cols.columns[c][0] not in flat.columns and (not cols.columns[c][1]
+                                                    or cols.columns[c][1] not in flat.columns))]
+    if missing:
+        taken = {n for c, (n, i) in cols.columns.items() if c not in missing}
+        keys = [k for k in flat.columns if "." not in k and k not in OWN_KEYS and k not in taken]
+        found, guessed = match_names(keys, {c: DISPLAY[c] for c in missing})
+        local = ViewColumns(cols.view, {**{c: v for c, v in cols.columns.items()
+                                           if c not in missing},
+                                        **{c: (found[c], "") for c in missing if c in found}},
                             {c: n for c, n in guessed.items() if c in missing})
         warnings += [f"{endpoint}: {n}" for n in local.notes()]
     rename = {}
@@ -120,7 +137,8 @@ def detail_rows(rows: list[dict], cols: ViewColumns, job_id: str, period: str, e
 
 
 def budget_text(flat: pd.DataFrame, types: dict[str, str],
-                descriptions: dict[tuple[str, str], str]) -> pd.DataFrame:
+                descriptions: dict[tuple[str, str], str],
+                warnings: list[str] | None = None) -> pd.DataFrame:
     """Detail rows of :func:`detail_rows` (any number of views, snapshots and projects) as budget
     lines in text (see :func:`~.frames.text_frame`). A fixed field wins over a display column of
     the same figure; ``descriptions`` ((job, cost code) -> name, from /cost_codes) fills a line
@@ -130,8 +148,18 @@ def budget_text(flat: pd.DataFrame, types: dict[str, str],
     flat = flat.reset_index(drop=True)
     idx = flat.index
     sub = first_text(flat, ("sub_job.code", "sub_job.name", "sub_job"))
+    is_sub = first_text(flat, ("biller_type",)).str.replace(r"[\s_]", "", regex=True) \
+        .str.casefold() == "subjob"
+    biller = first_text(flat, ("biller.code", "biller.name", "biller")).str.split(
+        " - ", n=1).str[0].astype("string").fillna("").str.strip()
+    sub = sub.mask((sub == "") & is_sub, biller)
     code, kind = code_and_type(flat, types, sub)
     desc = first_text(flat, ("wbs_code.description", "description"))
+    category = first_text(flat, ("category.name", "category", "line_item_type.name"))
+    tail = desc.str.rsplit(".", n=1).str[-1].astype("string").str.casefold()
+    typed = ((category != "") & desc.str.contains(".", regex=False)
+             & (tail == category.str.casefold())).fillna(False)
+    desc = desc.mask(typed, desc.str.rsplit(".", n=1).str[0].astype("string"))
     named = first_text(flat, ("cost_code",)).str.split(" - ", n=1).str[1].astype("string")
     desc = desc.mask(desc == "", named.fillna(""))
     if descriptions:
@@ -148,4 +176,36 @@ def budget_text(flat: pd.DataFrame, types: dict[str, str],
             continue
         out[c] = text(fixed if shown is None else (shown if fixed is None else
                                                    fixed.where(fixed.notna(), shown)), idx)
+    changes = flat.get("=budget_changes")
+    if changes is not None:  # Budget Changes companies (see the module rules)
+        out["budget_modifications"] = _cents_text(
+            _cents(out.get("budget_modifications", text(None, idx))) + _cents(text(changes, idx)))
+    revised = out.get("revised_budget", text(None, idx))
+    lacking = (revised.str.strip() == "").to_numpy()
+    if lacking.any():
+        calc = _cents_text(sum(_cents(out.get(c, text(None, idx))) for c in (
+            "original_budget", "budget_modifications", "approved_cos")))
+        out["revised_budget"] = revised.mask(lacking, calc)
+        if warnings is not None:
+            for ep in pd.unique(flat.loc[lacking, "_endpoint"]):
+                warnings.append(f"{ep}: no Revised Budget column; revised budget = original + "
+                                "budget modifications/changes + approved COs")
     return text_frame(out, flat["_endpoint"], flat.get("id"))
+
+
+def _cents(values: pd.Series) -> pd.Series:
+    """Money text (or Decimal) as integer cents, blank as 0; text that is not money is a
+    :class:`~.errors.ResponseShapeError`."""
+    cents, bad = parse_cents(values.astype("string").fillna(""))
+    if bad.any():
+        raise ResponseShapeError(f"budget detail rows: {values[bad].iloc[0]!r} is not an amount",
+                                 "detail_rows")
+    return cents.fillna(0).astype("int64")
+
+
+def _cents_text(cents: pd.Series) -> pd.Series:
+    """Integer cents as plain money text (``-1234.56``) for the table's one conversion."""
+    c = cents.astype("int64")
+    a = c.abs()
+    return (c.lt(0).map({True: "-", False: ""}) + (a // 100).astype(str) + "."
+            + (a % 100).map("{:02d}".format)).astype("string")

@@ -11,14 +11,21 @@ Rules it follows (facts from Procore's API documentation, see ``docs/procore-con
   ``expires_in`` seconds (5,400) and has no refresh token, so a new one is fetched shortly before
   it expires, and once more if the API answers 401 (revoked or expired early).
 - Every request sends ``Authorization: Bearer`` and ``Procore-Company-Id``.
-- Lists are paged with ``page`` / ``per_page``. The next page is the ``Link: rel="next"`` URL when
-  the response has a Link header (followed only on the API's own host, so the token never goes
-  elsewhere); else pages continue until ``Total`` items are read; else until a short page.
-- Rate limit: 429 means sleep until ``X-Rate-Limit-Reset`` (epoch seconds; ``Retry-After`` or
-  backoff when absent) and try again; when ``X-Rate-Limit-Remaining`` reaches 0 the next call
-  waits for the reset first instead of spending a 429.
+- Lists are paged with ``page`` / ``per_page``; ``per_page`` is at most :data:`MAX_PER_PAGE`
+  (2,000: "we recommend keeping per_page at or below 2,000", Procore's pagination page). The next
+  page is the ``Link: rel="next"`` URL when the response has a Link header (followed only on the
+  API's own host, so the token never goes elsewhere; a query parameter of the first request that
+  the link leaves out, such as ``project_id``, is sent again with it); else pages continue until
+  ``Total`` items are read; else until a short page. A page that repeats the previous one (an
+  endpoint that does not page answers every ``page`` alike) ends the list.
+- Rate limits: Procore has an hourly limit and a 10-second spike limit, and its headers report
+  whichever is closer, so no window is assumed. 429 means sleep until ``X-Rate-Limit-Reset``
+  (epoch seconds; ``Retry-After`` or backoff when absent) and try again; when
+  ``X-Rate-Limit-Remaining`` reaches 0 the next call waits for the reset first instead of spending
+  a 429.
 - 500, 502, 503, 504 and network errors are retried with exponential backoff
-  (``backoff * 2**attempt`` seconds, ``max_retries`` times).
+  (``backoff * 2**attempt`` seconds, ``max_retries`` times); a 503's ``Retry-After`` (seconds)
+  is waited out when longer (Procore answers 503 under heavy load and says how long to wait).
 - 401, 403, 404 and unexpected bodies become the typed errors of :mod:`.errors`.
 
 JSON is parsed with numbers as :class:`~decimal.Decimal` so money never passes through a float.
@@ -33,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
@@ -50,6 +57,7 @@ ENV_API, ENV_LOGIN = "PROCORE_API_BASE", "PROCORE_LOGIN_BASE"
 RETRY_STATUS = frozenset({500, 502, 503, 504})
 TOKEN_LIFETIME = 5400  # seconds, when the token response does not say
 MAX_PAGES = 100_000  # a list that never ends is a broken server, not a big company
+MAX_PER_PAGE = 2000  # Procore's recommended ceiling (plan_your_app/pagination.md)
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,7 @@ class ProcoreClient:
         self._credentials = credentials or Credentials.from_env()
         self.api_base = _base(api_base, ENV_API, API_BASE)
         self.login_base = _base(login_base, ENV_LOGIN, LOGIN_BASE)
-        self.per_page = int(per_page)
+        self.per_page = max(1, min(int(per_page), MAX_PER_PAGE))
         self.max_retries = int(max_retries)
         self.backoff = float(backoff)
         self.max_rate_waits = int(max_rate_waits)
@@ -212,13 +220,17 @@ class ProcoreClient:
                 if rate_waits > self.max_rate_waits:
                     raise RateLimited(f"Procore kept answering 429 (rate limit) for {endpoint} "
                                       f"after {self.max_rate_waits} waits; the company's hourly "
-                                      "quota is shared with its other integrations: try later.",
-                                      endpoint)
+                                      "and 10-second limits are shared with its other "
+                                      "integrations: try later.", endpoint)
                 self._wait(self._reset_wait(resp, rate_waits))
                 continue
             if resp.status_code in RETRY_STATUS and attempt < self.max_retries:
                 log.info("Procore answered %s for %s; retrying", resp.status_code, endpoint)
-                self._wait(self.backoff * 2 ** attempt)
+                wait = self.backoff * 2 ** attempt
+                retry_after = (resp.headers.get("Retry-After") or "").strip()
+                if resp.status_code == 503 and retry_after.isdigit():
+                    wait = max(wait, float(retry_after))
+                self._wait(wait)
                 attempt += 1
                 continue
             return resp
@@ -308,6 +320,7 @@ class ProcoreClient:
         url, query = base_url, {**base_query, "page": 1}
         page = seen = 0
         per_page = self.per_page
+        last_ids: list | None = None
         while True:
             page += 1
             if page > MAX_PAGES:
@@ -320,6 +333,11 @@ class ProcoreClient:
                     f"objects was expected (page {page}).", path)
             if not body:
                 return
+            ids = [x.get("id") for x in body]
+            if page > 1 and ids == last_ids and None not in ids:
+                log.info("GET %s repeated page %s: it does not page; list ended", path, page - 1)
+                return
+            last_ids = ids
             seen += len(body)
             yield body
             if (resp.headers.get("Per-Page") or "").strip().isdigit():
@@ -331,7 +349,10 @@ class ProcoreClient:
                     return
                 nxt = urljoin(url, nxt)
                 if _origin(nxt) == api_origin:
-                    url, query = nxt, None
+                    said = parse_qs(urlsplit(nxt).query)
+                    left_out = {k: v for k, v in base_query.items()
+                                if k not in said and k not in ("page", "per_page")}
+                    url, query = nxt, (left_out or None)
                     continue
                 # A next link on another host: the token stays here; count pages ourselves.
             elif total.isdigit():

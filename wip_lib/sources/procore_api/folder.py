@@ -13,10 +13,12 @@ Rules:
   contract starts with the data model's default.
 - Budget: one file per job and period, (re)written only for the periods pulled.
 - ``company.yaml`` is written when absent (company name, ``current_period`` = the period pulled,
-  the tenant's change order status labels). An existing one is never rewritten: labels it lacks are
-  reported as warnings, to be added by hand.
-- ``.procore_pull.json`` records the company, when the pull started and which budget files came
-  from the live view, so an incremental pull fetches those again once the month is frozen.
+  the tenant's change order status labels, the ``budget_view`` and ``time_zone`` the pull used).
+  An existing one is never rewritten: labels it lacks are reported as warnings, to be added by
+  hand, and a budget view other than its ``budget_view`` is a warning too.
+- ``.procore_pull.json`` records the company, when the pull started, the budget view asked for
+  and which budget files came from the live view, so an incremental pull fetches those again once
+  the month is frozen, and fetches every month again when the view changed.
 - A folder whose Procore files cannot be read cleanly is not merged into (their unreadable rows
   would be lost): fix them, or pull into a new folder.
 """
@@ -34,7 +36,7 @@ from wip_lib.core.settings import Settings
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.sources.formats import PROCORE_EXPORTS
 from wip_lib.sources.procore_api.pull import TABLES, PullResult
-from wip_lib.sources.readers.procore import BUDGET_DIR, PERIOD_RE, read_export
+from wip_lib.sources.readers.procore import BUDGET_DIR, PERIOD_RE, read_export, view_key
 from wip_lib.sources.export_writer import write_company_yaml, write_procore_table
 
 STATE = ".procore_pull.json"
@@ -48,6 +50,7 @@ class FolderState:
     company_id: str | None = None
     pulled_at: datetime | None = None
     live_budgets: frozenset[tuple[str, str]] = frozenset()
+    budget_view: str | None = None  # the view the folder's budget files are snapshots of
 
     @classmethod
     def load(cls, root: Path) -> "FolderState":
@@ -59,7 +62,8 @@ class FolderState:
             return cls(str(data.get("company_id") or "") or None,
                        datetime.fromisoformat(data["pulled_at"]) if data.get("pulled_at")
                        else None,
-                       frozenset((str(j), str(p)) for j, p in data.get("live_budgets", [])))
+                       frozenset((str(j), str(p)) for j, p in data.get("live_budgets", [])),
+                       data.get("budget_view"))
         except (ValueError, KeyError, TypeError):
             return cls()  # unreadable state: the next pull is a full one
 
@@ -68,15 +72,18 @@ class FolderState:
         path.write_text(json.dumps({
             "company_id": self.company_id,
             "pulled_at": self.pulled_at.isoformat() if self.pulled_at else None,
-            "live_budgets": sorted(map(list, self.live_budgets))}, indent=2) + "\n",
+            "live_budgets": sorted(map(list, self.live_budgets)),
+            "budget_view": self.budget_view}, indent=2) + "\n",
             encoding="utf-8")
         return path
 
 
-def frozen_budgets(root: Path, state: FolderState) -> frozenset[tuple[str, str]]:
-    """(job, period) budget files in the folder that came from snapshots (not the live view)."""
+def frozen_budgets(root: Path, state: FolderState, budget_view: str | None = None
+                   ) -> frozenset[tuple[str, str]]:
+    """(job, period) budget files in the folder that came from snapshots (not the live view) of
+    ``budget_view``; none when the folder's files are another view's."""
     base = Path(root) / BUDGET_DIR
-    if not base.is_dir():
+    if not base.is_dir() or view_key(state.budget_view) != view_key(budget_view):
         return frozenset()
     have = {(f.parent.name, f.stem) for f in base.glob("*/*.csv") if PERIOD_RE.match(f.stem)}
     return frozenset(have - state.live_budgets)
@@ -164,6 +171,10 @@ def write_pull(root: Path | str, result: PullResult, company_id: str, started: d
                       "erp": {"profile": "sage300"}}
         if result.status_labels:
             data["status_labels"] = dict(sorted(result.status_labels.items()))
+        if result.budget_view:
+            data["budget_view"] = result.budget_view
+        if result.time_zone:
+            data["time_zone"] = result.time_zone
         paths.append(write_company_yaml(root, data))
     else:
         lacking = {k: v for k, v in result.status_labels.items()
@@ -172,6 +183,10 @@ def write_pull(root: Path | str, result: PullResult, company_id: str, started: d
             warnings.append("company.yaml lacks status labels Procore uses; add under "
                             "status_labels: " + ", ".join(f"{k!r}: {v}" for k, v in
                                                           sorted(lacking.items())))
+        if view_key(result.budget_view) != view_key(settings.budget_view):
+            warnings.append(f"the pull read budget view {result.budget_view or 'Standard'!r} "
+                            f"but company.yaml says budget_view: {settings.budget_view!r}; set "
+                            "the one the schedule should read")
     for name in TABLES:
         df = result.tables[name]
         if name == "budget":
@@ -184,5 +199,5 @@ def write_pull(root: Path | str, result: PullResult, company_id: str, started: d
     b = result.tables["budget"]
     frozen = set(zip(b["job_id"].astype(str), b["period"].astype(str))) - set(result.live_budgets)
     live = (set(before.live_budgets) - frozen) | set(result.live_budgets)
-    paths.append(FolderState(company_id, started, frozenset(live)).save(root))
+    paths.append(FolderState(company_id, started, frozenset(live), result.budget_view).save(root))
     return paths, warnings

@@ -17,8 +17,8 @@ Rules:
   model requires a value is kept (blank text, 0 for money) and reported as a warning: ``wip
   validate`` then points at the row in the written file, as it would for an export.
 - Timestamps (``created_at``, ``reviewed_at``...) are UTC in Procore; they become the calendar date
-  in the project's time zone, so a change order approved on the evening of the 31st stays in its
-  month.
+  in the project's time zone (else the company's), so a change order approved on the evening of
+  the 31st stays in its month (:mod:`wip_lib.core.time_zones`).
 """
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ import dataclasses
 import difflib
 from functools import lru_cache
 from typing import Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from wip_lib.core import schema
+from wip_lib.core.time_zones import local_dates, zone  # noqa: F401  (the pull's time zone rule)
+from wip_lib.sources.formats import PROCORE_COST_TYPES
 from wip_lib.sources.procore_api.errors import ResponseShapeError
 from wip_lib.sources.readers.tabular import Collector, convert
 
@@ -39,35 +40,7 @@ Paths = Sequence[str]
 Fields = Mapping[str, Paths]
 
 # Procore's default cost types (name -> code); a company's own come from /line_item_types.
-DEFAULT_COST_TYPES = {"equipment": "E", "labor": "L", "materials": "M", "other": "O",
-                      "owner cost": "OC", "commitment": "S", "subcontract": "S",
-                      "professional services": "SVC"}
-
-# Procore (Rails) time zone names seen on projects -> IANA names.
-RAILS_ZONES = {
-    "pacific time (us & canada)": "America/Los_Angeles",
-    "mountain time (us & canada)": "America/Denver", "arizona": "America/Phoenix",
-    "central time (us & canada)": "America/Chicago",
-    "eastern time (us & canada)": "America/New_York", "alaska": "America/Anchorage",
-    "hawaii": "Pacific/Honolulu", "atlantic time (canada)": "America/Halifax",
-    "newfoundland": "America/St_Johns", "london": "Europe/London", "dublin": "Europe/Dublin",
-    "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne",
-    "brisbane": "Australia/Brisbane", "adelaide": "Australia/Adelaide",
-    "perth": "Australia/Perth", "auckland": "Pacific/Auckland", "utc": "UTC",
-}
-
-
-def zone(name: str | None) -> str | None:
-    """An IANA zone for a Procore (Rails or IANA) time zone name; None when unknown."""
-    if not name:
-        return None
-    key = str(name).strip()
-    candidate = RAILS_ZONES.get(key.casefold(), key)
-    try:
-        ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return candidate
+DEFAULT_COST_TYPES = PROCORE_COST_TYPES
 
 
 def flatten(records: list[dict]) -> pd.DataFrame:
@@ -106,20 +79,6 @@ def text(s: pd.Series | None, index: pd.Index) -> pd.Series:
 
 def first_text(flat: pd.DataFrame, paths: Paths) -> pd.Series:
     return text(pick(flat, paths), flat.index)
-
-
-def local_dates(values: pd.Series, tz: str | None) -> pd.Series:
-    """ISO timestamps -> ``YYYY-MM-DD`` in ``tz`` (UTC when None); plain dates as they are;
-    anything else unchanged (the conversion reports it)."""
-    s = values.astype("string").fillna("")
-    stamp = s.str.contains("T", regex=False)
-    if not stamp.any():
-        return s
-    parsed = pd.to_datetime(s[stamp], utc=True, errors="coerce", format="ISO8601")
-    local = parsed.dt.tz_convert(tz or "UTC").dt.strftime("%Y-%m-%d").astype("string")
-    out = s.copy()
-    out[stamp] = local.where(parsed.notna(), s[stamp])
-    return out
 
 
 def percent_text(values: pd.Series) -> pd.Series:

@@ -1,27 +1,40 @@
 """Pull a Procore company's projects into the canonical tables (see :mod:`wip_lib.core.schema`).
 
-What is pulled, per project (``/rest/v1.0`` endpoints; tables in brackets):
+What is pulled, per project (``/rest/v1.0`` endpoints; tables in brackets; every endpoint and
+field with its public source in ``docs/procore-connector.md``):
 
-- ``/projects`` [jobs], ``/project_roles`` (the Project Manager), ``/prime_contracts``
-  [prime_contracts], ``/projects/{id}/prime_change_orders`` [prime_change_orders];
-- ``/budget_views`` -> the chosen view's ``budget_detail_columns`` and ``detail_rows`` (live) and
-  ``/budget_view_snapshots`` -> ``detail_rows`` (month-end freezes) [budget]; ``/cost_codes`` for
-  descriptions;
+- ``/projects?filters[by_status]=All`` [jobs] (without the filter Procore lists only active
+  projects), ``/project_roles`` (the Project Manager), ``/prime_contracts`` and each one's
+  ``/prime_contract/{id}`` (pending change orders, only on the show call) [prime_contracts],
+  ``/projects/{id}/prime_change_orders`` [prime_change_orders];
+- ``/budget_views`` -> the chosen view's ``budget_detail_columns`` (a hint) and ``detail_rows``
+  (live) and ``/budget_view_snapshots`` (those of that view only, by ``budget_view.id``) ->
+  ``detail_rows`` (month-end freezes), both with ``budget_row_type=all`` [budget];
+  ``/cost_codes`` for descriptions;
 - ``/work_order_contracts`` and ``/purchase_order_contracts`` [commitments], each one's
-  ``line_items`` [commitment_lines], ``/projects/{id}/commitment_change_orders``
-  [commitment_change_orders];
-- ``/projects/{id}/direct_costs`` and ``/direct_costs/line_items`` [direct_costs];
-- ``/requisitions`` with ``/billing_periods`` [subcontractor_invoices], ``/payment_applications``
-  [owner_invoices];
+  ``line_items`` [commitment_lines], ``/projects/{id}/commitment_change_orders`` with each change
+  order's lines from ``/change_order_packages/{id}`` [commitment_change_orders];
+- ``/projects/{id}/direct_costs`` and ``/direct_costs/line_items`` (a line's direct cost is its
+  ``holder.id``) [direct_costs];
+- ``/requisitions`` (period ``requisition_start`` / ``requisition_end``, else the billing period
+  from ``/projects/{id}/billing_periods``) [subcontractor_invoices], ``/payment_applications``
+  (contract ``contract.id``) [owner_invoices];
 
 and company-wide ``/companies`` (the app must see the company), ``/vendors`` [procore_vendors],
 ``/line_item_types`` (cost type names -> codes) and ``/change_order/statuses`` (a tenant's status
-labels -> base statuses, for the approved / pending / excluded families).
+labels, ``name`` -> ``mapped_to_status``, for the approved / pending / excluded families).
 
 Rules:
 
-- Budget: snapshots freeze periods up to ``period``; the live view gives ``period`` itself when no
-  snapshot of it exists yet (the open month). Later snapshots are ignored.
+- Projects: every active project (or those named); inactive ones only when named or with
+  ``include_inactive``, and the pull lists those it left out.
+- Time zone: a project's own ``time_zone`` (Rails or IANA name), else ``PullSpec.timezone`` (the
+  company's, ``company.yaml: time_zone``), else UTC with a warning.
+- Budget: the view is ``PullSpec.budget_view`` (name or id; default the one whose name contains
+  "Standard", else the first). Snapshots freeze periods up to ``period``; only snapshots whose
+  ``budget_view.id`` is that view's count (another view's snapshot never stands in; the others
+  are counted in a warning); the live view gives ``period`` itself when no snapshot of it exists
+  yet (the open month). Later snapshots are ignored.
 - Everything else is pulled whole, as an export would hold it: the workbook computes "as of the
   period end" from the dates (approved, billed...), not the pull.
 - Job number = the project number (the project id when Procore has none, with a warning). Job
@@ -31,7 +44,9 @@ Rules:
 - A commitment line's amount is its schedule-of-values amount plus the approved change orders on
   the same commitment, cost code and cost type (the data model's "original + approved COs");
   approved amounts on a code the schedule does not hold become a line of their own.
-- A change order's approved date is its ``reviewed_at`` when its status family is approved.
+- A change order's approved date is its ``reviewed_at`` when its status family is approved. A
+  commitment change order's cost code and type are its package's first line item's.
+- Direct costs: the vendor is the header's ``vendor`` (a string, or ``vendor_name``).
 - Incremental (``since``): budget periods already frozen in the folder are not fetched again, the
   schedule-of-values lines of commitments unchanged since (``updated_at``) are kept from the folder,
   and vendors and prime change orders are asked only for records updated since
@@ -57,9 +72,11 @@ from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY
 from wip_lib.sources.procore_api.budget import budget_text, detail_rows, resolve_columns, snapshot_period
 from wip_lib.sources.procore_api.client import ProcoreClient
 from wip_lib.sources.procore_api.errors import NotFound, PermissionDenied, ResponseShapeError
-from wip_lib.sources.procore_api.frames import (code_and_type, concat_text, cost_type_codes, first_text,
-                                        flatten, local_dates, percent_text, pick, status_family,
-                                        text, text_frame, to_table, zone)
+from wip_lib.sources.procore_api.frames import (code_and_type, concat_text, cost_type_codes,
+                                                first_text, flatten, local_dates, percent_text,
+                                                pick, status_family, text, text_frame, to_table,
+                                                zone)
+from wip_lib.sources.readers.procore import this_period, view_key
 
 V = "/rest/v1.0"
 COMPLETE_STAGES = frozenset({"complete", "completed", "closed", "closeout", "warranty"})
@@ -67,6 +84,7 @@ COMPANY_STEPS = ("company", "projects", "vendors", "cost types", "status labels"
 PROJECT_STEPS = ("project directory", "prime contracts", "prime change orders", "cost codes",
                  "billing periods", "budget", "commitments", "commitment change orders",
                  "direct costs", "subcontractor invoices", "owner invoices")
+ROW_TYPE = {"budget_row_type": "all"}  # budgeted and unbudgeted rows, live and frozen alike
 ERP_DATE = ("erp_status_updated_at", "erp_status_date")
 TABLES = ("jobs", "prime_contracts", "prime_change_orders", "budget", "commitments",
           "commitment_lines", "commitment_change_orders", "direct_costs",
@@ -79,6 +97,7 @@ G702 = {"work_completed_this_period": ("work_completed_this_period",),
         "amount_due": ("current_payment_due",)}
 THIS_PERIOD = {"work_completed_this_period": "total_completed_to_date",
                "retainage_this_period": "retainage_to_date"}
+G702_BLOCK = ("summary", "g702")  # requisitions: the list names it summary, the example g702
 
 Progress = Callable[[int, int, str], None]
 
@@ -86,8 +105,9 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class PullSpec:
     """What to pull. ``projects``: Procore project ids or project numbers (empty: every active
-    project the service account sees). ``frozen_budgets``: (job, period) budget snapshots the
-    folder already holds, skipped when ``since`` is set."""
+    project the service account sees, and the inactive ones too with ``include_inactive``).
+    ``timezone``: the company's zone, for projects without their own. ``frozen_budgets``: (job,
+    period) budget snapshots the folder already holds, skipped when ``since`` is set."""
 
     company_id: str
     period: str
@@ -96,6 +116,7 @@ class PullSpec:
     timezone: str | None = None
     since: datetime | None = None
     frozen_budgets: frozenset[tuple[str, str]] = frozenset()
+    include_inactive: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,8 @@ class PullResult:
     live_budgets: list[tuple[str, str]] = field(default_factory=list)
     kept_lines: set[tuple[str, str]] = field(default_factory=set)
     partial: frozenset[str] = frozenset()
+    budget_view: str | None = None  # the view asked for (None: the Standard view)
+    time_zone: str | None = None  # the company's zone the pull used for projects without one
 
 
 def _const(value: object, index: pd.Index) -> pd.Series:
@@ -139,14 +162,6 @@ def _id_map(flat: pd.DataFrame, values: pd.Series) -> pd.Series:
     ids = first_text(flat, ("id",))
     out = pd.Series(values.to_numpy(), index=ids.to_numpy())
     return out[~out.index.duplicated()]
-
-
-def _this_period(frame: pd.DataFrame, contract: str, to_date: str) -> pd.Series:
-    """This period's figure as the change in the to-date figure since the previous application of
-    the same contract (the first application: its to-date figure)."""
-    order = frame.sort_values(["job_id", contract, "application_number"], kind="stable")
-    prev = order.groupby(["job_id", contract], sort=False)[to_date].shift(1)
-    return (order[to_date] - prev.fillna(0).astype("int64")).reindex(frame.index).astype("int64")
 
 
 class Puller:
@@ -223,7 +238,8 @@ class Puller:
         return str(first_text(hit, ("name",)).iloc[0])
 
     def projects(self) -> tuple[list[Project], pd.DataFrame]:
-        flat = flatten(self.c.list(f"{V}/projects", {"company_id": self.spec.company_id}))
+        flat = flatten(self.c.list(f"{V}/projects", {"company_id": self.spec.company_id,
+                                                     "filters[by_status]": "All"}))
         if flat.empty:
             raise NotFound(f"company {self.spec.company_id} shows this app no projects: add the "
                            "service account to each project's Directory.", f"{V}/projects")
@@ -240,7 +256,15 @@ class Puller:
                                "app (give Procore project ids or project numbers; the service "
                                "account must be on each project's Directory).", f"{V}/projects")
         else:
-            chosen = (first_text(flat, ("active",)).str.casefold() != "false").to_numpy()
+            active = (first_text(flat, ("active",)).str.casefold() != "false").to_numpy()
+            chosen = active | self.spec.include_inactive
+            if (~chosen).any():
+                left = first_text(flat, ("project_number",)).str.strip()
+                left = left.mask(left == "", first_text(flat, ("name", "id")))[~chosen]
+                more = ", ..." if len(left) > 10 else ""
+                self.warnings.append(f"{int((~chosen).sum())} inactive project(s) not pulled "
+                                     f"({', '.join(left.head(10))}{more}); name them with --projects, or pass --include-inactive, "
+                                     "when one finished in the year being closed")
         flat = flat[chosen].reset_index(drop=True)
         ids = first_text(flat, ("id",))
         numbers = first_text(flat, ("project_number",)).str.strip()
@@ -249,14 +273,18 @@ class Puller:
                                  "number; their Procore id is used as the job number")
         job_ids = numbers.mask(numbers == "", ids)
         out = []
+        company_tz = zone(self.spec.timezone)
         for pid, job, name, tzname in zip(ids, job_ids, first_text(flat, ("name", "display_name")),
                                           first_text(flat, ("time_zone",))):
-            tz = zone(self.spec.timezone) or zone(tzname)
+            tz = zone(tzname) or company_tz
             if tz is None:
                 tz = "UTC"
-                if tzname:
-                    self.warnings.append(f"project {pid}: time zone {tzname!r} not known; "
-                                         "timestamps read in UTC (use --timezone)")
+                self.warnings.append(f"project {pid}: time zone {tzname or '(none)'!r} not known "
+                                     "and no company time zone; timestamps read as UTC dates "
+                                     "(set time_zone in company.yaml or use --timezone)")
+            elif tzname and zone(tzname) is None:
+                self.warnings.append(f"project {pid}: time zone {tzname!r} not known; the "
+                                     f"company's ({tz}) is used")
             out.append(Project(int(pid), str(job), str(name), tz))
         self.total += len(PROJECT_STEPS) * len(out)
         self.step("projects")
@@ -283,7 +311,7 @@ class Puller:
             f"{V}/change_order/statuses", {"company_id": self.spec.company_id})))
         if len(flat):
             label = first_text(flat, ("name", "label")).str.strip()
-            base = first_text(flat, ("status", "base_status")).str.strip()
+            base = first_text(flat, ("mapped_to_status", "status", "base_status")).str.strip()
             keep = ((label != "") & (base != "")
                     & (label.str.casefold() != base.str.casefold())).to_numpy()
             self.labels = dict(zip(label[keep], base[keep]))
@@ -319,14 +347,27 @@ class Puller:
                 "original_amount": first_text(flat, ("grand_total", "original_contract_amount")),
                 "approved_change_orders": first_text(flat, ("approved_change_orders",
                                                             "approved_change_orders_amount")),
-                "pending_change_orders": first_text(flat, ("pending_change_orders",
-                                                           "pending_change_orders_amount")),
+                "pending_change_orders": self.pending_prime(p, flat),
                 "retainage_percent": percent_text(first_text(flat, ("retainage_percent",)))}
         self.erp(cols, flat, p.tz)
         cols.pop("erp_status_date", None)  # not a prime contract column
         self.add("prime_contracts", cols, ep, flat)
         first_owner = owner.iloc[int(np.argsort(number.to_numpy(), kind="stable")[0])]
         return _id_map(flat, number), str(first_owner)
+
+    def pending_prime(self, p: Project, flat: pd.DataFrame) -> pd.Series:
+        """Pending change orders of each prime contract: the list carries none, so one show call
+        (``GET /prime_contract/{id}``, ``pending_change_orders_amount``) per contract."""
+        listed = pick(flat, ("pending_change_orders", "pending_change_orders_amount"))
+        if listed is not None:
+            return text(listed, flat.index)
+        out = []
+        for cid in first_text(flat, ("id",)):
+            show = self.soft(f"prime contract {cid} (pending change orders)", lambda: [
+                self.c.get(f"{V}/prime_contract/{cid}", {"project_id": p.id})])
+            one = show[0] if show and isinstance(show[0], dict) else {}
+            out.append(one.get("pending_change_orders_amount"))
+        return text(pd.Series(out, index=flat.index, dtype=object), flat.index)
 
     def prime_change_orders(self, p: Project, contracts: pd.Series) -> None:
         ep = f"{V}/projects/{p.id}/prime_change_orders"
@@ -363,7 +404,7 @@ class Puller:
 
     def billing_periods(self, p: Project) -> pd.DataFrame:
         flat = flatten(self.soft(f"project {p.id} billing periods", lambda: self.c.list(
-            f"{V}/billing_periods", {"project_id": p.id})))
+            f"{V}/projects/{p.id}/billing_periods")))
         self.step(f"{p.job_id}: billing periods")
         ids = first_text(flat, ("id",)) if len(flat) else pd.Series(dtype="string")
         return pd.DataFrame({"start": first_text(flat, ("start_date",)).to_numpy(),
@@ -381,7 +422,7 @@ class Puller:
         ids, names = first_text(views, ("id",)), first_text(views, ("name",))
         want = self.spec.budget_view
         if want:
-            hit = ((ids == want) | (names.str.casefold() == want.casefold())).to_numpy()
+            hit = ((ids == str(want).strip()) | (names.map(view_key) == view_key(want))).to_numpy()
             if not hit.any():
                 raise NotFound(f"project {p.job_id} has no budget view {want!r} (views: "
                                f"{', '.join(names)})", f"{V}/budget_views")
@@ -392,9 +433,15 @@ class Puller:
         cols = resolve_columns(vname, self.c.list(f"{V}/budget_views/{vid}/budget_detail_columns",
                                                   {"project_id": p.id}))
         self.warnings += [f"project {p.job_id}: {n}" for n in cols.notes()]
-        snaps = flatten(self.c.list(f"{V}/budget_view_snapshots",
-                                    {"project_id": p.id, "filters[budget_view_id]": vid}))
+        snaps = flatten(self.c.list(f"{V}/budget_view_snapshots", {"project_id": p.id}))
         periods: set[str] = set()
+        if len(snaps):
+            of_view = (first_text(snaps, ("budget_view.id", "budget_view_id")) == vid).to_numpy()
+            if (~of_view).any():
+                self.warnings.append(f"project {p.job_id}: {int((~of_view).sum())} budget "
+                                     f"snapshot(s) of other views (or of no view) left out; the "
+                                     f"schedule reads view '{vname}'")
+            snaps = snaps[of_view].reset_index(drop=True)
         if len(snaps):
             created = self.dates(snaps, ("created_at",), p.tz)
             snaps = snaps.assign(
@@ -409,13 +456,15 @@ class Puller:
                 if self.spec.since and (p.job_id, period) in self.spec.frozen_budgets:
                     continue
                 ep = f"{V}/budget_view_snapshots/{sid}/detail_rows"
-                self.budget_pages.append(detail_rows(self.c.list(ep, {"project_id": p.id}),
-                                                     cols, p.job_id, period, ep, self.warnings))
+                self.budget_pages.append(detail_rows(
+                    self.c.list(ep, {"project_id": p.id, **ROW_TYPE}), cols, p.job_id, period,
+                    ep, self.warnings))
         live = self.spec.period not in periods
         if live:
             ep = f"{V}/budget_views/{vid}/detail_rows"
-            self.budget_pages.append(detail_rows(self.c.list(ep, {"project_id": p.id}), cols,
-                                                 p.job_id, self.spec.period, ep, self.warnings))
+            self.budget_pages.append(detail_rows(
+                self.c.list(ep, {"project_id": p.id, **ROW_TYPE}), cols, p.job_id,
+                self.spec.period, ep, self.warnings))
         self.step(f"{p.job_id}: budget")
         return live
 
@@ -494,10 +543,15 @@ class Puller:
             firsts = (list(flat["line_items"].astype(object).str[0])
                       if "line_items" in flat.columns else [None] * len(flat))
             for k in [k for k, v in enumerate(firsts) if not isinstance(v, dict)]:
-                # lines not embedded in the list: one show call for that change order
-                show = self.c.get(f"{ep}/{recs[k]['id']}", {"project_id": p.id})
+                # Neither the list nor the show call carries the lines: the change order is a
+                # change order package, whose show call does.
+                show = self.c.get(f"{V}/change_order_packages/{recs[k]['id']}",
+                                  {"project_id": p.id})
                 items = show.get("line_items") if isinstance(show, dict) else None
                 firsts[k] = items[0] if isinstance(items, list) and items else {}
+                if not firsts[k]:
+                    self.warnings.append(f"{ep}: change order {recs[k].get('number')} has no "
+                                         "line items; its cost code is left blank")
             lines = flatten([v if isinstance(v, dict) else {} for v in firsts])
             lines.index = flat.index
             code, kind = code_and_type(lines, self.types)
@@ -515,7 +569,7 @@ class Puller:
         self.step(f"{p.job_id}: direct costs")
         if lines.empty:
             return
-        owner = first_text(lines, ("direct_cost_id", "holder_id", "direct_cost.id"))
+        owner = first_text(lines, ("holder.id", "direct_cost_id", "holder_id", "direct_cost.id"))
         hid = first_text(heads, ("id",)) if len(heads) else pd.Series(dtype="string")
         orphan = ~owner.isin(hid)
         if orphan.any():
@@ -525,7 +579,8 @@ class Puller:
             "type": first_text(heads, ("direct_cost_type",)).to_numpy(),
             "status": first_text(heads, ("status",)).to_numpy(),
             "date": self.dates(heads, ("direct_cost_date", "date"), p.tz).to_numpy(),
-            "vendor": first_text(heads, ("vendor.company", "vendor.name")).to_numpy(),
+            "vendor": first_text(heads, ("vendor", "vendor_name", "vendor.company",
+                                         "vendor.name")).to_numpy(),
             "invoice": first_text(heads, ("invoice_number",)).to_numpy(),
             "description": first_text(heads, ("description",)).to_numpy(),
             "origin": first_text(heads, ("origin_id",)).to_numpy()}, index=hid.to_numpy())
@@ -545,13 +600,15 @@ class Puller:
                 "amount": first_text(lines, ("amount",)), "origin_id": h["origin"]}
         self.add("direct_costs", cols, lep, lines)
 
-    def billing(self, table: str, flat: pd.DataFrame, p: Project, ep: str, g702: str,
-                extra: dict[str, pd.Series], periods: pd.DataFrame | None) -> None:
-        """Requisitions and payment applications; G702 totals under ``g702`` (summary / g702).
-        A this-period figure Procore does not send is derived from the to-date ones."""
+    def billing(self, table: str, flat: pd.DataFrame, p: Project, ep: str,
+                g702: tuple[str, ...], extra: dict[str, pd.Series],
+                periods: pd.DataFrame | None) -> None:
+        """Requisitions and payment applications; G702 totals under the blocks ``g702`` names
+        (requisitions: ``summary``, else ``g702``; pay apps: ``g702``). A this-period figure
+        Procore does not send is derived from the to-date ones."""
         i = flat.index
-        start = self.dates(flat, ("period_start", "period.start_date"), p.tz)
-        end = self.dates(flat, ("period_end", "period.end_date"), p.tz)
+        start = self.dates(flat, ("period_start", "requisition_start", "period.start_date"), p.tz)
+        end = self.dates(flat, ("period_end", "requisition_end", "period.end_date"), p.tz)
         if periods is not None and len(periods):
             pid = first_text(flat, ("period_id", "billing_period_id"))
             start = start.mask(start == "", _lookup(pid, periods["start"]))
@@ -563,7 +620,7 @@ class Puller:
                 "period_start": start, "period_end": end,
                 "status": first_text(flat, ("status",))}
         for col, keys in G702.items():
-            s = pick(flat, [f"{g702}.{k}" for k in keys] + list(keys))
+            s = pick(flat, [f"{b}.{k}" for b in g702 for k in keys] + list(keys))
             cols[col] = text(s, i)
             if col in THIS_PERIOD:
                 cols[f"_derive_{col}"] = pd.Series(s is None, index=i)
@@ -578,9 +635,9 @@ class Puller:
         flat = flatten(self.c.list(ep, {"project_id": p.id}))
         if len(flat):
             cid = first_text(flat, ("commitment_id", "contract_id", "commitment.id"))
-            vendor = first_text(flat, ("vendor.company", "vendor.name"))
+            vendor = first_text(flat, ("vendor_name", "vendor.company", "vendor.name"))
             vendor = vendor.mask(vendor == "", _lookup(cid, commitments["vendor"]))
-            self.billing("subcontractor_invoices", flat, p, ep, "summary", {
+            self.billing("subcontractor_invoices", flat, p, ep, G702_BLOCK, {
                 "commitment_number": _lookup(cid, commitments["number"]),
                 "vendor_name": vendor}, periods)
         self.step(f"{p.job_id}: subcontractor invoices")
@@ -589,8 +646,9 @@ class Puller:
         ep = f"{V}/payment_applications"
         flat = flatten(self.c.list(ep, {"project_id": p.id}))
         if len(flat):
-            cid = first_text(flat, ("prime_contract_id", "contract_id", "prime_contract.id"))
-            self.billing("owner_invoices", flat, p, ep, "g702",
+            cid = first_text(flat, ("contract.id", "prime_contract_id", "contract_id",
+                                    "prime_contract.id"))
+            self.billing("owner_invoices", flat, p, ep, ("g702",),
                          {"contract_number": _lookup(cid, contracts)}, None)
         self.step(f"{p.job_id}: owner invoices")
 
@@ -639,13 +697,15 @@ class Puller:
         budget = [f for f in self.budget_pages if len(f)]
         if budget:
             self.parts["budget"].append(budget_text(pd.concat(budget, ignore_index=True),
-                                                    self.types, self.descriptions))
+                                                    self.types, self.descriptions,
+                                                    self.warnings))
         self.sov_lines()
         tables = self.finish()
         partial = frozenset({"procore_vendors", "prime_change_orders"}) if self.since \
             else frozenset()
         return PullResult(name, self.spec.period, projects, tables, self.warnings,
-                          dict(self.labels), live, self.kept_lines, partial)
+                          dict(self.labels), live, self.kept_lines, partial,
+                          self.spec.budget_view, zone(self.spec.timezone))
 
     def finish(self) -> dict[str, pd.DataFrame]:
         """Each table's text converted once, then the figures that need typed values."""
@@ -658,7 +718,7 @@ class Puller:
                 if flag in raw.columns and raw[flag].fillna(False).astype(bool).any():
                     contract = ("commitment_number" if t == "subcontractor_invoices"
                                 else "contract_number")
-                    derived = _this_period(frame, contract, to_date)
+                    derived = this_period(frame, contract, frame[to_date])
                     mask = raw[flag].fillna(False).astype(bool).to_numpy()
                     frame[col] = np.where(mask, derived.to_numpy(), frame[col].to_numpy())
             if "status_family" in frame.columns and len(frame):

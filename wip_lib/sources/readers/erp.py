@@ -45,7 +45,7 @@ def load_profile(name_or_path: str, root: Path | None = None) -> dict:
                                           "fix the YAML syntax at the line shown")]) from None
             if not isinstance(data, dict) or "tables" not in data:
                 raise InputError([Problem(str(p), "an ERP profile needs a `tables:` map",
-                                          "copy wip_lib/profiles/sage300.yaml and edit it")])
+                                          "copy wip_lib/sources/profiles/sage300.yaml and edit it")])
             return data
     known = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
     raise InputError([Problem("company.yaml", f"ERP profile {name_or_path!r} not found",

@@ -1,6 +1,33 @@
-"""Procore exports (CSV or XLSX, as a user downloads them) into canonical tables."""
+"""Procore exports (CSV or XLSX, as a user downloads them) into canonical tables.
+
+Rules beyond reading each file by its headers (:mod:`wip_lib.sources.formats`):
+
+- Budget code columns, in any of Procore's layouts: ``Budget Code`` (``[SUBJOB.]03-300.L``), the
+  tiers ``Cost Code Tier 1..3``, the Standard view's ``Cost Code`` + ``Cost Type``
+  (``03-300 - Cast-in-Place`` + ``L - Labor``), or the newer single ``Description`` column holding
+  the budget code and its description (``03-300.L - Cast-in-Place``). The cost code is the code
+  without its sub job and cost type; the cost type is the ``Cost Type`` column's code (a Procore
+  default name such as ``Labor`` reads as its code,
+  :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`), else the budget code's last part. A
+  description left blank takes the text after the code.
+- Budget views: ``procore/budget/JOB/YYYY-MM.csv`` is the schedule's view; a file named
+  ``YYYY-MM VIEW NAME.csv`` is a snapshot of that view, read only when ``company.yaml:
+  budget_view`` names it; any other view is left out with a warning (it never stands in).
+- Commitments without a ``Type`` column (Procore's Contracts tab has none) take the type from the
+  number: ``PO...`` is a purchase order, ``SC...`` / ``SUB...`` / ``WO...`` a subcontract; any
+  other number is reported.
+- A change order's ``Review Date`` (also set when a change order is rejected) is its approved date
+  only when its status is approved.
+- Timestamps with a time (``2026-11-01T02:30:00Z``) become dates in the project's time zone (the
+  projects export's ``Time Zone`` column), else the company's (``time_zone``), else UTC
+  (:mod:`wip_lib.core.time_zones`); plain dates are read as they are.
+- Subcontractor and owner invoices: see "Invoices" below (a folder of per-invoice CSVs).
+"""
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -12,19 +39,30 @@ import pyarrow as pa
 
 from wip_lib.core import codes, schema
 from wip_lib.core.settings import Settings
-from wip_lib.sources.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK,
-                             PROCORE_EXPORTS, ExportFormat)
+from wip_lib.core.time_zones import is_stamp, local_dates, zone
+from wip_lib.sources.formats import (COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, CROSSWALK, G703,
+                                     PROCORE_COST_TYPES, PROCORE_EXPORTS, ExportFormat)
 from wip_lib.core.money import parse_cents
 from wip_lib.core.errors import Problem
-from wip_lib.sources.readers.tabular import (TOTALS, Collector, FileReport, blank_rows, convert,
-                                     read_text_arrow, read_text_table, resolve_headers,
-                                     take_rows, totals_row)
+from wip_lib.sources.readers.tabular import (TOTALS, Collector, FileReport, _cell_text, blank_rows,
+                                             convert, read_text_arrow, read_text_table,
+                                             resolve_headers, take_rows, totals_row)
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
+# invoices (the list, optional) -> their per-invoice G703 lines (a folder), read together
+INVOICES = {"subcontractor_invoices": "subcontractor_invoice_lines",
+            "owner_invoices": "owner_invoice_lines"}
 READ_THREADS = 4  # budget snapshots read at once (pyarrow reads release the GIL)
 _NO_ROWS = pd.DataFrame()  # the rows of a file read straight into the stacked frame
 BUDGET_DIR = "procore/budget"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# A snapshot of a named budget view: "2026-10 Forecast View" (the view after the period).
+VIEW_RE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))[ _]+(\S.*)$")
+CODE_COLUMNS = ("budget_code", "cost_code_tier_1", "cost_code_tier_2", "cost_code_tier_3",
+                "standard_cost_code")
+PURCHASE_ORDER_RE = r"^\s*P\.?O\b|^\s*PO[-_ #]?\d"
+SUBCONTRACT_RE = r"^\s*(?:SC|SUB|WO)\b|^\s*(?:SC|SUB|WO)[-_ #]?\d"
+REVIEW_HEADERS = {"review date", "reviewed at"}
 
 
 def find_file(root: Path, stem: str) -> Path | None:
@@ -79,15 +117,21 @@ def _resolve(fmt: ExportFormat, headers: list[str], fixed: dict, source: str | N
     table = schema.get(fmt.table)
     spec = {k: v for k, v in fmt.headers.items() if k not in fixed}
     required = {c.name for c in table.columns if c.required and c.name in spec}
+    has = lambda t: t in spec and _present(headers, spec[t])  # noqa: E731
     if fmt.table == "budget":
         required = required - {"cost_code", "cost_code_raw"}
-        if not any(t in spec for t in ("cost_code_tier_1", "cost_code_tier_2")) or not any(
-                _present(headers, spec[t]) for t in ("cost_code_tier_1", "cost_code_tier_2",
-                                                     "cost_code_tier_3") if t in spec):
+        codes_given = any(has(t) for t in CODE_COLUMNS)
+        if not codes_given and not has("description"):
             required |= {"budget_code"}
+        if not has("cost_type") and (has("budget_code") or not codes_given):
+            required -= {"cost_type"}  # the budget code's last part
+    if fmt.table == "commitments" and not has("commitment_type"):
+        required -= {"commitment_type"}  # told from the number (see the module rules)
     errors_before = sum(p.severity == "error" for p in out.problems)
     colmap = resolve_headers(headers, spec, required, out, source or fmt.path)
-    unrecognised = [h for h in headers if h not in colmap.values()]
+    known = {" ".join(h.split()).casefold() for h in fmt.ignored}
+    unrecognised = [h for h in headers if h not in colmap.values()
+                    and " ".join(str(h).split()).casefold() not in known]
     if unrecognised:
         out.add(f"column(s) not understood and ignored: {', '.join(unrecognised)}",
                 "nothing to do if they are not needed; otherwise see docs/data-model.md for the "
@@ -101,11 +145,13 @@ def _present(headers: list[str], aliases: list[str]) -> bool:
 
 
 def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_cols: dict,
-            out: Collector, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+            out: Collector, raw: pd.DataFrame | None = None,
+            zones: dict[str, str] | None = None) -> pd.DataFrame:
     """Convert the text of one or more files of the same export at once (the expensive part is
     per column, not per file: hundreds of budget snapshots convert as fast as one).
 
-    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``)."""
+    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``).
+    ``zones``: job -> IANA time zone of its project, for timestamps (see the module rules)."""
     table = schema.get(fmt.table)
     if raw is None:
         usable = [f for f in files if not f.raw.empty]
@@ -148,9 +194,14 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             labels.setdefault(k, v)
     if fmt.table == "budget":
         raw = _budget_codes(raw)
+        where = next((labels[c] for c in (*CODE_COLUMNS, "description") if c in labels), "")
+        labels.setdefault("cost_code", where)
+        labels.setdefault("cost_type", where)
+    _local_timestamps(raw, table, settings, zones, labels, out)
     colmap = {c: c for c in table.names if c in raw.columns}
     if fmt.table == "budget":
-        colmap["cost_code"] = "__cost_code"
+        colmap.update(cost_code="__cost_code", cost_type="__cost_type",
+                      description="__description")
     frame, bad = convert(raw, table, colmap, out, settings.procore_locale,
                          defaults=None, labels=labels)
     if not totals.empty:
@@ -165,6 +216,18 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  "under status_labels in company.yaml", labels.get("status", "Status"))
         bad |= unknown
         frame["status_family"] = fam
+        if "approved_date" in frame.columns and str(labels.get("approved_date", "")).casefold() \
+                in REVIEW_HEADERS:
+            # Procore's Review Date is also the date a change order was rejected.
+            frame["approved_date"] = frame["approved_date"].where(fam == "approved")
+    if fmt.table == "commitments" and "commitment_type" not in labels:
+        frame["commitment_type"], untold = _type_from_number(frame["commitment_number"])
+        out.rows(untold & ~bad, raw["_row"], frame["commitment_number"],
+                 "the export has no Type column and the number does not say whether this is a "
+                 "subcontract or a purchase order", "add a Type column (Subcontract or Purchase "
+                 "Order), or number purchase orders PO-... and subcontracts SC-...",
+                 labels.get("commitment_number", "#"))
+        bad |= untold
     if fmt.table == "commitments":
         t = frame["commitment_type"].str.casefold().str.replace(r"[\s_]+", "_", regex=True)
         t = t.replace({"work_order_contract": "subcontract", "purchase_order_contract":
@@ -182,9 +245,55 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         f.report.rows_reported = int(reported.get(rel, 0))
         f.report.rows_accepted = int(kept.get(rel, 0)) - f.report.rows_reported
     out.row_files = None
+    time_zones = None
+    if fmt.table == "jobs" and "time_zone" in raw.columns:
+        named = raw["time_zone"].astype("string").fillna("").str.strip()
+        iana = named.map(zone).astype("string")
+        unknown = (named != "") & iana.isna()
+        out.rows(unknown, raw["_row"], named, "not a time zone Procore or IANA knows; the "
+                 "company's time_zone is used for this project", "write an IANA name such as "
+                 "America/Denver, or the name Procore shows", labels.get("time_zone", "Time Zone"),
+                 severity="warning")
+        keep = iana.notna().to_numpy() & ~bad.to_numpy()
+        time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
     frame = frame[~bad.to_numpy()].reset_index(drop=True)
     frame.attrs["labels"] = labels  # the file's own headers, for the cross-file rules' messages
+    if time_zones is not None:
+        frame.attrs["time_zones"] = time_zones  # job -> its project's IANA zone
     return frame
+
+
+def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings,
+                      zones: dict[str, str] | None, labels: dict, out: Collector) -> None:
+    """Date columns' timestamps as dates in each row's project time zone, in place (see the
+    module rules). Cheap when a file holds none: one test per distinct text."""
+    dates = [c.name for c in table.columns if c.kind == "date" and c.name in raw.columns]
+    for c in dates:
+        uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
+        if not is_stamp(uniques).any():
+            continue
+        company = settings.time_zone or ""
+        if "job_id" in raw.columns and zones:
+            tz = raw["job_id"].astype("string").str.strip().map(zones).astype("string")
+            tz = tz.fillna(company)
+        else:
+            tz = company
+        if not company and not zones:
+            out.add(f"timestamps in column '{labels.get(c, c)}' read as UTC dates: no time zone "
+                    "is set", "set time_zone in company.yaml (e.g. `time_zone: America/Denver`) "
+                    "so a timestamp late on the last day of a month stays in that month",
+                    column=labels.get(c, c), severity="warning")
+        raw[c] = local_dates(raw[c], tz)
+
+
+def _type_from_number(number: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(``Subcontract`` / ``Purchase Order`` told from a commitment number, rows it cannot tell)."""
+    s = number.astype("string").fillna("")
+    po = s.str.contains(PURCHASE_ORDER_RE, case=False, regex=True).fillna(False)
+    sc = s.str.contains(SUBCONTRACT_RE, case=False, regex=True).fillna(False) & ~po
+    kind = pd.Series(np.where(po, "Purchase Order", np.where(sc, "Subcontract", "")),
+                     index=number.index, dtype="string")
+    return kind, ~(po | sc)
 
 
 def _check_totals(totals: pd.DataFrame, raw: pd.DataFrame, frame: pd.DataFrame, bad: pd.Series,
@@ -206,9 +315,11 @@ def _check_totals(totals: pd.DataFrame, raw: pd.DataFrame, frame: pd.DataFrame, 
 
 
 def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,
-                fixed: dict[str, object] | None = None, source: str | None = None
+                fixed: dict[str, object] | None = None, source: str | None = None,
+                zones: dict[str, str] | None = None
                 ) -> tuple[pd.DataFrame, list, FileReport | None]:
-    """One Procore export into its canonical table (with ``_file``/``_row``)."""
+    """One Procore export into its canonical table (with ``_file``/``_row``); ``zones``: job ->
+    its project's time zone (the projects export's, for timestamps)."""
     table = schema.get(fmt.table)
     path = path or find_file(root, fmt.path)
     if path is None:
@@ -219,55 +330,100 @@ def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | 
     f = _load_raw(root, fmt, path, fixed, source, out)
     if out.has_errors:
         return table.empty(), out.problems, f.report
-    frame = _finish([f], fmt, settings, {k: {rel: v} for k, v in fixed.items()}, out)
+    frame = _finish([f], fmt, settings, {k: {rel: v} for k, v in fixed.items()}, out,
+                    zones=zones)
     return frame, out.problems, f.report
 
 
 _BUDGET_CODE_INPUTS = ("budget_code", "cost_type", "sub_job", "cost_code_tier_1",
-                       "cost_code_tier_2", "cost_code_tier_3")
+                       "cost_code_tier_2", "cost_code_tier_3", "standard_cost_code", "description")
 
 
 def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
-    """Procore budget codes read ``[SUBJOB.]03-300.L``: the cost code is what remains when the
-    sub job and the cost type are taken off. Without a budget code, the lowest cost code tier
-    (``03-300 - Cast-in-Place``) gives it.
+    """The cost code, cost type and description of each budget line, from whichever of Procore's
+    code layouts the file has (see the module rules).
 
     Worked out once per distinct combination of those columns (thousands of snapshots repeat
-    the same few hundred budget lines; the string splits run in Python per value)."""
+    the same few hundred budget lines; the string splits run per value, not per row)."""
     cols = [c for c in _BUDGET_CODE_INPUTS if c in raw.columns]
     if not cols or raw.empty:
-        return raw.assign(__cost_code=_budget_code_of(raw))
+        return raw.assign(**_budget_code_of(raw))
     keys = raw[cols].astype("string").fillna("")
     group = keys.groupby(cols, sort=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]  # one row per combination, in group order
-    code = _budget_code_of(keys.iloc[first].reset_index(drop=True))
-    return raw.assign(__cost_code=pd.Series(code.array.take(group), index=raw.index,
-                                            dtype="string"))
+    derived = _budget_code_of(keys.iloc[first].reset_index(drop=True))
+    return raw.assign(**{k: pd.Series(v.array.take(group), index=raw.index, dtype="string")
+                         for k, v in derived.items()})
 
 
-def _budget_code_of(raw: pd.DataFrame) -> pd.Series:
+def cost_type_code(text: pd.Series) -> pd.Series:
+    """A cost type as Procore writes it -> its code: ``L - Labor`` reads ``L``; one of Procore's
+    default names (``Labor``, :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`) reads its code;
+    anything else as written."""
+    t = text.astype("string").fillna("").str.strip()
+    code = t.str.split(" - ", n=1).str[0].str.strip().astype("string")
+    named = t.str.casefold().map(PROCORE_COST_TYPES).astype("string")
+    return named.where(named.notna(), code)
+
+
+def _split_code(text: pd.Series, words: bool = False) -> tuple[pd.Series, pd.Series]:
+    """``03-300 - Cast-in-Place`` -> (``03-300``, ``Cast-in-Place``); a text without " - " is all
+    code. With ``words`` (the newer Description column, ``03 30 00.L Cast-in-Place``) a text
+    without " - " splits after its leading words that hold a digit."""
+    t = text.astype("string").fillna("").str.strip()
+    parts = t.str.split(" - ", n=1)
+    code = parts.str[0].str.strip().astype("string")
+    rest = parts.str[1].astype("string").fillna("").str.strip()
+    if not words:
+        return code, rest
+    word = t.str.extract(r"^(\S*\d\S*(?:\s+\S*\d\S*)*)\s+(\S.*)$")
+    plain = (rest == "") & word[0].notna()
+    code = code.mask(plain, word[0])
+    rest = rest.mask(plain, word[1])
+    return code.astype("string"), rest.astype("string")
+
+
+def _budget_code_of(raw: pd.DataFrame) -> dict[str, pd.Series]:
     def col(name: str) -> pd.Series:
         if name in raw.columns:
             return raw[name].astype("string").fillna("").str.strip()
         return pd.Series("", index=raw.index, dtype="string")
 
-    code, ctype, sub = col("budget_code"), col("cost_type"), col("sub_job")
+    code, ctype, sub = col("budget_code"), cost_type_code(col("cost_type")), col("sub_job")
+    desc = col("description")
+    given = pd.Series(False, index=raw.index)
+    for c in CODE_COLUMNS:
+        given |= col(c) != ""
+    # The newer layout: the Description column holds "BUDGET CODE - description".
+    carrier = ~given & (desc != "")
+    if carrier.any():
+        c_code, c_desc = _split_code(desc, words=True)
+        has_digit = c_code.str.contains(r"\d", regex=True).fillna(False)
+        carrier &= has_digit
+        code = code.mask(carrier, c_code)
+        desc = desc.mask(carrier, c_desc)
     dotted = code.str.contains(".", regex=False)
     last = code.str.rsplit(".", n=1).str[-1]
+    ctype = ctype.mask((ctype == "") & dotted, last)  # the budget code's last part
     has_suffix = dotted & (ctype != "") & (last.str.upper() == ctype.str.upper())
     code = code.mask(has_suffix, code.str.rsplit(".", n=1).str[0])
     first = code.str.split(".", n=1).str[0]
     has_prefix = (sub != "") & code.str.contains(".", regex=False) & (first == sub)
     code = code.mask(has_prefix, code.str.split(".", n=1).str[1])
-    for tier in ("cost_code_tier_3", "cost_code_tier_2", "cost_code_tier_1"):
+    for tier in ("standard_cost_code", "cost_code_tier_3", "cost_code_tier_2",
+                 "cost_code_tier_1"):
         if tier in raw.columns:
-            t = col(tier).str.split(" - ", n=1).str[0].str.strip()
-            code = code.mask(code == "", t)
-    return code
+            t_code, t_desc = _split_code(col(tier))
+            use = (code == "") & (t_code != "")
+            desc = desc.mask(use & (desc == ""), t_desc)
+            code = code.mask(use, t_code)
+    return {"__cost_code": code.astype("string"), "__cost_type": ctype.astype("string"),
+            "__description": desc.astype("string")}
 
 
 def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, list[FileReport]]:
-    """Every budget snapshot: ``procore/budget/JOB/YYYY-MM.csv`` (job and period from the path).
+    """Every budget snapshot: ``procore/budget/JOB/YYYY-MM.csv`` (job and period from the path;
+    ``YYYY-MM VIEW NAME.csv``: a snapshot of a named view, see the module rules).
 
     A large company has tens of thousands of snapshots of a few hundred lines each, so the cost is
     per file, not per row: the CSVs are read into Arrow text columns on a few threads (the reads
@@ -281,21 +437,27 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
         return schema.get("budget").empty(), problems, reports
     fmt = PROCORE_EXPORTS["budget"]
     fixed = {"job_id": "", "period": ""}
-    entries: list[tuple[str, Path, str]] = []
+    entries: list[tuple[str, Path, str, str]] = []
     for job_dir in sorted(p for p in base.iterdir() if p.is_dir()):
+        taken: dict[str, str] = {}
         for f in sorted(job_dir.iterdir()):
             if f.suffix.lower() not in (".csv", ".xlsx"):
                 continue
             rel = f.relative_to(root).as_posix()
-            if not PERIOD_RE.match(f.stem):
-                problems.append(Problem(rel, "a budget snapshot must be named by its period",
-                                        "rename it YYYY-MM.csv (the month-end it was taken at)",
+            period = _snapshot_of_view(f.stem, rel, settings, problems)
+            if period is None:
+                continue
+            if period in taken:
+                problems.append(Problem(rel, f"a second budget snapshot of {job_dir.name} for "
+                                        f"{period} (the other: {taken[period]})",
+                                        "keep one file per job and month-end",
                                         value=f.name))
                 continue
-            entries.append((rel, f, job_dir.name))
+            taken[period] = rel
+            entries.append((rel, f, job_dir.name, period))
 
     def read_one(entry):
-        rel, f, _ = entry
+        rel, f, _, _ = entry
         said = Collector(rel)
         got = read_text_arrow(f, said) if f.suffix.lower() == ".csv" else None
         if got is not None and (got[2] not in ("utf-8", "utf-8-sig")
@@ -311,7 +473,7 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     seen: dict[tuple[str, ...], tuple[dict[str, str], list[str], bool, list[Problem]]] = {}
     same_header: dict[tuple[str, ...], list[tuple[pa.Table, int]]] = {}
     general: list[pa.Table] = []
-    for (rel, f, job), (got, said) in zip(entries, results):
+    for (rel, f, job, period), (got, said) in zip(entries, results):
         if got is not None:
             t, names, encoding = got
             report = FileReport(rel, fmt.table, rows_in=t.num_rows, encoding=encoding)
@@ -340,7 +502,7 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
                                                              pa.int32())))
             loaded.append(raw)
         fixed_cols["job_id"][rel] = job
-        fixed_cols["period"][rel] = f.stem
+        fixed_cols["period"][rel] = period
     if not loaded:
         return schema.get("budget").empty(), problems, reports
     # The path gives each row its job and period: per file, spread over its rows once here.
@@ -350,6 +512,37 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     out = Collector(BUDGET_DIR)
     frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop())
     return frame, problems + out.problems, reports
+
+
+def view_key(name: str | None) -> str:
+    """A budget view's name (or id) as compared: blanks folded, case ignored."""
+    return " ".join(str(name or "").replace("_", " ").split()).casefold()
+
+
+def _snapshot_of_view(stem: str, rel: str, settings: Settings, problems: list[Problem]
+                      ) -> str | None:
+    """The period a budget file holds for the schedule's view; None (said why) when the file is
+    misnamed or is a snapshot of another view."""
+    if PERIOD_RE.match(stem):
+        return stem
+    m = VIEW_RE.match(stem)
+    if m is None:
+        problems.append(Problem(rel, "a budget snapshot must be named by its period",
+                                "rename it YYYY-MM.csv (the month-end it was taken at), or "
+                                "'YYYY-MM VIEW NAME.csv' for a snapshot of a named budget view",
+                                value=stem))
+        return None
+    period, view = m.group(1), m.group(2)
+    if settings.budget_view is not None and view_key(view) == view_key(settings.budget_view):
+        return period
+    reads = (f"budget view '{settings.budget_view}'" if settings.budget_view is not None
+             else "the Procore Standard Budget View (files named YYYY-MM.csv)")
+    problems.append(Problem(rel, f"a snapshot of budget view '{view}', but the schedule reads "
+                            f"{reads}: left out (another view's snapshot never stands in)",
+                            f"set `budget_view: {view}` in company.yaml to read this view "
+                            "instead, or move the file out of procore/budget", value=stem,
+                            severity="warning"))
+    return None
 
 
 def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile],
@@ -406,13 +599,14 @@ def _mark_totals(raw: pd.DataFrame, files: list[RawFile]) -> None:
 
 
 def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:
-    from wip_lib.core.errors import Problem
-
     tables, problems, reports = {}, [], []
+    zones: dict[str, str] = {}
     for name, fmt in PROCORE_EXPORTS.items():
-        if name == "budget":
+        if name == "budget" or name in INVOICES or name in INVOICES.values():
             continue
-        df, probs, rep = read_export(root, fmt, settings)
+        df, probs, rep = read_export(root, fmt, settings, zones=zones)
+        if name == "jobs":
+            zones = dict(df.attrs.get("time_zones") or {})
         if rep is None and name in REQUIRED_FILES:
             probs = [*probs, Problem(f"{fmt.path}.csv", "required export not found",
                                      f"download it from Procore and save it as {fmt.path}.csv "
@@ -428,9 +622,420 @@ def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileR
     tables["budget"], probs, reps = read_budgets(root, settings)
     problems += probs
     reports += reps
+    for invoices, lines in INVOICES.items():
+        tables[invoices], tables[lines], probs, reps = read_invoices(
+            root, invoices, settings, zones, tables.get("commitments"))
+        problems += probs
+        reports += reps
     cw, probs, rep = read_export(root, CROSSWALK, settings, source="cost code crosswalk")
     tables["cost_code_crosswalk"] = cw
     problems += probs
     if rep:
         reports.append(rep)
     return tables, problems, reports
+
+
+# == Invoices ====================================================================================
+# Subcontractor and owner invoices: Procore's per-invoice CSVs (their AIA G703 lines) and an
+# optional list with one row per invoice.
+#
+# What Procore gives [procore-checked.md, section E]: the Subcontractor Invoicing and Owner
+# Invoicing list pages export to PDF only; each invoice (requisition, payment application) exports
+# its own CSV, its G703 schedule of values. So a company folder keeps
+#
+#     procore/subcontractor_invoices/JOB/CONTRACT/APPLICATION.csv   (or .xlsx), one per invoice
+#     procore/owner_invoices/JOB/CONTRACT/APPLICATION.csv
+#     procore/subcontractor_invoices.csv, procore/owner_invoices.csv
+#                                   (optional: one row per invoice, as the API pull writes them)
+#
+# The folder names the job, the contract (the subcontract or PO #, or the prime contract #) and
+# the application number (the file's name, a whole number).
+#
+# Rules:
+#
+# - A file: optional ``Label,Value`` lines above the G703 header row hold the invoice's own facts
+#   under the list's headers (``Invoice #``, ``Billing Date``, ``Period Start``, ``Period End``,
+#   ``Status``, ``Contract Company``, ``Approved Date``, ...). The header row is the first row
+#   that names both ``Scheduled Value`` and ``Total Completed and Stored to Date``; columns are
+#   matched by their text (:data:`~wip_lib.sources.formats.G703`; words in brackets such as
+#   ``(D+E+F)`` and a leading column letter are ignored), never by position. Then one row per line
+#   and, optionally, a totals row, checked against the lines and set aside.
+# - Each line must add up: G = D + E + F (total completed and stored to date = from previous
+#   application + this period + materials presently stored) and, where the file has the column, H
+#   = C - G (balance to finish = scheduled value - G). A line that does not is reported.
+# - The invoice's G702 figures from its lines: line 4, total completed and stored to date = sum of
+#   G; line 5, total retainage = sum of I. This period's work, this period's retainage and line 8,
+#   current payment due (= (line 4 - line 5) less the previous certificate's), are the change
+#   since the previous application of the same contract (:func:`this_period`), unless the file
+#   states them (``Work Completed This Period``, ``Retainage This Period``, ``Current Payment
+#   Due``). An application after the first whose predecessor is in neither the folder nor the
+#   list, and whose file does not state them, is reported: its this-period figures cannot be
+#   known.
+# - An invoice both in the list and in the folder: the list row stands, and its line 4 and line 5
+#   must equal the sums of the file's lines (reported otherwise). An invoice only in the folder
+#   takes its facts from the file; a subcontractor invoice's vendor is its commitment's when the
+#   file does not name it; a fact the data model requires that neither gives is reported, naming
+#   the file.
+
+CONTRACT = {"subcontractor_invoices": "commitment_number", "owner_invoices": "contract_number"}
+LINES = {"subcontractor_invoices": "subcontractor_invoice_lines",
+         "owner_invoices": "owner_invoice_lines"}
+# figures an invoice's file may state; else worked out from the applications in sequence
+STATED = ("work_completed_this_period", "retainage_this_period", "amount_due")
+APP_RE = re.compile(r"^0*(\d{1,6})$")
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LETTER = re.compile(r"^[A-I][.:)]?\s+(?=\S)")
+
+
+def clean_header(h: str) -> str:
+    """A G703 header as matched: words in brackets and a leading column letter dropped
+    (``G. Total Completed and Stored to Date (D+E+F)`` reads ``Total Completed and Stored to
+    Date``)."""
+    text = _BRACKETS.sub(" ", str(h)).strip()
+    text = _LETTER.sub("", text)
+    return " ".join(text.rstrip(":").split())
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"[\s_]+", " ", str(h)).strip().casefold()
+
+
+def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series) -> pd.Series:
+    """This period's figure as the change in a to-date figure since the previous application of
+    the same job and contract (the first application: its to-date figure). ``to_date`` is aligned
+    with ``frame``; the result is too."""
+    order = frame.assign(_td=to_date.to_numpy()).sort_values(
+        ["job_id", contract, "application_number"], kind="stable")
+    prev = order.groupby(["job_id", contract], sort=False)["_td"].shift(1)
+    return (order["_td"] - prev.fillna(0).astype("int64")).reindex(frame.index).astype("int64")
+
+
+# -- one file -----------------------------------------------------------------------------------
+
+def _cells(path: Path, rel: str, out: Collector) -> list[list[str]] | None:
+    """Every row of the file as text cells (CSV: UTF-8, BOM or Windows-1252; XLSX: first sheet)."""
+    if not path.stat().st_size:
+        out.add("the file is empty", "export the invoice again from Procore")
+        return None
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            out.add(f"not a readable XLSX workbook ({exc})", "open it in Excel and save it again")
+            return None
+        rows = [[_cell_text(v) for v in r] for r in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+        return rows
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
+                "surprises with accented names", severity="warning")
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        out.add(f"not a readable CSV file ({exc})", "save it as CSV and try again")
+        return None
+
+
+def _header_row(rows: list[list[str]]) -> int | None:
+    """Index of the G703 header row: the first naming Scheduled Value and Total Completed and
+    Stored to Date."""
+    want = {k: {_norm(a) for a in G703[k]} for k in ("scheduled_value", "total_completed_to_date")}
+    for i, row in enumerate(rows):
+        names = {_norm(clean_header(c)) for c in row}
+        if all(names & aliases for aliases in want.values()):
+            return i
+    return None
+
+
+def _facts(rows: list[list[str]], headers: dict[str, list[str]]) -> dict[str, tuple[str, int]]:
+    """``Label,Value`` lines above the header: canonical invoice column -> (value, row)."""
+    by_alias = {_norm(a): k for k, aliases in headers.items() for a in aliases}
+    found: dict[str, tuple[str, int]] = {}
+    for i, row in enumerate(rows):
+        cells = [c.strip() for c in row if str(c).strip()]
+        if len(cells) < 2:
+            continue
+        key = by_alias.get(_norm(cells[0].rstrip(":")))
+        if key is not None and key not in found:
+            found[key] = (cells[1], i + 1)
+    return found
+
+
+@dataclasses.dataclass
+class _File:
+    rel: str
+    job: str
+    contract: str
+    app: int
+    raw: RawFile
+    facts: dict[str, tuple[str, int]]
+
+
+def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table: str,
+               out: Collector) -> _File | None:
+    rel = path.relative_to(root).as_posix()
+    fmt = PROCORE_EXPORTS[LINES[table]]
+    report = FileReport(rel, fmt.table)
+    rows = _cells(path, rel, out)
+    if rows is None:
+        return _File(rel, job, contract, app, RawFile(rel, pd.DataFrame(), report, {}, False), {})
+    h = _header_row(rows)
+    if h is None:
+        out.add("no G703 header row: no row names both 'Scheduled Value' and 'Total Completed "
+                "and Stored to Date'", "export the invoice again from Procore (Export > CSV on "
+                "the invoice); its schedule of values carries those columns", file=rel)
+        return _File(rel, job, contract, app, RawFile(rel, pd.DataFrame(), report, {}, False), {})
+    header = [clean_header(c) for c in rows[h]]
+    body = [(list(r) + [""] * len(header))[:len(header)] for r in rows[h + 1:]]
+    report.rows_in = len(body)
+    facts = _facts(rows[:h], PROCORE_EXPORTS[table].headers)
+    colmap = resolve_headers(header, fmt.headers, {"scheduled_value", "total_completed_to_date"},
+                             out, "invoice's CSV")
+    known = {_norm(clean_header(x)) for x in fmt.ignored}
+    unknown = [rows[h][i] for i, x in enumerate(header) if x and x not in colmap.values()
+               and _norm(x) not in known]
+    report.unrecognised = unknown
+    if unknown:
+        out.add(f"column(s) not understood and ignored: {', '.join(unknown)}",
+                "nothing to do if they are not needed; see docs/data-model.md for the G703 "
+                "columns read", severity="warning", file=rel)
+    at = {x: i for i, x in enumerate(header)}
+    labels = {k: rows[h][at[v]] for k, v in colmap.items()}
+    canon = pd.DataFrame({k: pd.Series([r[at[v]] for r in body], dtype="string")
+                          for k, v in colmap.items()})
+    canon.insert(0, "_row", np.arange(h + 2, h + 2 + len(body), dtype="int64"))
+    has_totals = totals_row(canon)
+    canon["line_number"] = pd.Series(np.arange(1, len(body) + 1), dtype="string")
+    return _File(rel, job, contract, app, RawFile(rel, canon, report, labels, has_totals), facts)
+
+
+def _walk(root: Path, base: Path, problems: list[Problem]) -> list[tuple[Path, str, str, int]]:
+    """(file, job, contract, application) for every invoice file under ``base``."""
+    found = []
+    where = f"{base.relative_to(root).as_posix()}/JOB/CONTRACT/APPLICATION.csv"
+    for p in sorted(base.rglob("*")):
+        if p.is_dir() or p.suffix.lower() not in (".csv", ".xlsx"):
+            continue
+        rel = p.relative_to(root).as_posix()
+        parts = p.relative_to(base).parts
+        if len(parts) != 3:
+            problems.append(Problem(rel, "an invoice's CSV is not where its job and contract can "
+                                    "be told", f"save each invoice as {where}", value=p.name))
+            continue
+        m = APP_RE.match(p.stem.strip())
+        if m is None:
+            problems.append(Problem(rel, "an invoice's file must be named by its application "
+                                    "number", f"rename it to the application # (e.g. 3.csv): "
+                                    f"{where}", value=p.name))
+            continue
+        found.append((p, parts[0], parts[1], int(m.group(1))))
+    return found
+
+
+# -- the whole folder -------------------------------------------------------------------------
+
+def read_invoices(root: Path, table: str, settings: Settings, zones: dict[str, str],
+                  commitments: pd.DataFrame | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], list[FileReport]]:
+    """(invoices, their G703 lines, problems, reports) for ``subcontractor_invoices`` or
+    ``owner_invoices`` (see the module rules)."""
+    fmt = PROCORE_EXPORTS[table]
+    lines_fmt = PROCORE_EXPORTS[LINES[table]]
+    contract = CONTRACT[table]
+    listed, problems, rep = read_export(root, fmt, settings, zones=zones)
+    reports = [rep] if rep is not None else []
+    base = root / lines_fmt.path.split("/JOB/")[0]
+    lines_table = schema.get(lines_fmt.table)
+    if not base.is_dir():
+        return listed, lines_table.empty(), problems, reports
+    files: list[_File] = []
+    for path, job, con, app in _walk(root, base, problems):
+        out = Collector(path.relative_to(root).as_posix())
+        f = _read_file(root, path, job, con, app, table, out)
+        problems += out.problems
+        reports.append(f.raw.report)
+        if out.has_errors:
+            f.raw.report.rows_reported = f.raw.report.rows_in
+            continue
+        files.append(f)
+    if not files:
+        return listed, lines_table.empty(), problems, reports
+    out = Collector(base.relative_to(root).as_posix())
+    fixed = {"job_id": {f.rel: f.job for f in files}, contract: {f.rel: f.contract for f in files},
+             "application_number": {f.rel: str(f.app) for f in files}, "line_number": {}}
+    lines = _finish([f.raw for f in files], lines_fmt, settings, fixed, out)
+    for c in lines_table.columns:  # a column no file has: the data model's default
+        if c.name not in lines.columns:
+            lines[c.name] = pd.Series(c.default, index=lines.index).astype(c.dtype)
+    lines = _check_lines(lines, [f.raw for f in files], out)
+    problems += out.problems
+    invoices, more = _invoices(root, table, settings, files, lines, listed, commitments, zones)
+    problems += more
+    lines = lines.drop(columns=["_file", "_row"]).assign(
+        _file=lines["_file"], _row=lines["_row"])  # provenance last, as every reader gives it
+    return invoices, lines, problems, reports
+
+
+def _check_lines(lines: pd.DataFrame, files: list[RawFile], out: Collector) -> pd.DataFrame:
+    """Rows whose G and H do not add up (see the module rules) reported and set aside."""
+    if lines.empty:
+        return lines
+    labels = lines.attrs.get("labels") or {}
+    g = lines["total_completed_to_date"]
+    dfe = lines["from_previous_application"] + lines["this_period"] + lines["materials_stored"]
+    out.row_files = lines["_file"]
+    label = labels.get("total_completed_to_date", "Total Completed and Stored to Date")
+    bad_g = g != dfe
+    shown = (g / 100).map("{:,.2f}".format) + " but D + E + F = " + (dfe / 100).map(
+        "{:,.2f}".format)
+    out.rows(bad_g, lines["_row"], shown, "the line does not add up: Total Completed and Stored "
+             "to Date must equal From Previous Application + This Period + Materials Presently "
+             "Stored", "export the invoice again from Procore; if it still differs, correct the "
+             "invoice in Procore", label)
+    with_h = {f.rel for f in files if "balance_to_finish" in f.labels}
+    h = lines["balance_to_finish"]
+    cg = lines["scheduled_value"] - g
+    bad_h = lines["_file"].isin(with_h).to_numpy() & (h != cg).to_numpy() & ~bad_g.to_numpy()
+    bad_h = pd.Series(bad_h, index=lines.index)
+    shown = (h / 100).map("{:,.2f}".format) + " but C - G = " + (cg / 100).map("{:,.2f}".format)
+    out.rows(bad_h, lines["_row"], shown, "the line does not add up: Balance to Finish must "
+             "equal Scheduled Value - Total Completed and Stored to Date", "export the invoice "
+             "again from Procore", labels.get("balance_to_finish", "Balance to Finish"))
+    out.row_files = None
+    bad = (bad_g | bad_h).to_numpy()
+    by_rel = {f.rel: f for f in files}
+    for rel, n in lines.loc[bad, "_file"].value_counts().items():
+        by_rel[rel].report.rows_reported += int(n)
+        by_rel[rel].report.rows_accepted -= int(n)
+    kept = lines[~bad].reset_index(drop=True)
+    kept.attrs["labels"] = labels
+    return kept
+
+
+def _default_text(c: schema.Column) -> str:
+    """A fact the file does not give, as text: the data model's default for text (``unpaid``,
+    ``not_integrated``), else blank (the conversion reports a required one)."""
+    return str(c.default) if c.kind == "text" and c.default is not None else ""
+
+
+def _money_text(cents: pd.Series) -> pd.Series:
+    c = cents.astype("int64")
+    sign = np.where(c < 0, "-", "")
+    a = c.abs()
+    return pd.Series(sign + (a // 100).astype(str) + "." + (a % 100).map("{:02d}".format),
+                     index=cents.index, dtype="string")
+
+
+def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
+              lines: pd.DataFrame, listed: pd.DataFrame, commitments: pd.DataFrame | None,
+              zones: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """The invoices: the list's rows, plus one row per invoice only in the folder, built from
+    its file (see the module rules)."""
+    t = schema.get(table)
+    contract = CONTRACT[table]
+    key = ["job_id", contract, "application_number"]
+    problems: list[Problem] = []
+    sums = (lines.groupby(key, sort=False)[["total_completed_to_date", "retainage"]].sum()
+            if len(lines) else pd.DataFrame(columns=["total_completed_to_date", "retainage"]))
+    have = pd.MultiIndex.from_frame(listed[key].astype({"application_number": "int64"})) \
+        if len(listed) else pd.MultiIndex.from_tuples([], names=key)
+    listed_labels = listed.attrs.get("labels") or {}
+
+    # 1. Invoices in the list and the folder: the list's to-date figures against the lines'.
+    if len(listed) and len(sums):
+        idx = pd.MultiIndex.from_frame(listed[key].astype({"application_number": "int64"}))
+        got = sums.reindex(idx)
+        for col, line_col in (("total_completed_to_date", "total_completed_to_date"),
+                              ("retainage_to_date", "retainage")):
+            line_sum = got[line_col].to_numpy()
+            diff = ~np.isnan(line_sum.astype("float64")) & (
+                listed[col].to_numpy("int64") != np.nan_to_num(line_sum).astype("int64"))
+            for i in np.flatnonzero(diff):
+                r = listed.iloc[i]
+                problems.append(Problem(
+                    str(r["_file"]), f"the list says {r[col] / 100:,.2f} but the invoice's G703 "
+                    f"lines sum to {line_sum[i] / 100:,.2f}", "export the list and the invoice "
+                    "again from Procore; one of them is out of date", int(r["_row"]),
+                    listed_labels.get(col, PROCORE_EXPORTS[table].headers[col][0]),
+                    f"{r[col] / 100:,.2f}"))
+
+    # 2. Invoices only in the folder: their facts from the file, their figures from the lines.
+    new = [f for f in files if (f.job, f.contract, f.app) not in have]
+    if not new:
+        return listed, problems
+    headers = PROCORE_EXPORTS[table].headers
+    facts = [c.name for c in t.columns if c.name in headers and c.name not in (
+        "job_id", contract, "application_number", "total_completed_to_date",
+        "retainage_to_date")]
+    raw = pd.DataFrame({
+        "_row": np.ones(len(new), dtype="int64"),
+        "job_id": [f.job for f in new], contract: [f.contract for f in new],
+        "application_number": [str(f.app) for f in new],
+        **{c: [f.facts.get(c, (_default_text(t.column(c)), 0))[0] for f in new]
+           for c in facts}}, dtype="string")
+    raw["_row"] = raw["_row"].astype("int64")
+    rels = pd.Series([f.rel for f in new], dtype="string")
+    k = pd.MultiIndex.from_arrays([raw["job_id"], raw[contract],
+                                   raw["application_number"].astype("int64")], names=key)
+    got = sums.reindex(k)
+    raw["total_completed_to_date"] = _money_text(got["total_completed_to_date"].fillna(0)
+                                                 ).to_numpy()
+    raw["retainage_to_date"] = _money_text(got["retainage"].fillna(0)).to_numpy()
+    if table == "subcontractor_invoices" and commitments is not None and len(commitments):
+        vendor = commitments.drop_duplicates(["job_id", "commitment_number"]).set_index(
+            ["job_id", "commitment_number"])["vendor_name"]
+        their = pd.Series(vendor.reindex(pd.MultiIndex.from_arrays(
+            [raw["job_id"], raw[contract]])).to_numpy(), dtype="string").fillna("")
+        raw["vendor_name"] = raw["vendor_name"].mask(raw["vendor_name"].str.strip() == "", their)
+    stated = {c: (raw[c].str.strip() != "").to_numpy() for c in STATED}
+    relaxed = dataclasses.replace(t, columns=tuple(
+        dataclasses.replace(c, required=False) if c.name in STATED else c for c in t.columns))
+    out = Collector(rels.iloc[0], row_files=rels)
+    labels = {c: headers[c][0] for c in headers}
+    _local_timestamps(raw, relaxed, settings, zones, labels, out)
+    frame, bad = convert(raw, relaxed, {c: c for c in raw.columns if c != "_row"}, out,
+                         settings.procore_locale, labels=labels)
+    # a fact's problem names the row its label is on in that file (none when it is missing)
+    at = {(f.rel, headers[c][0]): row for f in new for c, (_, row) in f.facts.items()}
+    problems += [dataclasses.replace(p, row=at.get((p.file, p.column))) for p in out.problems]
+    frame = frame.assign(_file=rels.to_numpy(), _row=np.ones(len(new), dtype="int64"))
+    frame = frame[~bad.to_numpy()]
+
+    # 3. This period's figures the files do not state: from the applications in sequence.
+    both = pd.concat([listed, frame], ignore_index=True) if len(listed) else \
+        frame.reset_index(drop=True)
+    mine = np.r_[np.zeros(len(listed), dtype=bool), np.ones(len(frame), dtype=bool)]
+    kept = {c: np.r_[np.ones(len(listed), dtype=bool), stated[c][~bad.to_numpy()]]
+            for c in STATED}
+    td, ret = both["total_completed_to_date"], both["retainage_to_date"]
+    derived = {"work_completed_this_period": this_period(both, contract, td),
+               "retainage_this_period": this_period(both, contract, ret),
+               "amount_due": this_period(both, contract, td - ret)}
+    need = mine & ~np.logical_and.reduce([kept[c] for c in STATED])
+    for c in STATED:
+        both[c] = np.where(kept[c], both[c].to_numpy(), derived[c].to_numpy())
+    apps = pd.MultiIndex.from_frame(both[key].astype({"application_number": "int64"}))
+    before = pd.MultiIndex.from_arrays([both["job_id"], both[contract],
+                                        both["application_number"].astype("int64") - 1])
+    orphan = need & (both["application_number"].astype("int64") > 1).to_numpy() \
+        & ~before.isin(apps)
+    for i in np.flatnonzero(orphan):
+        r = both.iloc[i]
+        problems.append(Problem(
+            str(r["_file"]), f"application {r['application_number']} of {r[contract]}: the "
+            f"previous application is in neither the folder nor the list, so this period's "
+            "figures cannot be worked out from the G703 lines",
+            f"add application {int(r['application_number']) - 1}'s CSV to the folder, or state "
+            "'Work Completed This Period', 'Retainage This Period' and 'Current Payment Due' as "
+            "Label,Value lines above the G703 table"))
+    both = both[~orphan].reset_index(drop=True)
+    for c in t.columns:
+        both[c.name] = both[c.name].astype(c.dtype) if c.kind != "date" else both[c.name]
+    both.attrs["labels"] = {**labels, **listed_labels}
+    return both, problems
