@@ -21,7 +21,7 @@ import pytest
 from nbcompare import normalise_notebook, normalise_page
 from wip_lib.cli.commands import month_end
 from wip_lib.close import bundle as bundles
-from wip_lib.reports.notebooks import PLOTLY_ASSET, run_batch
+from wip_lib.reports.notebooks import INLINE_PLOTLY, run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -51,8 +51,7 @@ def runs(tmp_path_factory):
     local = [r for r in month_end._runs(b, here, SAMPLE, month_end.PROJECT_NB)
              if r.key in ("portfolio", "reconciliation", JOB)]
     results = run_batch(local, workers=1, cwd=ROOT, progress=False,
-                        plotly_src_for=lambda r: ("../" if r.output_html.parent.name == "projects"
-                                                  else "") + PLOTLY_ASSET,
+                        plotly_src_for=lambda r: INLINE_PLOTLY,  # the month-end's default
                         subtitle=f"{b.company_name} · period {PERIOD}",
                         back_link_for=lambda r: "../index.html"
                         if r.output_html.parent.name == "projects" else "index.html")
