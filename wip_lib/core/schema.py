@@ -68,7 +68,16 @@ class Table:
         raise KeyError(name)
 
     def empty(self) -> pd.DataFrame:
-        return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
+        """No rows, every column with its dtype: built once per table, then copied (a reader
+        asks for one per missing or unusable export)."""
+        proto = _EMPTY.get(self)
+        if proto is None:
+            proto = _EMPTY[self] = pd.DataFrame({c.name: pd.Series(dtype=c.dtype)
+                                                 for c in self.columns})
+        return proto.copy()
+
+
+_EMPTY: dict[Table, pd.DataFrame] = {}
 
 
 def C(name: str, kind: str, doc: str, required: bool = True, default: object = None) -> Column:
