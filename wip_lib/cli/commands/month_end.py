@@ -18,6 +18,7 @@ One notebook's failure never stops the others; it is listed with its error and
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -170,6 +171,10 @@ def _run(args, execute_runs, log: Path | None) -> int:
         t = time.perf_counter()
         _package(result, out)
         timings["package_s"] = time.perf_counter() - t
+    # The company's tables and the computed period are on disk (data/) for the notebooks: let
+    # them go before the kernels load it (at thousands of jobs they are gigabytes).
+    result = company = None
+    gc.collect()
 
     t = time.perf_counter()
     if args.shared_assets:
