@@ -11,7 +11,7 @@ import resource
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 
@@ -111,10 +111,13 @@ class Line:
     cpu_s: float | None = None            # median CPU seconds (load-independent-ish)
     reference_cpu_s: float | None = None
     load_avg: float | None = None         # 1-minute load average when the line was measured
+    extra: dict = field(default_factory=dict)  # a benchmark's own fields, printed beside these
 
     def emit(self) -> None:
+        d = asdict(self)
+        d.update(d.pop("extra"))
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v)
-                          for k, v in asdict(self).items()}), flush=True)
+                          for k, v in d.items()}), flush=True)
 
 
 def compare(name: str, ours: Callable[[], object], reference_name: str,

@@ -12,11 +12,17 @@ process (peak RSS is that process's own), and prints one JSON object per line:
   and DuckDB's (sub-second) are timed at least 9 times each, turn about in one process;
 - ``reconcile``: :func:`wip_lib.reconcile.reconcile` of the whole company at its current period,
   against the issue's target (15 s; reference_median_s is that target, not a measurement);
-- ``month_end``: ``wip month-end --workers 2`` for N projects vs papermill + nbconvert run one
-  project at a time (skipped with a message when ``wip month-end`` is not there).
+- ``month_end``: the sample company's whole month-end (``wip month-end data/sample --workers 2``:
+  30 project dashboards, the portfolio and the reconciliation page) vs the same notebooks run one
+  at a time with papermill + nbconvert; also per project and the speed-up;
+- ``month_end_JOBS`` (``--only month_end_scale``): the generated company's month-end, every
+  project (or ``--projects N``): projects per second of the notebook stage vs papermill +
+  nbconvert one project at a time on ``--reference-projects`` of them (both skipped with a
+  message when ``wip month-end`` is not there).
 
 Fields: name, median_s, reference, reference_median_s, ratio (ours / reference: below 1 is faster),
-peak_rss_mb, reference_peak_rss_mb, detail. Progress goes to stderr. Inputs for the schedule and
+peak_rss_mb, reference_peak_rss_mb, detail, cpu_s, reference_cpu_s, load_avg, and a benchmark's
+own fields (the month-end lines: projects, per project, projects per second, speed-up). Progress goes to stderr. Inputs for the schedule and
 the reconciliation are the canonical tables as ``read_company`` returns them, cached once per
 company folder as a pickle (``company.pkl``) so each benchmark process loads them in seconds.
 """
@@ -40,15 +46,18 @@ from benchmarks.scale import DATA, ScaleSpec, ensure
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 CACHE = "company.pkl"
-NAMES = ("load_validate", "schedule_duckdb", "schedule_loop", "reconcile", "month_end")
+NAMES = ("load_validate", "schedule_duckdb", "schedule_loop", "reconcile", "month_end",
+         "month_end_scale")
 TARGETS = {"reconcile_s": 15.0, "peak_rss_mb": 4096.0}
 
 
-def make_line(name: str, ours: Measure, reference: str, ref: Measure, detail: str) -> Line:
+def make_line(name: str, ours: Measure, reference: str, ref: Measure, detail: str,
+              extra: dict | None = None) -> Line:
     line = Line(name, ours.median_s, reference, ref.median_s, ours.median_s / ref.median_s,
                 ours.peak_rss_mb, ref.peak_rss_mb, detail,
                 None if ours.cpu_s != ours.cpu_s else round(ours.cpu_s, 3),
-                None if ref.cpu_s != ref.cpu_s else round(ref.cpu_s, 3), load_avg())
+                None if ref.cpu_s != ref.cpu_s else round(ref.cpu_s, 3), load_avg(),
+                extra or {})
     line.emit()
     return line
 
@@ -189,54 +198,135 @@ def _schedule_jobs(root: str, q) -> None:
     q.put(list(recognise(c, c.settings.current_period)["job_id"].astype(str)))
 
 
-def month_end(n_projects: int, repeat: int, regenerate: bool) -> Line | None:
+def _one_by_one(notebooks: list[tuple[str, str, dict]], out: Path, bundle_dir: Path,
+                cwd: Path) -> list[list[str]]:
+    """The reference: each notebook run alone with plain ``papermill`` (a kernel of its own),
+    then ``jupyter nbconvert --to html --no-input``, reading the computed period the batch saved
+    (``bundle_dir``), so the reference does the notebooks' work only."""
+    cmds = []
+    for name, nb, params in notebooks:
+        ipynb = str(out / f"{name}.ipynb")
+        cmd = [str(BIN / "papermill"), nb, ipynb, "--no-progress-bar", "--cwd", str(cwd)]
+        for k, v in {**params, "bundle_dir": str(bundle_dir)}.items():
+            cmd += ["-r", k, str(v)]
+        cmds.append(cmd)
+        cmds.append([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", ipynb])
+    return cmds
+
+
+def _clean(d: Path):
+    def f():
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+    return f
+
+
+def _batch_notebooks(summary: dict, data_dir: Path, period: str) -> list[tuple[str, str, dict]]:
+    """The notebooks a month-end ran (from its run summary), as (name, notebook, parameters)."""
+    nb = ROOT / "notebooks"
+    out = []
+    for key in summary["notebooks"]:
+        params = {"data_dir": str(data_dir.resolve()), "period": period}
+        if key == "portfolio":
+            out.append((key, str(nb / "portfolio_dashboard.ipynb"), params))
+        elif key == "reconciliation":
+            out.append((key, str(nb / "reconciliation.ipynb"), params))
+        else:
+            out.append((key, str(nb / "project_dashboard.ipynb"), {**params, "job_id": key}))
+    return out
+
+
+def month_end(repeat: int, reference_repeat: int) -> Line | None:
+    """The sample company's whole month-end (30 jobs: every project dashboard, the portfolio and
+    the reconciliation page) against the same notebooks one by one."""
     why = month_end_available()
     if why:
         log(f"month_end: skipped: {why}")
         print(json.dumps({"name": "month_end", "skipped": why}), flush=True)
         return None
-    # A few more jobs than projects: some finish before the fiscal year and leave the schedule.
-    n_jobs = 2 * n_projects
-    spec = ScaleSpec(jobs=n_jobs, lines=n_jobs * 2500, seed=29)
-    root, _ = ensure(spec, log=log, regenerate=regenerate)
-    ctx = multiprocessing.get_context("spawn")
-    q = ctx.Queue()
-    p = ctx.Process(target=_schedule_jobs, args=(str(root), q))
-    p.start()
-    jobs = q.get()[:n_projects]
-    p.join()
+    sample = ROOT / "data" / "sample"
+    period = "2026-10"
+    out = DATA / "month-end-out"
+    batch_out, loop_out = out / "sample-batch", out / "sample-loop"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    batch = [[str(BIN / "wip"), "month-end", str(sample), "--period", period, "--out",
+              str(batch_out), "--workers", "2", "--no-progress"]]
+    log("month_end: the sample company's month-end ...")
+    a = measure_commands(batch, repeat, cwd=ROOT, env=env, before=_clean(batch_out))
+    summary = json.loads((batch_out / period / "run_summary.json").read_text())
+    notebooks = _batch_notebooks(summary, sample, period)
+    projects = len(notebooks) - 2
+    log(f"  batch {a.median_s:.1f} s ({summary['timings']}); {len(notebooks)} notebooks one by "
+        "one (papermill + nbconvert) ...")
+    cmds = _one_by_one(notebooks, loop_out, batch_out / period / "data", ROOT)
+    b = measure_commands(cmds, reference_repeat, cwd=ROOT, env=env, before=_clean(loop_out))
+    t = summary["timings"]
+    return make_line(
+        "month_end", a, f"papermill + nbconvert --no-input, one notebook at a time "
+        f"({len(notebooks)} notebooks)", b,
+        f"wip month-end data/sample --period {period} --workers 2: validate, compute, CSVs, Excel "
+        f"workbook, {len(notebooks)} notebooks on warm kernels (last run: validate "
+        f"{t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s, notebooks "
+        f"{t['notebooks_s']:.1f} s); the reference runs the same notebooks on the period the batch "
+        f"computed; reference runs: {reference_repeat}; peak RSS is the whole process tree's",
+        extra={"projects": projects, "notebooks": len(notebooks),
+               "per_project_s": round(a.median_s / projects, 4),
+               "reference_per_project_s": round(b.median_s / projects, 4),
+               "speedup": round(b.median_s / a.median_s, 2)})
+
+
+def month_end_scale(root: Path, size: str, n_jobs: int, projects: int | None,
+                    reference_projects: int, reference_repeat: int) -> Line | None:
+    """The month-end of the generated company (every project, or the first ``projects``):
+    projects per second of the notebook stage, against the same project notebooks one by one
+    on ``reference_projects`` of them."""
+    why = month_end_available()
+    name = f"month_end_{n_jobs}"
+    if why:
+        log(f"{name}: skipped: {why}")
+        print(json.dumps({"name": name, "skipped": why}), flush=True)
+        return None
     period = json.loads((root / "scale.json").read_text())["spec"]["current"]
     out = DATA / "month-end-out"
-    batch_out = out / "batch"
-    loop_out = out / "loop"
+    batch_out, loop_out = out / f"{root.name}-batch", out / f"{root.name}-loop"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-    def clean(d: Path):
-        def f():
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
-        return f
-
-    batch = [[str(BIN / "wip"), "month-end", str(root), "--period", period, "--out",
-              str(batch_out), "--workers", "2", "--no-progress", "--jobs", ",".join(jobs)]]
-    loop = []
-    nb = str(ROOT / "notebooks" / "project_dashboard.ipynb")
-    for j in jobs:
-        ipynb = str(loop_out / f"{j}.ipynb")
-        loop.append([str(BIN / "papermill"), nb, ipynb, "-r", "data_dir", str(root), "-r",
-                     "period", period, "-r", "job_id", j, "--no-progress-bar", "--cwd", str(ROOT)])
-        loop.append([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", ipynb])
-    log(f"month_end: {len(jobs)} projects; batch ...")
-    a = measure_commands(batch, repeat, cwd=ROOT, env=env, before=clean(batch_out))
-    log(f"  batch {a.median_s:.1f} s; papermill + nbconvert one by one ...")
-    b = measure_commands(loop, repeat, cwd=ROOT, env=env, before=clean(loop_out))
-    return make_line("month_end", a, f"papermill + nbconvert --no-input, one project at a "
-                     f"time ({len(jobs)} projects)", b,
-                     f"wip month-end --workers 2 --jobs (the same {len(jobs)} projects) on a "
-                     f"{n_jobs}-job company "
-                     f"({spec.codes} codes, ~{spec.lines:,} ERP lines); the batch also validates, "
-                     "writes the Excel workbook and runs the portfolio and reconciliation "
-                     "notebooks; peak RSS is the whole process tree's (sampled)")
+    cmd = [str(BIN / "wip"), "month-end", str(root), "--period", period, "--out", str(batch_out),
+           "--workers", "2", "--no-progress"]
+    if projects:
+        ctx = multiprocessing.get_context("spawn")
+        q = ctx.Queue()
+        p = ctx.Process(target=_schedule_jobs, args=(str(root), q))
+        p.start()
+        jobs = q.get()[:projects]
+        p.join()
+        cmd += ["--jobs", ",".join(jobs)]
+    log(f"{name}: month-end of {root.name} ...")
+    a = measure_commands([cmd], 1, cwd=ROOT, env=env, before=_clean(batch_out))
+    summary = json.loads((batch_out / period / "run_summary.json").read_text())
+    t = summary["timings"]
+    n_projects = len(summary["notebooks"]) - 2
+    ours_rate = len(summary["notebooks"]) / t["notebooks_s"]
+    notebooks = [n for n in _batch_notebooks(summary, root, period)
+                 if n[0] not in ("portfolio", "reconciliation")][:reference_projects]
+    log(f"  {n_projects} projects: notebooks {t['notebooks_s']:.1f} s ({ours_rate:.2f} notebooks/s), "
+        f"all {a.median_s:.1f} s; {len(notebooks)} projects one by one ...")
+    cmds = _one_by_one(notebooks, loop_out, batch_out / period / "data", ROOT)
+    b = measure_commands(cmds, reference_repeat, cwd=ROOT, env=env, before=_clean(loop_out))
+    ref_rate = len(notebooks) / b.median_s
+    ours = Measure(1 / ours_rate, (1 / ours_rate,), a.peak_rss_mb)
+    ref = Measure(1 / ref_rate, (1 / ref_rate,), b.peak_rss_mb)
+    return make_line(
+        name, ours, f"papermill + nbconvert --no-input, one project at a time "
+        f"({len(notebooks)} projects)", ref,
+        f"median_s and reference_median_s are seconds per notebook (1 / rate). wip month-end "
+        f"--workers 2 on {size}: {n_projects} project dashboards + portfolio + reconciliation; "
+        f"notebook stage {t['notebooks_s']:.1f} s, whole month-end {a.median_s:.1f} s "
+        f"(validate {t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s); peak RSS is the "
+        "whole process tree's",
+        extra={"projects": n_projects, "projects_per_s": round(ours_rate, 3),
+               "reference_projects_per_s": round(ref_rate, 3),
+               "month_end_wall_s": round(a.median_s, 2), "notebooks_s": t["notebooks_s"],
+               "speedup": round(ours_rate / ref_rate, 2)})
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -260,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
                     "reference (default: --repeat)")
     ap.add_argument("--only", action="append", choices=[*NAMES, "schedule"],
                     help="run only this benchmark (repeatable; 'schedule' = both schedule lines)")
-    ap.add_argument("--projects", type=int, default=8, help="projects for month_end (8)")
+    ap.add_argument("--projects", type=int, help="month_end_scale: only the first N projects "
+                    "(default: every project of the company)")
+    ap.add_argument("--reference-projects", type=int, default=8, help="month_end_scale: projects "
+                    "run one by one for the reference (8)")
+    ap.add_argument("--reference-repeat", type=int, default=1, help="timed runs of the month-end "
+                    "references, papermill + nbconvert one by one (1)")
     ap.add_argument("--regenerate", action="store_true", help="generate the data again")
     a = ap.parse_args(argv)
     only = set(a.only or NAMES)
@@ -319,8 +414,13 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(make_line("reconcile", ours, "target: under 15 s (issue #9), not measured",
                                    target, f"reconcile(company, current period), every check; "
                                    f"{size}"))
+        if "month_end_scale" in only:
+            line = month_end_scale(root, size, a.jobs, a.projects, a.reference_projects,
+                                   a.reference_repeat)
+            if line:
+                lines.append(line)
     if "month_end" in only:
-        line = month_end(a.projects, a.repeat, a.regenerate)
+        line = month_end(a.repeat, a.reference_repeat)
         if line:
             lines.append(line)
     return 0

@@ -23,3 +23,15 @@ def require_tool(name: str, why: str) -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sample_bundle_dir(tmp_path_factory):
+    """The sample company's 2026-10 period computed once (``compute_period``) and saved as the
+    month-end saves it (``reports/PERIOD/data``), for tests that execute the notebooks."""
+    from pathlib import Path
+
+    from wip_lib.close import bundle
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    return bundle.save(bundle.compute(sample, "2026-10"), tmp_path_factory.mktemp("bundle"))

@@ -66,11 +66,31 @@ def save(bundle: Bundle, folder: Path) -> Path:
 
 
 def load(folder: Path) -> Bundle:
+    """The bundle saved in ``folder``.
+
+    A process that loads the same saved bundle again (a warm kernel running one project
+    dashboard after another: at thousands of jobs the bundle is millions of rows) reads it once:
+    the frames are kept with the files' sizes and modification times, and handed out as
+    copy-on-write copies (a notebook that changes a frame changes its own copy). A file written
+    since gives a fresh read."""
     folder = Path(folder)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    frames = {n: pd.read_parquet(folder / f"{n}.parquet") for n in meta["frames"]}
+    meta_text = (folder / "meta.json").read_text(encoding="utf-8")
+    meta = json.loads(meta_text)
+    paths = [folder / f"{n}.parquet" for n in meta["frames"]]
+    stamp = (meta_text, tuple((p.name, st.st_mtime_ns, st.st_size)
+                              for p in paths for st in (p.stat(),)))
+    key = str(folder.resolve())
+    cached = _LOADED.get(key)
+    if cached is None or cached[0] != stamp:
+        frames = {n: pd.read_parquet(p) for n, p in zip(meta["frames"], paths)}
+        _LOADED.clear()  # one bundle kept: the one being worked on
+        _LOADED[key] = cached = (stamp, frames)
+    frames = {n: df.copy(deep=False) for n, df in cached[1].items()}
     return Bundle(meta["company_name"], meta["period"], meta["prior_source"], frames,
                   meta.get("notes", []))
+
+
+_LOADED: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
 
 
 def compute(data_dir: Path | str, period: str | None = None, *, store=None) -> Bundle:

@@ -68,7 +68,13 @@ class Table:
         raise KeyError(name)
 
     def empty(self) -> pd.DataFrame:
-        return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
+        """No rows, every column with its dtype: built once per table, then copied (a reader
+        asks for one per missing or unusable export)."""
+        proto = _EMPTY.get(self)
+        if proto is None:
+            proto = _EMPTY[self] = pd.DataFrame({c.name: pd.Series(dtype=c.dtype)
+                                                 for c in self.columns})
+        return proto.copy()
 
     def absent(self, df: pd.DataFrame) -> list[str]:
         """Optional columns without a default (``default=None``) that ``df`` leaves empty (every
@@ -84,6 +90,9 @@ class Table:
             if (v.fillna(0) == 0).all() if c.kind == "money" else v.isna().all():
                 out.append(c.name)
         return out
+
+
+_EMPTY: dict[Table, pd.DataFrame] = {}
 
 
 def C(name: str, kind: str, doc: str, required: bool = True, default: object = None) -> Column:

@@ -555,5 +555,6 @@ class Company:
         unknown = set(tables) - set(schema.TABLES)
         if unknown:
             raise KeyError(f"not canonical tables: {sorted(unknown)}")
-        full = {name: tables.get(name, t.empty()) for name, t in schema.TABLES.items()}
+        full = {name: tables[name] if name in tables else t.empty()
+                for name, t in schema.TABLES.items()}
         return cls(settings, MappingProxyType(full), root, overrides)

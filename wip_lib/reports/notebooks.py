@@ -1,19 +1,40 @@
-"""Execute parameterised notebooks in parallel with Papermill, and publish them as offline HTML.
+"""Execute parameterised notebooks on warm kernels, and publish them as offline HTML.
 
 One notebook run is a :class:`NotebookRun`; its outcome a :class:`RunResult`. A failure in one run
-is caught in its worker and reported with its error, so the others finish. HTML pages hide code
-and carry plotly.js inside the page (``plotly_src=INLINE_PLOTLY``, the month-end's default: an
-emailed page shows its charts) or load it from the report's own ``assets/`` folder (the
-shared-asset layout for large batches); never from a CDN, so a report opens offline, on a
-surety's laptop on a plane. Pages are rendered with nbconvert's ``basic`` template inside a page
-shell of ours (``templates/page.html``), so no third-party script or style is ever referenced.
+is caught and reported with its error, so the others finish. HTML pages hide code and carry
+plotly.js inside the page (``plotly_src=INLINE_PLOTLY``, the month-end's default: an emailed page
+shows its charts) or load it from the report's own ``assets/`` folder (the shared-asset layout for
+large batches); never from a CDN, so a report opens offline, on a surety's laptop on a plane. Pages
+are rendered with nbconvert's ``basic`` template inside a page shell of ours
+(``templates/page.html``), so no third-party script or style is ever referenced.
+
+Warm kernels. Starting a kernel and importing pandas, plotly and ``wip_lib`` costs seconds; running
+a dashboard on a warm kernel costs a fraction of one. :func:`run_batch` therefore keeps ``workers``
+kernels (:class:`WarmKernel`, one per worker thread) for the whole batch:
+
+- each notebook is executed by Papermill itself, through a Papermill engine (``wip-warm``,
+  :class:`WarmEngine`) that runs nbclient on the worker's kernel instead of starting one, so the
+  ``parameters`` cell, the injected-parameters cell and Papermill's metadata are exactly those of a
+  one-off ``papermill`` run;
+- before each notebook the kernel's namespace is reset (IPython's ``reset(new_session=True)``:
+  every name gone, execution counts from 1, the working directory and warning registries as at
+  start), while imported modules stay loaded;
+- a kernel that dies, or a cell that runs past ``timeout`` seconds, fails that notebook alone: the
+  kernel is shut down and a fresh one takes its place for the next notebook;
+- one nbconvert ``HTMLExporter`` renders every page (building one costs more than rendering a
+  page).
+
+``warm=False`` runs each notebook on a kernel of its own (a plain ``papermill.execute_notebook``),
+the one-off behaviour the warm pool must reproduce (``tests/test_warm_kernels.py``).
 """
 from __future__ import annotations
 
-import multiprocessing
+import atexit
+import queue
+import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,6 +43,10 @@ from typing import Callable, Iterable, Mapping
 from wip_lib.reports.html import render
 
 PLOTLY_ASSET = "assets/plotly.min.js"
+ENGINE = "wip-warm"
+KERNEL = "python3"
+#: seconds one cell may run before its kernel counts as hung (``wip month-end --timeout``)
+DEFAULT_TIMEOUT = 600.0
 #: ``plotly_src`` value that puts plotly.js itself into the page, once (a self-contained page).
 INLINE_PLOTLY = "inline"
 #: Cells tagged so run (tests and nbval read them) but are left off the report pages: the plain
@@ -77,46 +102,356 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def notebook_to_html(ipynb: Path, out: Path, *, title: str, subtitle: str,
+_EXPORTER = None
+_EXPORTER_LOCK = threading.Lock()
+
+
+def _exporter():
+    """The process's one ``HTMLExporter`` (building one costs more than rendering a page);
+    callers hold ``_EXPORTER_LOCK``."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        config = Config()  # cells tagged HIDE_ON_PAGE run but stay off the page
+        config.TagRemovePreprocessor.remove_cell_tags = {HIDE_ON_PAGE}
+        config.TagRemovePreprocessor.enabled = True
+        _EXPORTER = HTMLExporter(config=config, template_name="basic", exclude_input=True,
+                                 exclude_input_prompt=True, exclude_output_prompt=True,
+                                 exclude_anchor_links=True)
+    return _EXPORTER
+
+
+def _export_body(nb) -> str:
+    """The notebook rendered without its code (a lock keeps threads from sharing the exporter
+    mid-render)."""
+    with _EXPORTER_LOCK:
+        body, _ = _exporter().from_notebook_node(nb)
+    return body
+
+
+def notebook_to_html(ipynb, out: Path, *, title: str, subtitle: str,
                      plotly_src: str | None, back_link: str | None = None) -> None:
-    """Render an executed notebook without its code, offline."""
+    """Render an executed notebook (a path, or the notebook itself) without its code, offline."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    nb = nbformat.read(str(ipynb), as_version=4)
-    from traitlets.config import Config
-
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = {HIDE_ON_PAGE}
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, template_name="basic", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True,
-                            exclude_anchor_links=True)
-    body, _ = exporter.from_notebook_node(nb)
-    out.write_text(page(title, body, plotly_src=plotly_src, subtitle=subtitle,
+    nb = ipynb if isinstance(ipynb, nbformat.NotebookNode) else \
+        nbformat.read(str(ipynb), as_version=4)
+    out.write_text(page(title, _export_body(nb), plotly_src=plotly_src, subtitle=subtitle,
                         back_link=back_link), encoding="utf-8")
 
 
+# -- warm kernels --------------------------------------------------------------------------------
+
+#: Run silently before each notebook: the user namespace, output cache and execution count as a
+#: new kernel has them (modules stay imported), the start directory, and the warning registries
+#: invalidated so a warning shows again in this notebook as it would on a fresh kernel.
+_RESET = """\
+get_ipython().reset(new_session=True)
+import os as _os, warnings as _warnings
+_os.chdir({cwd!r})
+with _warnings.catch_warnings():
+    pass
+del _os, _warnings
+"""
+
+
+#: Run once when a kernel starts: the modules the notebooks import (a module that fails to import
+#: is left for the notebook to report), then every object alive so far moved out of the garbage
+#: collector's sight (``gc.freeze``): the loaded libraries are never garbage, and each reset's
+#: collection then scans only what the last notebook made.
+_PRELOAD = """\
+import importlib as _importlib, gc as _gc
+for _m in {modules!r}:
+    try:
+        _importlib.import_module(_m)
+    except Exception:
+        pass
+del _importlib, _m
+_gc.collect()
+_gc.freeze()
+del _gc
+"""
+
+_KERNELS: set = set()  # every running WarmKernel of this process (shut down at exit)
+_KERNELS_LOCK = threading.Lock()
+
+
+class WarmKernel:
+    """One Jupyter kernel kept for many notebooks: a kernel manager and its client, both made and
+    used in one thread (the client's sockets belong to that thread's event loop)."""
+
+    def __init__(self, cwd: Path, *, kernel_name: str = KERNEL, log: Path | None = None,
+                 startup_timeout: float = 60, preload: Iterable[str] = ()):
+        self.cwd = Path(cwd)
+        self.kernel_name = kernel_name
+        self.log = log
+        self.startup_timeout = startup_timeout
+        self.preload = tuple(preload)
+        self.km = None
+        self.kc = None
+        self.started = 0  # kernels started (1 + replacements)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def workdir(self) -> Path:
+        """The kernel's working directory: ``cwd``, or where this process runs when ``cwd`` is
+        not on this machine (a cluster worker; the notebooks take absolute paths)."""
+        return self.cwd if self.cwd.is_dir() else Path.cwd()
+
+    def start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        kw: dict = {"cwd": str(self.workdir)}
+        if self.log is not None:
+            # Kernel start-up chatter goes to the log, not the progress bar; errors reach the
+            # notebook's outputs and the RunResult.
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.log, "ab")
+            kw.update(stdout=fh, stderr=fh)
+        try:
+            # As nbclient starts its own kernels: history in memory, not in ~/.ipython.
+            run_sync(km.start_kernel)(
+                extra_arguments=["--HistoryManager.hist_file=:memory:"], **kw)
+        finally:
+            if self.log is not None:
+                fh.close()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=self.startup_timeout)
+        except BaseException:
+            kc.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
+            raise
+        kc.allow_stdin = False
+        self.km, self.kc = km, kc
+        self._thread = threading.current_thread()
+        self.started += 1
+        with _KERNELS_LOCK:
+            _KERNELS.add(self)
+        self._silent(_PRELOAD.format(modules=list(self.preload)))
+
+    def _silent(self, code: str, timeout: float = 120) -> dict:
+        """Run ``code`` without output or history (the execution count does not move)."""
+        from jupyter_core.utils import run_sync
+
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        return run_sync(self._reply)(msg_id, timeout)
+
+    def alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def reset(self) -> None:
+        """The namespace as a fresh kernel's (see ``_RESET``); starts the kernel if none."""
+        if self.km is None or not self.alive():
+            self.replace()
+        reply = self._silent(_RESET.format(cwd=str(self.workdir)), 60)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
+
+    async def _reply(self, msg_id: str, timeout: float) -> dict:
+        while True:
+            msg = await self.kc.get_shell_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
+    def shutdown(self) -> None:
+        """Stop the kernel. From the thread that started it, as nbclient does; from any other
+        thread (at exit, or a cluster worker closing) by killing its process directly: the
+        client's sockets belong to the starting thread's event loop."""
+        from jupyter_core.utils import run_sync
+
+        with _KERNELS_LOCK:
+            _KERNELS.discard(self)
+        km, kc, self.km, self.kc = self.km, self.kc, None, None
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:
+                pass
+        if km is None:
+            return
+        if threading.current_thread() is self._thread:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+                return
+            except Exception:
+                pass
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+                process.wait(timeout=10)
+            except Exception:
+                pass
+        try:  # as the manager's own cleanup: control socket, connection file, zmq context
+            km._close_control_socket()
+            km.cleanup_connection_file()
+            if km._created_context and not km.context.closed:
+                km.context.destroy(linger=100)
+        except Exception:
+            pass
+
+    def replace(self) -> None:
+        """Shut this kernel down (dead, hung or never started) and start a fresh one."""
+        self.shutdown()
+        self.start()
+
+
+def _warm_engine():
+    """The Papermill engine ``wip-warm``: Papermill's own nbclient engine, on a kernel that is
+    already running (``warm_kernel=``) and stays running when the notebook is done."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, warm_kernel=None,
+                                     input_path_shown=None, **kwargs):
+            # As NBClientEngine.execute_managed_notebook, with the kernel handed over.
+            if input_path_shown:  # read from a local copy; recorded as the original
+                nb_man.nb.metadata.papermill["input_path"] = input_path_shown
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout if execution_timeout else
+                kwargs.get("timeout"), startup_timeout=start_timeout, kernel_name=kernel_name,
+                log=logger, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, km=warm_kernel.km, **final_kwargs)
+            client.kc = warm_kernel.kc
+            return client.execute(cleanup_kc=False)
+
+    try:
+        papermill_engines.get_engine(ENGINE)
+    except Exception:
+        papermill_engines.register(ENGINE, WarmEngine)
+    return papermill_engines.get_engine(ENGINE)
+
+
+_LOCAL = threading.local()
+
+
+def thread_kernel(cwd: Path, log: Path | None = None, preload: Iterable[str] = ()) -> WarmKernel:
+    """This thread's warm kernel, kept from one call to the next (a cluster worker's threads keep
+    theirs for as long as the worker runs)."""
+    k = getattr(_LOCAL, "kernel", None)
+    if k is None or k.cwd != Path(cwd):
+        if k is not None:
+            k.shutdown()
+        k = _LOCAL.kernel = WarmKernel(Path(cwd), log=log, preload=preload)
+    k.log = log
+    return k
+
+
+def shutdown_kernels() -> None:
+    """Shut down every warm kernel of this process still running (at exit, or interrupted)."""
+    with _KERNELS_LOCK:
+        kernels = list(_KERNELS)
+    for k in kernels:
+        k.shutdown()
+
+
+atexit.register(shutdown_kernels)
+
+
 def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: str = "",
-            back_link: str | None = None) -> RunResult:
-    """Execute one notebook with Papermill and publish it; never raises."""
+            back_link: str | None = None, kernel: WarmKernel | None = None,
+            timeout: float | None = None, source: str | None = None) -> RunResult:
+    """Execute one notebook with Papermill and publish it; never raises.
+
+    With ``kernel``, on that warm kernel (reset first; replaced if it died or hung); without, on
+    a kernel of its own that Papermill starts and stops. ``source``: the notebook's text, for a
+    machine where ``run.notebook`` is not (a cluster worker): it runs from a local copy and its
+    metadata names ``run.notebook`` as a local run's does."""
     import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
 
     started = time.perf_counter()
     run.output_ipynb.parent.mkdir(parents=True, exist_ok=True)
     run.output_html.parent.mkdir(parents=True, exist_ok=True)
     try:
-        pm.execute_notebook(str(run.notebook), str(run.output_ipynb),
-                            parameters=dict(run.parameters), kernel_name="python3",
-                            progress_bar=False, cwd=str(cwd), log_output=False)
-        notebook_to_html(run.output_ipynb, run.output_html, title=run.title or run.key,
+        if kernel is None:
+            nb = pm.execute_notebook(str(run.notebook), str(run.output_ipynb),
+                                     parameters=dict(run.parameters), kernel_name=KERNEL,
+                                     progress_bar=False, cwd=str(cwd), log_output=False,
+                                     execution_timeout=timeout)
+        else:
+            kernel.reset()
+            path, shown = _local_notebook(Path(run.notebook), source)
+            # cwd is the kernel's own (set at start and by the reset): no process-wide chdir
+            # from a worker thread. Saved once at the end, not after every cell.
+            nb = pm.execute_notebook(str(path), str(run.output_ipynb),
+                                     parameters=dict(run.parameters), kernel_name=KERNEL,
+                                     engine_name=_warm_engine_name(), progress_bar=False,
+                                     log_output=False, request_save_on_cell_execute=False,
+                                     warm_kernel=kernel, execution_timeout=timeout,
+                                     input_path_shown=shown)
+        notebook_to_html(nb, run.output_html, title=run.title or run.key,
                          subtitle=subtitle, plotly_src=plotly_src, back_link=back_link)
         return RunResult(run.key, True, time.perf_counter() - started, str(run.output_ipynb),
                          str(run.output_html))
     except Exception as exc:  # one project's failure must never stop the batch
         message = _error_text(exc)
+        if kernel is not None and not isinstance(exc, PapermillExecutionError):
+            # Not an error inside a cell: the kernel died, hung or never started. The next
+            # notebook gets a fresh one.
+            _replace_quietly(kernel)
         return RunResult(run.key, False, time.perf_counter() - started, str(run.output_ipynb),
                          str(run.output_html), message)
+
+
+def _local_notebook(path: Path, source: str | None) -> tuple[Path, str | None]:
+    """``path`` when it holds ``source`` (or no source is given); else a copy of ``source`` in this
+    machine's temporary folder, and the original path to record in the notebook's metadata."""
+    if source is None:
+        return path, None
+    try:
+        if path.read_text(encoding="utf-8") == source:
+            return path, None
+    except OSError:
+        pass
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    copy = Path(tempfile.gettempdir()) / "wip-notebooks" / digest / path.name
+    if not copy.is_file():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = copy.with_name(f"{copy.name}.{uuid.uuid4().hex}")
+        tmp.write_text(source, encoding="utf-8")
+        tmp.replace(copy)  # atomic: threads of one worker may race here
+    return copy, str(path)
+
+
+def prepare_driver() -> None:
+    """Papermill and nbconvert imported, the warm engine registered and the exporter built, ahead
+    of the first notebook."""
+    _warm_engine()
+    with _EXPORTER_LOCK:
+        _exporter()
+
+
+def _warm_engine_name() -> str:
+    _warm_engine()
+    return ENGINE
+
+
+def _replace_quietly(kernel: WarmKernel) -> None:
+    try:
+        kernel.replace()
+    except Exception:  # could not start one now: reset() tries again before the next notebook
+        kernel.shutdown()
 
 
 def _error_text(exc: BaseException) -> str:
@@ -125,62 +460,129 @@ def _error_text(exc: BaseException) -> str:
     evalue = getattr(exc, "evalue", None)
     if ename:
         return f"{ename}: {evalue}"
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if type(exc).__name__ == "CellTimeoutError":
+        text = "the kernel was replaced after a cell ran past the timeout: " + text
+    elif type(exc).__name__ == "DeadKernelError":
+        text = "the kernel died (it was replaced for the next notebook): " + text
+    return text
 
 
-def _quiet_worker(log: str | None) -> None:
-    """Kernels inherit the worker's stderr and print start-up chatter there; send it to a log
-    file so the progress bar stays readable (errors are reported through RunResult)."""
-    import os
-
-    if log:
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(fd, 2)
-        os.close(fd)
-
-
-def _execute_star(args: tuple) -> RunResult:
-    run, kwargs = args
-    return execute(run, **kwargs)
+def execute_warm(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: str = "",
+                 back_link: str | None = None, timeout: float | None = None,
+                 log: Path | None = None, preload: Iterable[str] = (),
+                 source: str | None = None) -> RunResult:
+    """:func:`execute` on the calling thread's warm kernel (:func:`thread_kernel`): what a
+    cluster worker's thread runs for each notebook."""
+    return execute(run, cwd=cwd, plotly_src=plotly_src, subtitle=subtitle, back_link=back_link,
+                   kernel=thread_kernel(cwd, log, preload), timeout=timeout, source=source)
 
 
-def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
-              plotly_src_for: Callable[[NotebookRun], str | None],
-              subtitle: str = "", back_link_for: Callable[[NotebookRun], str | None] = lambda r: None,
-              progress: bool = True, log: Path | None = None) -> list[RunResult]:
-    """Execute ``runs`` on ``workers`` processes; results in the order given. Kernel chatter
-    goes to ``log`` when given."""
-    runs = list(runs)
-    args = [(r, {"cwd": cwd, "plotly_src": plotly_src_for(r), "subtitle": subtitle,
-                 "back_link": back_link_for(r)}) for r in runs]
-    results: dict[str, RunResult] = {}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
-    if workers <= 1:
-        for a in args:
-            res = _execute_star(a)
-            results[res.key] = res
-            if bar:
-                bar.update(1)
-    else:
-        ctx = multiprocessing.get_context("spawn")
+class NotebookPool:
+    """``workers`` threads, each with a warm kernel of its own, started at once: the kernels start
+    and load ``preload`` while the caller does other work (the month-end validates and computes
+    the period meanwhile). :meth:`run` executes notebooks on them; :meth:`close` shuts them down.
+
+    Threads, not processes: the work is in the kernels (processes of their own); a thread only
+    sends cells, collects outputs and renders pages. With ``warm=False`` each notebook gets a
+    kernel of its own (plain Papermill)."""
+
+    def __init__(self, workers: int, cwd: Path, *, preload: Iterable[str] = (),
+                 log: Path | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+                 warm: bool = True):
+        self.cwd = Path(cwd)
+        self.timeout = timeout
+        self.warm = warm
+        self.preload = tuple(preload)
+        self.log = log
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet_worker,
-                                 initargs=(str(log) if log else None,)) as pool:
-            futures = [pool.submit(_execute_star, a) for a in args]
-            for fut in as_completed(futures):
-                res = fut.result()
+        self._todo: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"notebook-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for t in self._threads:
+            t.start()
+
+    def _work(self) -> None:
+        kernel = (WarmKernel(self.cwd, log=self.log, preload=self.preload) if self.warm
+                  else None)
+        try:
+            if kernel is not None:
+                try:
+                    kernel.start()
+                except Exception:  # reset() starts it again before the first notebook, and
+                    kernel.shutdown()  # that notebook reports the error if it fails again
+            prepare_driver()
+            while True:
+                item = self._todo.get()
+                if item is None:
+                    return
+                r, kwargs = item
+                try:
+                    res = execute(r, kernel=kernel, cwd=self.cwd, timeout=self.timeout, **kwargs)
+                except BaseException as exc:  # execute never raises; never lose a notebook
+                    res = RunResult(r.key, False, 0.0, str(r.output_ipynb), str(r.output_html),
+                                    _error_text(exc))
+                self._done.put(res)
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
+
+    def run(self, runs: Iterable[NotebookRun], *,
+            plotly_src_for: Callable[[NotebookRun], str | None], subtitle: str = "",
+            back_link_for: Callable[[NotebookRun], str | None] = lambda r: None,
+            progress: bool = True) -> list[RunResult]:
+        """Execute ``runs``; results in the order given."""
+        runs = list(runs)
+        for r in runs:
+            self._todo.put((r, {"plotly_src": plotly_src_for(r), "subtitle": subtitle,
+                                "back_link": back_link_for(r)}))
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
+        results: dict[str, RunResult] = {}
+        try:
+            for _ in runs:
+                res = self._done.get()
                 results[res.key] = res
                 if bar:
                     bar.update(1)
                     if not res.ok:
                         bar.write(f"FAILED {res.key}: {res.error}")
-    if bar:
-        bar.close()
-    return [results[r.key] for r in runs]
+        finally:
+            if bar:
+                bar.close()
+        return [results[r.key] for r in runs]
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+        for t in self._threads:
+            t.join()
+
+    def __enter__(self) -> "NotebookPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_batch(runs: Iterable[NotebookRun], *, workers: int, cwd: Path,
+              plotly_src_for: Callable[[NotebookRun], str | None],
+              subtitle: str = "", back_link_for: Callable[[NotebookRun], str | None] = lambda r: None,
+              progress: bool = True, log: Path | None = None, warm: bool = True,
+              timeout: float | None = DEFAULT_TIMEOUT,
+              preload: Iterable[str] = ()) -> list[RunResult]:
+    """Execute ``runs`` on a :class:`NotebookPool` of ``workers`` warm kernels (``warm=False``: a
+    kernel per notebook); results in the order given. Kernel chatter goes to ``log`` when
+    given."""
+    runs = list(runs)
+    with NotebookPool(min(workers, len(runs)) or 1, cwd, preload=preload, log=log,
+                      timeout=timeout, warm=warm) as pool:
+        return pool.run(runs, plotly_src_for=plotly_src_for, subtitle=subtitle,
+                        back_link_for=back_link_for, progress=progress)
 
 
 def write_plotly_asset(report_dir: Path) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from wip_lib.core.errors import PeriodError
-from wip_lib.core.money import report_amount
 
 
 def register(sub) -> None:
@@ -35,6 +34,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from wip_lib.close.period import compute_period
     from wip_lib.close.store import PeriodStore
+    from wip_lib.core.money import report_amount
     from wip_lib.reports.excel.workbook import write_wip_workbook
     from wip_lib.sources.readers import load_company
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wip_lib.reports.csvfiles import FORECAST_MONEY, write_report_csv
-
 TOP = 10
 
 
@@ -24,6 +22,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from wip_lib.close.period import compute_period
+    from wip_lib.reports.csvfiles import FORECAST_MONEY, write_report_csv
     from wip_lib.sources.readers import load_company
 
     company = load_company(Path(args.data_dir))

@@ -4,7 +4,9 @@
 2. Compute the period once (schedule, forecast and flags, reconciliation, journal entry, history)
    and write the CSV reports, the Excel workbook and the computed bundle (``data/``).
 3. Execute the project dashboard once per job, the portfolio dashboard and the reconciliation
-   workbook with Papermill, in parallel; publish each as offline HTML (no code, no CDN).
+   workbook with Papermill on ``--workers`` warm kernels (imports loaded once, the namespace reset
+   between notebooks: :mod:`wip_lib.reports.notebooks`), or on a Dask cluster (``--cluster``);
+   publish each as offline HTML (no code, no CDN).
 4. Write the month-end package, ``wip_package.pdf`` (printed by headless Chromium), then
    ``index.html`` (the portfolio, linking every project and the package) and ``run_summary.json``.
 
@@ -16,7 +18,9 @@ One notebook's failure never stops the others; it is listed with its error and
 """
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -32,6 +36,10 @@ PROJECT_NB = NOTEBOOKS / "project_dashboard.ipynb"
 PORTFOLIO_NB = NOTEBOOKS / "portfolio_dashboard.ipynb"
 RECON_NB = NOTEBOOKS / "reconciliation.ipynb"
 SUMMARY = "run_summary.json"
+#: What the notebooks import, loaded into each warm kernel as it starts (while the period is
+#: computed), so no notebook pays for it.
+PRELOAD = ("IPython.display", "wip_lib.close.bundle", "wip_lib.reports.dashboard",
+           "wip_lib.reports.html")
 
 
 def register(sub) -> None:
@@ -40,7 +48,14 @@ def register(sub) -> None:
     p.add_argument("--period", help="period YYYY-MM (default: the company's current period)")
     p.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default "
                    "reports/); the period's reports go to OUT/PERIOD/")
-    p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel (default 2)")
+    p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel, each worker "
+                   "on a warm kernel kept for the whole batch (default 2)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook cell may "
+                   "run before its kernel counts as hung: that notebook fails and the kernel is "
+                   "replaced (default 600)")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run the notebooks on a Dask distributed "
+                   "cluster: its scheduler's address (tcp://HOST:8786), or 'local' for a cluster "
+                   "of --workers processes on this machine; see docs/cluster.md")
     p.add_argument("--only-failed", action="store_true", help="re-run only the notebooks that "
                    "failed in the last run of this period (from run_summary.json)")
     p.add_argument("--project-notebook", type=Path, default=PROJECT_NB,
@@ -85,10 +100,45 @@ def _runs(bundle, out: Path, data_dir: Path, project_nb: Path):
 
 
 def run(args) -> int:
-    from wip_lib.accounting.forecast import check_period
+    timeout = args.timeout if args.timeout > 0 else None
+    if args.cluster:
+        from wip_lib.reports import cluster
+
+        # Connect first: an unreachable scheduler stops the command before any work. The
+        # workers' kernels start while the period is computed.
+        client = cluster.connect(args.cluster, max(1, args.workers))
+        try:
+            cluster.warm_up(client, cwd=ROOT, preload=PRELOAD)
+            return _run(args, lambda runs, **kw: cluster.run_on_cluster(
+                client, runs, cwd=ROOT, timeout=timeout, preload=PRELOAD, **kw), None)
+        finally:
+            cluster.close(client)
+
+    import tempfile
+
+    from wip_lib.reports.notebooks import NotebookPool
+
+    # The kernels start (and import what the notebooks need) while the company is validated and
+    # the period computed; their start-up chatter goes to notebooks/kernels.log at the end.
+    fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
+    os.close(fd)
+    pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
+                        timeout=timeout)
+    try:
+        return _run(args, pool.run, Path(log))
+    finally:
+        pool.close()
+        Path(log).unlink(missing_ok=True)
+
+
+def _run(args, execute_runs, log: Path | None) -> int:
+    """The month-end, with the notebooks executed by ``execute_runs`` (a local
+    :class:`~wip_lib.reports.notebooks.NotebookPool`'s ``run``, or on a cluster); ``log``: the
+    local kernels' start-up log."""
     from wip_lib.close import bundle as bundles
+    from wip_lib.core.periods import check_period
     from wip_lib.reports.index_page import write_index
-    from wip_lib.reports.notebooks import INLINE_PLOTLY, PLOTLY_ASSET, run_batch, write_plotly_asset
+    from wip_lib.reports.notebooks import INLINE_PLOTLY, PLOTLY_ASSET, write_plotly_asset
     from wip_lib.sources.readers import read_company
     from wip_lib.sources.snapshots import missing_snapshots
 
@@ -134,6 +184,10 @@ def run(args) -> int:
     warnings = missing_snapshots(b["schedule"], b["budget_history"], b.period)
     for w in warnings:
         print(f"warning: {w}", flush=True)
+    # The company's tables and the computed period are on disk (data/) for the notebooks: let
+    # them go before the kernels load it (at thousands of jobs they are gigabytes).
+    result = company = None
+    gc.collect()
 
     t = time.perf_counter()
     if args.shared_assets:
@@ -156,14 +210,16 @@ def run(args) -> int:
         failed = {k for k, v in previous["notebooks"].items() if not v["ok"]}
         runs = [r for r in runs if r.key in failed]
         print(f"Re-running {len(runs)} failed notebook(s): {', '.join(r.key for r in runs)}")
-    print(f"Executing {len(runs)} notebooks on {args.workers} worker(s) ...", flush=True)
-    results = run_batch(
-        runs, workers=max(1, args.workers), cwd=ROOT,
-        plotly_src_for=plotly_src,
+    where = f" on the Dask cluster {args.cluster}" if args.cluster else ""
+    print(f"Executing {len(runs)} notebooks on {args.workers} worker(s){where} ...", flush=True)
+    results = execute_runs(
+        runs, plotly_src_for=plotly_src,
         subtitle=f"{b.company_name} · period {period}",
         back_link_for=lambda r: "../index.html" if r.output_html.parent.name == "projects"
-        else "index.html", progress=not args.no_progress, log=out / "notebooks" / "kernels.log")
+        else "index.html", progress=not args.no_progress)
     timings["notebooks_s"] = time.perf_counter() - t
+    if log is not None:
+        _keep_log(log, out / "notebooks" / "kernels.log")
 
     merged = dict(previous["notebooks"]) if previous else {}
     for r in results:
@@ -198,6 +254,14 @@ def _job_names(text: str) -> set[str]:
     refused before anything is computed or written."""
     return {safe_name(j.strip(), what="job number", source="--jobs")
             for j in text.split(",") if j.strip()}
+
+
+def _keep_log(log: Path, target: Path) -> None:
+    """Append the kernels' start-up chatter to the period's ``notebooks/kernels.log``."""
+    text = log.read_bytes() if log.is_file() else b""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "ab") as fh:
+        fh.write(text)
 
 
 def _previous(out: Path) -> dict | None:

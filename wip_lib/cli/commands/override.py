@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
-
 from wip_lib.core.errors import InputError, Problem
 
 WHOLE_JOB = ("all", "-", "*")
@@ -50,6 +48,8 @@ def _problem(column: str, message: str, fix: str, value: str = "") -> InputError
 
 
 def run(args) -> int:
+    import pandas as pd  # here, not at the top: ``wip --help`` imports every command
+
     from wip_lib.accounting.forecast import cost_to_complete
     from wip_lib.cli.commands.close import company_root
     from wip_lib.core.money import parse_cents, report_amount

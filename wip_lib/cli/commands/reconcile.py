@@ -4,9 +4,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from wip_lib.reports.csvfiles import SUMMARY_MONEY, write_report_csv
-from wip_lib.reports.html import dollars
-
 
 def register(sub) -> None:
     p = sub.add_parser("reconcile", help="reconcile Procore to the ERP at a period end")
@@ -18,6 +15,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 def _print_summary(summary, findings, cov, period: str) -> None:
+    from wip_lib.reports.csvfiles import SUMMARY_MONEY
+    from wip_lib.reports.html import dollars
+
     cols = ["job", "Procore JTD", "ERP cost", "variance", "explained", "unexplained", "err",
             "warn", "info"]
     rows = [[r.job_id, dollars(r.procore_total), dollars(r.erp_total), dollars(r.variance),
@@ -48,9 +48,10 @@ def _print_summary(summary, findings, cov, period: str) -> None:
                                                 "  <-- DOES NOT FOOT"))
 
 def run(args) -> int:
-    from wip_lib.accounting.forecast import check_period
     from wip_lib.core.period_range import check_in_data
+    from wip_lib.core.periods import check_period
     from wip_lib.reconcile import coverage, reconcile, tie_out  # noqa: F401
+    from wip_lib.reports.csvfiles import SUMMARY_MONEY, write_report_csv
     from wip_lib.sources.readers import load_company
 
     started = time.perf_counter()

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from wip_lib.accounting.status_schedule import build_schedule
 from wip_lib.core.errors import PolicyError
-from wip_lib.reports.csvfiles import write_schedule
-from wip_lib.sources.job_status import read_job_status
+
+if TYPE_CHECKING:  # pandas is imported by the command when it runs, not by ``wip --help``
+    import pandas as pd
 
 
 def _fraction(text: str) -> float:
@@ -39,6 +38,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.accounting.status_schedule import build_schedule
+    from wip_lib.reports.csvfiles import write_schedule
+    from wip_lib.sources.job_status import read_job_status
+
     threshold = _fraction(args.threshold)
     status = read_job_status(args.job_status)
     schedule = build_schedule(status, threshold=threshold,

@@ -1,8 +1,6 @@
 """``wip schema``: print the canonical data model."""
 from __future__ import annotations
 
-from wip_lib.core import schema
-
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="print the canonical data model (docs/data-model.md)")
@@ -11,5 +9,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wip_lib.core import schema
+
     print(schema.to_markdown())
     return 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from wip_lib.core import schema
 from wip_lib.core.errors import InputError, Problem, file_system_problem
-from wip_lib.sources.controls import compare, control_totals
+
+if TYPE_CHECKING:  # imported by the command when it runs, not by ``wip --help``
+    import pandas as pd
 
 EXPECTED = "control_totals.csv"
 # A budget snapshot has fifteen money columns; these are the ones a controller reads first.
@@ -30,6 +30,11 @@ def register(sub) -> None:
 
 
 def company_control_totals(company) -> pd.DataFrame:
+    import pandas as pd
+
+    from wip_lib.core import schema
+    from wip_lib.sources.controls import control_totals
+
     parts = [control_totals(company[name], name) for name in schema.TABLES
              if "_file" in company[name].columns and len(company[name])]
     return pd.concat(parts, ignore_index=True).sort_values(["file", "table"], kind="stable") \
@@ -80,9 +85,13 @@ def print_report(result, totals: pd.DataFrame | None = None, out=None) -> None:
           f"{n_other} totals/blank/not-cost rows", file=out)
 
 
-def compare_expected(totals: pd.DataFrame, path: Path, files_read=None) -> list[Problem]:
+def compare_expected(totals: "pd.DataFrame", path: Path, files_read=None) -> list[Problem]:
     """Each figure of an expected control-totals file against what was read
     (:func:`wip_lib.sources.controls.compare`: a missing file is named as missing)."""
+    import pandas as pd
+
+    from wip_lib.sources.controls import compare
+
     try:
         want = pd.read_csv(path, dtype="string", keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:

@@ -94,9 +94,15 @@ def find_file(root: Path, stem: str) -> Path | None:
 
 
 def _family(status: pd.Series, families: dict[str, str], labels: dict[str, str]) -> pd.Series:
+    """The status family of each row: the company's label (exact, else case-folded) or the
+    status itself, case-folded, looked up in ``families``; worked out once per distinct status
+    text (a few), then spread over the rows."""
     s = status.astype("string").fillna("").str.strip()
-    base = s.map(lambda v: labels.get(v, labels.get(v.casefold(), v))).astype("string")
-    return base.str.casefold().map(families).astype("string")
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    fam = {v: families.get(labels.get(v, labels.get(v.casefold(), v)).casefold())
+           for v in uniques}
+    out = pd.Series([fam[v] for v in uniques], dtype="string")
+    return pd.Series(out.array.take(codes), index=status.index, dtype="string")
 
 
 @dataclass

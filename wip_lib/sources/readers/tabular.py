@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 import warnings
@@ -190,16 +191,17 @@ def _read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], s
     if _empty(path, out):
         return None
     with path.open("rb") as fh:
-        head = fh.read(1 << 20)
+        head = fh.read(HEAD_BYTES)
     encoding = _decode_probe(head)
+    whole = len(head) < HEAD_BYTES  # the whole file is in hand: parsed from memory
     try:
         try:
-            table = _pa_read(path, encoding, head)
+            table = _pa_read(path, encoding, head, whole)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             if encoding in ("cp1252", "utf-16") or "utf" not in str(exc).lower():
                 raise
             encoding = "cp1252"  # not UTF-8 after the first MiB: the Windows code page
-            table = _pa_read(path, encoding, head)
+            table = _pa_read(path, encoding, head, whole)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         row, why = _bad_row(path, encoding)
         if row is not None:
@@ -383,20 +385,39 @@ def _header(head: bytes, encoding: str) -> list[str] | None:
         return None
 
 
-def _pa_read(path: Path, encoding: str, head: bytes | None = None) -> pa.Table:
-    read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
+HEAD_BYTES = 1 << 20  # read first: the encoding probe and the header; a smaller file whole
+_PARSE = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_options(encoding: str) -> pacsv.ReadOptions:
+    return pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding,
                              block_size=1 << 24)
-    parse = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _convert_options(names: tuple[str, ...]) -> pacsv.ConvertOptions:
+    """Every column as text; built once per distinct header row (thousands of budget snapshots
+    share a few)."""
+    return pacsv.ConvertOptions(column_types={n: TEXT for n in names},
+                                strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+
+def _pa_read(path: Path, encoding: str, head: bytes | None = None,
+             whole: bool = False) -> pa.Table:
+    """The file's cells as Arrow text. ``head``: its first bytes, already read (``whole``: all of
+    them), so a small file is parsed from memory, not opened a second time."""
+    read = _read_options(encoding)
     # The header from the bytes already read (no second open of the file for it); pyarrow's own
     # reading of it where those bytes cannot tell.
     names = _header(head, encoding) if head is not None else None
     if names is None:
-        probe = pacsv.open_csv(path, read_options=read, parse_options=parse)
+        probe = pacsv.open_csv(path, read_options=read, parse_options=_PARSE)
         names = probe.schema.names
         probe.close()
-    convert = pacsv.ConvertOptions(column_types={n: TEXT for n in names},
-                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
-    table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    source = pa.BufferReader(head) if whole and head is not None else path
+    table = pacsv.read_csv(source, read_options=read, parse_options=_PARSE,
+                           convert_options=_convert_options(tuple(names)))
     if head is not None and any(t != TEXT for t in table.schema.types):
         return _pa_read(path, encoding, None)  # the header was told wrongly: pyarrow's reading
     return table

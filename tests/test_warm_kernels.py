@@ -1,0 +1,152 @@
+"""Warm kernels (``wip_lib.reports.notebooks``): the same notebooks and pages as one kernel per
+notebook, a namespace that does not leak from one notebook to the next, and a crashed or hung
+kernel that fails its own notebook only and is replaced.
+
+The comparison runs the real dashboards on the sample company twice: once on a single warm kernel
+(every notebook after the first runs on a kernel that has already run another), once with a
+kernel per notebook (plain Papermill). What may differ is normalised away, and nothing else:
+timestamps and durations (Papermill's and nbclient's metadata), the random id Papermill gives the
+injected-parameters cell, the random id plotly gives each chart's ``<div>``, and the output folder
+(each run writes its own).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbcompare import normalise_notebook, normalise_page
+
+from wip_lib.reports.notebooks import NotebookPool, NotebookRun, WarmKernel, execute, run_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+PERIOD = "2026-10"
+JOBS = ["00104", "00205"]  # a loss job and an underbilled one
+
+
+def _runs(out: Path, bundle_dir: Path) -> list[NotebookRun]:
+    common = {"data_dir": str(ROOT / "data" / "sample"), "period": PERIOD,
+              "bundle_dir": str(bundle_dir)}
+    runs = [NotebookRun("portfolio", NOTEBOOKS / "portfolio_dashboard.ipynb",
+                        out / "notebooks" / "portfolio.ipynb", out / "portfolio.html",
+                        common, "Portfolio"),
+            NotebookRun("reconciliation", NOTEBOOKS / "reconciliation.ipynb",
+                        out / "notebooks" / "reconciliation.ipynb", out / "reconciliation.html",
+                        common, "Reconciliation")]
+    for job in JOBS:
+        runs.append(NotebookRun(job, NOTEBOOKS / "project_dashboard.ipynb",
+                                out / "notebooks" / "projects" / f"{job}.ipynb",
+                                out / "projects" / f"{job}.html", {**common, "job_id": job},
+                                f"Job {job}"))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def warm_and_cold(tmp_path_factory, sample_bundle_dir):
+    """The same four notebooks: on one warm kernel, and on a kernel each."""
+    got = {}
+    for mode in ("warm", "cold"):
+        out = tmp_path_factory.mktemp(mode)
+        results = run_batch(_runs(out, sample_bundle_dir), workers=1, cwd=ROOT,
+                            plotly_src_for=lambda r: "assets/plotly.min.js", subtitle="test",
+                            progress=False, warm=mode == "warm", log=out / "kernels.log")
+        got[mode] = (out, results)
+    return got
+
+
+def test_every_notebook_runs_both_ways(warm_and_cold):
+    for mode, (out, results) in warm_and_cold.items():
+        assert [r.key for r in results] == ["portfolio", "reconciliation", *JOBS]
+        assert all(r.ok for r in results), (mode, [r.error for r in results])
+
+
+def test_executed_notebooks_equal_a_cold_kernel_run(warm_and_cold):
+    (warm_out, warm), (cold_out, cold) = warm_and_cold["warm"], warm_and_cold["cold"]
+    for w, c in zip(warm, cold):
+        wn = nbformat.read(w.output_ipynb, as_version=4)
+        cn = nbformat.read(c.output_ipynb, as_version=4)
+        # Execution counts from 1 in every notebook, as on a new kernel.
+        counts = [cell.execution_count for cell in wn.cells if cell.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1)), (w.key, counts)
+        # The parameters cell kept, the injected one right after it, as Papermill writes them.
+        tags = [cell.metadata.get("tags", []) for cell in wn.cells]
+        i = tags.index(["parameters"])
+        assert tags[i + 1] == ["injected-parameters"]
+        assert normalise_notebook(wn, warm_out) == normalise_notebook(cn, cold_out), w.key
+
+
+def test_pages_equal_a_cold_kernel_run(warm_and_cold):
+    (warm_out, warm), (cold_out, cold) = warm_and_cold["warm"], warm_and_cold["cold"]
+    for w, c in zip(warm, cold):
+        wp = Path(w.output_html).read_text(encoding="utf-8")
+        cp = Path(c.output_html).read_text(encoding="utf-8")
+        wn = nbformat.read(w.output_ipynb, as_version=4)
+        cn = nbformat.read(c.output_ipynb, as_version=4)
+        assert normalise_page(wp, wn, warm_out) == normalise_page(cp, cn, cold_out), w.key
+        assert wp.count("plotly-graph-div") == cp.count("plotly-graph-div")
+
+
+def test_normaliser_keeps_real_differences(warm_and_cold):
+    """The comparison is not vacuous: two different jobs' notebooks do not normalise equal."""
+    out, results = warm_and_cold["warm"]
+    a = nbformat.read(results[2].output_ipynb, as_version=4)
+    b = nbformat.read(results[3].output_ipynb, as_version=4)
+    assert normalise_notebook(a, out) != normalise_notebook(b, out)
+
+
+# -- small notebooks: namespace, crash, hang ------------------------------------------------------
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    p = nbformat.v4.new_code_cell("step = 0")
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+def _run(tmp: Path, key: str, nb: Path, step: int) -> NotebookRun:
+    return NotebookRun(key, nb, tmp / "out" / f"{key}.ipynb", tmp / "out" / f"{key}.html",
+                       {"step": step}, key)
+
+
+def test_namespace_is_reset_between_notebooks(tmp_path):
+    """A name one notebook defines is gone in the next; a module it imported stays loaded."""
+    nb = _notebook(tmp_path / "n.ipynb",
+                   "import sys\nprint('seen before:', 'left_over' in globals())\n"
+                   "print('module loaded:', 'wip_lib.core.money' in sys.modules)",
+                   "import wip_lib.core.money\nleft_over = step")
+    kernel = WarmKernel(ROOT, log=tmp_path / "k.log")
+    try:
+        results = [execute(_run(tmp_path, f"n{i}", nb, i), cwd=ROOT, plotly_src=None,
+                           kernel=kernel) for i in range(3)]
+        assert kernel.started == 1  # one kernel for all three
+    finally:
+        kernel.shutdown()
+    assert all(r.ok for r in results), [r.error for r in results]
+    printed = [nbformat.read(r.output_ipynb, as_version=4).cells[2].outputs[0]["text"]
+               for r in results]
+    assert printed[0] == "seen before: False\nmodule loaded: False\n"
+    assert printed[1] == printed[2] == "seen before: False\nmodule loaded: True\n"
+
+
+def test_crashed_and_hung_kernels_fail_alone_and_are_replaced(tmp_path):
+    ok = _notebook(tmp_path / "ok.ipynb", "print('step', step)")
+    crash = _notebook(tmp_path / "crash.ipynb", "import os\nos._exit(3)")
+    hang = _notebook(tmp_path / "hang.ipynb", "import time\ntime.sleep(600)")
+    runs = [_run(tmp_path, "first", ok, 1), _run(tmp_path, "crash", crash, 2),
+            _run(tmp_path, "after_crash", ok, 3), _run(tmp_path, "hang", hang, 4),
+            _run(tmp_path, "after_hang", ok, 5)]
+    with NotebookPool(1, ROOT, timeout=5, log=tmp_path / "k.log") as pool:
+        results = {r.key: r for r in pool.run(runs, plotly_src_for=lambda r: None,
+                                              progress=False)}
+    assert not results["crash"].ok and "died" in results["crash"].error
+    assert not results["hang"].ok and "timeout" in results["hang"].error
+    for key, step in (("first", 1), ("after_crash", 3), ("after_hang", 5)):
+        assert results[key].ok, (key, results[key].error)
+        nb = nbformat.read(results[key].output_ipynb, as_version=4)
+        assert nb.cells[-1].outputs[0]["text"] == f"step {step}\n"
+        assert Path(results[key].output_html).is_file()
