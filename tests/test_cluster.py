@@ -43,6 +43,7 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
     done = _wip("month-end", str(SAMPLE), "--period", PERIOD, "--out", str(tmp / "cluster"),
                 "--cluster", "local", "--workers", "2", "--jobs", JOB, "--no-progress")
+    assert done.returncode == 0, done.stdout + done.stderr
     out = tmp / "cluster" / PERIOD
     # The same notebooks here, on one warm kernel, from a copy of the same computed period.
     here = tmp / "here" / PERIOD

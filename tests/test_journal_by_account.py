@@ -9,15 +9,19 @@ loss, 4050 revenue - over/under, 5950 cost - provision for losses):
 | A | underbilled 10,000 | underbilled 12,000 |
 | B | overbilled 5,000 | overbilled 2,000 |
 | C | overbilled 1,000, loss provision 2,000 | (completed: not in progress) |
-| D | complete at 2026-09 (underbilled 700 in the frame, not in progress) | - |
+| D | complete at 2026-09, underbilled 700 (kept until billed) | - (billed: settled) |
 | E | - | underbilled 3,000 |
 
 GL at 2026-09, by account: 1250 = 10,500, 2150 = -6,000, 2160 = -2,000.
 
+A completed job keeps its contract asset or liability until billed (ASC 606-10-45-3), so the
+prior schedule's targets count D's 700 too (issue #18, case 3).
+
 Entry, per job (target - prior target): A 1250 Dr 2,000 / 4050 Cr; B 2150 Dr 3,000 / 4050 Cr;
-C 2150 Dr 1,000 / 4050 Cr and 2160 Dr 2,000 / 5950 Cr; E 1250 Dr 3,000 / 4050 Cr.
-Tie: 1250 GL 10,500 vs prior 10,000 (A) -> difference 500; 2150 -6,000 vs -(5,000 + 1,000) ->
-0; 2160 -2,000 vs -2,000 -> 0.
+C 2150 Dr 1,000 / 4050 Cr and 2160 Dr 2,000 / 5950 Cr; D 4050 Dr 700 / 1250 Cr; E 1250 Dr
+3,000 / 4050 Cr.
+Tie: 1250 GL 10,500 vs prior 10,000 (A) + 700 (D) -> difference -200; 2150 -6,000 vs -(5,000 +
+1,000) -> 0; 2160 -2,000 vs -2,000 -> 0.
 """
 from __future__ import annotations
 
@@ -62,6 +66,7 @@ def test_entry_is_the_change_against_the_prior_schedule():
         ("B", OVER, 3_000, 0), ("B", REV, 0, 3_000),
         ("C", OVER, 1_000, 0), ("C", REV, 0, 1_000),
         ("C", ACCRUED, 2_000, 0), ("C", LOSS_COST, 0, 2_000),
+        ("D", UNDER, 0, 700), ("D", REV, 700, 0),
         ("E", UNDER, 3_000, 0), ("E", REV, 0, 3_000)}
     assert_balanced(entry)
 
@@ -69,13 +74,13 @@ def test_entry_is_the_change_against_the_prior_schedule():
 def test_tie_reports_the_difference_by_account():
     tie = gl_tie(GL, PRIOR, ACCOUNTS, "2026-10").set_index("account")
     assert tie.loc[UNDER, ["gl_balance", "prior_schedule", "difference"]].tolist() == [
-        10_500 * D, 10_000 * D, 500 * D]
+        10_500 * D, 10_700 * D, -200 * D]
     assert tie.loc[OVER, "difference"] == 0 and tie.loc[ACCRUED, "difference"] == 0
     assert tie.loc[UNDER, "gl_period"] == "2026-09"          # the latest on or before 2026-10
     notes = gl_tie_notes(gl_tie(GL, PRIOR, ACCOUNTS, "2026-10"), "closed period (store)")
     assert len(notes) == 3
     assert notes[0].startswith("GL account 1250 ")
-    assert "difference 500.00 (to clear in the GL)" in notes[0]
+    assert "difference -200.00 (to clear in the GL)" in notes[0]
     assert notes[1].endswith("difference 0.00.")
 
 
@@ -84,7 +89,7 @@ def test_posting_lands_each_account_on_the_current_targets_plus_the_difference()
     entry = wip_journal_entry(CURRENT, GL, ACCOUNTS, "2026-10", prior=PRIOR)
     net = (entry["debit"] - entry["credit"]).groupby(entry["account"]).sum()
     tie = gl_tie(GL, PRIOR, ACCOUNTS, "2026-10").set_index("account")
-    assert tie.loc[UNDER, "gl_balance"] + net[UNDER] == (12_000 + 3_000 + 500) * D
+    assert tie.loc[UNDER, "gl_balance"] + net[UNDER] == (12_000 + 3_000 - 200) * D
     assert tie.loc[OVER, "gl_balance"] + net[OVER] == -2_000 * D
     assert tie.loc[ACCRUED, "gl_balance"] + net[ACCRUED] == 0
 

@@ -35,15 +35,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable
 
 from wip_lib.core.errors import InputError, Problem
 
 MAX_NAME = 120
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 _DEVICE = re.compile(r"(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?", re.IGNORECASE)
+if TYPE_CHECKING:  # imported where used: the command line is built without pandas
+    import pandas as pd
+
 SAFE_FIX = ("leave out / \\ : * ? \" < > | and control characters, do not start it with '.' or "
             "end it with a space or '.'")
 
@@ -73,6 +74,8 @@ def unsafe_reason(name: object) -> str | None:
 
 def unsafe_mask(names: pd.Series) -> pd.Series:
     """``True`` where a name breaks the rule (worked out once per distinct name)."""
+    import pandas as pd
+
     text = names.astype("string").fillna("")
     codes, uniques = pd.factorize(text)
     bad = [unsafe_reason(str(u)) is not None for u in uniques]

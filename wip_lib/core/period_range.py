@@ -16,8 +16,6 @@ it against the data.
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from wip_lib.core.errors import PeriodError
 
 
@@ -27,6 +25,8 @@ def first_data_period(company) -> str | None:
     months = []
     if getattr(company, "tables", None) is None:  # known by its settings only: no data to read
         return None
+    import pandas as pd  # here, not at import: the command line is built without pandas
+
     starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
     if len(starts):
         months.append(str(starts.min().to_period("M")))

@@ -53,7 +53,8 @@ def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
     projects = []
     for r in s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision"]].to_dict("records"):
         res = results.get(r["job_id"])
-        projects.append({**r, "flag": r["flag"] or "", "loss": r["loss_provision"] > 0,
+        # "; " between codes: the cell wraps between flags instead of widening the table.
+        projects.append({**r, "flag": (r["flag"] or "").replace(";", "; "), "loss": r["loss_provision"] > 0,
                          "linked": bool(res and res["ok"]), "state": dashboard_state(res)})
     target = out / "index.html"
     target.write_text(render("index.html", title=f"{bundle.company_name}: WIP {bundle.period}",
