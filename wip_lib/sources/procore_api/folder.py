@@ -40,7 +40,7 @@ from wip_lib.sources.readers.procore import BUDGET_DIR, PERIOD_RE, read_export, 
 from wip_lib.sources.export_writer import write_company_yaml, write_procore_table
 
 STATE = ".procore_pull.json"
-CARRIED = {"prime_contracts": ("retainage_rule",)}
+CARRIED = {"prime_contracts": ("retainage_rule",), "commitments": ("retainage_rule",)}
 
 
 @dataclass(frozen=True)
