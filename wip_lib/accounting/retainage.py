@@ -256,6 +256,10 @@ def retention_by_job(retention_table: pd.DataFrame) -> pd.DataFrame:
     """Retention outstanding per job: ``receivable`` (from the owner), ``payable`` (to
     subcontractors and suppliers) and ``net = receivable - payable``."""
     t = retention_table
+    if t.empty:
+        return pd.DataFrame({"job_id": pd.Series(dtype="string"),
+                             **{c: pd.Series(dtype="int64") for c in ("receivable", "payable",
+                                                                      "net")}})
     by = t.pivot_table(index="job_id", columns="direction", values="outstanding",
                        aggfunc="sum", fill_value=0)
     out = pd.DataFrame({"job_id": by.index.astype("string"),

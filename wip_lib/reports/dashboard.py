@@ -244,6 +244,37 @@ def job_findings(bundle, job_id: str) -> pd.DataFrame:
     return f.loc[f["job_id"] == job_id, cols].reset_index(drop=True)
 
 
+#: Retention columns the dashboards show (money in cents; :mod:`wip_lib.accounting.retainage`).
+RETENTION_VIEW = ["direction", "contract", "party", "rate", "withheld", "released",
+                  "collected_or_paid", "outstanding", "procore_retained"]
+RETENTION_MONEY = ["withheld", "released", "collected_or_paid", "outstanding", "procore_retained",
+                   "receivable", "payable", "net"]
+
+
+def _retention(bundle) -> pd.DataFrame:
+    from wip_lib.accounting.retainage import RETENTION_COLUMNS
+
+    r = bundle.frames.get("retention")
+    return r if r is not None else pd.DataFrame(columns=RETENTION_COLUMNS)
+
+
+def job_retention(bundle, job_id: str) -> pd.DataFrame:
+    """The job's retention, both directions: receivable from the owner, payable per
+    commitment (withheld, released, collected or paid, outstanding; Procore's figure beside)."""
+    r = _retention(bundle)
+    return r.loc[r["job_id"] == job_id, RETENTION_VIEW].reset_index(drop=True)
+
+
+def portfolio_retention(bundle) -> pd.DataFrame:
+    """Retention outstanding per job: receivable, payable and net (jobs with any)."""
+    from wip_lib.accounting.retainage import retention_by_job
+
+    by = retention_by_job(_retention(bundle))
+    names = dict(zip(bundle["schedule"]["job_id"], bundle["schedule"]["job_name"]))
+    by.insert(1, "job_name", by["job_id"].map(names).astype("string").fillna(""))
+    return by
+
+
 # -- portfolio ----------------------------------------------------------------------------------
 
 def portfolio_key_figures(bundle) -> str:

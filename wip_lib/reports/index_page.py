@@ -60,6 +60,8 @@ def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
                              subtitle=f"Month-end reports for {bundle.period}",
                              back_link=None, projects=projects,
                              package=(out / "wip_package.pdf").is_file(),
+                             billing=(out / "billing_review.csv").is_file(),
+                             payapps=(out / "payapp_findings.csv").is_file(),
                              portfolio=portfolio_main(out / "portfolio.html"),
                              **plotly_context(plotly_src)),
                       encoding="utf-8")
