@@ -20,9 +20,10 @@ Checks (each ``check(review) -> (findings, problems)``; findings as
 - ``lien_waiver``: the waiver for the previous payment on file (``lien_waivers.csv``,
   :mod:`wip_lib.sources.lien_waivers`). The previous payment is the previous certified
   application's line 8. A waiver covers it when it is for the same job and commitment, its
-  through date is on or after that application's period end and its amount is at least the
-  payment; when Procore shows that application paid the waiver must be unconditional (a
-  conditional one does for a payment not yet made). No waiver: ``error`` (expected the payment,
+  amount is at least the payment and: unconditional, its through date is on or after that
+  application's period end; conditional, its through date is that period end (a conditional
+  waiver through a later date is the one for a later payment), and only while Procore does not
+  show the payment made (once paid, the waiver must be unconditional). No waiver: ``error`` (expected the payment,
   actual 0); a conditional one for a payment made: ``warning``; an amount short of the payment:
   ``error`` (actual the largest amount on file). A first application has no previous payment.
   Without a ``lien_waivers.csv`` the check is not run, and the review says so.
@@ -127,12 +128,15 @@ def lien_waiver(review: PayAppReview):
                       "amount": w["amount"].astype("int64")})
     m = a[["_i", "job_id", "contract", "prev_end", "payment", "_paid"]].merge(
         w, on=["job_id", "contract"], how="inner")
-    dated = m["through"] >= pd.to_datetime(m["prev_end"])
-    right = dated & ((m["type"] == "unconditional") | ~m["_paid"].astype(bool))
+    prev_end = pd.to_datetime(m["prev_end"]).dt.normalize()
+    through = m["through"].dt.normalize()
+    unconditional = (m["type"] == "unconditional") & (through >= prev_end)
+    conditional = (m["type"] == "conditional") & (through == prev_end)
+    right = unconditional | (conditional & ~m["_paid"].astype(bool))
     enough = m["amount"] >= m["payment"]
     ok = m[(right & enough).to_numpy(bool)]["_i"].unique()
     short = m[right.to_numpy(bool)].groupby("_i")["amount"].max()
-    cond = m[(dated & (m["type"] == "conditional") & enough).to_numpy(bool)]["_i"].unique()
+    cond = m[(conditional & enough).to_numpy(bool)]["_i"].unique()
     out = []
     idx = np.arange(len(a))
     covered = np.isin(idx, ok)

@@ -67,7 +67,8 @@ the reconciliation's; :mod:`wip_lib.accounting.review_findings` for the columns)
   and line 5 = ``sum(I)`` (when the G703 is on file), work this period = ``line 4 - previous
   line 4``, retainage this period = ``line 5 - previous line 5``, line 8 = ``line 6 - line 7``.
 - ``stored_materials``: stored material that left storage must have been installed: on each
-  line ``F >= F_prev - E`` (expected ``F_prev - E``, actual ``F``).
+  line whose stored materials went down (``F < F_prev``), ``F >= F_prev - E`` (expected
+  ``F_prev - E``, actual ``F``).
 - ``contract_sum``: the G703's scheduled values add up to the contract sum to date at the
   application's period end (a line for an unapproved change order, a schedule of values that
   does not tie to the contract).
@@ -488,7 +489,8 @@ def stored_materials(review: Review):
     """Stored material that left storage without being installed this period."""
     g = review.lines
     floor = g["prev_f"] - g["this_period"]
-    bad = g["prev_matched"].astype(bool) & (g["materials_stored"] < floor)
+    bad = (g["prev_matched"].astype(bool) & (g["materials_stored"] < g["prev_f"])
+           & (g["materials_stored"] < floor))
     b = g[bad.to_numpy(bool)]
     if b.empty:
         return rf.empty(), []

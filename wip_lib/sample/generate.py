@@ -24,9 +24,11 @@ from wip_lib.core import codes, schema
 from wip_lib.sources.controls import control_totals
 from wip_lib.sources.formats import COMMITMENT_STATUS_FAMILY, CO_STATUS_FAMILY, PROCORE_EXPORTS
 from wip_lib.sources.readers.erp import load_profile
+from wip_lib.sample.billing_documents import add_billing_documents
 from wip_lib.sample.catalog import (COST_CODES, DEFAULT_ERP_CODE, ERP_CODE_DIFFERENCES, OWNERS,
                                     PMS, PROJECT_NAMES, VENDORS)
 from wip_lib.sources.export_writer import (write_company_yaml, write_erp_table, write_procore_table)
+from wip_lib.sources.lien_waivers import write_lien_waivers
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
 PROCORE_ONLY_VENDOR = "Summit Glazing LLC"
@@ -767,10 +769,14 @@ def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def generate(spec: SampleSpec = SampleSpec()) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
-    """Canonical tables, the answer key, and extras (the ERP's not-cost rows, GL balances)."""
+    """Canonical tables, the answer key, and extras (the ERP's not-cost rows, GL balances, the
+    billing documents of :mod:`wip_lib.sample.billing_documents`)."""
     b = _Builder(spec)
     b.build()
     b.rows["gl_balances"] = b.gl_rows
+    billing = add_billing_documents(b.rows, spec.current, spec.seed)  # additive: new rows only
+    for name, extra in billing.rows.items():
+        b.rows[name] = b.rows[name] + extra
     tables = {name: _frame(name, rows) for name, rows in b.rows.items()}
     sort_keys = {"erp_job_cost": ["row_id"], "budget": ["job_id", "period", "cost_code", "cost_type"],
                  "gl_balances": ["period", "job_id", "account"]}
@@ -778,8 +784,8 @@ def generate(spec: SampleSpec = SampleSpec()) -> tuple[dict[str, pd.DataFrame], 
         keys = sort_keys.get(name, list(t.key))
         if keys and len(tables[name]):
             tables[name] = tables[name].sort_values(keys, kind="stable").reset_index(drop=True)
-    answers = pd.DataFrame(b.answers, columns=ANSWER_COLUMNS)
-    return tables, answers, {"not_cost": pd.DataFrame(b.not_cost)}
+    answers = pd.DataFrame(b.answers + billing.answers, columns=ANSWER_COLUMNS)
+    return tables, answers, {"not_cost": pd.DataFrame(b.not_cost), "billing": billing}
 
 
 def company_settings(spec: SampleSpec) -> dict:
@@ -797,6 +803,38 @@ def company_settings(spec: SampleSpec) -> dict:
     }
 
 
+def _invoice_folder_rows(name: str, df: pd.DataFrame, folder_only: dict) -> pd.Series:
+    """Rows of an invoice list that exist only as their G703 file (pay applications under
+    review): left out of the list export."""
+    keys = folder_only.get(name)
+    if not keys or df.empty:
+        return pd.Series(False, index=df.index)
+    contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
+    at = list(zip(df["job_id"].astype(str), df[contract].astype(str),
+                  df["application_number"].astype(int)))
+    return pd.Series([k in keys for k in at], index=df.index)
+
+
+def _invoice_facts(name: str, facts: dict) -> dict | None:
+    """The Label,Value lines above the G703 of each pay application that has no list row."""
+    if not name.endswith("_invoice_lines"):
+        return None
+    table = "owner_invoices" if name.startswith("owner") else "subcontractor_invoices"
+    return {k[1:]: v for k, v in facts.items() if k[0] == table}
+
+
+def _invoice_files(name: str, df: pd.DataFrame, folder: pd.Series) -> pd.Series:
+    """The file each row is read from: its pay application's G703 file, or the list."""
+    base = "procore/owner_invoices" if name.startswith("owner") else \
+        "procore/subcontractor_invoices"
+    contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
+    per_file = (base + "/" + df["job_id"].astype(str) + "/" + df[contract].astype(str) + "/"
+                + df["application_number"].astype(int).astype(str) + ".csv")
+    if name.endswith("_invoice_lines"):
+        return per_file
+    return per_file.where(folder.to_numpy(), f"{base}.csv")
+
+
 def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
     """Write the sample company folder; return {'files': n, 'rows': n}."""
     out = Path(out)
@@ -805,14 +843,19 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
     profile = load_profile("sage300")
     files = []
     totals = []
+    billing = extras["billing"]
     for name, df in tables.items():
         t = schema.get(name)
         if t.system == "procore" or name == "cost_code_crosswalk":
-            paths = write_procore_table(out, name, df)
+            folder = _invoice_folder_rows(name, df, billing.folder_only)
+            paths = write_procore_table(out, name, df[~folder.to_numpy()],
+                                        facts=_invoice_facts(name, billing.facts))
             files += paths
             if name == "budget":
                 rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
                        + ".csv")
+            elif name.endswith("_invoice_lines") or folder.any():
+                rel = _invoice_files(name, df, folder)
             else:
                 fmt = PROCORE_EXPORTS.get(name)
                 rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
@@ -824,6 +867,8 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec()) -> dict:
             path = write_erp_table(out, name, df, profile, extra_rows=extra)
             files.append(path)
             totals.append(control_totals(df.assign(_file=path.relative_to(out).as_posix()), name))
+    if len(billing.waivers):
+        files.append(write_lien_waivers(out, billing.waivers))
     ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
         ["file", "table"], kind="stable")
     ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")
