@@ -51,7 +51,7 @@ def run(args) -> int:
     if errors:
         raise InputError(errors)
     out = args.out or Path("reports") / period
-    files = write_billing(billing, out, pdf=not args.no_pdf)
+    files = write_billing(billing, out, pdf=None if args.no_pdf else "jobs")
     print_problems(billing.problems)
     print(f"Progress billing for {period} (progress: {billing.progress}): "
           f"{len(billing.drafts)} draft G702/G703, {len(billing.review)} review findings")

@@ -6,7 +6,8 @@
 3. Execute the project dashboard once per job, the portfolio dashboard and the reconciliation
    workbook with Papermill, in parallel; publish each as offline HTML (no code, no CDN).
 4. Write the month-end package, ``wip_package.pdf`` (printed by headless Chromium), the
-   progress billing (``billing_review.csv``, the draft G702/G703 of each job under ``billing/``)
+   progress billing (``billing_review.csv``, the draft G702/G703 of each job under ``billing/``,
+   their workbooks and pages, and one PDF of them all)
    and the subcontractor pay-app review (``payapp_findings.csv``), then ``index.html`` (the
    portfolio, linking every project, the package and the billing outputs) and
    ``run_summary.json``.
@@ -234,10 +235,10 @@ def _billing(company, result, out: Path) -> None:
     billing = compute_billing(company, result.period, result)
     try:
         browser()
-        pdf = True
+        pdf = "combined"
     except WipError as exc:
         print(f"warning: billing PDFs not written: {exc}", flush=True)
-        pdf = False
+        pdf = None
     write_billing(billing, out, pdf=pdf)
     findings, problems = compute_payapps(company, result.period)
     write_findings(findings, out / PAYAPP_FINDINGS)
