@@ -135,6 +135,35 @@ def _answer(out: BillingDocuments, situation: str, job: str, code: str, ref: str
                         "found_by": found_by})
 
 
+def _money(cents: int) -> str:
+    c = int(cents)
+    text = f"${abs(c) // 100:,}.{abs(c) % 100:02d}"
+    return f"({text})" if c < 0 else text
+
+
+def _date(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%m/%d/%Y}"
+
+
+def _facts(app) -> list[tuple[str, str]]:
+    """The application's own facts as ``Label,Value`` lines above its G703, as Procore's
+    per-invoice export carries them (so the file reads alone, without the list)."""
+    out = [("Invoice #", str(app["invoice_number"]))]
+    if "vendor_name" in app and isinstance(app["vendor_name"], str):
+        out.append(("Contract Company", app["vendor_name"]))
+    out += [("Billing Date", _date(app["billing_date"])),
+            ("Period Start", _date(app["period_start"])),
+            ("Period End", _date(app["period_end"])), ("Status", str(app["status"]))]
+    if "approved_date" in app and _date(app.get("approved_date")):
+        out.append(("Approved Date", _date(app["approved_date"])))
+    if "payment_status" in app and isinstance(app.get("payment_status"), str):
+        out.append(("Payment Status", app["payment_status"]))
+    out += [("Work Completed This Period", _money(app["work_completed_this_period"])),
+            ("Retainage This Period", _money(app["retainage_this_period"])),
+            ("Current Payment Due", _money(app["amount_due"]))]
+    return out
+
+
 def _ends(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
 
@@ -378,10 +407,6 @@ class _Maker:
                        amount_due=stored - held, erp_status="not_integrated")
             self.out.rows["owner_invoices"].append(sup)
             self.out.folder_only["owner_invoices"].add((job, sup["contract_number"], n))
-            self.out.facts[("owner_invoices", job, sup["contract_number"], n)] = [
-                ("Invoice #", inv), ("Billing Date", f"{self.day(28):%m/%d/%Y}"),
-                ("Period Start", f"{self.day(1):%m/%d/%Y}"),
-                ("Period End", f"{self.cur_end:%m/%d/%Y}"), ("Status", UNDER_REVIEW)]
             self.owner_docs[job].append((pd.Series(sup), new))
             expected = _half_up(stored * num, den)
             _answer(self.out, "Owner pay application withholds retainage at the wrong rate of "
@@ -417,6 +442,8 @@ class _Maker:
     def emit_owner(self) -> None:
         for job, docs in self.owner_docs.items():
             for app, lines in docs:
+                self.out.facts[("owner_invoices", job, str(app["contract_number"]),
+                                int(app["application_number"]))] = _facts(app)
                 for r in lines.itertuples():
                     self.out.rows["owner_invoice_lines"].append(dict(
                         job_id=job, contract_number=str(app["contract_number"]),
@@ -539,13 +566,6 @@ class _Maker:
                        erp_status="not_integrated")
             self.out.rows["subcontractor_invoices"].append(row)
             self.out.folder_only["subcontractor_invoices"].add((key[0], key[1], n))
-            facts = [("Invoice #", inv), ("Billing Date", f"{self.day(28):%m/%d/%Y}"),
-                     ("Period Start", f"{self.day(1):%m/%d/%Y}"),
-                     ("Period End", f"{self.cur_end:%m/%d/%Y}"), ("Status", UNDER_REVIEW)]
-            if stated_due_extra:
-                due = work - held + stated_due_extra
-                facts.append(("Current Payment Due", f"{due / 100:.2f}"))
-            self.out.facts[("subcontractor_invoices", key[0], key[1], n)] = facts
             self.sub_docs[key].append((pd.Series(row), new))
             return inv, work, held
 
@@ -611,6 +631,8 @@ class _Maker:
     def emit_sub(self) -> None:
         for key, docs in self.sub_docs.items():
             for app, lines in docs:
+                self.out.facts[("subcontractor_invoices", key[0], key[1],
+                                int(app["application_number"]))] = _facts(app)
                 for r in lines.itertuples():
                     self.out.rows["subcontractor_invoice_lines"].append(dict(
                         job_id=key[0], commitment_number=key[1],
