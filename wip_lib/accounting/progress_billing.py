@@ -640,7 +640,8 @@ def draft(company, period: str, progress: str = "procore", codes: pd.DataFrame |
         new = todo.assign(application_number=[int(last.get((a, b), 0)) + 1 for a, b in
                                               zip(todo["job_id"], todo["contract"])],
                           invoice_number="", _new=True, period_end=end)
-        prev = upto.rename(columns={"application_number": "prev_application",
+        prev = upto.drop(columns=["prev_application", "prev_g", "prev_ret"]).rename(
+            columns={"application_number": "prev_application",
                                     "total_completed_to_date": "prev_g",
                                     "retainage_to_date": "prev_ret"})
         prev = prev.sort_values("prev_application").groupby(["job_id", "contract"],

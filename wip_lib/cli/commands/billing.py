@@ -19,6 +19,8 @@ def register(sub) -> None:
                    "(default: reports/PERIOD)")
     p.add_argument("--no-pdf", action="store_true", help="write the workbooks and pages, not "
                    "the PDFs (no Chromium needed)")
+    p.add_argument("--jobs", help="only these jobs' drafts, comma separated (the review covers "
+                   "every job)")
     p.set_defaults(func=run)
 
 
@@ -39,7 +41,7 @@ def print_problems(problems) -> None:
 
 def run(args) -> int:
     from wip_lib.close.billing import compute_billing
-    from wip_lib.core.errors import InputError
+    from wip_lib.core.errors import InputError, Problem
     from wip_lib.reports.billing import BILLING_REVIEW, FOLDER, write_billing
     from wip_lib.sources.readers import load_company
 
@@ -47,6 +49,14 @@ def run(args) -> int:
     company = load_company(Path(args.data_dir))
     period = args.period or company.settings.current_period
     billing = compute_billing(company, period)
+    if args.jobs:
+        wanted = {j.strip() for j in args.jobs.split(",") if j.strip()}
+        unknown = sorted(wanted - {d.job_id for d in billing.drafts})
+        if unknown:
+            raise InputError([Problem("--jobs", f"job {j} has no draft G702/G703 for {period}",
+                                      "use job numbers of the jobs billed in the period",
+                                      value=j) for j in unknown])
+        billing.drafts = [d for d in billing.drafts if d.job_id in wanted]
     errors = [p for p in billing.problems if p.severity == "error"]
     if errors:
         raise InputError(errors)
