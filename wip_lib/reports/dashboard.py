@@ -252,10 +252,8 @@ RETENTION_MONEY = ["withheld", "released", "collected_or_paid", "outstanding", "
 
 
 def _retention(bundle) -> pd.DataFrame:
-    from wip_lib.accounting.retainage import RETENTION_COLUMNS
-
     r = bundle.frames.get("retention")
-    return r if r is not None else pd.DataFrame(columns=RETENTION_COLUMNS)
+    return r if r is not None else pd.DataFrame(columns=RETENTION_VIEW + ["job_id"])
 
 
 def job_retention(bundle, job_id: str) -> pd.DataFrame:
@@ -266,13 +264,20 @@ def job_retention(bundle, job_id: str) -> pd.DataFrame:
 
 
 def portfolio_retention(bundle) -> pd.DataFrame:
-    """Retention outstanding per job: receivable, payable and net (jobs with any)."""
-    from wip_lib.accounting.retainage import retention_by_job
-
-    by = retention_by_job(_retention(bundle))
+    """Retention outstanding per job (sums of the period's retention rows): receivable from the
+    owner, payable to subcontractors and suppliers, and net = receivable - payable."""
+    r = _retention(bundle)
+    out = pd.DataFrame({"job_id": pd.Series(dtype="string")})
+    for direction in ("receivable", "payable"):
+        part = r[r["direction"] == direction].groupby("job_id", as_index=False)[
+            "outstanding"].sum().rename(columns={"outstanding": direction})
+        out = out.merge(part, on="job_id", how="outer")
+    for c in ("receivable", "payable"):
+        out[c] = out[c].fillna(0).astype("int64")
+    out["net"] = out["receivable"] - out["payable"]
     names = dict(zip(bundle["schedule"]["job_id"], bundle["schedule"]["job_name"]))
-    by.insert(1, "job_name", by["job_id"].map(names).astype("string").fillna(""))
-    return by
+    out.insert(1, "job_name", out["job_id"].map(names).astype("string").fillna(""))
+    return out.sort_values("job_id", kind="stable").reset_index(drop=True)
 
 
 # -- portfolio ----------------------------------------------------------------------------------

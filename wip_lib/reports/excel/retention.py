@@ -65,6 +65,5 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     xl.note(ws, 4, "From the books (ERP AR and AP through the period): a release invoice carries "
             "the retainage it releases as a negative retainage; Procore's figure is the latest "
             "pay application's total retainage.")
-    finish_sheet(ws, basis, freeze=f"D{FIRST_ROW}", title_from=HEAD_ROW, cols=cols,
-                 title_cols=3)
+    finish_sheet(ws, basis, freeze=f"D{FIRST_ROW}", cols=cols, title_cols=0)
     return checks
