@@ -461,3 +461,21 @@ def test_billing_settings_are_checked():
     text = str(e.value)
     assert "billing progress must be procore or wip" in text
     assert "unknown billing setting 'points'" in text
+
+
+def test_wip_progress_drafts_the_next_application_of_a_job_not_billed_in_the_period():
+    """November: no pay application yet. Progress ``wip`` drafts application 4 after
+    application 3: work to date 16,000 / 45,000 / 22,500 / 8,500 = 92,000 (line 4); D = the
+    October D + E; rate 5% (91,000 billed >= 55,000): I = October I + 5% x (G - October G) =
+    1,250 + 50; 4,600 - 100; 1,800 + 75; 650 + 25 = 8,350; line 7 = 91,000 - 8,300 = 82,700;
+    line 8 = 83,650 - 82,700 = 950. Progress ``procore`` has nothing to draft."""
+    codes = CODES.assign(p=[0.80, 0.90, 0.75])
+    (d,), _ = pb.draft(bc.company(), "2026-11", "wip", codes, JOBS.assign(p=[0.85]))
+    assert (d.application_number, d.invoice_number, d.previous_application) == (4, "", 3)
+    assert d.lines["from_previous_application"].tolist() == [
+        v * D for v in (15_000, 47_000, 21_000, 8_000)]
+    assert d.lines["retainage"].tolist() == [v * D for v in (1_300, 4_500, 1_875, 675)]
+    assert {k: d.g702[k] for k in ("line_3", "line_4", "line_5", "line_7", "line_8")} == {
+        "line_3": 110_000 * D, "line_4": 92_000 * D, "line_5": 8_350 * D, "line_7": 82_700 * D,
+        "line_8": 950 * D}
+    assert pb.draft(bc.company(), "2026-11", "procore", codes, JOBS)[0] == []
