@@ -27,15 +27,24 @@ Rates (the rule every retainage figure of the workbook follows)
 Retention (per job and per commitment, both directions), from the books (ERP AR and AP with
 ``period <= P``)
 -----------------------------------------------------------------------------------------------
-- Receivable, per job (``erp_ar_billings``), for each invoice ``i`` with retainage ``r_i``:
-  ``withheld = sum(max(r_i, 0))``; ``released = sum(max(-r_i, 0))`` (a release invoice carries
-  the retainage it bills for release as a negative retainage; it is not new billing);
-  ``collected = sum(clip(paid_i - (billed_i - max(r_i, 0)), 0, max(-r_i, 0)))`` (cash received on
-  an invoice beyond its net billing is the released retainage collected).
-  ``outstanding = withheld - released`` (= the WIP schedule's retainage receivable, the sum of
-  ``r_i``); ``released_unpaid = released - collected`` (now in current receivables).
-- Payable, per job and commitment (``erp_ap_invoices``), the same with ``retainage_held`` and
-  ``amount``: ``withheld``, ``released``, ``paid``, ``outstanding = withheld - released``.
+One rule per document row ``i`` (:func:`retainage_parts`; the WIP schedule's retainage
+receivable and payable are its ``outstanding``), with ``r_i`` its retainage, ``b_i`` its gross
+amount and ``paid_i`` the cash received or paid on it:
+
+- ``withheld = max(r_i, 0)``; ``released = max(-r_i, 0)`` (a release invoice carries the retainage
+  it bills for release as a negative retainage; it is not new billing);
+- ``collected`` on the document that withheld it: ``clip(paid_i - (b_i - withheld), 0,
+  withheld)`` (cash beyond the net amount settles its retainage, the way an ERP that marks
+  retainage paid on the original invoice records it);
+- collected on a release invoice: ``clip(paid_i - work_i, 0, released)`` with ``work_i = b_i -
+  released`` (not below 0) when the release invoice's amount holds the released retainage
+  (policy ``retainage_release: in_amount``), else ``b_i`` (``separate``);
+- ``outstanding = withheld - released - collected`` (receivable = withheld - released and
+  collected, ASC 606 contract asset until billed); ``released_unpaid = released - collected on
+  release invoices`` (an ordinary receivable or payable now); ``collected_or_paid`` both
+  collections, so ``withheld = outstanding + released_unpaid + collected_or_paid``.
+- Billed to date counts ``b_i - released`` under ``in_amount`` (the released retainage was billed
+  on the progress invoices), ``b_i`` under ``separate``.
 - Procore's own figure is shown beside it (``procore_retained``): the total retainage (G702 line
   5) of the latest application billed by the period end, of each prime contract (owner
   applications billed to the owner) or each commitment (approved subcontractor applications).
@@ -52,6 +61,7 @@ import pandas as pd
 from wip_lib.core.errors import Problem
 from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period, period_end
+from wip_lib.core.settings import policies_of
 
 #: Rates are exact integers in parts per million (0.10 = 100_000 ppm).
 PPM = 1_000_000
@@ -154,14 +164,32 @@ def rate_text(rules: pd.DataFrame, rule: pd.Series) -> pd.Series:
 
 # -- retention --------------------------------------------------------------------------------
 
-def _parts(frame: pd.DataFrame, gross: str, ret: str, paid: str) -> pd.DataFrame:
-    r = frame[ret].astype("int64")
+def retainage_parts(gross: pd.Series, retainage: pd.Series, paid: pd.Series,
+                    release: str = "in_amount") -> pd.DataFrame:
+    """Per document row: ``withheld``, ``released``, ``collected_or_paid``, ``outstanding``,
+    ``released_unpaid`` and ``billed`` (what it adds to billed to date), int64 cents (the
+    retention rule of the module docstring; ``release``: ``in_amount`` or ``separate``)."""
+    b = gross.astype("int64")
+    r = retainage.astype("int64")
+    cash = paid.astype("int64")
     held = r.clip(lower=0)
     released = (-r).clip(lower=0)
-    net = frame[gross].astype("int64") - held
-    cash = (frame[paid].astype("int64") - net).clip(lower=0)
+    direct = (cash - (b - held)).clip(lower=0).clip(upper=held)
+    # in_amount: the release invoice's amount holds the released retainage (never below 0: an
+    # export that writes the release with amount 0 bills no work either).
+    work = (b - released).clip(lower=0).where(released > 0, b) if release == "in_amount" else b
+    on_release = (cash - work).clip(lower=0).clip(upper=released).where(released > 0, 0)
     return pd.DataFrame({"withheld": held, "released": released,
-                         "collected_or_paid": np.minimum(cash, released)}, index=frame.index)
+                         "collected_or_paid": direct + on_release,
+                         "outstanding": held - released - direct,
+                         "released_unpaid": released - on_release,
+                         "billed": work}, index=gross.index)
+
+
+def _parts(frame: pd.DataFrame, gross: str, ret: str, paid: str,
+           release: str = "in_amount") -> pd.DataFrame:
+    return retainage_parts(frame[gross], frame[ret], frame[paid], release)[
+        ["withheld", "released", "collected_or_paid", "outstanding", "released_unpaid"]]
 
 
 def _latest(apps: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -182,7 +210,8 @@ def retention(company, period: str) -> pd.DataFrame:
     ar = ar[ar["period"].astype("string") <= period]
     if len(ar):
         a = pd.concat([ar[["job_id"]].astype("string"),
-                       _parts(ar, "amount_billed", "retainage", "amount_paid")], axis=1)
+                       _parts(ar, "amount_billed", "retainage", "amount_paid",
+                              policies_of(company.settings)["retainage_release"])], axis=1)
         rec = a.groupby("job_id", as_index=False, sort=True).sum()
         rec["contract"] = ""
         parts.append(rec.assign(direction="receivable"))
@@ -198,8 +227,6 @@ def retention(company, period: str) -> pd.DataFrame:
         return _retention_frame(pd.DataFrame(columns=RETENTION_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
     out = out[(out[["withheld", "released"]] != 0).any(axis=1)].reset_index(drop=True)
-    out["outstanding"] = out["withheld"] - out["released"]
-    out["released_unpaid"] = out["released"] - out["collected_or_paid"]
 
     # Parties and rates from Procore's contracts, Procore's own retainage beside the books'.
     pc = company["prime_contracts"]
