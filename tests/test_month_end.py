@@ -140,3 +140,20 @@ def test_pages_render_in_headless_chromium(batch):
             assert driver.execute_script("return typeof Plotly") == "object"
     finally:
         driver.quit()
+
+
+def test_billing_outputs_written_and_linked(batch):
+    """The month-end writes the billing review, the pay-app findings and the drafts (one PDF of
+    them all), and the index links them."""
+    out = batch["out"]
+    for name in ("billing_review.csv", "payapp_findings.csv"):
+        head = (out / name).read_text(encoding="utf-8").splitlines()[0].split(",")
+        assert head[:9] == ["job_id", "reference", "line", "check", "expected", "actual",
+                            "difference", "severity", "action"], name
+    books = list((out / "billing").glob("*_G703.xlsx"))
+    assert len(books) >= 20 and (out / "billing" / "G702_G703_all.pdf").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for link in ('href="billing_review.csv"', 'href="payapp_findings.csv"',
+                 'href="billing/G702_G703_all.pdf"'):
+        assert link in index, link
+    assert "Billing: " in batch["first"].stdout

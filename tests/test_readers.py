@@ -39,14 +39,17 @@ JCT = "erp/JCT_CURRENT__TRANSACTION.csv"
 
 def mini_company(dst: Path, jobs: tuple[str, ...] = JOBS) -> Path:
     """data/sample cut down to ``jobs``: every export keeps only their rows (text untouched),
-    budget snapshots only their folders; no control_totals.csv (the figures changed)."""
+    budget snapshots and invoice files only their folders; no control_totals.csv (the figures
+    changed)."""
     dst = Path(dst)
     for src in sorted(SAMPLE.rglob("*")):
         rel = src.relative_to(SAMPLE)
         if src.is_dir() or rel.name == "control_totals.csv":
             continue
-        if rel.parts[:2] == ("procore", "budget") and rel.parts[2] not in jobs:
-            continue
+        if rel.parts[:2] in (("procore", "budget"), ("procore", "owner_invoices"),
+                             ("procore", "subcontractor_invoices")) and len(rel.parts) > 3 \
+                and rel.parts[2] not in jobs:
+            continue  # other jobs' folders (budget snapshots, per-invoice G703 files)
         out = dst / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         if src.suffix != ".csv" or rel.parts[:2] == ("procore", "budget"):

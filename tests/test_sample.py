@@ -69,7 +69,7 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
 def test_committed_sample_is_the_generator_output_for_seed_7(tmp_path, capsys):
     out = tmp_path / "sample"
     assert main(["sample", "--out", str(out), "--seed", "7"]) == 0
-    assert capsys.readouterr().out.startswith("Wrote 310 files (")
+    assert capsys.readouterr().out.startswith("Wrote 756 files (")
     assert_same_tree(tree(out), tree(SAMPLE))
 
 
@@ -102,13 +102,13 @@ def test_wip_validate_data_sample(tmp_path, capsys, monkeypatch):
         in out
     assert out.rstrip().endswith("OK: the company folder is valid.")
     (result,) = seen
-    assert len(result.reports) == 310
+    assert len(result.reports) == 755
     assert all(r.ties() for r in result.reports)
     n_in = sum(r.rows_in for r in result.reports)
     n_ok = sum(r.rows_accepted for r in result.reports)
     n_other = sum(r.rows_totals + r.rows_blank + r.rows_excluded for r in result.reports)
     assert n_in == n_ok + n_other
-    assert f"310 files: {n_in} rows in = {n_ok} accepted + 0 reported + {n_other} " in out
+    assert f"755 files: {n_in} rows in = {n_ok} accepted + 0 reported + {n_other} " in out
     # One totals row per budget snapshot, none read as a line.
     budget = [r for r in result.reports if r.table == "budget"]
     assert sum(r.rows_totals for r in budget) == len(budget)
@@ -198,7 +198,7 @@ def test_answer_key():
     key = csv("answer_key.csv")
     assert list(key.columns) == ANSWER_COLUMNS == ["situation", "job_id", "cost_code",
                                                    "reference", "amount", "found_by"]
-    assert set(key["found_by"]) == {"schedule", "forecast", "reconcile"}
+    assert set(key["found_by"]) == {"schedule", "forecast", "reconcile", "billing", "payapps"}
     assert key["amount"].str.fullmatch(r"-?\d+\.\d\d").all()
     jobs = set(csv("procore/projects.csv")["Project Number"])
     assert set(key["job_id"]) - {""} <= jobs

@@ -114,10 +114,30 @@ def _index(tmp_path: Path, evil) -> str:
     return write_index(b, tmp_path, results).read_text(encoding="utf-8")
 
 
+def _g702(tmp_path: Path, evil) -> str:
+    from types import SimpleNamespace
+
+    from wip_lib.accounting.progress_billing import G702_LINES, Draft
+    from wip_lib.reports.billing import drafts_html
+
+    lines = pd.DataFrame({"item_number": [evil("item")], "description": [evil("description")],
+                          "cost_code": ["01-310"], "scheduled_value": [100_00],
+                          "from_previous_application": [0], "this_period": [50_00],
+                          "materials_stored": [0], "total_completed_to_date": [50_00],
+                          "pct": [0.5], "balance_to_finish": [50_00], "retainage": [5_00]})
+    d = Draft(evil("job_id"), evil("contract"), 2, evil("invoice"), "2026-10",
+              pd.Timestamp("2026-10-31"), "procore", evil("source"), 100_000, lines,
+              {k: 1_00 for k in G702_LINES}, 1)
+    billing = SimpleNamespace(company_name=evil("company"), period="2026-10",
+                              owners={(d.job_id, d.contract): evil("owner")},
+                              job_names={d.job_id: evil("job_name")})
+    return drafts_html([d], billing, evil("title"))
+
+
 CASES = {"table.html": _table, "headline.html": _headline, "page.html": _page,
          "index.html": _index, "notes.html": _notes, "package.html": _package,
          "explorer.html": _explorer, "busy.html": _busy,
-         "explorer_errors.html": _explorer_errors}
+         "explorer_errors.html": _explorer_errors, "g702_g703.html": _g702}
 FIELDS = {"table.html": ["vendor", "vendor2", "description", "label"],
           "headline.html": ["label", "value", "flags"],
           "notes.html": ["note"],
@@ -127,7 +147,9 @@ FIELDS = {"table.html": ["vendor", "vendor2", "description", "label"],
           "package.html": ["company", "period", "job_name", "pm", "note"],
           "page.html": ["title", "plotly_src", "subtitle", "back_link"],
           "index.html": ["job_id", "job_id2", "job_name", "status", "flag", "error", "company",
-                         "period"]}
+                         "period"],
+          "g702_g703.html": ["item", "description", "job_id", "contract", "invoice", "source",
+                             "company", "owner", "job_name", "title"]}
 
 
 def test_every_template_has_a_case():

@@ -322,3 +322,32 @@ def completed_at(stage: pd.Series, completion_date: pd.Series, period_end: pd.Se
     done_at = pd.to_datetime(completion_date)
     finished = _text(stage).str.lower().isin(COMPLETE_STAGES)
     return (finished & done_at.notna() & (done_at <= pd.to_datetime(period_end))).astype(bool)
+
+
+def contract_sum_at(company, documents: pd.DataFrame) -> pd.Series:
+    """The contract sum to date of each document (a pay application): ``documents`` holds
+    ``job_id``, ``contract_number`` and ``period_end``; the result, aligned with it, is the
+    contract's ``original_amount`` plus its change orders approved at ``period_end`` (the rule
+    above, per contract instead of per job; 0 for a contract that does not count)."""
+    docs = pd.DataFrame({"job_id": _text(documents["job_id"]).to_numpy(),
+                         "contract_number": _text(documents["contract_number"]).to_numpy(),
+                         "_end": pd.to_datetime(documents["period_end"]).to_numpy(),
+                         "_i": np.arange(len(documents))})
+    pc = counted_contracts(company)
+    orig = pc.groupby(["job_id", "contract_number"])["original_amount"].sum()
+    got = docs.merge(orig.rename("_orig").reset_index(), on=["job_id", "contract_number"],
+                     how="left")["_orig"]
+    counted = got.notna().to_numpy(bool)
+    base = got.fillna(0).astype("int64").to_numpy()
+    co = company["prime_change_orders"]
+    co = pd.DataFrame({"job_id": _text(co["job_id"]), "contract_number":
+                       _text(co["contract_number"]), "amount": co["amount"].astype("int64"),
+                       "approved_date": pd.to_datetime(co["approved_date"]),
+                       "family": _text(co["status_family"]).str.lower()})
+    co = co[(co["family"] == "approved").to_numpy(bool)]
+    pairs = docs.merge(co, on=["job_id", "contract_number"], how="inner")
+    counts = pairs["approved_date"].isna() | (pairs["approved_date"] <= pairs["_end"])
+    added = pairs[counts.to_numpy(bool)].groupby("_i")["amount"].sum()
+    total = base + added.reindex(np.arange(len(documents)), fill_value=0).to_numpy(dtype="int64")
+    total = np.where(counted, total, 0)
+    return pd.Series(total, index=documents.index, dtype="int64")

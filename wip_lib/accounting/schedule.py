@@ -45,6 +45,7 @@ from wip_lib.accounting.journal import (
     wip_journal_entry,
 )
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.accounting.retainage import retainage_parts
 from wip_lib.core.periods import previous_period
 from wip_lib.core.settings import policies_of
 from wip_lib.sources.budget_snapshot import snapshot_periods
@@ -440,44 +441,27 @@ def _kept(g: pd.DataFrame, company) -> np.ndarray:
 
 def _ar_rows(ar: pd.DataFrame, release: str) -> pd.DataFrame:
     """Per AR row (ERP, gross of retainage): ``billed`` (what it adds to billed to date) and
-    ``retainage_open`` (what it adds to retainage receivable).
-
-    - retainage withheld ``w = max(retainage, 0)``; released ``r = max(-retainage, 0)`` (a
-      release invoice carries a negative retainage);
-    - collected on a progress invoice: ``clip(amount_paid - (amount_billed - w), 0, w)`` (cash
-      beyond the invoice's net amount collects its retainage; the AR export carries no payment
-      date, so cash is as exported);
-    - ``retainage_open = w - collected - r``: receivable = withheld - released and collected;
-    - ``billed = amount_billed - r`` under ``retainage_release: in_amount`` (the release
-      invoice's amount is the released retainage, already billed on the progress invoices: a
-      release is not new billing), else ``amount_billed`` (``separate``: it carries only work).
-    """
-    billed = ar["amount_billed"].astype("int64")
-    ret = ar["retainage"].astype("int64")
-    paid = ar["amount_paid"].astype("int64")
-    withheld = ret.clip(lower=0)
-    released = (-ret).clip(lower=0)
-    collected = (paid - (billed - withheld)).clip(lower=0).clip(upper=withheld)
-    return pd.DataFrame({
-        "job_id": ar["job_id"], "period": ar["period"],
-        "billed": billed - released if release == "in_amount" else billed,
-        "retainage_open": withheld - collected - released,
-    })
+    ``retainage_open`` (what it adds to retainage receivable): the retention rule,
+    :func:`wip_lib.accounting.retainage.retainage_parts` (receivable = withheld - released and
+    collected; a release is not new billing under ``retainage_release: in_amount``)."""
+    parts = retainage_parts(ar["amount_billed"], ar["retainage"], ar["amount_paid"], release)
+    return pd.DataFrame({"job_id": ar["job_id"], "period": ar["period"],
+                         "billed": parts["billed"], "retainage_open": parts["outstanding"]})
 
 
 def _retainage_payable(ap: pd.DataFrame, g: pd.DataFrame, ids: pd.Index, place) -> np.ndarray:
     """Retainage payable to subcontractors at each period end, per row of ``g``: retainage held
     on AP invoices with period ``<=`` the period, less retainage released (a negative
-    ``retainage_held``) and retainage paid by the period end (``clip(amount_paid - (amount -
-    held), 0, held)`` when ``paid_date`` is on or before it, or blank)."""
+    ``retainage_held``) and retainage paid by the period end on the invoice that held it (the
+    retention rule, :func:`wip_lib.accounting.retainage.retainage_parts`, counted when
+    ``paid_date`` is on or before the period end, or blank)."""
     if ap.empty:
         return np.zeros(len(g), dtype=np.int64)
-    amount = ap["amount"].astype("int64").to_numpy()
-    held = ap["retainage_held"].astype("int64").to_numpy()
-    paid = ap["amount_paid"].astype("int64").to_numpy()
-    withheld = np.maximum(held, 0)
-    released = np.maximum(-held, 0)
-    paid_ret = np.clip(paid - (amount - withheld), 0, withheld)
+    parts = retainage_parts(ap["amount"], ap["retainage_held"], ap["amount_paid"])
+    withheld = parts["withheld"].to_numpy(dtype=np.int64)
+    released = parts["released"].to_numpy(dtype=np.int64)
+    # Paid on the invoice that held it, counted once the payment date is reached.
+    paid_ret = withheld - released - parts["outstanding"].to_numpy(dtype=np.int64)
     periods = g["period"].drop_duplicates().sort_values().to_numpy(dtype=object)
     ends = np.array([pd.Period(p, freq="M").end_time.normalize() for p in periods],
                     dtype="datetime64[ns]")[None, :]

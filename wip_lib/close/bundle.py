@@ -18,7 +18,7 @@ import pandas as pd
 
 FRAMES = ("schedule", "in_progress", "completed", "journal", "journal_summary", "forecast",
           "flags", "ranking", "findings", "tieout", "history", "budget_history",
-          "override_audit", "jobs")
+          "override_audit", "jobs", "retention")
 
 
 @dataclass
@@ -50,7 +50,7 @@ def from_result(result) -> Bundle:
               "forecast": result.forecast, "flags": result.flags, "ranking": result.ranking,
               "findings": result.findings, "tieout": result.tieout, "history": result.history,
               "budget_history": result.budget_history, "override_audit": result.override_audit,
-              "jobs": result.jobs}
+              "jobs": result.jobs, "retention": result.retention}
     return Bundle(result.company_name, result.period, w.prior_source, frames, list(w.notes))
 
 

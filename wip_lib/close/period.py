@@ -35,6 +35,7 @@ from wip_lib.accounting import flags as flagmod
 from wip_lib.accounting import forecast as fc
 from wip_lib.accounting.history import job_history
 from wip_lib.accounting.overrides import audit_trail
+from wip_lib.accounting.retainage import retention
 from wip_lib.accounting.schedule import (
     PRIOR_ASOF,
     PRIOR_CLOSED,
@@ -91,6 +92,9 @@ class PeriodResult:
     period_rows: dict = field(default_factory=dict)
     #: Facts of each job the reports show beside its figures (:func:`job_facts`).
     jobs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Retention per job and commitment, both directions (:func:`~wip_lib.accounting.retainage.
+    #: retention`).
+    retention: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def schedule(self) -> pd.DataFrame:
@@ -154,7 +158,8 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     return PeriodResult(company.settings.name, period, wip, forecast, flags, ranking, jobs,
                         findings, tieout, overrides, audit, company.settings, history,
                         fc.budget_history(company, period), changes,
-                        frozen_rows(company, period), job_facts(company))
+                        frozen_rows(company, period), job_facts(company),
+                        retention(company, period))
 
 
 # -- prior figures ----------------------------------------------------------------------------

@@ -162,6 +162,25 @@ PRIME_CONTRACTS = _t(Table(
     checks=("original_amount >= 0",),
 ))
 
+PRIME_CONTRACT_LINES = _t(Table(
+    "prime_contract_lines", "procore",
+    "Schedule of values of each prime contract (the owner's SOV, by budget code): the lines of "
+    "the original contract sum. Approved prime change orders are billed as lines of their own "
+    "(the G703's change order lines), so they are not in these amounts.",
+    (
+        C("job_id", "code", "job number"),
+        C("contract_number", "text", "prime contract"),
+        C("line_number", "int", "SOV line (the G703's item no.)"),
+        C("cost_code", "code", "normalised cost code the line bills", required=False,
+          default=""),
+        C("cost_code_raw", "text", "cost code as exported", required=False, default=""),
+        C("cost_type", "code", "cost type", required=False, default=""),
+        C("description", "text", "description of work", required=False, default=""),
+        C("amount", "money", "scheduled value of the line"),
+    ),
+    key=("job_id", "contract_number", "line_number"),
+))
+
 PRIME_CHANGE_ORDERS = _t(Table(
     "prime_change_orders", "procore", "Change orders on prime contracts (owner change orders).",
     (
@@ -236,6 +255,8 @@ COMMITMENTS = _t(Table(
         C("payments_issued", "money", "payments issued", required=False, default=0),
         C("remaining_balance", "money", "remaining balance outstanding", required=False, default=0),
         C("retainage_percent", "rate", "retainage withheld", required=False, default=0.0),
+        C("retainage_rule", "text", "flat, or sliding:10>5@50 (10% until 50% complete, then 5%)",
+          required=False, default="flat"),
         C("approved_date", "date", "date the commitment was approved", required=False),
         ERP_STATUS, ERP_STATUS_DATE, ORIGIN_ID,
     ),

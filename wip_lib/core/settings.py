@@ -63,6 +63,16 @@ DEFAULT_POLICIES: dict[str, Any] = {
 # Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
 # always has lines, so an empty one is deleted rather than declared).
 NEVER_EMPTY = ("jobs", "prime_contracts", "erp_jobs", "budget")
+#: Progress billing and pay-app review (``company.yaml: billing``; docs/billing.md).
+DEFAULT_BILLING: dict[str, Any] = {
+    # The progress the draft G703 bills: "procore" (the Procore owner invoice's own figures) or
+    # "wip" (percent complete per cost code from the WIP model's cost to date / estimated cost).
+    "progress": "procore",
+    # A G703 line is front-loaded when its work billed to date is ahead of its cost progress by
+    # more than this many points (0.10 = 10 percentage points).
+    "front_loading_points": 0.10,
+}
+BILLING_PROGRESS = ("procore", "wip")
 
 DEFAULT_MATERIALITY = {
     "amount_cents": 100_000,  # $1,000: reconciliation differences below this are informational
@@ -401,6 +411,8 @@ class Settings:
     #: How the company's Procore budget view defines its forecast columns
     #: (:data:`BUDGET_FORECASTS`; :mod:`wip_lib.sources.procore_forecast`).
     budget_forecast: str = "standard"
+    #: Progress billing settings (:data:`DEFAULT_BILLING` for what is left out).
+    billing: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType(DEFAULT_BILLING))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "company.yaml") -> "Settings":
@@ -464,6 +476,7 @@ class Settings:
                                     "use " + " or ".join(BUDGET_FORECASTS) + " (see "
                                     "docs/procore-forecast.md)", column="budget_forecast",
                                     value=forecast_rule))
+        billing = _billing(data.get("billing"), file, problems)
         if problems:
             raise InputError(problems)
         erp = data.get("erp") or {}
@@ -482,6 +495,7 @@ class Settings:
             budget_view=str(view).strip() if view is not None else None,
             empty_exports=tuple(str(t) for t in empty),
             budget_forecast=forecast_rule,
+            billing=MappingProxyType(billing),
         )
 
     @classmethod
@@ -517,6 +531,34 @@ class Settings:
         start_month = self.fiscal_year_end_month % 12 + 1
         year = p.year if p.month >= start_month else p.year - 1
         return f"{year:04d}-{start_month:02d}"
+
+
+def _billing(given: Any, file: str, problems: list[Problem]) -> dict[str, Any]:
+    """``company.yaml: billing`` merged over :data:`DEFAULT_BILLING`; a bad value is a problem."""
+    if given is None:
+        return dict(DEFAULT_BILLING)
+    if not isinstance(given, dict):
+        problems.append(Problem(file, "billing must be key: value settings",
+                                "write e.g. `billing: {progress: procore}`", column="billing"))
+        return dict(DEFAULT_BILLING)
+    out = {**DEFAULT_BILLING, **given}
+    unknown = sorted(set(given) - set(DEFAULT_BILLING))
+    if unknown:
+        problems.append(Problem(file, f"unknown billing setting {unknown[0]!r}",
+                                f"use one of {', '.join(sorted(DEFAULT_BILLING))}",
+                                column="billing", value=unknown[0]))
+    if str(out["progress"]).strip().lower() not in BILLING_PROGRESS:
+        problems.append(Problem(file, "billing progress must be procore or wip",
+                                "write `progress: procore` (the Procore owner invoice's figures) "
+                                "or `progress: wip` (percent complete per cost code)",
+                                column="billing.progress", value=out["progress"]))
+    out["progress"] = str(out["progress"]).strip().lower()
+    points = out["front_loading_points"]
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 <= points <= 1:
+        problems.append(Problem(file, "front_loading_points must be a fraction from 0 to 1",
+                                "write e.g. `front_loading_points: 0.10` for 10 points",
+                                column="billing.front_loading_points", value=points))
+    return out
 
 
 def _settings_from_plain(plain: dict) -> Settings:

@@ -293,6 +293,42 @@ def job_findings(bundle, job_id: str) -> pd.DataFrame:
     return f.loc[f["job_id"] == job_id, cols].reset_index(drop=True)
 
 
+#: Retention columns the dashboards show (money in cents; :mod:`wip_lib.accounting.retainage`).
+RETENTION_VIEW = ["direction", "contract", "party", "rate", "withheld", "released",
+                  "collected_or_paid", "outstanding", "procore_retained"]
+RETENTION_MONEY = ["withheld", "released", "collected_or_paid", "outstanding", "procore_retained",
+                   "receivable", "payable", "net"]
+
+
+def _retention(bundle) -> pd.DataFrame:
+    r = bundle.frames.get("retention")
+    return r if r is not None else pd.DataFrame(columns=RETENTION_VIEW + ["job_id"])
+
+
+def job_retention(bundle, job_id: str) -> pd.DataFrame:
+    """The job's retention, both directions: receivable from the owner, payable per
+    commitment (withheld, released, collected or paid, outstanding; Procore's figure beside)."""
+    r = _retention(bundle)
+    return r.loc[r["job_id"] == job_id, RETENTION_VIEW].reset_index(drop=True)
+
+
+def portfolio_retention(bundle) -> pd.DataFrame:
+    """Retention outstanding per job (sums of the period's retention rows): receivable from the
+    owner, payable to subcontractors and suppliers, and net = receivable - payable."""
+    r = _retention(bundle)
+    out = pd.DataFrame({"job_id": pd.Series(dtype="string")})
+    for direction in ("receivable", "payable"):
+        part = r[r["direction"] == direction].groupby("job_id", as_index=False)[
+            "outstanding"].sum().rename(columns={"outstanding": direction})
+        out = out.merge(part, on="job_id", how="outer")
+    for c in ("receivable", "payable"):
+        out[c] = out[c].fillna(0).astype("int64")
+    out["net"] = out["receivable"] - out["payable"]
+    names = dict(zip(bundle["schedule"]["job_id"], bundle["schedule"]["job_name"]))
+    out.insert(1, "job_name", out["job_id"].map(names).astype("string").fillna(""))
+    return out.sort_values("job_id", kind="stable").reset_index(drop=True)
+
+
 # -- portfolio ----------------------------------------------------------------------------------
 
 def portfolio_key_figures(bundle) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from wip_lib.core import codes, schema
 from wip_lib.core.money import parse_cents
+from wip_lib.sample.billing_documents import add_billing_documents
 from wip_lib.sample.catalog import (
     COST_CODES,
     DEFAULT_ERP_CODE,
@@ -40,6 +41,7 @@ from wip_lib.sources.export_writer import (
     write_procore_table,
 )
 from wip_lib.sources.formats import CO_STATUS_FAMILY, COMMITMENT_STATUS_FAMILY, PROCORE_EXPORTS
+from wip_lib.sources.lien_waivers import write_lien_waivers
 from wip_lib.sources.readers.erp import load_profile
 
 ANSWER_COLUMNS = ["situation", "job_id", "cost_code", "reference", "amount", "found_by"]
@@ -798,10 +800,14 @@ def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def generate(spec: SampleSpec = SampleSpec()) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]:
-    """Canonical tables, the answer key, and extras (the ERP's not-cost rows, GL balances)."""
+    """Canonical tables, the answer key, and extras (the ERP's not-cost rows, GL balances, the
+    billing documents of :mod:`wip_lib.sample.billing_documents`)."""
     b = _Builder(spec)
     b.build()
     b.rows["gl_balances"] = b.gl_rows
+    billing = add_billing_documents(b.rows, spec.current, spec.seed)  # additive: new rows only
+    for name, extra in billing.rows.items():
+        b.rows[name] = b.rows[name] + extra
     tables = {name: _frame(name, rows) for name, rows in b.rows.items()}
     sort_keys = {"erp_job_cost": ["row_id"], "budget": ["job_id", "period", "cost_code", "cost_type"],
                  "gl_balances": ["period", "job_id", "account"]}
@@ -809,8 +815,8 @@ def generate(spec: SampleSpec = SampleSpec()) -> tuple[dict[str, pd.DataFrame], 
         keys = sort_keys.get(name, list(t.key))
         if keys and len(tables[name]):
             tables[name] = tables[name].sort_values(keys, kind="stable").reset_index(drop=True)
-    answers = pd.DataFrame(b.answers, columns=ANSWER_COLUMNS)
-    return tables, answers, {"not_cost": pd.DataFrame(b.not_cost)}
+    answers = pd.DataFrame(b.answers + billing.answers, columns=ANSWER_COLUMNS)
+    return tables, answers, {"not_cost": pd.DataFrame(b.not_cost), "billing": billing}
 
 
 def company_settings(spec: SampleSpec) -> dict:
@@ -826,6 +832,38 @@ def company_settings(spec: SampleSpec) -> dict:
                      "fade_threshold_points": 0.03},
         "materiality": {"amount_cents": 100_000, "pct": 0.005},
     }
+
+
+def _invoice_folder_rows(name: str, df: pd.DataFrame, folder_only: dict) -> pd.Series:
+    """Rows of an invoice list that exist only as their G703 file (pay applications under
+    review): left out of the list export."""
+    keys = folder_only.get(name)
+    if not keys or df.empty:
+        return pd.Series(False, index=df.index)
+    contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
+    at = list(zip(df["job_id"].astype(str), df[contract].astype(str),
+                  df["application_number"].astype(int)))
+    return pd.Series([k in keys for k in at], index=df.index)
+
+
+def _invoice_facts(name: str, facts: dict) -> dict | None:
+    """The Label,Value lines above the G703 of each pay application that has no list row."""
+    if not name.endswith("_invoice_lines"):
+        return None
+    table = "owner_invoices" if name.startswith("owner") else "subcontractor_invoices"
+    return {k[1:]: v for k, v in facts.items() if k[0] == table}
+
+
+def _invoice_files(name: str, df: pd.DataFrame, folder: pd.Series) -> pd.Series:
+    """The file each row is read from: its pay application's G703 file, or the list."""
+    base = "procore/owner_invoices" if name.startswith("owner") else \
+        "procore/subcontractor_invoices"
+    contract = "commitment_number" if name.startswith("subcontractor") else "contract_number"
+    per_file = (base + "/" + df["job_id"].astype(str) + "/" + df[contract].astype(str) + "/"
+                + df["application_number"].astype(int).astype(str) + ".csv")
+    if name.endswith("_invoice_lines"):
+        return per_file
+    return per_file.where(folder.to_numpy(), f"{base}.csv")
 
 
 def not_cost_rows(extras: dict) -> pd.DataFrame:
@@ -846,12 +884,20 @@ def not_cost_rows(extras: dict) -> pd.DataFrame:
             acct, amount.fillna(0), nc["description"])])
 
 
-def _write_procore(out: Path, name: str, df: pd.DataFrame):
-    """Write one Procore table (or the crosswalk) as Procore exports it: (paths, control totals)."""
-    paths = write_procore_table(out, name, df)
+def _write_procore(out: Path, name: str, df: pd.DataFrame, billing=None):
+    """Write one Procore table (or the crosswalk) as Procore exports it: (paths, control totals).
+    ``billing``: the sample's billing documents (pay applications under review exist only as
+    their G703 file, with its Label,Value lines)."""
+    folder_only = billing.folder_only if billing is not None else {}
+    folder = _invoice_folder_rows(name, df, folder_only)
+    paths = write_procore_table(out, name, df[~folder.to_numpy()],
+                                facts=_invoice_facts(name, billing.facts) if billing is not None
+                                else None)
     if name == "budget":
         rel = ("procore/budget/" + df["job_id"].astype(str) + "/" + df["period"].astype(str)
                + ".csv")
+    elif name.endswith("_invoice_lines") or folder.any():
+        rel = _invoice_files(name, df, folder)
     else:
         fmt = PROCORE_EXPORTS.get(name)
         rel = f"{fmt.path}.csv" if fmt else "crosswalk.csv"
@@ -876,12 +922,13 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300
                                 procore_from)
     files = []
     totals = []
+    billing = extras["billing"]
     for name, df in tables.items():
         t = schema.get(name)
         if t.system == "company" and name != "cost_code_crosswalk":
             continue  # the company's own optional inputs (uninstalled_materials.csv): none here
         if t.system == "procore" or name == "cost_code_crosswalk":
-            paths, total = _write_procore(out, name, df)
+            paths, total = _write_procore(out, name, df, billing)
             files += paths
             totals.append(total)
         else:
@@ -891,6 +938,8 @@ def write_sample(out: Path, spec: SampleSpec = SampleSpec(), erp: str = "sage300
             path = write_erp_table(out, name, df, profile, extra_rows=extra)
             files.append(path)
             totals.append(control_totals(df.assign(_file=path.relative_to(out).as_posix()), name))
+    if len(billing.waivers):
+        files.append(write_lien_waivers(out, billing.waivers))
     ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
         ["file", "table"], kind="stable")
     ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")
@@ -920,7 +969,7 @@ def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.Data
         if procore_from is not None and (t.system == "procore" or name == "cost_code_crosswalk"):
             continue
         if t.system == "procore" or name == "cost_code_crosswalk":
-            paths, total = _write_procore(out, name, df)
+            paths, total = _write_procore(out, name, df, extras["billing"])
             files += paths
             totals.append(total)
         elif name in profile["tables"]:
@@ -930,6 +979,8 @@ def _write_other_erp(out: Path, spec: SampleSpec, tables: dict, answers: pd.Data
                 files.append(path)
                 totals.append(control_totals(
                     expected.assign(_file=path.relative_to(out).as_posix()), name))
+    if len(extras["billing"].waivers):
+        files.append(write_lien_waivers(out, extras["billing"].waivers))
     ct = pd.concat([t for t in totals if len(t)], ignore_index=True).sort_values(
         ["file", "table"], kind="stable")
     ct.to_csv(out / "control_totals.csv", index=False, lineterminator="\n")

@@ -65,15 +65,17 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n")
 
 
-def write_procore_table(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
-    """Write one canonical Procore table; budget goes to one file per job and period."""
+def write_procore_table(root: Path, name: str, df: pd.DataFrame,
+                        facts: dict | None = None) -> list[Path]:
+    """Write one canonical Procore table; budget goes to one file per job and period, invoice
+    lines to one file per pay application (``facts``: see :func:`_write_invoice_lines`)."""
     fmt = PROCORE_EXPORTS[name] if name != "cost_code_crosswalk" else CROSSWALK
     table = schema.get(name)
     style = PROCORE_MONEY if name != "cost_code_crosswalk" else PLAIN_MONEY
     if name == "budget":
         return _write_budgets(root, df)
     if name.endswith("_invoice_lines"):
-        return _write_invoice_lines(root, name, df)
+        return _write_invoice_lines(root, name, df, facts)
     text = _format(df, table, style, "%m/%d/%Y")
     if name in ("commitments",):
         text["commitment_type"] = df["commitment_type"].map(
@@ -133,9 +135,13 @@ def _write_budgets(root: Path, df: pd.DataFrame) -> list[Path]:
     return paths
 
 
-def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
+def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame,
+                         facts: dict | None = None) -> list[Path]:
     """G703 lines as Procore exports them: one CSV per invoice, in the folder
-    ``JOB/CONTRACT/APPLICATION.csv`` of :mod:`wip_lib.sources.formats` (none for no lines)."""
+    ``JOB/CONTRACT/APPLICATION.csv`` of :mod:`wip_lib.sources.formats` (none for no lines).
+    ``facts``: ``(job, contract, application) -> [(label, value)]``, the invoice's own facts
+    written as ``Label,Value`` lines above the G703 (then a blank line), as Procore's export
+    carries them."""
     if df.empty:
         return []
     fmt = PROCORE_EXPORTS[name]
@@ -149,7 +155,19 @@ def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame) -> list[Path]:
     for (job, con, app), idx in keys.groupby(list(keys.columns), sort=True).groups.items():
         part = text.loc[idx, cols].rename(columns={c: fmt.headers[c][0] for c in cols})
         path = base / job / con / f"{app}.csv"
-        _write_csv(part, path)
+        above = (facts or {}).get((job, con, int(app)))
+        if above:
+            import csv
+            import io
+
+            head = io.StringIO()
+            writer = csv.writer(head, lineterminator="\n")
+            writer.writerows([*above, []])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(head.getvalue() + part.to_csv(index=False, lineterminator="\n"),
+                            encoding="utf-8")
+        else:
+            _write_csv(part, path)
         paths.append(path)
     return paths
 

@@ -11,6 +11,8 @@ Company folder layout::
                                       policies, materiality
     procore/projects.csv              -> jobs
     procore/prime_contracts.csv       -> prime_contracts
+    procore/prime_contract_lines.csv  -> prime_contract_lines (the prime contract's schedule of
+                                         values; optional, for progress billing)
     procore/prime_change_orders.csv   -> prime_change_orders
     procore/budget/JOB/YYYY-MM.csv    -> budget (one export of the schedule's budget view per job
                                          per month-end snapshot, a totals row last); a file named
@@ -149,6 +151,15 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
                           "Date Executed"],
         **{k: ERP[k] for k in ("erp_status", "origin_id")},
     }),
+    "prime_contract_lines": ExportFormat("prime_contract_lines", "procore/prime_contract_lines", {
+        "job_id": PROJECT,
+        "contract_number": ["Contract #", "Prime Contract #", "Head Contract #"],
+        "line_number": ["Line #", "Line", "Item #", "Item No."],
+        "cost_code": ["Cost Code", "Budget Code"],
+        "cost_type": ["Cost Type", "Category"],
+        "description": ["Description", "Description of Work"],
+        "amount": ["Scheduled Value", "Amount"],
+    }),
     "prime_change_orders": ExportFormat("prime_change_orders", "procore/prime_change_orders", {
         "job_id": PROJECT,
         "contract_number": ["Contract #", "Prime Contract #", "Head Contract #"],
@@ -206,6 +217,7 @@ PROCORE_EXPORTS: dict[str, ExportFormat] = {
         "payments_issued": ["Payments Issued", "Payments Made", "Payments Received"],
         "remaining_balance": ["Remaining Balance Outstanding", "Remaining Balance"],
         "retainage_percent": ["Retainage %", "Retention %"],
+        "retainage_rule": ["Retainage Rule", "Retention Rule"],
         "approved_date": ["Approved Date", "Date Approved"],
         **ERP,
     }, ignored=("% Paid", "Private", "Attachments")),

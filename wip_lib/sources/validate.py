@@ -21,7 +21,8 @@ from wip_lib.sources.readers.tabular import MAX_LISTED
 
 Rule = Callable[[dict, Settings], list[Problem]]
 
-PROCORE_JOB_TABLES = ["prime_contracts", "prime_change_orders", "budget", "commitments",
+PROCORE_JOB_TABLES = ["prime_contracts", "prime_contract_lines", "prime_change_orders", "budget",
+                      "commitments",
                       "commitment_lines", "commitment_change_orders", "direct_costs",
                       "subcontractor_invoices", "owner_invoices", "uninstalled_materials"]
 ERP_JOB_TABLES = ["erp_job_cost", "erp_ar_billings", "erp_ap_invoices", "erp_commitments",

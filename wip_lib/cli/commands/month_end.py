@@ -7,8 +7,12 @@
    workbook with Papermill on ``--workers`` warm kernels (imports loaded once, the namespace reset
    between notebooks: :mod:`wip_lib.reports.notebooks`), or on a Dask cluster (``--cluster``);
    publish each as offline HTML (no code, no CDN).
-4. Write the month-end package, ``wip_package.pdf`` (printed by headless Chromium), then
-   ``index.html`` (the portfolio, linking every project and the package) and ``run_summary.json``.
+4. Write the month-end package, ``wip_package.pdf`` (printed by headless Chromium), the
+   progress billing (``billing_review.csv``, the draft G702/G703 of each job under ``billing/``,
+   their workbooks and pages, and one PDF of them all)
+   and the subcontractor pay-app review (``payapp_findings.csv``), then ``index.html`` (the
+   portfolio, linking every project, the package and the billing outputs) and
+   ``run_summary.json``.
 
 Each page carries plotly.js inside it (it opens alone, e.g. emailed); ``--shared-assets`` loads
 it from one ``assets/plotly.min.js`` instead, for large batches.
@@ -181,6 +185,9 @@ def _run(args, execute_runs, log: Path | None) -> int:
         t = time.perf_counter()
         _package(result, out)
         timings["package_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _billing(company, result, out)
+        timings["billing_s"] = time.perf_counter() - t
     warnings = missing_snapshots(b["schedule"], b["budget_history"], b.period)
     for w in warnings:
         print(f"warning: {w}", flush=True)
@@ -298,6 +305,31 @@ def _package(result, out: Path) -> None:
         print(f"warning: wip_package.pdf not written: {exc}", flush=True)
 
 
+def _billing(company, result, out: Path) -> None:
+    """``billing_review.csv``, ``billing/`` and ``payapp_findings.csv`` (docs/billing.md); a
+    problem with the billing inputs (e.g. a bad row of lien_waivers.csv) is printed as a warning
+    and the rest of the month-end still runs; without a Chromium the drafts have no PDF."""
+    from wip_lib.close.billing import compute_billing, compute_payapps
+    from wip_lib.core.errors import WipError
+    from wip_lib.reports.billing import PAYAPP_FINDINGS, write_billing, write_findings
+    from wip_lib.reports.package import browser
+
+    billing = compute_billing(company, result.period, result)
+    try:
+        browser()
+        pdf = "combined"
+    except WipError as exc:
+        print(f"warning: billing PDFs not written: {exc}", flush=True)
+        pdf = None
+    write_billing(billing, out, pdf=pdf)
+    findings, problems = compute_payapps(company, result.period)
+    write_findings(findings, out / PAYAPP_FINDINGS)
+    for p in [*billing.problems, *problems]:
+        print(f"warning: {p}", flush=True)
+    print(f"Billing: {len(billing.drafts)} draft G702/G703, {len(billing.review)} billing review "
+          f"and {len(findings)} pay-app findings", flush=True)
+
+
 def _totals(b) -> dict[str, str]:
     import pandas as pd
 
@@ -340,6 +372,7 @@ def _print_done(b, out: Path, summary: dict) -> None:
     t = summary["timings"]
     print(f"\nReports in {out}/ (open {out / 'index.html'})")
     print(f"Time: {t['total_s']:.1f} s (validate {t['validate_s']:.1f}, compute "
-          f"{t['compute_s']:.1f}, package {t.get('package_s', 0):.1f}, notebooks "
+          f"{t['compute_s']:.1f}, package {t.get('package_s', 0):.1f}, billing "
+          f"{t.get('billing_s', 0):.1f}, notebooks "
           f"{t['notebooks_s']:.1f}); "
           f"{summary['notebooks_ok']} of {len(summary['notebooks'])} notebooks ok")

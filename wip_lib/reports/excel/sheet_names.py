@@ -14,9 +14,10 @@ COST_TO_COMPLETE = "Cost to complete"
 OVERRIDE_LOG = "Override log"
 RECONCILIATION_FINDINGS = "Reconciliation findings"
 TIE_OUT = "Tie-out"
+RETENTION = "Retention held"
 NOTES_AND_POLICIES = "Notes and policies"
 
 #: The sheets, as the tabs appear in the workbook.
 SHEET_ORDER = (CONTRACTS_IN_PROGRESS, COMPLETED_CONTRACTS, FADE_AND_GAIN, OVER_UNDER_BILLINGS,
                JOURNAL_ENTRY, COST_TO_COMPLETE, OVERRIDE_LOG, RECONCILIATION_FINDINGS, TIE_OUT,
-               NOTES_AND_POLICIES)
+               RETENTION, NOTES_AND_POLICIES)

@@ -14,7 +14,7 @@ writing its sheet from the computed period alone:
 
 - :mod:`.in_progress` *Contracts in progress*, :mod:`.completed` *Completed contracts*,
   :mod:`.fade_and_gain`, :mod:`.over_under`, :mod:`.journal_entry`, :mod:`.cost_to_complete`,
-  :mod:`.override_log`, :mod:`.reconciliation_findings`, :mod:`.tie_out`,
+  :mod:`.override_log`, :mod:`.reconciliation_findings`, :mod:`.tie_out`, :mod:`.retention`,
   :mod:`.notes_and_policies` (with the sign-off block).
 
 Each sheet prints as it comes (:mod:`.printing`): landscape, letter or tabloid, split into pages
@@ -43,7 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from wip_lib.reports.excel import (completed, cost_to_complete, fade_and_gain, in_progress,
                                    journal_entry, notes_and_policies, over_under, override_log,
-                                   reconciliation_findings, tie_out)
+                                   reconciliation_findings, retention, tie_out)
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel.basis import Basis, basis_of
 from wip_lib.reports.excel.cells import Check
@@ -51,8 +51,8 @@ from wip_lib.reports.excel.layout import Layout
 from wip_lib.reports.excel.sheet_names import (COMPLETED_CONTRACTS, CONTRACTS_IN_PROGRESS,
                                                COST_TO_COMPLETE, FADE_AND_GAIN, JOURNAL_ENTRY,
                                                NOTES_AND_POLICIES, OVER_UNDER_BILLINGS,
-                                               OVERRIDE_LOG, RECONCILIATION_FINDINGS, SHEET_ORDER,
-                                               TIE_OUT)
+                                               OVERRIDE_LOG, RECONCILIATION_FINDINGS, RETENTION,
+                                               SHEET_ORDER, TIE_OUT)
 
 FILENAME = "wip_schedule.xlsx"
 
@@ -69,6 +69,7 @@ WRITERS: dict[str, SheetWriter] = {
     OVERRIDE_LOG: override_log.write,
     RECONCILIATION_FINDINGS: reconciliation_findings.write,
     TIE_OUT: tie_out.write,
+    RETENTION: retention.write,
     NOTES_AND_POLICIES: notes_and_policies.write,
 }
 

@@ -8,9 +8,9 @@ Rules:
   incremental pull, tables pulled only in part (``PullResult.partial``) replace rows by key
   (vendors by Procore id or name), and the schedule-of-values lines of unchanged commitments are
   kept.
-- Columns the API does not carry in a documented shape (:data:`CARRIED`: the prime contract's
-  retainage rule, set once by a controller) keep the folder's value for the same key; a new
-  contract starts with the data model's default.
+- Columns the API does not carry in a documented shape (:data:`CARRIED`: the retainage rule of
+  a prime contract or a commitment, set once by a controller) keep the folder's value for the
+  same key; a new contract starts with the data model's default.
 - Budget: one file per job and period, (re)written only for the periods pulled.
 - ``company.yaml`` is written when absent (company name, ``current_period`` = the period pulled,
   the tenant's change order status labels, the ``budget_view`` and ``time_zone`` the pull used).
@@ -40,7 +40,7 @@ from wip_lib.sources.procore_api.pull import TABLES, PullResult
 from wip_lib.sources.readers.procore import BUDGET_DIR, PERIOD_RE, read_export, view_key
 
 STATE = ".procore_pull.json"
-CARRIED = {"prime_contracts": ("retainage_rule",)}
+CARRIED = {"prime_contracts": ("retainage_rule",), "commitments": ("retainage_rule",)}
 
 
 @dataclass(frozen=True)
