@@ -405,7 +405,7 @@ def test_a_cut_row_is_named_by_its_row(company, capsys, encoding):
     assert code == 2
     assert problem_lines(err) == [
         "procore/commitments.csv, row 4: the row cannot be read: it has 3 cell(s) where the "
-        "header has 20. Fix: mend the row (a cell may be cut short or a quote left open) or "
+        "header has 21. Fix: mend the row (a cell may be cut short or a quote left open) or "
         "export the file again"]
 
 

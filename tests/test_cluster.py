@@ -29,7 +29,7 @@ PERIOD = "2026-10"
 JOB = "00104"
 SUMMARY_KEYS = {"company", "period", "data_dir", "started_utc", "timings", "workers",
                 "only_failed", "prior_source", "notebooks_run", "notebooks_ok", "failed",
-                "notebooks", "totals", "files"}
+                "notebooks", "totals", "files", "warnings"}
 
 
 def _wip(*args: str) -> subprocess.CompletedProcess:

@@ -523,3 +523,32 @@ def findings_by_check(bundle) -> pd.DataFrame:
         findings=("check", "size"), difference=("difference", "sum"))
     g["difference"] = g["difference"].astype("int64")
     return g
+
+
+#: The completed-contracts schedule shown in two tables that each fit a page's width: what the
+#: year recognised, then what is still to settle (columns of
+#: :func:`wip_lib.accounting.catch_up.completed_contracts`).
+COMPLETED_PARTS = (
+    ("Revenue and gross profit", ("final_contract", "total_cost", "total_gross_profit",
+                                  "revenue_prior_years", "revenue_this_year", "cost_prior_years",
+                                  "cost_this_year", "gp_prior_years", "gp_this_year")),
+    ("Billing, retention and fade", ("billed_to_date", "underbillings", "overbillings",
+                                     "retainage_receivable", "retainage_payable",
+                                     "est_gross_profit_last", "fade_at_close")),
+)
+
+
+def completed_tables(completed: pd.DataFrame) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """``(title, table, money columns)`` per part of :data:`COMPLETED_PARTS`, each led by the
+    job's number, completion date and name; a column of the schedule that no part names goes in
+    the last part (nothing is left off the page)."""
+    keys = [c for c in ("job_id", "completion_date", "job_name") if c in completed.columns]
+    named = {c for _, cols in COMPLETED_PARTS for c in cols}
+    rest = [c for c in completed.columns if c not in named and c not in keys]
+    out = []
+    for i, (title, cols) in enumerate(COMPLETED_PARTS):
+        money = [c for c in cols if c in completed.columns]
+        if i == len(COMPLETED_PARTS) - 1:
+            money += rest
+        out.append((title, completed[keys + money], money))
+    return out
