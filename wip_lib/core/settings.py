@@ -58,6 +58,10 @@ DEFAULT_POLICIES: dict[str, Any] = {
     # Retainage release invoices in the ERP's AR: the amount holds the released retainage
     # (in_amount) or only the work billed on it (separate).
     "retainage_release": "in_amount",
+    # Flags: underbillings above this fraction of the revised contract raise a flag.
+    "underbilling_flag_pct": 0.05,
+    # Flags: billings uncollected (net of retainage) this many days after their date.
+    "aged_billing_days": 90,
 }
 
 # Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
