@@ -21,12 +21,18 @@ import pytest
 from test_forecast import SETTINGS, budget_row, cost_row, table
 from test_reconcile import PERIOD, base_tables, company, one, run
 
-from wip_lib.accounting.flags import (OUT_COLUMNS, billing_flags, overrun_flags, risk_ranking)
-from wip_lib.accounting.forecast import (approved_change_orders, budget_history,
-                                         cost_to_complete, erp_cost_history)
+from wip_lib.accounting.flags import OUT_COLUMNS, billing_flags, overrun_flags, risk_ranking
+from wip_lib.accounting.forecast import (
+    approved_change_orders,
+    budget_history,
+    cost_to_complete,
+    erp_cost_history,
+)
 from wip_lib.close.bundle import Bundle
 from wip_lib.core.settings import Company, Settings
-from wip_lib.reports.index_page import job_flags, write_index
+from wip_lib.reconcile import make_context, run_checks
+from wip_lib.reports.dashboard import job_flag_kinds
+from wip_lib.reports.index_page import write_index
 
 D = 100  # cents per dollar
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +130,38 @@ def test_invoiced_to_date_negative_cases():
     # Without the later AP row the ERP's $540,000 is not cut back: a finding of $40,000.
     t["erp_ap_invoices"].pop()
     assert one(run(t), check="commitments").difference == -40_000 * D
+
+
+# An ERP whose commitments export carries no invoiced to date (QuickBooks' purchase orders: the
+# profile's commitments_have_invoiced false): the ERP's figure is its AP invoices naming the
+# commitment through the period. The clean company's AP holds A-1 only (October, $200,000), so
+# the ERP has $200,000 against Procore's $500,000 (G702 line 4 of A-1, which follows an
+# application of $300,000 that AP lacks); the commitment's own $500,000 is not read.
+
+def _run_as(t, facts, check=None):
+    c = company(t)
+    c = Company.from_tables(c.settings, c.tables, erp_facts=facts)
+    found, problems = run_checks(make_context(c, PERIOD), None if check is None else [check])
+    assert problems == []
+    return found
+
+
+NO_INVOICED = {"commitments_have_invoiced": False}
+
+
+def test_erp_without_commitment_invoiced_compares_its_ap_invoices():
+    f = one(_run_as(base_tables(), NO_INVOICED, "commitments"), check="commitments")
+    assert (f.reference, f.procore_amount, f.erp_amount, f.difference) == (
+        "SC-001 invoiced to date", 500_000 * D, 200_000 * D, 300_000 * D)
+    # Negative: with A-0 (September, $300,000) in AP the ERP has $500,000 too; A-2 (AP of
+    # 2026-11) is after the period end and not counted.
+    t = base_tables()
+    t["erp_ap_invoices"] += [_ap("A-0", 300_000 * D, period="2026-09", date="2026-09-20"),
+                             _ap("A-2", 40_000 * D, period="2026-11", date="2026-11-03")]
+    assert _run_as(t, NO_INVOICED, "commitments").empty
+    # The profile that carries it reads the commitment's $500,000: no finding on the clean
+    # company.
+    assert run(base_tables(), "commitments").empty
 
 
 # ------------------------------------------------------------------- payments both ways
@@ -433,6 +471,60 @@ def test_impossible_forecast_on_the_line_that_is_short():
         ("07-200", "impossible_forecast"): 28_000}
 
 
+# Where the ERP's job-cost export does not carry the commitment (the profile's fact
+# job_cost_has_commitment false: Sage 100, QuickBooks, Acumatica, Intacct, Foundation), the rows'
+# numbers are not read: SC-6 takes Procore's invoiced to date at the period end, 104,000 (its
+# requisition A-3, approved 2026-10-24, G702 line 4), spread by that requisition's G703 lines
+# (07-100.S column G 92,000, 07-200.S 12,000): 92,000 / 12,000 again; without G703 lines, pro rata
+# to the lines' amounts (100,000 each): 52,000 / 52,000.
+
+NO_JC_COMMITMENT = {"job_cost_has_commitment": False}
+
+
+def _job500_procore(g703: bool) -> Company:
+    c = _job500()
+    req = table("subcontractor_invoices", [
+        {"job_id": "500", "commitment_number": "SC-6", "vendor_name": "Frame Co",
+         "invoice_number": "F-3", "application_number": 3, "billing_date": "2026-10-20",
+         "period_end": "2026-10-31", "status": "approved", "approved_date": "2026-10-24",
+         "work_completed_this_period": 30_000 * D, "total_completed_to_date": 104_000 * D,
+         "amount_due": 27_000 * D}])
+    g = table("subcontractor_invoice_lines", [
+        {"job_id": "500", "commitment_number": "SC-6", "application_number": 3,
+         "line_number": n, "budget_code": code, "scheduled_value": 100_000 * D,
+         "total_completed_to_date": amount * D}
+        for n, (code, amount) in enumerate((("07-100.S", 92_000), ("07-200.S", 12_000)), 1)])
+    tables = {**c.tables, "subcontractor_invoices": req}
+    if g703:
+        tables["subcontractor_invoice_lines"] = g
+    return Company.from_tables(SETTINGS, tables, erp_facts=NO_JC_COMMITMENT)
+
+
+def _invoiced(c: Company) -> dict:
+    fc = cost_to_complete(c, "2026-10")
+    lines = fc[fc["committed"] > 0].set_index("cost_code")
+    return {k: int(v) / D for k, v in lines["invoiced_against_commitments"].items()}
+
+
+def test_without_commitment_on_cost_rows_each_line_takes_procore_by_its_g703_line():
+    assert _invoiced(_job500_procore(g703=True)) == {"07-100": 92_000, "07-200": 12_000}
+    # A sub job prefix on the budget code ("SUB.CODE.TYPE") names the same line.
+    c = _job500_procore(g703=True)
+    g = c["subcontractor_invoice_lines"].assign(
+        budget_code=lambda d: "A." + d["budget_code"].astype("string"))
+    c = Company.from_tables(SETTINGS, {**c.tables, "subcontractor_invoice_lines": g},
+                            erp_facts=NO_JC_COMMITMENT)
+    assert _invoiced(c) == {"07-100": 92_000, "07-200": 12_000}
+
+
+def test_without_commitment_on_cost_rows_and_no_g703_lines_procore_is_pro_rata():
+    assert _invoiced(_job500_procore(g703=False)) == {"07-100": 52_000, "07-200": 52_000}
+    # Negative: the profile that carries the commitment reads the ERP's rows, whatever Procore's.
+    c = _job500_procore(g703=False)
+    c = Company.from_tables(SETTINGS, dict(c.tables))
+    assert _invoiced(c) == {"07-100": 92_000, "07-200": 12_000}
+
+
 # ----------------------------------------------- stale: a change order billed after completion
 #
 # Job 600, 08-100 S (revised 56,000): the PM's forecast to complete is 0 in the four snapshots
@@ -562,6 +654,22 @@ def test_underbilling_and_aged_billing_flags():
     assert got == {("U", "underbilling"), ("V", "underbilling")}
 
 
+def test_no_aged_billing_where_the_ar_export_carries_no_collections():
+    """Spectrum, QuickBooks and Acumatica as read here (ar_has_collections false): every billing
+    would look unpaid, so none is flagged as aged; the underbilling still is."""
+    settings = Settings(name="T", current_period="2026-10")
+    schedule = pd.DataFrame({"job_id": ["U"], "contract_revised": [1_000_000 * D],
+                             "underbillings": [100_000 * D]})
+    ar = pd.DataFrame({"job_id": ["U"], "invoice_number": ["U-1"],
+                       "invoice_date": pd.to_datetime(["2026-05-25"]), "period": ["2026-05"],
+                       "amount_billed": [50_000 * D], "retainage": [0], "amount_paid": [0]})
+    both = billing_flags(schedule, ar, "2026-10", settings)
+    assert list(both["flag"]) == ["underbilling", "aged_billing"]  # 159 days, $50,000 unpaid
+    f = billing_flags(schedule, ar, "2026-10", settings, collections=False)
+    assert [(r.flag, int(r.dollar_impact) / D) for r in f.itertuples()] == [
+        ("underbilling", 100_000)]
+
+
 # ------------------------------------------------------------------- the index's flags
 
 def test_index_flags_column_shows_every_flag_kind(tmp_path):
@@ -574,14 +682,14 @@ def test_index_flags_column_shows_every_flag_kind(tmp_path):
                                                                   "01", "S"),
                           _flag("00148", "eac_over_budget", 2, "02", "S"),
                           _flag("00104", "loss_job", 1), _flag("00148", "underbilling", 3)])
-    assert job_flags(schedule, flags) == [
+    assert job_flag_kinds(schedule, flags).tolist() == [
         "loss, loss_job", "eac_over_budget, margin_fade, underbilling", ""]
     b = Bundle("Co", "2026-10", "as of", {"schedule": schedule, "flags": flags})
     text = write_index(b, tmp_path, {}).read_text(encoding="utf-8")
-    assert "<td>eac_over_budget, margin_fade, underbilling</td>" in text
-    assert "<td>loss, loss_job</td>" in text
+    assert '<td class="t w">eac_over_budget, margin_fade, underbilling</td>' in text
+    assert '<td class="t w">loss, loss_job</td>' in text
     # Negative: without flags the column holds the schedule's own flags only.
-    assert job_flags(schedule, None) == ["loss", "", ""]
+    assert job_flag_kinds(schedule, None).tolist() == ["loss", "", ""]
 
 
 # --------------------------------------------------------------- the sample's answer key

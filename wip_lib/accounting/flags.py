@@ -11,8 +11,8 @@ is a sentence a controller can act on. Flags (rule; impact):
   (``etc_pm < committed_remaining``, ``etc_pm`` = the line's estimated cost at completion less
   its cost to date): the subcontracts and POs alone will cost more than the PM expects; impact =
   ``committed_remaining - etc_pm``. Committed remaining is the forecast's, as at the period end,
-  each commitment line's invoicing taken from the ERP's cost rows
-  (:mod:`wip_lib.accounting.forecast`).
+  each commitment line's invoicing by the rule of :mod:`wip_lib.sources.commitment_invoicing`
+  (the ERP's cost rows where they name the commitment, else Procore's requisitions).
 
 Every flag is as at the period end: the forecast it reads counts commitments and change orders by
 approval date and invoices by period, budget snapshots and cost run to the period, and the job
@@ -26,7 +26,9 @@ figures are the period's.
   forecast is zero) whose late cost is a change order billed after completion is not stale: its
   cost in those periods on ERP rows that name a commitment, up to the line's commitment change
   orders approved from the run's first snapshot period through the period end, is left out of the
-  cost (``change_orders``, ``commitment_cost``; flagged only when cost remains).
+  cost (``change_orders``, ``commitment_cost``; flagged only when cost remains). Where the ERP's
+  job-cost export does not name commitments (the profile's ``job_cost_has_commitment``), no row
+  names one and no cost is set aside.
 - ``cost_ahead_of_curve`` (job): percent of the job's revised budget spent
   (``sum cost_to_date / sum revised_budget``) exceeds the fraction of the schedule elapsed
   (``time_elapsed``, from jobs.start_date and completion_date) by more than the tolerance
@@ -68,6 +70,9 @@ Billing flags (:func:`billing_flags`, from the WIP schedule and ERP AR):
   ``settings.policies['aged_billing_days']`` days before the period end, still uncollected net of
   retainage (``amount_billed - retainage - amount_paid``; retainage is due on completion); impact
   = that amount. Collections are as the AR export holds them (it carries no payment date).
+  Where the ERP's AR export carries no collections (the ERP profile's ``ar_has_collections``
+  false: Spectrum, QuickBooks, Acumatica as read here), every billing would look unpaid, so
+  aged billings are not flagged.
 
 The risk ranking (:func:`risk_ranking`) counts distinct dollars: overlapping impacts on one job
 and cost code are counted once, the largest (rule in its docstring).
@@ -424,10 +429,11 @@ def merge_flags(*parts: pd.DataFrame) -> pd.DataFrame:
 
 
 def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, period: str,
-                  settings) -> pd.DataFrame:
+                  settings, *, collections: bool = True) -> pd.DataFrame:
     """The billing flags of the module docstring: ``underbilling`` from the WIP ``schedule``
     (job_id, contract_revised, underbillings) and ``aged_billing`` from ERP AR billings (job_id,
-    invoice_date, period, amount_billed, retainage, amount_paid) at the end of ``period``."""
+    invoice_date, period, amount_billed, retainage, amount_paid) at the end of ``period``, only
+    when the AR export carries collections (``collections``)."""
     policies = settings.policies
     parts = []
     if schedule is not None and len(schedule):
@@ -446,7 +452,7 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
                             + usd(contract) + "): earned revenue not yet billed. Bill the work "
                             "done, or find the cost or estimate that overstates it, before the "
                             "asset is reported."))
-    if ar_billings is not None and len(ar_billings):
+    if collections and ar_billings is not None and len(ar_billings):
         days = int(policies.get("aged_billing_days", AGED_BILLING_DAYS))
         end = period_end(period)
         ar = ar_billings
@@ -482,8 +488,9 @@ def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
     - estimate (every flag but the billing flags): impacts on one job and cost code overlap (an
       over-committed code is usually also over its EAC, and its forecast impossible), so a code
       counts its largest impact; the job-level impacts (loss, fade, pending-change loss, cost ahead
-      of the curve) are measured on the same estimate as its codes', so the estimate risk is the
-      largest of each job-level impact and the sum over the job's codes of their largest impacts;
+      of the curve, the estimate conditions) are measured on the same estimate as its codes', so
+      the estimate risk is the largest of each job-level impact and the sum over the job's codes
+      of their largest impacts;
     - billings (:data:`BILLING_FLAGS`): the underbilling (earned, not billed) and aged billings
       (billed, not collected) are other dollars than each other and than the estimate's, so they
       are added.

@@ -22,15 +22,14 @@ Sources and rules
   created by the period end (``created_date``, or blank) that are ``pending`` today or were
   approved after the period end (so pending at it), on commitments that are not ``excluded``, by
   the CO's cost code.
-- **Invoiced against commitments**, per line, as at the period end: the ERP's job-cost rows of
-  periods through ``period`` that name the commitment (``commitment_number``), their codes
-  translated as for cost to date; a row goes to the commitment's line of its cost code and cost
-  type, else to the commitment's only line of its cost code, else (the ERP's coding says no line)
-  its amount is spread over the commitment's lines pro rata to their amounts, by cumulative
-  half-up rounding so the lines add back to the cent. A committed commitment that no ERP row
-  names takes Procore's invoiced to date at the period end
-  (:mod:`wip_lib.sources.commitment_invoicing`) spread the same way. A commitment whose lines
-  total zero has nothing to spread over and gets no spread share.
+- **Invoiced against commitments**, per line, as at the period end, by the one rule of
+  :func:`wip_lib.sources.commitment_invoicing.invoiced_by_line`: where the ERP's job-cost export
+  carries the commitment (the ERP profile's ``job_cost_has_commitment``), the job-cost rows of
+  periods through ``period`` that name it, each to its line (by cost code and type, else the
+  commitment's only line of the code, else pro rata); every other commitment takes Procore's
+  invoiced to date at the period end, spread over its lines by the G703 lines of the requisition
+  it comes from, else pro rata to the lines' amounts (cumulative half-up rounding: the lines add
+  back to the cent).
 - **Cost to date** (``erp_job_cost``): ERP cost with ``period <= period``, translated to Procore
   codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code), by the crosswalk rule
   of :mod:`wip_lib.core.codes`: a job-specific row beats a blank-job row; when several Procore
@@ -84,10 +83,10 @@ from wip_lib.accounting.forecast_table import cents as _cents
 from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.codes import erp_to_procore
-from wip_lib.core.money import allocate, round_half_up_div
+from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period, period_end, previous_period
 from wip_lib.sources.budget_snapshot import snapshot_rows
-from wip_lib.sources.commitment_invoicing import procore_invoiced
+from wip_lib.sources.commitment_invoicing import invoiced_by_line
 from wip_lib.sources.procore_forecast import with_ecac
 
 TREND_PERIODS = 3
@@ -107,12 +106,15 @@ def erp_cost_history(company, through_period: str | None = None, *,
                      commitments_only: bool = False) -> pd.DataFrame:
     """ERP cost by job_id, cost_code (Procore code), cost_type and period: columns
     ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``; only the
-    rows that name a commitment when ``commitments_only``)."""
+    rows that name a commitment when ``commitments_only``: none when the ERP's job-cost export
+    does not carry the commitment, ``job_cost_has_commitment``)."""
     cost = company["erp_job_cost"]
     if through_period is not None:
         cost = cost[_text(cost["period"]) <= check_period(through_period)]
     if commitments_only:
-        named = (_text(cost["commitment_number"]) != "" if "commitment_number" in cost.columns
+        named = (_text(cost["commitment_number"]) != ""
+                 if "commitment_number" in cost.columns
+                 and company.carries("job_cost_has_commitment")
                  else pd.Series(False, index=cost.index))
         cost = cost[named.to_numpy(bool)]
     cost = cost[["job_id", "cost_code", "cost_type", "period", "amount"]]
@@ -210,7 +212,7 @@ def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     lines["amount"] = (lines["amount"] - lines["_later"].fillna(0)).astype("int64")
     lines = lines.sort_values(["job_id", "commitment_number", "_order", "cost_code", "cost_type"],
                               kind="stable").reset_index(drop=True)
-    lines["invoiced_against_commitments"] = _invoiced_by_line(company, period, lines)
+    lines["invoiced_against_commitments"] = invoiced_by_line(company, period, lines)
     committed = lines.groupby(KEYS, as_index=False, sort=False).agg(
         committed=("amount", "sum"),
         invoiced_against_commitments=("invoiced_against_commitments", "sum"))
@@ -225,56 +227,6 @@ def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     pending = pending.groupby(KEYS, as_index=False, sort=False).agg(
         pending_cost_changes=("amount", "sum"))
     return committed, pending
-
-
-def _invoiced_by_line(company, period: str, lines: pd.DataFrame) -> pd.Series:
-    """Invoiced to date at the end of ``period`` on each line of ``lines`` (job_id,
-    commitment_number, cost_code, cost_type, amount; one commitment's lines together), int64
-    cents aligned with ``lines`` (rule in the module docstring)."""
-    cost = company["erp_job_cost"]
-    number = (_text(cost["commitment_number"]) if "commitment_number" in cost.columns
-              else pd.Series("", index=cost.index, dtype="string"))
-    keep = ((_text(cost["period"]) <= period) & (number != "")).to_numpy(bool)
-    cost = cost[keep]
-    rows = pd.DataFrame({
-        "job_id": _text(cost["job_id"]), "commitment_number": number[keep],
-        "cost_code": erp_to_procore(company["cost_code_crosswalk"], cost),
-        "cost_type": _text(cost["cost_type"]), "amount": _cents(cost["amount"])})
-    rows = rows.groupby(_LINE, as_index=False, sort=False)["amount"].sum()
-    keyed = lines[_LINE].reset_index()
-    # 1. The row's commitment, code and type is a line.
-    exact = keyed.merge(rows, on=_LINE)
-    out = pd.Series(0, index=lines.index, dtype="int64")
-    out.loc[exact["index"].to_numpy()] += exact["amount"].to_numpy(dtype="int64")
-    rest = rows.merge(lines[_LINE].assign(_line=True), on=_LINE, how="left")
-    rest = rest[rest["_line"].isna().to_numpy(bool)].drop(columns="_line")
-    # 2. Else the commitment's only line with the row's code.
-    code = ["job_id", "commitment_number", "cost_code"]
-    single = keyed[~keyed.duplicated(code, keep=False).to_numpy(bool)]
-    by_code = rest.merge(single[[*code, "index"]], on=code)
-    out.loc[by_code["index"].to_numpy()] += by_code["amount"].to_numpy(dtype="int64")
-    rest = rest.merge(single[code].assign(_single=True), on=code, how="left")
-    rest = rest[rest["_single"].isna().to_numpy(bool)]
-    # 3. Else spread over the commitment's lines pro rata to their amounts.
-    group = ["job_id", "commitment_number"]
-    remainder = rest.groupby(group, as_index=False)["amount"].sum().rename(
-        columns={"amount": "_rest"})
-    spread = lines[[*group, "amount"]].merge(remainder, on=group, how="left")
-    out += allocate(spread["_rest"].fillna(0).astype("int64"), spread["amount"],
-                    [spread["job_id"], spread["commitment_number"]]).to_numpy()
-    # A commitment none of whose ERP cost rows carries its number: Procore's invoiced to date,
-    # pro rata.
-    named = rows[group].drop_duplicates().assign(_named=True)
-    fallback = lines[[*group, "amount"]].merge(named, on=group, how="left")
-    unnamed = fallback["_named"].isna().to_numpy(bool)
-    if unnamed.any():
-        pi = procore_invoiced(company["commitments"], company["subcontractor_invoices"],
-                              company["erp_ap_invoices"], period)
-        fallback = fallback.merge(pi[[*group, "invoiced"]], on=group, how="left")
-        share = allocate(fallback["invoiced"].fillna(0).astype("int64"), fallback["amount"],
-                         [fallback["job_id"], fallback["commitment_number"]])
-        out += np.where(unnamed, share.to_numpy(), 0)
-    return out
 
 
 def _schedule(company, period: str) -> pd.DataFrame:

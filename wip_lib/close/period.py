@@ -147,7 +147,8 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
                               commitment_cost=fc.erp_cost_history(company, period,
                                                                   commitments_only=True)),
         flagmod.billing_flags(wip.schedule, company["erp_ar_billings"], period,
-                              company.settings))
+                              company.settings,
+                              collections=company.carries("ar_has_collections")))
     ranking = flagmod.risk_ranking(flags)
     findings, tieout = reconcile(company, period)
     changes = closed_period_changes(company, period, priors, store)

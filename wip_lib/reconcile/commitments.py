@@ -7,7 +7,8 @@ approved change orders per commitment, so one missing change order is reported o
 
 Invoiced to date is compared per commitment both systems hold, at the period end by the rule of
 :mod:`wip_lib.sources.commitment_invoicing` (Procore: the latest approved requisition's G702 line
-4; the ERP: its commitment's invoiced; each cut off at the period end). It is reported where the
+4; the ERP: its commitment's invoiced, or its AP invoices on the commitment where the ERP's
+commitments export carries no invoiced to date; each cut off at the period end). It is reported where the
 two differ by more than the subcontractor-invoice findings on the commitment explain
 (:func:`wip_lib.reconcile.payables.invoice_differences`), with the unexplained part as the amount
 at stake, so one missing invoice is reported once, by the invoice check.
@@ -160,8 +161,10 @@ def _invoiced_to_date(ctx: ReconContext, pairs: pd.DataFrame) -> pd.DataFrame:
         return pairs.iloc[0:0]
     ap = ctx.table("erp_ap_invoices")
     p = procore_invoiced(ctx.table("commitments"), ctx.table("subcontractor_invoices"), ap,
-                         ctx.period).rename(columns={"invoiced": "p_end"})
-    e = erp_invoiced(ctx.table("erp_commitments"), ap, ctx.period).rename(
+                         ctx.period).rename(columns={"invoiced": "p_end"})[[*_KEY, "p_end",
+                                                                            "basis"]]
+    e = erp_invoiced(ctx.table("erp_commitments"), ap, ctx.period,
+                     has_invoiced=ctx.company.carries("commitments_have_invoiced")).rename(
         columns={"invoiced": "e_end"})
     m = (pairs.merge(p, on=_KEY, how="left").merge(e, on=_KEY, how="left")
          .merge(invoice_differences(ctx), on=_KEY, how="left"))

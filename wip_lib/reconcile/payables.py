@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.reconcile.frames import outer
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, register
+from wip_lib.reconcile.frames import outer
 
 APPROVED_STATUSES = {"approved", "approved_as_noted"}
 _KEY = ["job_id", "_inv"]

@@ -5,9 +5,10 @@ the portfolio dashboard's own content, inside the report's page shell (``templat
 extends ``templates/page.html``; text escaped by :func:`wip_lib.reports.html.render`).
 
 A row is marked ``flag`` when the job carries a loss provision (``loss_provision > 0``). Its flags
-column names every flag of the job: the schedule's recognition flags (``loss``, ...) then the kinds
-of the period's overrun and billing flags (:mod:`wip_lib.accounting.flags`, in their order), each
-once.
+column names every flag kind of the job, as the job's facts carry them
+(:func:`wip_lib.reports.dashboard.with_job_facts`, ``flag_kinds``): the schedule's recognition
+flags (``loss``, ...) then the kinds of the period's overrun and billing flags
+(:mod:`wip_lib.accounting.flags`, in their order), each once.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Mapping
 
 from wip_lib.reports.dashboard import with_job_facts
-from wip_lib.accounting.flags import FLAGS
 from wip_lib.reports.html import render
 from wip_lib.reports.notebooks import PLOTLY_ASSET, plotly_context
 
@@ -42,23 +42,6 @@ def portfolio_main(portfolio_html: Path) -> str:
 OPTIONAL_COLUMNS = ["project_manager", "pct_billed", "backlog"]
 
 
-def job_flags(schedule, flags) -> list[str]:
-    """For each row of ``schedule``, every flag kind of its job, each once: the recognition flag
-    codes (``;``-joined in the schedule's ``flag``), then the kinds of the job's rows in ``flags``
-    in the order of :data:`wip_lib.accounting.flags.FLAGS`."""
-    kinds: dict[str, list[str]] = {}
-    if flags is not None and len(flags):
-        f = flags[["job_id", "flag"]].astype(str).drop_duplicates()
-        f = f.assign(_o=f["flag"].map({k: i for i, k in enumerate(FLAGS)}).fillna(len(FLAGS)))
-        kinds = f.sort_values(["_o", "flag"], kind="stable").groupby("job_id")["flag"].agg(
-            list).to_dict()
-    out = []
-    for job, code in zip(schedule["job_id"].astype(str), schedule["flag"].fillna("")):
-        names = [c for c in str(code).split(";") if c] + kinds.get(job, [])
-        out.append(", ".join(dict.fromkeys(names)))
-    return out
-
-
 def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
                 plotly_src: str | None = PLOTLY_ASSET) -> Path:
     """Write ``out/index.html`` for ``bundle`` given the notebook ``results`` by key (each with
@@ -72,11 +55,10 @@ def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
     s["project_manager"] = s["project_manager"].astype(object).where(
         s["project_manager"].notna(), None)
     projects = []
-    names = job_flags(s, bundle.frames.get("flags"))
-    for r, flag in zip(s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision"]].to_dict(
-            "records"), names):
+    for r in s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision", "flag_kinds"]].to_dict(
+            "records"):
         res = results.get(r["job_id"])
-        projects.append({**r, "flag": flag, "loss": r["loss_provision"] > 0,
+        projects.append({**r, "flag": r["flag_kinds"], "loss": r["loss_provision"] > 0,
                          "linked": bool(res and res["ok"]), "state": dashboard_state(res)})
     target = out / "index.html"
     target.write_text(render("index.html", title=f"{bundle.company_name}: WIP {bundle.period}",
