@@ -670,6 +670,17 @@ def test_no_aged_billing_where_the_ar_export_carries_no_collections():
         ("underbilling", 100_000)]
 
 
+def test_billing_flag_policies_are_checked():
+    from wip_lib.core.errors import InputError
+    from wip_lib.core.settings import normalise_policies
+    with pytest.raises(InputError) as exc:
+        normalise_policies({"underbilling_flag_pct": 5, "aged_billing_days": "ninety"})
+    text = str(exc.value)
+    assert "policies.underbilling_flag_pct" in text and "a fraction from 0 to below 1" in text
+    assert "policies.aged_billing_days" in text and "whole number of days" in text
+    assert normalise_policies({"aged_billing_days": 60})["aged_billing_days"] == 60
+
+
 # ------------------------------------------------------------------- the index's flags
 
 def test_index_flags_column_shows_every_flag_kind(tmp_path):

@@ -165,7 +165,7 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
         if not isinstance(out[key], bool):
             bad(key, out[key], f"{key} must be true or false", f"write `{key}: true` or false")
     for key, lo, hi in (("start_threshold", 0, 1), ("fade_threshold_points", 0, 1),
-                        ("cost_curve_tolerance", 0, 1)):
+                        ("cost_curve_tolerance", 0, 1), ("underbilling_flag_pct", 0, 1)):
         v = out[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v < hi:
             bad(key, v, f"{key} must be a fraction from 0 to below 1",
@@ -174,6 +174,10 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         bad("stale_forecast_periods", v, "stale_forecast_periods must be a whole number >= 0",
             "write the number of periods, e.g. `stale_forecast_periods: 3`")
+    v = out["aged_billing_days"]
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        bad("aged_billing_days", v, "aged_billing_days must be a whole number of days >= 0",
+            "write the number of days, e.g. `aged_billing_days: 90`")
 
     # -- contract types
     ct = out["contract_types"]

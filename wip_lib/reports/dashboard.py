@@ -372,8 +372,8 @@ def job_flag_kinds(frame: pd.DataFrame, flags: pd.DataFrame | None) -> pd.Series
     every = every[(every["kind"].fillna("") != "").to_numpy(bool)]
     every = every.sort_values(["job_id", "_src", "_o", "kind"], kind="stable").drop_duplicates(
         ["job_id", "kind"])
-    joined = every.groupby("job_id", sort=False)["kind"].agg(", ".join)
-    return jobs.map(joined).fillna("").astype("string")
+    joined = every.groupby("job_id", sort=False)["kind"].agg(", ".join).to_dict()
+    return jobs.map(lambda j: joined.get(j, "")).astype("string").fillna("")
 
 
 def with_job_facts(bundle, frame: pd.DataFrame) -> pd.DataFrame:
