@@ -287,3 +287,44 @@ def test_profile_typos_and_unquoted_yes_no_are_refused(tmp_path):
     text = str(exc.value)
     assert "table 'erp_jobs': unknown key(s) colums" in text
     assert "values of 'status' has the key False" in text and 'quote it' in text
+
+
+def test_profile_facts_declared_checked_and_read():
+    """What the exports carry (``facts:``): each built-in profile declares all three with a
+    source and a trust tag; a fact declared true needs its column read; an undeclared fact holds
+    when the profile reads its column."""
+    from wip_lib.core.settings import ERP_FACTS
+    from wip_lib.sources.readers.erp import builtin_profiles, check_profile, profile_facts
+
+    carried = {n: profile_facts(load_profile(n)) for n in builtin_profiles()}
+    for n in builtin_profiles():
+        declared = load_profile(n)["facts"]
+        assert set(declared) == set(ERP_FACTS), n
+        assert all(d["source"] and d["confidence"] for d in declared.values()), n
+    # Job-cost rows name the commitment in Sage 300 CRE (Commitment), Vista (JCCD SL) and
+    # Spectrum (Po_Number) only; QuickBooks' purchase orders carry no invoiced to date; AR
+    # collections are not read for Spectrum, QuickBooks and Acumatica.
+    assert {n for n, f in carried.items() if f["job_cost_has_commitment"]} == {
+        "sage300", "vista", "spectrum"}
+    assert {n for n, f in carried.items() if not f["commitments_have_invoiced"]} == {
+        "quickbooks_desktop", "quickbooks_online"}
+    assert {n for n, f in carried.items() if not f["ar_has_collections"]} == {
+        "spectrum", "quickbooks_desktop", "quickbooks_online", "acumatica"}
+    # Undeclared: read off the column map.
+    mine = {"tables": {"erp_job_cost": {"file": "erp/jc", "columns": {
+        "job_id": ["Job"], "commitment_number": ["PO"]}}}}
+    assert profile_facts(mine) == {"job_cost_has_commitment": True,
+                                   "commitments_have_invoiced": False,
+                                   "ar_has_collections": False}
+    assert check_profile(mine, "mine.yaml") == []
+    # Declared true without the column, an unknown fact, no source: each refused, named.
+    bad = {**mine, "facts": {
+        "ar_has_collections": {"value": True, "source": "x", "confidence": "guess"},
+        "job_cost_has_commitment": {"value": False},
+        "gl_has_jobs": {"value": True, "source": "x", "confidence": "guess"}}}
+    text = " | ".join(p.message for p in check_profile(bad, "mine.yaml"))
+    assert "fact 'ar_has_collections' is declared true but table 'erp_ar_billings' does not " \
+           "read 'amount_paid'" in text
+    assert "fact 'job_cost_has_commitment' needs a `source:` and a `confidence:`" in text
+    assert "unknown fact 'gl_has_jobs'" in text
+    assert profile_facts(bad)["job_cost_has_commitment"] is False  # declared beats the map

@@ -151,10 +151,16 @@ def test_risk_ranking(company, fc):
     r = risk_ranking(flags)
     assert list(r.columns) == ["rank", "job_id", "total_impact", "flag_count", "flags",
                                "explanation"]
-    # job 100: 2,000 + 2,500 + 10,000 + 25,000 + 30,000 + 12,000 + 2,000 + 8,000 = 91,500
+    # job 100, distinct dollars (issue #20): each code counts its largest impact, 01-100 30,000
+    # (stale), 02-200 25,000 (impossible forecast over commitment 10,000), 03-300 12,000 (stale
+    # over EAC 2,000), 09-999 2,500: 69,500, above the largest job-level impact (fade 8,000).
+    # The flags' impacts add to 2,000 + 2,500 + 10,000 + 25,000 + 30,000 + 12,000 + 2,000 + 8,000
+    # = 91,500, which counts overlapping dollars several times.
     assert list(r["job_id"]) == ["100", "200", "300"]
     assert list(r["rank"]) == [1, 2, 3]
-    assert int(r.loc[0, "total_impact"]) == 91_500 * D and int(r.loc[0, "flag_count"]) == 8
+    assert int(r.loc[0, "total_impact"]) == 69_500 * D and int(r.loc[0, "flag_count"]) == 8
+    assert "$69,500.00 at stake" in r.loc[0, "explanation"]
+    assert "add to $91,500.00" in r.loc[0, "explanation"]
     assert r.loc[0, "flags"] == ("eac_over_budget, commitment_over_budget, impossible_forecast, "
                                  "stale_forecast, pending_changes_loss, margin_fade")
     assert "largest is stale_forecast on cost code 01-100 (L) at $30,000.00" in r.loc[0,

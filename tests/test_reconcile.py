@@ -104,7 +104,8 @@ def base_tables() -> dict[str, list[dict]]:
             {"job_id": "100", "commitment_number": "SC-001", "commitment_type": "subcontract",
              "vendor_name": "Acme Concrete Inc", "status": "Approved", "status_family": "committed",
              "original_amount": 400_000 * D, "approved_change_orders": 25_000 * D,
-             "revised_amount": 425_000 * D, "approved_date": "2026-08-01", "erp_status": "synced"},
+             "revised_amount": 425_000 * D, "approved_date": "2026-08-01", "erp_status": "synced",
+             "invoiced": 540_000 * D},
         ],
         "commitment_change_orders": [
             {"job_id": "100", "commitment_number": "SC-001", "co_number": "CO-1",
@@ -125,7 +126,9 @@ def base_tables() -> dict[str, list[dict]]:
         "erp_commitments": [
             {"job_id": "100", "commitment_number": "SC-001", "commitment_type": "subcontract",
              "vendor_name": "Acme Concrete, Inc.", "original_amount": 400_000 * D,
-             "approved_change_orders": 20_000 * D, "revised_amount": 420_000 * D},
+             "approved_change_orders": 20_000 * D, "revised_amount": 420_000 * D,
+             # invoiced to date: A-0 (September, $300,000) and A-1 (October, $200,000)
+             "invoiced": 500_000 * D},
         ],
         "prime_contracts": [
             {"job_id": "100", "contract_number": "PC-100", "status": "Approved",

@@ -10,13 +10,25 @@ is a sentence a controller can act on. Flags (rule; impact):
 - ``impossible_forecast`` (code): the PM's estimate to complete is below committed remaining
   (``etc_pm < committed_remaining``, ``etc_pm`` = the line's estimated cost at completion less
   its cost to date): the subcontracts and POs alone will cost more than the PM expects; impact =
-  ``committed_remaining - etc_pm``.
+  ``committed_remaining - etc_pm``. Committed remaining is the forecast's, as at the period end,
+  each commitment line's invoicing by the rule of :mod:`wip_lib.sources.commitment_invoicing`
+  (the ERP's cost rows where they name the commitment, else Procore's requisitions).
+
+Every flag is as at the period end: the forecast it reads counts commitments and change orders by
+approval date and invoices by period, budget snapshots and cost run to the period, and the job
+figures are the period's.
 - ``stale_forecast`` (code): the PM's remaining estimate (the snapshot's estimated cost at
   completion less the line's ERP cost through the snapshot) unchanged over the latest run of at least
   N + 1 budget snapshots of the code (unchanged for N periods; N =
   ``settings.policies['stale_forecast_periods']``) while cost was booked (ERP cost in the periods
   after the run's first snapshot through the latest is above zero); impact = that cost, the growth
-  in EAC the PM has not revisited since the forecast last moved.
+  in EAC the PM has not revisited since the forecast last moved. A finished line (the unchanged
+  forecast is zero) whose late cost is a change order billed after completion is not stale: its
+  cost in those periods on ERP rows that name a commitment, up to the line's commitment change
+  orders approved from the run's first snapshot period through the period end, is left out of the
+  cost (``change_orders``, ``commitment_cost``; flagged only when cost remains). Where the ERP's
+  job-cost export does not name commitments (the profile's ``job_cost_has_commitment``), no row
+  names one and no cost is set aside.
 - ``cost_ahead_of_curve`` (job): percent of the job's revised budget spent
   (``sum cost_to_date / sum revised_budget``) exceeds the fraction of the schedule elapsed
   (``time_elapsed``, from jobs.start_date and completion_date) by more than the tolerance
@@ -48,19 +60,41 @@ is a sentence a controller can act on. Flags (rule; impact):
   ``jobs`` carries them, else ``fall * contract_revised``). Missing references are skipped.
 
 When ``jobs`` is None (or lacks the columns), the two job flags that need it are not raised.
+
+Billing flags (:func:`billing_flags`, from the WIP schedule and ERP AR):
+
+- ``underbilling`` (job): underbillings (earned revenue above billings to date) above
+  ``settings.policies['underbilling_flag_pct']`` of the revised contract; impact = the
+  underbillings, earned revenue not yet billed.
+- ``aged_billing`` (job): progress billings of periods through the period, dated more than
+  ``settings.policies['aged_billing_days']`` days before the period end, still uncollected net of
+  retainage (``amount_billed - retainage - amount_paid``; retainage is due on completion); impact
+  = that amount. Collections are as the AR export holds them (it carries no payment date).
+  Where the ERP's AR export carries no collections (the ERP profile's ``ar_has_collections``
+  false: Spectrum, QuickBooks, Acumatica as read here), every billing would look unpaid, so
+  aged billings are not flagged.
+
+The risk ranking (:func:`risk_ranking`) counts distinct dollars: overlapping impacts on one job
+and cost code are counted once, the largest (rule in its docstring).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from wip_lib.core.periods import period_end
+
 KEYS = ["job_id", "cost_code", "cost_type"]
 FLAGS = ("loss_job", "eac_over_budget", "commitment_over_budget", "impossible_forecast", "stale_forecast",
          "cost_ahead_of_curve", "pending_changes_loss", "margin_fade", "no_estimate", "zero_etc",
-         "stale_snapshot", "letter_of_intent")
+         "stale_snapshot", "letter_of_intent", "underbilling", "aged_billing")
 #: The job flags read from the schedule's recognition flags (module docstring).
 ESTIMATE_FLAGS = ("no_estimate", "zero_etc", "stale_snapshot", "letter_of_intent")
+#: Flags on billings, not on the estimate: their dollars are counted beside the estimate's.
+BILLING_FLAGS = ("underbilling", "aged_billing")
 CURVE_TOLERANCE = 0.10
+UNDERBILLING_PCT = 0.05
+AGED_BILLING_DAYS = 90
 OUT_COLUMNS = [*KEYS, "flag", "dollar_impact", "message"]
 
 
@@ -127,8 +161,40 @@ def _code_flags(f: pd.DataFrame) -> list[pd.DataFrame]:
     return out
 
 
+def _keyed(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its key and period columns as trimmed text."""
+    df = df.copy()
+    for c in [*KEYS, "period"]:
+        df[c] = df[c].astype("string").fillna("").str.strip()
+    return df
+
+
+def _change_order_cost(span: pd.DataFrame, change_orders: pd.DataFrame | None,
+                       commitment_cost: pd.DataFrame | None) -> pd.Series:
+    """Per row of ``span`` (a finished line's run: KEYS, start, end, forecast 0), the cost of the
+    run that is a change order billed after completion: ERP cost of the run's periods on rows
+    naming a commitment, up to the line's commitment change orders approved from the run's first
+    snapshot period on (never below zero); 0 for other rows."""
+    out = pd.Series(0, index=span.index, dtype="int64")
+    fin = span[(span["forecast"] == 0).to_numpy(bool)]
+    if fin.empty or change_orders is None or commitment_cost is None:
+        return out
+    runs = fin[[*KEYS, "start", "end"]].reset_index()
+    cc = runs.merge(_keyed(commitment_cost)[[*KEYS, "period", "amount"]], on=KEYS)
+    cc = cc[((cc["period"] > cc["start"]) & (cc["period"] <= cc["end"])).to_numpy(bool)]
+    co = runs.merge(_keyed(change_orders)[[*KEYS, "period", "amount"]], on=KEYS)
+    co = co[(co["period"] >= co["start"]).to_numpy(bool)]
+    billed = cc.groupby("index")["amount"].sum()
+    approved = co.groupby("index")["amount"].sum()
+    both = pd.concat([billed.rename("billed"), approved.rename("approved")], axis=1).fillna(0)
+    cover = both[["billed", "approved"]].min(axis=1).clip(lower=0).astype("int64")
+    out.loc[cover.index] = cover.to_numpy()
+    return out
+
+
 def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataFrame,
-           n: int) -> pd.DataFrame:
+           n: int, change_orders: pd.DataFrame | None = None,
+           commitment_cost: pd.DataFrame | None = None) -> pd.DataFrame:
     if budget_history is None or cost_history is None or n < 1 or budget_history.empty:
         return pd.DataFrame(columns=OUT_COLUMNS)
     bh = budget_history.copy()
@@ -168,6 +234,7 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
     m = m[(m["period"] > m["start"]) & (m["period"] <= m["end"])]
     cost = m.groupby(KEYS, as_index=False).agg(span_cost=("amount", "sum"))
     s = span.merge(cost, on=KEYS, how="inner")
+    s["span_cost"] = s["span_cost"] - _change_order_cost(s, change_orders, commitment_cost)
     s = s[s["span_cost"] > 0]
     s = s.merge(f[KEYS], on=KEYS, how="inner") if f is not None else s
     impact = s["span_cost"].astype("int64")
@@ -321,41 +388,116 @@ def _estimate_flags(jobs: pd.DataFrame | None, cost_history: pd.DataFrame | None
 
 def overrun_flags(forecast_df: pd.DataFrame, budget_history: pd.DataFrame | None,
                   cost_history: pd.DataFrame | None, jobs: pd.DataFrame | None,
-                  settings) -> pd.DataFrame:
+                  settings, *, change_orders: pd.DataFrame | None = None,
+                  commitment_cost: pd.DataFrame | None = None) -> pd.DataFrame:
     """All overrun flags (rules in the module docstring), sorted by job, flag, code, type.
 
     ``budget_history``: budget snapshots up to the period (job_id, period, cost_code, cost_type,
     forecast_to_complete; sub jobs are summed). ``cost_history``: ERP cost in Procore codes by
     job_id, cost_code, cost_type, period, amount (:func:`wip_lib.accounting.forecast.erp_cost_history`).
+    ``change_orders`` (job_id, cost_code, cost_type, period approved, amount: commitment change
+    orders approved by the period end) and ``commitment_cost`` (``cost_history`` of the ERP rows
+    that name a commitment) tell a finished line's change order billed after completion from a
+    stale forecast; without them no cost is set aside.
     """
     policies = settings.policies
     f = forecast_df
     parts = _code_flags(f)
-    parts.append(_stale(f, budget_history, cost_history, int(policies["stale_forecast_periods"])))
+    parts.append(_stale(f, budget_history, cost_history, int(policies["stale_forecast_periods"]),
+                        change_orders, commitment_cost))
     parts.append(_curve(f, float(policies.get("cost_curve_tolerance", CURVE_TOLERANCE))))
     parts += _job_flags(f, jobs, float(policies["fade_threshold_points"]))
     parts += _estimate_flags(jobs, cost_history)
-    parts = [p for p in parts if len(p)]
+    return merge_flags(*parts)
+
+
+def merge_flags(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Flag frames stacked in the flags' order: by job, flag (:data:`FLAGS`), code, type."""
+    parts = [p for p in parts if p is not None and len(p)]
     if not parts:
         return pd.DataFrame({
             "job_id": pd.Series(dtype="string"), "cost_code": pd.Series(dtype="string"),
             "cost_type": pd.Series(dtype="string"), "flag": pd.Series(dtype="string"),
             "dollar_impact": pd.Series(dtype="int64"), "message": pd.Series(dtype="string")})
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([p[OUT_COLUMNS] for p in parts], ignore_index=True)
     for c in ("job_id", "cost_code", "cost_type", "flag", "message"):
         out[c] = out[c].astype("string")
     out["dollar_impact"] = out["dollar_impact"].astype("int64").clip(lower=0)
-    out["_order"] = out["flag"].map({f: i for i, f in enumerate(FLAGS)})
+    out["_order"] = out["flag"].map({f: i for i, f in enumerate(FLAGS)}).fillna(len(FLAGS))
     out = out.sort_values(["job_id", "_order", "cost_code", "cost_type"], kind="stable")
     return out[OUT_COLUMNS].reset_index(drop=True)
 
 
-def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
-    """Jobs by risk: ``rank, job_id, total_impact, flag_count, flags, explanation``.
+def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, period: str,
+                  settings, *, collections: bool = True) -> pd.DataFrame:
+    """The billing flags of the module docstring: ``underbilling`` from the WIP ``schedule``
+    (job_id, contract_revised, underbillings) and ``aged_billing`` from ERP AR billings (job_id,
+    invoice_date, period, amount_billed, retainage, amount_paid) at the end of ``period``, only
+    when the AR export carries collections (``collections``)."""
+    policies = settings.policies
+    parts = []
+    if schedule is not None and len(schedule):
+        pct = float(policies.get("underbilling_flag_pct", UNDERBILLING_PCT))
+        j = schedule.assign(job_id=schedule["job_id"].astype("string").str.strip(),
+                            cost_code="", cost_type="")
+        under = j["underbillings"].fillna(0).astype("int64")
+        contract = j["contract_revised"].fillna(0).astype("int64")
+        hit = ((under > 0) & (under.astype("float64") > pct * contract.astype("float64"))
+               ).to_numpy(bool)
+        j, under, contract = j[hit], under[hit], contract[hit]
+        share = (under.astype("float64") / contract.astype("float64").where(contract > 0))
+        parts.append(_frame(j, "underbilling", under,
+                            "Job " + j["job_id"] + ": underbilled " + usd(under) + " ("
+                            + _pct(share).fillna("no contract") + " of the contract of "
+                            + usd(contract) + "): earned revenue not yet billed. Bill the work "
+                            "done, or find the cost or estimate that overstates it, before the "
+                            "asset is reported."))
+    if collections and ar_billings is not None and len(ar_billings):
+        days = int(policies.get("aged_billing_days", AGED_BILLING_DAYS))
+        end = period_end(period)
+        ar = ar_billings
+        when = pd.to_datetime(ar["invoice_date"])
+        old = ((ar["period"].astype("string") <= period).fillna(False).to_numpy(bool)
+               & ((end - when).dt.days > days).fillna(False).to_numpy(bool))
+        ar = ar[old]
+        open_ = (ar["amount_billed"].astype("int64") - ar["retainage"].fillna(0).astype("int64")
+                 - ar["amount_paid"].fillna(0).astype("int64"))
+        open_ = open_.clip(lower=0)
+        aged = (pd.DataFrame({"job_id": ar["job_id"].astype("string").str.strip(),
+                              "open": open_, "unpaid": (open_ > 0).astype("int64"),
+                              "oldest": when[old].where(open_ > 0)})
+                .groupby("job_id", as_index=False)
+                .agg(open=("open", "sum"), oldest=("oldest", "min"), invoices=("unpaid", "sum")))
+        aged = aged[aged["open"] > 0].assign(cost_code="", cost_type="")
+        parts.append(_frame(aged, "aged_billing", aged["open"].astype("int64"),
+                            "Job " + aged["job_id"] + ": " + usd(aged["open"].astype("int64"))
+                            + " billed on " + aged["invoices"].astype("string")
+                            + " invoice(s) more than " + str(days) + " days before "
+                            + str(end.date()) + " (oldest " + aged["oldest"].dt.strftime(
+                                "%Y-%m-%d") + ") is still uncollected, net of retainage. Chase "
+                            "the owner, and consider whether the billing is disputed."))
+    return merge_flags(*parts)
 
-    ``total_impact`` is the sum of the job's flag impacts; flags overlap (an over-committed code is
-    usually also over its EAC), so it ranks risk, it is not a loss estimate. Ranked by total impact,
-    then flag count, then job number.
+
+def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
+    """Jobs by distinct dollars at risk: ``rank, job_id, total_impact, flag_count, flags,
+    explanation``.
+
+    ``total_impact`` counts each dollar once:
+
+    - estimate (every flag but the billing flags): impacts on one job and cost code overlap (an
+      over-committed code is usually also over its EAC, and its forecast impossible), so a code
+      counts its largest impact; the job-level impacts (loss, fade, pending-change loss, cost ahead
+      of the curve, the estimate conditions) are measured on the same estimate as its codes', so
+      the estimate risk is the largest of each job-level impact and the sum over the job's codes
+      of their largest impacts;
+    - billings (:data:`BILLING_FLAGS`): the underbilling (earned, not billed) and aged billings
+      (billed, not collected) are other dollars than each other and than the estimate's, so they
+      are added.
+
+    ``flags`` names the job's flag kinds (in :data:`FLAGS` order); the explanation also gives the
+    plain sum of the flags' impacts, which counts overlapping dollars several times. Ranked by
+    total impact, then flag count, then job number.
     """
     cols = ["rank", "job_id", "total_impact", "flag_count", "flags", "explanation"]
     if flags_df.empty:
@@ -363,13 +505,24 @@ def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
                                                                  "flag_count") else "string")
                              for c in cols})
     f = flags_df.reset_index(drop=True).copy()
+    f["cost_code"] = f["cost_code"].fillna("").astype("string")
+    f["cost_type"] = f["cost_type"].fillna("").astype("string")
     f["_order"] = f["flag"].map({n: i for i, n in enumerate(FLAGS)}).fillna(len(FLAGS))
     names = (f.sort_values(["_order"], kind="stable").drop_duplicates(["job_id", "flag"])
              .groupby("job_id")["flag"].agg(", ".join))
     top = f.sort_values(["dollar_impact", "_order"], ascending=[False, True],
                         kind="stable").drop_duplicates("job_id").set_index("job_id")
-    j = f.groupby("job_id").agg(total_impact=("dollar_impact", "sum"),
-                                flag_count=("flag", "size"))
+    billing = f["flag"].isin(BILLING_FLAGS).to_numpy(bool)
+    est = f[~billing]
+    on_code = (est["cost_code"] != "").to_numpy(bool)
+    codes = (est[on_code].groupby(["job_id", "cost_code", "cost_type"])["dollar_impact"].max()
+             .groupby(level="job_id").sum())
+    job_level = est[~on_code].groupby("job_id")["dollar_impact"].max()
+    estimate = pd.concat([codes, job_level], axis=1).max(axis=1)
+    bills = f[billing].groupby("job_id")["dollar_impact"].sum()
+    j = f.groupby("job_id").agg(flag_count=("flag", "size"), flagged=("dollar_impact", "sum"))
+    j["total_impact"] = (estimate.reindex(j.index).fillna(0)
+                         + bills.reindex(j.index).fillna(0)).astype("int64")
     j["flags"] = names
     j = j.join(top[["flag", "cost_code", "cost_type", "dollar_impact"]])
     j = j.reset_index().sort_values(["total_impact", "flag_count", "job_id"],
@@ -378,11 +531,15 @@ def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
     where = pd.Series(np.where(j["cost_code"].fillna("") != "",
                                " on cost code " + j["cost_code"].fillna("").astype(str) + " ("
                                + j["cost_type"].fillna("").astype(str) + ")", ""), index=j.index)
+    overlap = pd.Series(np.where(j["flagged"] != j["total_impact"],
+                                 " (distinct dollars; the flags' impacts add to "
+                                 + usd(j["flagged"]).astype(str) + " with overlaps)", ""),
+                        index=j.index)
     j["explanation"] = ("Job " + j["job_id"].astype("string") + " has "
                         + j["flag_count"].astype("string") + " flag(s) ("
                         + j["flags"].astype("string") + ") with " + usd(j["total_impact"])
-                        + " at stake; the largest is " + j["flag"].astype("string") + where
-                        + " at " + usd(j["dollar_impact"]) + ".")
+                        + " at stake" + overlap + "; the largest is " + j["flag"].astype("string")
+                        + where + " at " + usd(j["dollar_impact"]) + ".")
     j["total_impact"] = j["total_impact"].astype("int64")
     j["flag_count"] = j["flag_count"].astype("int64")
     for c in ("job_id", "flags", "explanation"):

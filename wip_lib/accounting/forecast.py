@@ -10,16 +10,26 @@ Sources and rules
   ``period`` uses its latest snapshot before it (the period used is kept in ``budget_snapshot``;
   the rule: :mod:`wip_lib.sources.budget_snapshot`).
   Sub jobs are summed: one row per job_id, cost_code, cost_type.
-- **Committed** (``commitment_lines``): the sum of SOV line amounts of commitments whose
-  ``status_family`` is ``committed``. Per the data model a line's amount already holds the original
-  value plus approved change orders, so approved commitment COs are *not* added again.
-  Commitments without SOV lines cannot be placed on a cost code and are left out.
-- **Pending cost changes** (``commitment_change_orders``): change orders with ``status_family``
-  ``pending`` on commitments that are not ``excluded``, by the CO's cost code.
-- **Invoiced against commitments**: each committed commitment's ``invoiced`` (Procore's figure,
-  the same source as the commitment itself) spread over its SOV lines pro rata to line amount,
-  rounded by cumulative half-up rounding so the lines add back to the commitment to the cent.
-  A commitment whose lines total zero has nothing to spread over and contributes no invoiced cost.
+- **Committed** (``commitment_lines``), as at the period end: the SOV line amounts of
+  commitments whose ``status_family`` is ``committed`` and that were approved by the period end
+  (``approved_date`` on or before it, or blank). Per the data model a line's amount already holds
+  the original value plus approved change orders, so approved commitment COs are *not* added
+  again; those approved after the period end (additions or deducts, by their ``approved_date``)
+  are taken out of the line of the same commitment, cost code and cost type. A commitment's lines
+  are summed by cost code and cost type ("a line" below). Commitments without SOV lines cannot be
+  placed on a cost code and are left out.
+- **Pending cost changes** (``commitment_change_orders``), as at the period end: change orders
+  created by the period end (``created_date``, or blank) that are ``pending`` today or were
+  approved after the period end (so pending at it), on commitments that are not ``excluded``, by
+  the CO's cost code.
+- **Invoiced against commitments**, per line, as at the period end, by the one rule of
+  :func:`wip_lib.sources.commitment_invoicing.invoiced_by_line`: where the ERP's job-cost export
+  carries the commitment (the ERP profile's ``job_cost_has_commitment``), the job-cost rows of
+  periods through ``period`` that name it, each to its line (by cost code and type, else the
+  commitment's only line of the code, else pro rata); every other commitment takes Procore's
+  invoiced to date at the period end, spread over its lines by the G703 lines of the requisition
+  it comes from, else pro rata to the lines' amounts (cumulative half-up rounding: the lines add
+  back to the cent).
 - **Cost to date** (``erp_job_cost``): ERP cost with ``period <= period``, translated to Procore
   codes through ``cost_code_crosswalk`` inverted (ERP code -> Procore code), by the crosswalk rule
   of :mod:`wip_lib.core.codes`: a job-specific row beats a blank-job row; when several Procore
@@ -73,9 +83,10 @@ from wip_lib.accounting.forecast_table import cents as _cents
 from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core.codes import erp_to_procore
-from wip_lib.core.money import allocate, round_half_up_div
-from wip_lib.core.periods import check_period, previous_period
+from wip_lib.core.money import round_half_up_div
+from wip_lib.core.periods import check_period, period_end, previous_period
 from wip_lib.sources.budget_snapshot import snapshot_rows
+from wip_lib.sources.commitment_invoicing import invoiced_by_line
 from wip_lib.sources.procore_forecast import with_ecac
 
 TREND_PERIODS = 3
@@ -91,12 +102,21 @@ def _keys(df: pd.DataFrame, cols=KEYS) -> pd.DataFrame:
     return out
 
 
-def erp_cost_history(company, through_period: str | None = None) -> pd.DataFrame:
+def erp_cost_history(company, through_period: str | None = None, *,
+                     commitments_only: bool = False) -> pd.DataFrame:
     """ERP cost by job_id, cost_code (Procore code), cost_type and period: columns
-    ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``)."""
+    ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``; only the
+    rows that name a commitment when ``commitments_only``: none when the ERP's job-cost export
+    does not carry the commitment, ``job_cost_has_commitment``)."""
     cost = company["erp_job_cost"]
     if through_period is not None:
         cost = cost[_text(cost["period"]) <= check_period(through_period)]
+    if commitments_only:
+        named = (_text(cost["commitment_number"]) != ""
+                 if "commitment_number" in cost.columns
+                 and company.carries("job_cost_has_commitment")
+                 else pd.Series(False, index=cost.index))
+        cost = cost[named.to_numpy(bool)]
     cost = cost[["job_id", "cost_code", "cost_type", "period", "amount"]]
     cost = cost.assign(job_id=_text(cost["job_id"]),
                        cost_code=erp_to_procore(company["cost_code_crosswalk"], cost))
@@ -104,6 +124,24 @@ def erp_cost_history(company, through_period: str | None = None) -> pd.DataFrame
     cost["period"] = _text(cost["period"])
     cost["amount"] = _cents(cost["amount"])
     out = cost.groupby([*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
+    out["amount"] = out["amount"].astype("int64")
+    return out[[*KEYS, "period", "amount"]]
+
+
+def approved_change_orders(company, period: str) -> pd.DataFrame:
+    """Commitment change orders approved by the end of ``period``: ``job_id, cost_code,
+    cost_type, period, amount`` with ``period`` the month of approval (blank when the approval
+    has no date), summed by line and month."""
+    end = period_end(check_period(period))
+    cos = _keys(company["commitment_change_orders"], [*KEYS, "commitment_number"])
+    when = pd.to_datetime(cos["approved_date"])
+    ok = ((_text(cos["status_family"]).str.lower() == "approved")
+          & (when.isna() | (when <= end))).to_numpy(bool)
+    cos, when = cos[ok], when[ok]
+    out = pd.DataFrame({**{k: cos[k] for k in KEYS},
+                        "period": when.dt.to_period("M").astype("string").fillna(""),
+                        "amount": _cents(cos["amount"])})
+    out = out.groupby([*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
     out["amount"] = out["amount"].astype("int64")
     return out[[*KEYS, "period", "amount"]]
 
@@ -139,29 +177,53 @@ def _budget_snapshot(company, period: str) -> pd.DataFrame:
     return out
 
 
-def _commitments(company) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(committed + invoiced by code, pending cost changes by code)."""
+_LINE = ["job_id", "commitment_number", "cost_code", "cost_type"]
+
+
+def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(committed + invoiced by code, pending cost changes by code) as at the end of ``period``
+    (rules in the module docstring, "Committed", "Invoiced against commitments", "Pending cost
+    changes")."""
+    end = period_end(period)
     com = _keys(company["commitments"], ["job_id", "commitment_number"])
     com["status_family"] = _text(com["status_family"]).str.lower()
+    approved = pd.to_datetime(com["approved_date"])
+    live = com[((com["status_family"] == "committed")
+                & (approved.isna() | (approved <= end))).to_numpy(bool)]
+
+    cos = _keys(company["commitment_change_orders"], [*KEYS, "commitment_number"])
+    cos = cos.assign(amount=_cents(cos["amount"]),
+                     _family=_text(cos["status_family"]).str.lower())
+    co_approved = pd.to_datetime(cos["approved_date"])
+    co_created = pd.to_datetime(cos["created_date"])
+    approved_later = ((cos["_family"] == "approved") & co_approved.notna()
+                      & (co_approved > end)).to_numpy(bool)
+
+    # SOV lines by commitment, code and type, less change orders approved after the period end.
     lines = _keys(company["commitment_lines"], [*KEYS, "commitment_number"])
-    lines = lines.merge(com[["job_id", "commitment_number", "status_family", "invoiced"]],
-                        on=["job_id", "commitment_number"], how="inner")
-    lines = lines[lines["status_family"] == "committed"].sort_values(
-        ["job_id", "commitment_number", "line_number"], kind="stable")
-    lines["amount"] = _cents(lines["amount"])
-    lines["invoiced_against_commitments"] = allocate(
-        _cents(lines["invoiced"]), lines["amount"], [lines["job_id"], lines["commitment_number"]])
+    lines = lines.assign(amount=_cents(lines["amount"]),
+                         _order=pd.to_numeric(lines["line_number"], errors="coerce"))
+    lines = lines.merge(live[["job_id", "commitment_number"]], on=["job_id", "commitment_number"])
+    lines = lines.groupby(_LINE, as_index=False, sort=False).agg(amount=("amount", "sum"),
+                                                                 _order=("_order", "min"))
+    later = (cos[approved_later].groupby(_LINE, as_index=False)["amount"].sum()
+             .rename(columns={"amount": "_later"}))
+    lines = lines.merge(later, on=_LINE, how="left")
+    lines["amount"] = (lines["amount"] - lines["_later"].fillna(0)).astype("int64")
+    lines = lines.sort_values(["job_id", "commitment_number", "_order", "cost_code", "cost_type"],
+                              kind="stable").reset_index(drop=True)
+    lines["invoiced_against_commitments"] = invoiced_by_line(company, period, lines)
     committed = lines.groupby(KEYS, as_index=False, sort=False).agg(
         committed=("amount", "sum"),
         invoiced_against_commitments=("invoiced_against_commitments", "sum"))
 
-    cos = _keys(company["commitment_change_orders"], [*KEYS, "commitment_number"])
+    # Pending at the period end: created by then, and pending today or approved after it.
     cos = cos.merge(com[["job_id", "commitment_number", "status_family"]].rename(
         columns={"status_family": "_commitment_family"}), on=["job_id", "commitment_number"],
         how="left")
-    pending = cos[(_text(cos["status_family"]).str.lower() == "pending")
-                  & (cos["_commitment_family"].fillna("") != "excluded")]
-    pending = pending.assign(amount=_cents(pending["amount"]))
+    pending = cos[(((cos["_family"] == "pending").to_numpy(bool) | approved_later)
+                   & (co_created.isna() | (co_created <= end)).to_numpy(bool))
+                  & (cos["_commitment_family"].fillna("") != "excluded").to_numpy(bool)]
     pending = pending.groupby(KEYS, as_index=False, sort=False).agg(
         pending_cost_changes=("amount", "sum"))
     return committed, pending
@@ -192,7 +254,7 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     """
     check_period(period)
     snap = _budget_snapshot(company, period)
-    committed, pending = _commitments(company)
+    committed, pending = _commitments(company, period)
     history = erp_cost_history(company, period)
     ctd = history.groupby(KEYS, as_index=False, sort=False).agg(cost_to_date=("amount", "sum"))
     first_recent = str(pd.Period(period, freq="M") - (TREND_PERIODS - 1))

@@ -144,8 +144,15 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     # flag and the schedule never show two margins for one job.
     jobs = with_prior_estimates(fc.job_summary(company, period, forecast,
                                                schedule=wip.schedule), priors)
-    flags = flagmod.overrun_flags(forecast, fc.budget_history(company, period),
-                                  fc.erp_cost_history(company, period), jobs, company.settings)
+    flags = flagmod.merge_flags(
+        flagmod.overrun_flags(forecast, fc.budget_history(company, period),
+                              fc.erp_cost_history(company, period), jobs, company.settings,
+                              change_orders=fc.approved_change_orders(company, period),
+                              commitment_cost=fc.erp_cost_history(company, period,
+                                                                  commitments_only=True)),
+        flagmod.billing_flags(wip.schedule, company["erp_ar_billings"], period,
+                              company.settings,
+                              collections=company.carries("ar_has_collections")))
     ranking = flagmod.risk_ranking(flags)
     findings, tieout = reconcile(company, period)
     changes = closed_period_changes(company, period, priors, store)

@@ -58,6 +58,10 @@ DEFAULT_POLICIES: dict[str, Any] = {
     # Retainage release invoices in the ERP's AR: the amount holds the released retainage
     # (in_amount) or only the work billed on it (separate).
     "retainage_release": "in_amount",
+    # Flags: underbillings above this fraction of the revised contract raise a flag.
+    "underbilling_flag_pct": 0.05,
+    # Flags: billings uncollected (net of retainage) this many days after their date.
+    "aged_billing_days": 90,
 }
 
 # Exports that may never be header-only (no WIP without jobs and contracts; a budget snapshot
@@ -171,7 +175,7 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
         if not isinstance(out[key], bool):
             bad(key, out[key], f"{key} must be true or false", f"write `{key}: true` or false")
     for key, lo, hi in (("start_threshold", 0, 1), ("fade_threshold_points", 0, 1),
-                        ("cost_curve_tolerance", 0, 1)):
+                        ("cost_curve_tolerance", 0, 1), ("underbilling_flag_pct", 0, 1)):
         v = out[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v < hi:
             bad(key, v, f"{key} must be a fraction from 0 to below 1",
@@ -180,6 +184,10 @@ def normalise_policies(raw: Mapping[str, Any] | None, file: str = "company.yaml"
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         bad("stale_forecast_periods", v, "stale_forecast_periods must be a whole number >= 0",
             "write the number of periods, e.g. `stale_forecast_periods: 3`")
+    v = out["aged_billing_days"]
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        bad("aged_billing_days", v, "aged_billing_days must be a whole number of days >= 0",
+            "write the number of days, e.g. `aged_billing_days: 90`")
 
     # -- contract types
     ct = out["contract_types"]
@@ -566,6 +574,20 @@ def _settings_from_plain(plain: dict) -> Settings:
                        for k, v in plain.items()})
 
 
+#: What an ERP's exports carry that a rule depends on: fact -> (canonical table, column, what it
+#: means). Each ERP profile declares them (``facts:`` in ``wip_lib/sources/profiles/*.yaml``, with
+#: the source; :func:`wip_lib.sources.readers.erp.profile_facts`); the rules that read them:
+#: :mod:`wip_lib.sources.commitment_invoicing` and :func:`wip_lib.accounting.flags.billing_flags`.
+ERP_FACTS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
+    "job_cost_has_commitment": ("erp_job_cost", "commitment_number",
+                                "job-cost rows name the commitment they were invoiced against"),
+    "commitments_have_invoiced": ("erp_commitments", "invoiced",
+                                  "the commitments export carries each one's invoiced to date"),
+    "ar_has_collections": ("erp_ar_billings", "amount_paid",
+                           "AR billings carry the amount collected on each"),
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Company:
     """Settings plus every canonical table (empty, with the right columns, when not supplied)."""
@@ -576,9 +598,19 @@ class Company:
     #: The controller's ETC overrides of every period (``overrides/YYYY-MM.csv``, one frame with a
     #: ``period`` column), read with the folder; ``None``: no overrides.
     overrides: pd.DataFrame | None = None
+    #: What the ERP's exports carry (:data:`ERP_FACTS` -> bool), from the ERP profile the folder
+    #: was read with; a fact not given holds, as in the default profile (Sage 300 CRE), so a
+    #: company built from tables carries every fact unless told otherwise.
+    erp_facts: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    def carries(self, fact: str) -> bool:
+        """Whether the ERP's exports carry ``fact`` (a key of :data:`ERP_FACTS`)."""
+        if fact not in ERP_FACTS:
+            raise KeyError(f"not an ERP fact: {fact!r}")
+        return bool(self.erp_facts.get(fact, True))
 
     def overrides_for(self, period: str) -> pd.DataFrame:
         """The overrides of ``period`` (an empty frame when there are none)."""
@@ -593,10 +625,15 @@ class Company:
 
     @classmethod
     def from_tables(cls, settings: Settings, tables: Mapping[str, pd.DataFrame],
-                    root: Path | None = None, overrides: pd.DataFrame | None = None) -> "Company":
+                    root: Path | None = None, overrides: pd.DataFrame | None = None,
+                    erp_facts: Mapping[str, bool] | None = None) -> "Company":
         unknown = set(tables) - set(schema.TABLES)
         if unknown:
             raise KeyError(f"not canonical tables: {sorted(unknown)}")
+        unknown = set(erp_facts or {}) - set(ERP_FACTS)
+        if unknown:
+            raise KeyError(f"not ERP facts: {sorted(unknown)}")
         full = {name: tables[name] if name in tables else t.empty()
                 for name, t in schema.TABLES.items()}
-        return cls(settings, MappingProxyType(full), root, overrides)
+        return cls(settings, MappingProxyType(full), root, overrides,
+                   MappingProxyType(dict(erp_facts or {})))

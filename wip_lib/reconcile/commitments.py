@@ -1,14 +1,33 @@
-"""Commitments (subcontracts, POs) and their change orders: Procore against the ERP.
+"""Commitments (subcontracts, POs) and their change orders: Procore against the ERP, both ways.
 
-Commitments originate in Procore and cross to the ERP on approval. The commitment check compares
-the original amounts and states; the change-order check compares approved change orders per
-commitment, so one missing change order is reported once.
+Commitments originate in Procore and cross to the ERP on approval. The commitment check compares,
+for commitments approved in Procore by the period end: approved and missing in the ERP, original
+amounts, states, commitments in the ERP only, and invoiced to date. The change-order check compares
+approved change orders per commitment, so one missing change order is reported once.
+
+Invoiced to date is compared per commitment both systems hold, at the period end by the rule of
+:mod:`wip_lib.sources.commitment_invoicing` (Procore: the latest approved requisition's G702 line
+4; the ERP: its commitment's invoiced, or its AP invoices on the commitment where the ERP's
+commitments export carries no invoiced to date; each cut off at the period end). It is reported where the
+two differ by more than the subcontractor-invoice findings on the commitment explain
+(:func:`wip_lib.reconcile.payables.invoice_differences`), with the unexplained part as the amount
+at stake, so one missing invoice is reported once, by the invoice check.
+
+Change orders and the period end (timing): a change order approved after the period end may
+already be in the ERP or not, additions and deducts (negative amounts) alike, so the ERP may hold
+the change orders approved by the period end plus any of the later ones. Where it holds exactly
+such a figure there is no finding; otherwise Procore's side is the such figure nearest to the
+ERP's (the fewest later change orders on a tie) and the difference to it is reported.
+A commitment approved after the period end is a timing item as a whole: neither it nor its change
+orders are compared.
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from wip_lib.reconcile.core import ReconContext, findings, money_text, register
+from wip_lib.reconcile.payables import invoice_differences
+from wip_lib.sources.commitment_invoicing import erp_invoiced, procore_invoiced
 
 _KEY = ["job_id", "commitment_number"]
 _CLOSED_IN_PROCORE = {"complete", "closed", "terminated", "void", "received"}
@@ -112,9 +131,48 @@ def commitments(ctx: ReconContext):
                         + eo["status_erp"] + " for " + money_text(eo["revised_amount_erp"])
                         + "; no Procore commitment with this number")
         out.append(findings(ctx, "commitments", eo))
+
+    # 5. Invoiced to date (module docstring), both ways.
+    inv = _invoiced_to_date(ctx, both.loc[p_committed.loc[both.index], _KEY + ["vendor_name"]])
+    if len(inv):
+        inv["procore_amount"] = inv["p_end"]
+        inv["erp_amount"] = inv["e_end"]
+        inv["reference"] = inv["commitment_number"] + " invoiced to date"
+        inv["action"] = ("Invoiced to date on " + inv["commitment_number"] + " differs by "
+                         + money_text(inv["residual"].abs()) + " beyond the invoice findings: "
+                         "compare Procore's requisitions with the ERP's AP and commitment history "
+                         "for it, and correct the system that is wrong.")
+        inv["detail"] = ("Invoiced to date at " + str(ctx.period_end.date()) + ": Procore "
+                         + money_text(inv["p_end"]) + " (" + inv["basis"] + "), ERP "
+                         + money_text(inv["e_end"]) + "; invoice findings explain "
+                         + money_text(inv["explained"]) + "; vendor " + inv["vendor_name"])
+        out.append(findings(ctx, "commitments", inv, exposure=inv["residual"]))
     if not out:
         return findings(ctx, "commitments", None), []
     return pd.concat(out, ignore_index=True), []
+
+
+def _invoiced_to_date(ctx: ReconContext, pairs: pd.DataFrame) -> pd.DataFrame:
+    """For the commitments in ``pairs`` (job_id, commitment_number, vendor_name): Procore's and
+    the ERP's invoiced to date at the period end (:mod:`wip_lib.sources.commitment_invoicing`)
+    where they differ by more than the invoice findings explain: ``p_end, e_end, explained,
+    residual, basis``."""
+    if pairs.empty:
+        return pairs.iloc[0:0]
+    ap = ctx.table("erp_ap_invoices")
+    p = procore_invoiced(ctx.table("commitments"), ctx.table("subcontractor_invoices"), ap,
+                         ctx.period).rename(columns={"invoiced": "p_end"})[[*_KEY, "p_end",
+                                                                            "basis"]]
+    e = erp_invoiced(ctx.table("erp_commitments"), ap, ctx.period,
+                     has_invoiced=ctx.company.carries("commitments_have_invoiced")).rename(
+        columns={"invoiced": "e_end"})
+    m = (pairs.merge(p, on=_KEY, how="left").merge(e, on=_KEY, how="left")
+         .merge(invoice_differences(ctx), on=_KEY, how="left"))
+    for c in ("p_end", "e_end", "explained"):
+        m[c] = m[c].fillna(0).astype("int64")
+    m["basis"] = m["basis"].fillna("").astype("string")
+    m["residual"] = (m["p_end"] - m["e_end"]) - m["explained"]
+    return m.loc[(m["p_end"] != m["e_end"]) & (m["residual"] != 0)].copy()
 
 
 @register("commitment_change_orders")
@@ -127,16 +185,18 @@ def commitment_change_orders(ctx: ReconContext):
     per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0))
            .groupby(_KEY, as_index=False)
            .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum")))
-    # Only commitments both systems hold (a commitment missing altogether is the other check's).
-    live = p.loc[p["status_family"] == "committed", _KEY]
+    # Only commitments both systems hold (a commitment missing altogether is the other check's),
+    # approved by the period end (one approved later is a timing item with its change orders).
+    live = p.loc[(p["status_family"] == "committed")
+                 & ctx.in_scope(p["approved_date"]).to_numpy(bool), _KEY]
     m = e[_KEY + ["approved_change_orders", "vendor_name"]].merge(live, on=_KEY)
     m = m.merge(per, on=_KEY, how="left")
-    m["p_in"] = m["p_in"].fillna(0).astype("int64")
-    m["p_all"] = m["p_all"].fillna(0).astype("int64")
+    for c in ("p_in", "p_all"):
+        m[c] = m[c].fillna(0).astype("int64")
     erp = m["approved_change_orders"]
-    # The ERP may already hold change orders approved after the period end: a timing item.
-    procore = m["p_in"].where(erp < m["p_in"], m["p_all"].where(erp > m["p_all"], erp))
-    m["procore_amount"] = procore
+    # The ERP may already hold change orders approved after the period end (additions or
+    # deducts): Procore's figure is the one the ERP could hold nearest to its own.
+    m["procore_amount"] = _nearest_timing(m, cos.loc[~cos["_in"]])
     m["erp_amount"] = erp
     m = m.loc[m["procore_amount"] != m["erp_amount"]].copy()
     if m.empty:
@@ -146,10 +206,12 @@ def commitment_change_orders(ctx: ReconContext):
               .agg(latest=("approved_date", "max")))
     m = m.merge(named, on=_KEY, how="left").merge(latest, on=_KEY, how="left")
     short = m["procore_amount"] > m["erp_amount"]
+    # Approved in Procore, missing in the ERP: additions (short) or deducts (the ERP holds more).
+    missing = short | m["cos"].notna()
     m["reference"] = (m["commitment_number"] + "/" + m["cos"].fillna("").astype("string"))
     m["reference"] = m["reference"].str.rstrip("/")
     m["cost_code"] = m["codes"].fillna("").astype("string")
-    m["days_waiting"] = ctx.days_waiting(m["first"].fillna(m["latest"])).where(short, pd.NA)
+    m["days_waiting"] = ctx.days_waiting(m["first"].fillna(m["latest"])).where(missing, pd.NA)
     gap = money_text((m["procore_amount"] - m["erp_amount"]).abs())
     m["action"] = ("Post " + gap + " of approved change orders ("
                    + m["cos"].fillna("see Procore").astype("string") + ") to "
@@ -157,11 +219,49 @@ def commitment_change_orders(ctx: ReconContext):
     m["action"] = m["action"].mask(~short, "The ERP holds " + gap + " more approved change orders "
                                    "on " + m["commitment_number"] + " than Procore has approved: "
                                    "reverse them in the ERP or approve them in Procore.")
+    m["action"] = m["action"].mask(~short & m["cos"].notna(),
+                                   "Post the approved deduct change order(s) "
+                                   + m["cos"].fillna("").astype("string") + " (-" + gap + ") to "
+                                   + m["commitment_number"] + " in the ERP.")
     m["detail"] = ("Approved change orders: Procore " + money_text(m["p_in"]) + " by "
                    + str(ctx.period_end.date()) + " (" + money_text(m["p_all"])
                    + " to date), ERP " + money_text(m["erp_amount"]) + "; vendor "
                    + m["vendor_name"])
     return findings(ctx, "commitment_change_orders", m), []
+
+
+#: Beyond this many change orders approved after the period end on one commitment, the figures
+#: the ERP could hold are bounded by [in-period + later deducts, in-period + later additions].
+MAX_LATER_COS = 12
+
+
+def _nearest_timing(m: pd.DataFrame, later: pd.DataFrame) -> pd.Series:
+    """Per commitment of ``m`` (p_in, approved_change_orders): of the figures the ERP may hold at
+    the period end, ``p_in`` plus any subset of the change orders approved after it (``later``),
+    the one nearest to the ERP's (the fewest later change orders on a tie). Only commitments whose
+    ERP figure is not ``p_in`` and that have later change orders are looked at one by one (a few
+    in a month); with more than :data:`MAX_LATER_COS` the ERP's figure is clipped to the bounds."""
+    out = m["p_in"].copy()
+    erp = m["approved_change_orders"]
+    amounts = later.groupby(_KEY)["amount"].agg(list)
+    look = m.loc[(erp != m["p_in"]).to_numpy(bool), _KEY]
+    look = look.loc[pd.MultiIndex.from_frame(look).isin(amounts.index)] if len(look) else look
+    for i, job, number in look.itertuples():
+        extra = [int(a) for a in amounts.loc[(job, number)]]
+        target = int(erp.loc[i]) - int(m.at[i, "p_in"])
+        if len(extra) > MAX_LATER_COS:
+            lo = sum(a for a in extra if a < 0)
+            hi = sum(a for a in extra if a > 0)
+            best = min(max(target, lo), hi)
+        else:
+            sums = {0: 0}  # subset sum -> fewest change orders giving it
+            for a in extra:
+                for total, n in list(sums.items()):
+                    if total + a not in sums or sums[total + a] > n + 1:
+                        sums[total + a] = n + 1
+            best = min(sums, key=lambda v: (abs(v - target), sums[v]))
+        out.loc[i] = int(m.at[i, "p_in"]) + best
+    return out.astype("int64")
 
 
 def _name_missing_cos(cos: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from wip_lib.accounting.flags import FLAGS
 from wip_lib.core.identifiers import job_number as _job_number
 from wip_lib.reports.html import dollars, percent
 from wip_lib.sources.snapshots import missing_snapshots
@@ -386,11 +387,39 @@ NOT_MONEY = {"job_id", "job_name", "project_manager", "start_date", "completion_
              "customer"} | PCT_COLUMNS
 
 
+def job_flag_kinds(frame: pd.DataFrame, flags: pd.DataFrame | None) -> pd.Series:
+    """For each row of ``frame`` (rows by ``job_id``), every flag kind of its job, each once,
+    joined by ``, ``: the recognition flag codes of its ``flag`` column (``;``-joined, as the
+    schedule carries them) in their order, then the kinds of the job's rows in ``flags`` in the
+    order of :data:`wip_lib.accounting.flags.FLAGS`."""
+    jobs = frame["job_id"].astype("string")
+    own = (frame["flag"] if "flag" in frame.columns
+           else pd.Series("", index=frame.index)).astype("string").fillna("")
+    codes = pd.DataFrame({"job_id": jobs.to_numpy(), "kind": own.str.split(";").to_numpy()}
+                         ).explode("kind")
+    codes = codes.assign(_src=0, _o=codes.groupby(level=0).cumcount())
+    parts = [codes]
+    if flags is not None and len(flags):
+        f = pd.DataFrame({"job_id": flags["job_id"].astype("string"),
+                          "kind": flags["flag"].astype("string")})
+        order = {k: i for i, k in enumerate(FLAGS)}
+        parts.append(f.assign(_src=1, _o=f["kind"].map(order).fillna(len(FLAGS))))
+    every = pd.concat(parts, ignore_index=True)
+    every = every[(every["kind"].fillna("") != "").to_numpy(bool)]
+    every = every.sort_values(["job_id", "_src", "_o", "kind"], kind="stable").drop_duplicates(
+        ["job_id", "kind"])
+    joined = every.groupby("job_id", sort=False)["kind"].agg(", ".join).to_dict()
+    return jobs.map(lambda j: joined.get(j, "")).astype("string").fillna("")
+
+
 def with_job_facts(bundle, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (rows by ``job_id``) with the job's PM, owner and start date from the company's
-    projects and its percent billed from the job history of the period, where the bundle holds
-    them (the same figures; nothing is recomputed)."""
+    projects, its percent billed from the job history of the period, and every flag kind of the
+    job (``flag_kinds``, :func:`job_flag_kinds`: the schedule's recognition flags and the period's
+    overrun and billing flags), where the bundle holds them (the same figures; nothing is
+    recomputed)."""
     out = frame.copy()
+    out["flag_kinds"] = job_flag_kinds(out, bundle.frames.get("flags"))
     jobs = bundle.frames.get("jobs")
     if jobs is not None and len(jobs):
         facts = jobs.drop_duplicates("job_id").set_index("job_id")

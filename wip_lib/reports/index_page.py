@@ -4,7 +4,11 @@ bundle holds them) and the state of its dashboard (linked when it rendered: the 
 the portfolio dashboard's own content, inside the report's page shell (``templates/index.html``
 extends ``templates/page.html``; text escaped by :func:`wip_lib.reports.html.render`).
 
-A row is marked ``flag`` when the job carries a loss provision (``loss_provision > 0``).
+A row is marked ``flag`` when the job carries a loss provision (``loss_provision > 0``). Its flags
+column names every flag kind of the job, as the job's facts carry them
+(:func:`wip_lib.reports.dashboard.with_job_facts`, ``flag_kinds``): the schedule's recognition
+flags (``loss``, ...) then the kinds of the period's overrun and billing flags
+(:mod:`wip_lib.accounting.flags`, in their order), each once.
 """
 from __future__ import annotations
 
@@ -51,10 +55,10 @@ def write_index(bundle, out: Path, results: Mapping[str, Mapping], *,
     s["project_manager"] = s["project_manager"].astype(object).where(
         s["project_manager"].notna(), None)
     projects = []
-    for r in s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision"]].to_dict("records"):
+    for r in s[PROJECT_COLUMNS + OPTIONAL_COLUMNS + ["loss_provision", "flag_kinds"]].to_dict(
+            "records"):
         res = results.get(r["job_id"])
-        # "; " between codes: the cell wraps between flags instead of widening the table.
-        projects.append({**r, "flag": (r["flag"] or "").replace(";", "; "), "loss": r["loss_provision"] > 0,
+        projects.append({**r, "flag": r["flag_kinds"], "loss": r["loss_provision"] > 0,
                          "linked": bool(res and res["ok"]), "state": dashboard_state(res)})
     target = out / "index.html"
     target.write_text(render("index.html", title=f"{bundle.company_name}: WIP {bundle.period}",

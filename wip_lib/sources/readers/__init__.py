@@ -37,7 +37,7 @@ def read_company(root: Path | str) -> ReadResult:
                                   "give the folder that holds company.yaml, procore/ and erp/")])
     settings = Settings.load(root / "company.yaml")
     p_tables, problems, reports = read_procore(root, settings)
-    e_tables, e_probs, e_reports = read_erp(root, settings)
+    e_tables, e_probs, e_reports, erp_facts = read_erp(root, settings)
     problems += e_probs
     reports += e_reports
     read = {**p_tables, **e_tables}
@@ -54,7 +54,7 @@ def read_company(root: Path | str) -> ReadResult:
                 by_file[f].rows_reported += n
     overrides, ov_problems = read_all_overrides(root)
     problems += ov_problems
-    company = Company.from_tables(settings, tables, root, overrides)
+    company = Company.from_tables(settings, tables, root, overrides, erp_facts)
     return ReadResult(company, problems, reports)
 
 

@@ -35,6 +35,12 @@ declared transforms, no code. Every key a table may carry:
   ``kept_by: account``: the ERP keeps the WIP accounts by account only (no job column); the
   journal entry then works per job against the prior period's schedule.
 - ``sample``: hints for ``wip sample --erp`` only (how to write what the reader does not need).
+
+Beside ``tables``, a profile declares what its exports carry that a rule depends on
+(:data:`wip_lib.core.settings.ERP_FACTS`): ``facts: {name: {value: true|false, source: ...,
+confidence: official|spec|3rd-party|derived|guess}}``, the source and trust as in
+``docs/erp-profiles.md``. A fact declared true needs its column read by the profile; a fact a
+profile does not declare holds when the profile reads its column (:func:`profile_facts`).
 """
 from __future__ import annotations
 
@@ -47,7 +53,7 @@ import yaml
 from wip_lib.core import schema
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
-from wip_lib.core.settings import NEVER_EMPTY, Settings
+from wip_lib.core.settings import ERP_FACTS, NEVER_EMPTY, Settings
 from wip_lib.sources.readers.procore import find_file
 from wip_lib.sources.readers.tabular import (
     Collector,
@@ -116,9 +122,68 @@ def builtin_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILES.glob("*.yaml"))
 
 
+CONFIDENCE = ("official", "spec", "3rd-party", "derived", "guess")
+
+
+def read_columns(profile: dict, name: str) -> set[str]:
+    """The canonical columns of table ``name`` the profile reads from its export (mapped from a
+    header, or worked out from the export's own columns); empty when the profile has no such
+    table."""
+    spec = (profile.get("tables") or {}).get(name)
+    if not isinstance(spec, dict):
+        return set()
+    out = set(spec.get("columns") or {}) | derived_columns(name, spec)
+    for part in spec.get("parts") or []:
+        out |= set(part.get("columns") or {})
+    return out
+
+
+def profile_facts(profile: dict) -> dict[str, bool]:
+    """What the profile's exports carry (:data:`~wip_lib.core.settings.ERP_FACTS`): each fact as
+    the profile declares it, else whether the profile reads the fact's column."""
+    declared = profile.get("facts") or {}
+    out = {}
+    for fact, (table, column, _) in ERP_FACTS.items():
+        d = declared.get(fact)
+        out[fact] = (bool(d["value"]) if isinstance(d, dict) and "value" in d
+                     else column in read_columns(profile, table))
+    return out
+
+
+def _check_facts(profile: dict, file: str) -> list[Problem]:
+    facts = profile.get("facts")
+    if facts is None:
+        return []
+    if not isinstance(facts, dict):
+        return [Problem(file, "`facts:` must be a map of fact -> {value, source, confidence}",
+                        "copy the facts of a built-in profile and edit them", column="facts")]
+    out = []
+    for fact, d in facts.items():
+        where = f"facts.{fact}"
+        if fact not in ERP_FACTS:
+            out.append(Problem(file, f"unknown fact {fact!r}", f"use only "
+                               f"{', '.join(ERP_FACTS)}", column=where))
+            continue
+        table, column, meaning = ERP_FACTS[fact]
+        if not isinstance(d, dict) or not isinstance(d.get("value"), bool):
+            out.append(Problem(file, f"fact {fact!r} ({meaning}) needs `value: true` or "
+                               "`value: false`", "state whether the export carries it",
+                               column=where))
+            continue
+        if not str(d.get("source") or "").strip() or d.get("confidence") not in CONFIDENCE:
+            out.append(Problem(file, f"fact {fact!r} needs a `source:` and a `confidence:` (one "
+                               f"of {', '.join(CONFIDENCE)})", "say where the fact comes from, "
+                               "as docs/erp-profiles.md does", column=where))
+        if d["value"] and column not in read_columns(profile, table):
+            out.append(Problem(file, f"fact {fact!r} is declared true but table {table!r} does "
+                               f"not read {column!r}", f"map {column} in tables.{table}.columns,"
+                               " or declare the fact false", column=where))
+    return out
+
+
 def check_profile(profile: dict, file: str) -> list[Problem]:
     """Mistakes in a profile's own keys (a typo would silently read nothing otherwise)."""
-    out = []
+    out = _check_facts(profile, file)
     for name, spec in (profile.get("tables") or {}).items():
         if not isinstance(spec, dict) or "columns" not in spec or not (
                 "file" in spec or "parts" in spec):
@@ -785,7 +850,10 @@ def _order(profile: dict) -> list[str]:
     return [n for n in names if n in needed] + [n for n in names if n not in needed]
 
 
-def read_erp(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:
+def read_erp(root: Path, settings: Settings
+             ) -> tuple[dict, list, list[FileReport], dict[str, bool]]:
+    """The ERP's canonical tables through the company's profile, the problems and per-file
+    reports, and what the exports carry (:func:`profile_facts`)."""
     profile = load_profile(settings.erp_profile, root)
     formats = list(profile.get("date_formats") or [])
     title = profile.get("title", "the ERP")
@@ -810,4 +878,4 @@ def read_erp(root: Path, settings: Settings) -> tuple[dict, list, list[FileRepor
         tables[name] = df
         problems += probs
         reports += reps
-    return tables, problems, reports
+    return tables, problems, reports, profile_facts(profile)
