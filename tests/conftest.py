@@ -35,3 +35,20 @@ def sample_bundle_dir(tmp_path_factory):
 
     sample = Path(__file__).resolve().parent.parent / "data" / "sample"
     return bundle.save(bundle.compute(sample, "2026-10"), tmp_path_factory.mktemp("bundle"))
+
+
+#: Test modules that run the month-end, LibreOffice, Chromium, a Dask cluster, the benchmark
+#: command or every ERP profile: marked ``slow`` so that ``pytest -m "not slow"`` gives a quick
+#: loop while working (the README's test command runs them all).
+SLOW_MODULES = frozenset({
+    "test_benchmarks", "test_billing_outputs", "test_close", "test_cluster",
+    "test_erp_metamorphic", "test_month_end", "test_one_period", "test_pages",
+    "test_warm_kernels", "test_workbook_policies", "test_workbook_print",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
