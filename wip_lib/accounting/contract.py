@@ -339,15 +339,27 @@ def contract_sum_at(company, documents: pd.DataFrame) -> pd.Series:
                      how="left")["_orig"]
     counted = got.notna().to_numpy(bool)
     base = got.fillna(0).astype("int64").to_numpy()
-    co = company["prime_change_orders"]
-    co = pd.DataFrame({"job_id": _text(co["job_id"]), "contract_number":
-                       _text(co["contract_number"]), "amount": co["amount"].astype("int64"),
-                       "approved_date": pd.to_datetime(co["approved_date"]),
-                       "family": _text(co["status_family"]).str.lower()})
-    co = co[(co["family"] == "approved").to_numpy(bool)]
-    pairs = docs.merge(co, on=["job_id", "contract_number"], how="inner")
-    counts = pairs["approved_date"].isna() | (pairs["approved_date"] <= pairs["_end"])
-    added = pairs[counts.to_numpy(bool)].groupby("_i")["amount"].sum()
-    total = base + added.reindex(np.arange(len(documents)), fill_value=0).to_numpy(dtype="int64")
+    total = base + approved_changes_at(
+        docs.rename(columns={"contract_number": "contract"})[["job_id", "contract", "_end"]],
+        company["prime_change_orders"], "contract_number")
     total = np.where(counted, total, 0)
     return pd.Series(total, index=documents.index, dtype="int64")
+
+
+def approved_changes_at(docs: pd.DataFrame, change_orders: pd.DataFrame,
+                        number: str) -> np.ndarray:
+    """Per row of ``docs`` (``job_id``, ``contract``, ``_end``), the sum of the contract's change
+    orders approved by ``_end`` (approved family; a blank approval date counts): what is added to
+    the original sum for the contract sum to date of a pay application, for a prime contract
+    (``number="contract_number"``) and a commitment (``"commitment_number"``) alike."""
+    co = pd.DataFrame({"job_id": _text(change_orders["job_id"]),
+                       "contract": _text(change_orders[number]),
+                       "amount": change_orders["amount"].astype("int64"),
+                       "approved_date": pd.to_datetime(change_orders["approved_date"]),
+                       "family": _text(change_orders["status_family"]).str.lower()})
+    co = co[(co["family"] == "approved").to_numpy(bool)]
+    pairs = docs.assign(_i=np.arange(len(docs))).merge(co, on=["job_id", "contract"],
+                                                       how="inner")
+    counts = pairs["approved_date"].isna() | (pairs["approved_date"] <= pairs["_end"])
+    added = pairs[counts.to_numpy(bool)].groupby("_i")["amount"].sum()
+    return added.reindex(np.arange(len(docs)), fill_value=0).to_numpy(dtype="int64")

@@ -38,6 +38,7 @@ import pandas as pd
 from wip_lib.accounting import progress_billing as pb
 from wip_lib.accounting import retainage as rt
 from wip_lib.accounting import review_findings as rf
+from wip_lib.accounting.contract import approved_changes_at
 from wip_lib.core.errors import Problem
 from wip_lib.core.money import report_text
 
@@ -61,17 +62,9 @@ def commitment_sum_at(company, documents: pd.DataFrame) -> pd.Series:
         ["job_id", "contract"])
     base = docs.merge(orig, on=["job_id", "contract"], how="left")["_orig"].fillna(0).astype(
         "int64").to_numpy()
-    co = company["commitment_change_orders"]
-    co = pd.DataFrame({"job_id": _text(co["job_id"]), "contract": _text(co["commitment_number"]),
-                       "amount": co["amount"].astype("int64"),
-                       "approved_date": pd.to_datetime(co["approved_date"]),
-                       "family": _text(co["status_family"]).str.lower()})
-    co = co[(co["family"] == "approved").to_numpy(bool)]
-    pairs = docs.merge(co, on=["job_id", "contract"], how="inner")
-    counts = pairs["approved_date"].isna() | (pairs["approved_date"] <= pairs["_end"])
-    added = pairs[counts.to_numpy(bool)].groupby("_i")["amount"].sum()
-    return pd.Series(base + added.reindex(np.arange(len(documents)), fill_value=0).to_numpy(
-        dtype="int64"), index=documents.index, dtype="int64")
+    added = approved_changes_at(docs[["job_id", "contract", "_end"]],
+                                company["commitment_change_orders"], "commitment_number")
+    return pd.Series(base + added, index=documents.index, dtype="int64")
 
 
 @dataclass(frozen=True, eq=False)
