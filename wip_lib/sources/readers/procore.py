@@ -57,6 +57,7 @@ from wip_lib.sources.readers.tabular import (
     Collector,
     FileReport,
     _cell_text,
+    _text,
     blank_rows,
     convert,
     no_rows,
@@ -197,7 +198,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             raw[c] = ""
     for c in raw.columns:
         if c not in ("_row", "_file"):
-            raw[c] = raw[c].astype("string").fillna("")
+            col = raw[c]
+            text = _text(col)
+            if text is not col:
+                raw[c] = text
     by_file = {f.rel: f for f in usable}
     # A totals row closes a file: set it aside after checking it against the lines above it.
     # (The last row of all compares with nothing: NA, which must count as a file's last row.)
