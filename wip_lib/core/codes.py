@@ -31,10 +31,15 @@ are compared trimmed.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 _SEP = r"[\s.\-/_]+"
+_SEP_RE = re.compile(_SEP)
+_DIGITS = re.compile(r"\d+")
+_BLANKS = re.compile(r"\s+")
 
 
 def normalise(codes: pd.Series) -> pd.Series:
@@ -51,17 +56,24 @@ def normalise(codes: pd.Series) -> pd.Series:
 
 
 def _normalise(codes: pd.Series) -> pd.Series:
+    """The rule on each value: trimmed and upper-cased by pandas (Arrow's kernels), the
+    separators and blanks handled with Python's ``re``, which is what pandas' ``str.replace`` and
+    ``str.fullmatch`` run for these patterns (``\\s`` is not RE2's), without a pandas Series
+    built for each of a dozen steps. Called on the distinct codes (:func:`normalise`)."""
     raw = codes.astype("string").fillna("").str.strip()
-    digits = raw.str.replace(_SEP, "", regex=True)
-    only_digits = digits.str.fullmatch(r"\d+").fillna(False)
-    out = raw.str.upper().str.replace(r"\s+", " ", regex=True)
-    five = only_digits & (digits.str.len() == 5)
-    six = only_digits & (digits.str.len() == 6) & digits.str.endswith("0")
-    eight = only_digits & (digits.str.len() == 8) & (digits.str[4:6] == "00")
-    out = out.mask(five, digits.str[:2] + "-" + digits.str[2:5])
-    out = out.mask(six, digits.str[:2] + "-" + digits.str[2:5])
-    out = out.mask(eight, digits.str[:2] + "-" + digits.str[2:5] + "." + digits.str[6:8])
-    return out.astype("string")
+    upper = raw.str.upper()
+    out = []
+    for r, u in zip(raw.tolist(), upper.tolist()):
+        d = _SEP_RE.sub("", r)
+        if _DIGITS.fullmatch(d) is None:
+            out.append(_BLANKS.sub(" ", u))
+        elif len(d) == 5 or (len(d) == 6 and d.endswith("0")):
+            out.append(d[:2] + "-" + d[2:5])
+        elif len(d) == 8 and d[4:6] == "00":
+            out.append(d[:2] + "-" + d[2:5] + "." + d[6:8])
+        else:
+            out.append(_BLANKS.sub(" ", u))
+    return pd.Series(out, index=codes.index, dtype="string")
 
 
 def _trimmed(values: pd.Series) -> pd.Series:

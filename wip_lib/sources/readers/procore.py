@@ -57,6 +57,7 @@ from wip_lib.sources.readers.tabular import (
     Collector,
     FileReport,
     _cell_text,
+    _text,
     blank_rows,
     convert,
     no_rows,
@@ -197,7 +198,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             raw[c] = ""
     for c in raw.columns:
         if c not in ("_row", "_file"):
-            raw[c] = raw[c].astype("string").fillna("")
+            col = raw[c]
+            text = _text(col)
+            if text is not col:
+                raw[c] = text
     by_file = {f.rel: f for f in usable}
     # A totals row closes a file: set it aside after checking it against the lines above it.
     # (The last row of all compares with nothing: NA, which must count as a file's last row.)
@@ -296,7 +300,8 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
     dates = [c.name for c in table.columns if c.kind == "date" and c.name in raw.columns]
     for c in dates:
         uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
-        if not is_stamp(uniques).any():
+        # Every timestamp has a time (HH:MM): a column without a colon holds none.
+        if not uniques.str.contains(":", regex=False).any() or not is_stamp(uniques).any():
             continue
         company = settings.time_zone or ""
         if "job_id" in raw.columns and zones:
@@ -644,6 +649,8 @@ def _mark_totals(raw: pd.DataFrame, files: list[RawFile]) -> None:
         if c in tail.columns:
             cell = tail[c].astype("string").fillna("")
             first = first.mask((first == "") & (cell.str.strip() != ""), cell)
+            if not (first == "").any():
+                break  # every last row has its first cell: the later columns cannot change it
     is_total = first.str.match(TOTALS.pattern, case=False).fillna(False).to_numpy(bool)
     by_rel = {f.rel: f for f in files}
     for rel in tail.loc[is_total, "_file"]:
@@ -954,21 +961,25 @@ def _check_lines(lines: pd.DataFrame, files: list[RawFile], out: Collector) -> p
     out.row_files = lines["_file"]
     label = labels.get("total_completed_to_date", "Total Completed and Stored to Date")
     bad_g = g != dfe
-    shown = (g / 100).map("{:,.2f}".format) + " but D + E + F = " + (dfe / 100).map(
-        "{:,.2f}".format)
-    out.rows(bad_g, lines["_row"], shown, "the line does not add up: Total Completed and Stored "
-             "to Date must equal From Previous Application + This Period + Materials Presently "
-             "Stored", "export the invoice again from Procore; if it still differs, correct the "
-             "invoice in Procore", label)
+    if bad_g.any():  # the figures as text only for a file with a line that does not add up
+        shown = (g / 100).map("{:,.2f}".format) + " but D + E + F = " + (dfe / 100).map(
+            "{:,.2f}".format)
+        out.rows(bad_g, lines["_row"], shown, "the line does not add up: Total Completed and "
+                 "Stored to Date must equal From Previous Application + This Period + Materials "
+                 "Presently Stored", "export the invoice again from Procore; if it still "
+                 "differs, correct the invoice in Procore", label)
     with_h = {f.rel for f in files if "balance_to_finish" in f.labels}
     h = lines["balance_to_finish"]
     cg = lines["scheduled_value"] - g
     bad_h = lines["_file"].isin(with_h).to_numpy() & (h != cg).to_numpy() & ~bad_g.to_numpy()
     bad_h = pd.Series(bad_h, index=lines.index)
-    shown = (h / 100).map("{:,.2f}".format) + " but C - G = " + (cg / 100).map("{:,.2f}".format)
-    out.rows(bad_h, lines["_row"], shown, "the line does not add up: Balance to Finish must "
-             "equal Scheduled Value - Total Completed and Stored to Date", "export the invoice "
-             "again from Procore", labels.get("balance_to_finish", "Balance to Finish"))
+    if bad_h.any():
+        shown = (h / 100).map("{:,.2f}".format) + " but C - G = " + (cg / 100).map(
+            "{:,.2f}".format)
+        out.rows(bad_h, lines["_row"], shown, "the line does not add up: Balance to Finish must "
+                 "equal Scheduled Value - Total Completed and Stored to Date", "export the "
+                 "invoice again from Procore", labels.get("balance_to_finish",
+                                                          "Balance to Finish"))
     out.row_files = None
     bad = (bad_g | bad_h).to_numpy()
     by_rel = {f.rel: f for f in files}

@@ -129,9 +129,10 @@ class Collector:
     def rows(self, mask: pd.Series, rows: pd.Series, values: pd.Series, message: str, fix: str,
              column: str, severity: str = "error") -> None:
         """One problem per flagged row (listing capped), vectorised selection."""
-        if not mask.any():
+        m = mask if isinstance(mask, np.ndarray) else mask.to_numpy(dtype=bool)
+        if not m.any():
             return
-        idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+        idx = np.flatnonzero(m)
         for i in idx[:MAX_LISTED]:
             v = values.iloc[i]
             f = None if self.row_files is None else str(self.row_files.iloc[i])
@@ -678,6 +679,16 @@ def _floats(text: pd.Series) -> pd.Series:
         return pd.to_numeric(clean, errors="coerce")
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """A column as text (string dtype, '' for a missing cell); the column itself when it already
+    is (as read from a CSV), not a copy."""
+    if values.dtype == _STRING and values.array._pa_array.null_count == 0:
+        return values
+    return values.astype("string").fillna("")
+
+
+_STRING = pd.StringDtype()
+
 KIND_FIX = {
     "money": "write an amount such as 1234.56, $1,234.56 or (1,234.56) for a negative",
     "date": "write the date as {fmt} or YYYY-MM-DD",
@@ -699,7 +710,9 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
     the user should read the header their file has."""
     n = len(raw)
     rows = raw["_row"]
-    bad = pd.Series(False, index=raw.index)
+    # Masks as numpy arrays (one pandas operation per column step costs more than the step on a
+    # small export); the mask of bad rows becomes a Series once, at the end.
+    bad = np.zeros(n, dtype=bool)
     cols: dict[str, pd.Series] = {}
     fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
     for c in table.columns:
@@ -715,74 +728,84 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
                     if default is not None else pd.Series(pd.NA if c.dtype not in (
                         "datetime64[us]", "float64") else None, index=raw.index, dtype=c.dtype)
             continue
-        text = raw[header].astype("string").fillna("")
+        text = _text(raw[header])
         header = (labels or {}).get(c.name, header)
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
         t = text.str.strip()  # once per column: a trim of millions of cells is not free
-        blank = t == ""
+        blank = (t == "").to_numpy(dtype=bool)
         if c.kind == "money":
             val, b = parse_cents(text)
+            b = b.to_numpy(dtype=bool)
             missing = blank & c.required
             out.rows(b, rows, text, "not an amount of money", fix, header)
             out.rows(missing & ~b, rows, text, "the amount is blank", "enter the amount (0 if "
                      "none)", header)
             bad |= b | missing
-            val = val.fillna(0).astype("int64")
+            val = pd.Series(val.to_numpy(dtype="int64", na_value=0), index=raw.index)
         elif c.kind == "date":
             val, b = parse_dates(text, locale, date_formats)
+            b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a date", fix, header)
             missing = blank & c.required
             out.rows(missing, rows, text, "the date is blank", "enter the date", header)
             bad |= b | missing
         elif c.kind == "flag":
             val, b = parse_flags(text)
+            b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a yes/no value", fix, header)
             bad |= b
             if c.default is not None:
                 val = val.fillna(bool(c.default))
         elif c.kind == "rate":
             val, b = parse_rates(text)
+            b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
             bad |= b
         elif c.kind == "int":
             val, b = parse_ints(text)
+            b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a whole number", fix, header)
             missing = blank & c.required
             out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
             bad |= b | missing
         elif c.kind == "float":
             val = _floats(text)
-            b = val.isna()
+            b = val.isna().to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a number", fix, header)
             bad |= b
             val = val.fillna(0.0).astype("float64")
         elif c.kind == "period":
-            b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False)
+            b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a period", fix, header)
             bad |= b
             val = t
         elif c.kind == "code":
-            missing = (t == "") & c.required
+            missing = blank & c.required
             out.rows(missing, rows, text, "the code is blank", "fill in the code", header)
             bad |= missing
             if c.name.endswith("cost_code") or c.name in ("cost_code",):
                 if f"{c.name}_raw" in table.names:
-                    cols[f"{c.name}_raw"] = text.astype("string")
+                    cols[f"{c.name}_raw"] = text
                 val = codes.normalise(text)
             elif c.name == "cost_type":
                 val = t.str.upper()
             else:
                 if f"{c.name}_raw" in table.names:
-                    cols[f"{c.name}_raw"] = text.astype("string")
+                    cols[f"{c.name}_raw"] = text
                 val = t
         else:  # text
-            missing = (t == "") & c.required
+            missing = blank & c.required
             out.rows(missing, rows, text, "the value is blank", "fill it in", header)
             bad |= missing
             val = t
-        cols[c.name] = pd.Series(val, index=raw.index).astype(c.dtype) if c.kind not in (
-            "date",) else val
+        if c.kind == "date":
+            cols[c.name] = val
+        elif isinstance(val, pd.Series) and val.dtype == c.dtype and val.index is raw.index:
+            cols[c.name] = val  # already the column's type: no second copy
+        else:
+            cols[c.name] = pd.Series(val, index=raw.index).astype(c.dtype)
     for name, value in (defaults or {}).items():
         cols[name] = pd.Series([value] * n, index=raw.index, dtype=table.column(name).dtype)
+    bad = pd.Series(bad, index=raw.index)
     frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index)
     return frame, bad
