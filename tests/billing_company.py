@@ -51,26 +51,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from wip_lib.core import schema
 from wip_lib.core.settings import Company, Settings
+from wip_lib.sample.generate import canonical_frame
 
 D = 100  # cents per dollar
 
 
-def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows as the canonical table ``name``: every column, typed, defaults filled."""
-    t = schema.get(name)
-    df = pd.DataFrame(rows)
-    out = {}
-    for c in t.columns:
-        s = df[c.name] if c.name in df.columns else pd.Series([c.default] * len(df))
-        if c.kind == "date":
-            out[c.name] = pd.to_datetime(s).astype("datetime64[us]")
-        elif c.kind == "money":
-            out[c.name] = s.fillna(0).astype("int64")
-        else:
-            out[c.name] = s.astype(c.dtype)
-    return pd.DataFrame(out) if len(df) else t.empty()
+frame = canonical_frame  # rows as a canonical table, typed as the sample generator types them
 
 
 OWNER_LINES = {  # app -> [(item, C, D, E, F, G, I)] in dollars

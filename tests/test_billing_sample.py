@@ -131,3 +131,15 @@ def test_cli_billing_on_data_sample(tmp_path, capsys):
     books = sorted(p.name for p in (tmp_path / "billing").glob("*_G703.xlsx"))
     pages = sorted(p.name for p in (tmp_path / "billing").glob("*_G702_G703.html"))
     assert len(books) == len(pages) >= 20 and not list((tmp_path / "billing").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("command", ["billing", "payapps"])
+def test_cli_refuses_a_period_the_data_does_not_cover(tmp_path, capsys, command):
+    """The period is checked as every command checks it: 2031-01 is after company.yaml's
+    current_period 2026-10, so nothing is written and the message says what to give."""
+    rc = main([command, str(SAMPLE), "--period", "2031-01", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert "2031-01 is after the company's current period 2026-10" in err
+    assert "Give a period from 2025-01 to 2026-10" in err
+    assert not any(tmp_path.iterdir())

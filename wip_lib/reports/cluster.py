@@ -29,8 +29,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from wip_lib.reports.notebooks import (DEFAULT_TIMEOUT, NotebookRun, RunResult, _error_text,
-                                       execute_warm)
+from wip_lib.reports.notebooks import (
+    DEFAULT_TIMEOUT,
+    NotebookRun,
+    RunResult,
+    _error_text,
+    collect,
+    execute_warm,
+)
 
 LOCAL = "local"
 
@@ -153,27 +159,15 @@ def run_on_cluster(client, runs: Iterable[NotebookRun], *, cwd: Path,
             source=_notebook_text(Path(r.notebook), texts),
             key=f"wip-notebook-{r.key}-{batch}", pure=False, retries=0)
         futures[fut] = (r, time.perf_counter())
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
-    results: dict[str, RunResult] = {}
-    try:
+    def finished():
         for fut in as_completed(list(futures)):
             r, t0 = futures[fut]
             try:
                 # The result names the paths as the caller gave them.
-                res = replace(fut.result(), output_ipynb=str(r.output_ipynb),
+                yield replace(fut.result(), output_ipynb=str(r.output_ipynb),
                               output_html=str(r.output_html))
             except Exception as exc:  # the worker died or the task never ran: this one fails
-                res = RunResult(r.key, False, time.perf_counter() - t0, str(r.output_ipynb),
+                yield RunResult(r.key, False, time.perf_counter() - t0, str(r.output_ipynb),
                                 str(r.output_html), f"on the cluster: {_error_text(exc)}")
-            results[res.key] = res
-            if bar:
-                bar.update(1)
-                if not res.ok:
-                    bar.write(f"FAILED {res.key}: {res.error}")
-    finally:
-        if bar:
-            bar.close()
-    return [results[r.key] for r in runs]
+
+    return collect(runs, finished(), progress)

@@ -478,6 +478,29 @@ def execute_warm(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitl
                    kernel=thread_kernel(cwd, log, preload), timeout=timeout, source=source)
 
 
+def collect(runs: list[NotebookRun], finished: Iterable[RunResult],
+            progress: bool = True) -> list[RunResult]:
+    """The results of ``runs`` as they finish (``finished`` yields one per run, in any order),
+    with a progress bar naming each failure; returned in the order of ``runs`` (the local pool
+    and the cluster alike)."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
+    results: dict[str, RunResult] = {}
+    try:
+        for res in finished:
+            results[res.key] = res
+            if bar:
+                bar.update(1)
+                if not res.ok:
+                    bar.write(f"FAILED {res.key}: {res.error}")
+    finally:
+        if bar:
+            bar.close()
+    return [results[r.key] for r in runs]
+
+
 class NotebookPool:
     """``workers`` threads, each with a warm kernel of its own, started at once: the kernels start
     and load ``preload`` while the caller does other work (the month-end validates and computes
@@ -538,23 +561,7 @@ class NotebookPool:
         for r in runs:
             self._todo.put((r, {"plotly_src": plotly_src_for(r), "subtitle": subtitle,
                                 "back_link": back_link_for(r)}))
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=len(runs), desc="notebooks", unit="nb")
-        results: dict[str, RunResult] = {}
-        try:
-            for _ in runs:
-                res = self._done.get()
-                results[res.key] = res
-                if bar:
-                    bar.update(1)
-                    if not res.ok:
-                        bar.write(f"FAILED {res.key}: {res.error}")
-        finally:
-            if bar:
-                bar.close()
-        return [results[r.key] for r in runs]
+        return collect(runs, (self._done.get() for _ in runs), progress)
 
     def close(self) -> None:
         for _ in self._threads:

@@ -779,7 +779,9 @@ class _Builder:
                                                          job_id=""))
 
 
-def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+def canonical_frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows (dicts of canonical values) as the canonical table ``name``: every column of the data
+    model, typed, a missing column filled with its default."""
     t = schema.get(name)
     if not rows:
         return t.empty()
@@ -808,7 +810,7 @@ def generate(spec: SampleSpec = SampleSpec()) -> tuple[dict[str, pd.DataFrame], 
     billing = add_billing_documents(b.rows, spec.current, spec.seed)  # additive: new rows only
     for name, extra in billing.rows.items():
         b.rows[name] = b.rows[name] + extra
-    tables = {name: _frame(name, rows) for name, rows in b.rows.items()}
+    tables = {name: canonical_frame(name, rows) for name, rows in b.rows.items()}
     sort_keys = {"erp_job_cost": ["row_id"], "budget": ["job_id", "period", "cost_code", "cost_type"],
                  "gl_balances": ["period", "job_id", "account"]}
     for name, t in schema.TABLES.items():
@@ -875,7 +877,7 @@ def not_cost_rows(extras: dict) -> pd.DataFrame:
     acct = pd.to_datetime(nc["accounting_date"], format="%m/%d/%Y")
     amount, _ = parse_cents(nc["amount"].astype("string"))
     raw = nc["cost_code"].astype("string")
-    return _frame("erp_job_cost", [dict(
+    return canonical_frame("erp_job_cost", [dict(
         job_id=j, cost_code=c, cost_code_raw=r, cost_type=t, source="",
         transaction_date=pd.to_datetime(d, format="%m/%d/%Y"), accounting_date=a,
         period=str(a.to_period("M")), amount=int(m), description=desc, row_id="", sub_job="")

@@ -42,12 +42,15 @@ def print_problems(problems) -> None:
 def run(args) -> int:
     from wip_lib.close.billing import compute_billing
     from wip_lib.core.errors import InputError, Problem
+    from wip_lib.core.period_range import check_in_data
+    from wip_lib.core.periods import check_period
     from wip_lib.reports.billing import BILLING_REVIEW, FOLDER, write_billing
     from wip_lib.sources.readers import load_company
 
     started = time.perf_counter()
     company = load_company(Path(args.data_dir))
-    period = args.period or company.settings.current_period
+    # The period checked as every command checks it: a month, and one the data covers.
+    period = check_in_data(company, check_period(args.period or company.settings.current_period))
     billing = compute_billing(company, period)
     if args.jobs:
         wanted = {j.strip() for j in args.jobs.split(",") if j.strip()}

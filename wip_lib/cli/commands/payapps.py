@@ -24,12 +24,15 @@ def run(args) -> int:
     from wip_lib.cli.commands.billing import print_problems, summary_lines
     from wip_lib.close.billing import compute_payapps
     from wip_lib.core.errors import InputError
+    from wip_lib.core.period_range import check_in_data
+    from wip_lib.core.periods import check_period
     from wip_lib.reports.billing import PAYAPP_FINDINGS, write_findings
     from wip_lib.sources.readers import load_company
 
     started = time.perf_counter()
     company = load_company(Path(args.data_dir))
-    period = args.period or company.settings.current_period
+    # The period checked as every command checks it: a month, and one the data covers.
+    period = check_in_data(company, check_period(args.period or company.settings.current_period))
     findings, problems = compute_payapps(company, period)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

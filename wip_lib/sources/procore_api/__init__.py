@@ -11,13 +11,13 @@ Setting up the service account and running ``wip pull-procore``: ``docs/procore-
 """
 from wip_lib.sources.procore_api.client import Credentials, ProcoreClient
 from wip_lib.sources.procore_api.errors import (
-                                        CredentialsError,
-                                        NotFound,
-                                        PermissionDenied,
-                                        ProcoreError,
-                                        RateLimited,
-                                        ResponseShapeError,
-                                        ServerError,
+    CredentialsError,
+    NotFound,
+    PermissionDenied,
+    ProcoreError,
+    RateLimited,
+    ResponseShapeError,
+    ServerError,
 )
 from wip_lib.sources.procore_api.folder import FolderState, frozen_budgets, write_pull
 from wip_lib.sources.procore_api.pull import PullResult, PullSpec, pull
