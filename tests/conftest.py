@@ -52,3 +52,9 @@ def pytest_collection_modifyitems(config, items):
         module = getattr(item, "module", None)
         if module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+#: Seconds a notebook cell may run in a test that executes a notebook with Papermill: a kernel
+#: whose reply is lost (seen once on a loaded machine: client and kernel both idle) fails the
+#: test instead of hanging the suite.
+CELL_TIMEOUT = 600

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
+from conftest import CELL_TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -20,7 +21,8 @@ def _text(nb) -> str:
 def _run(tmp_path, name: str, **params):
     out = tmp_path / f"{name}.ipynb"
     pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=params,
-                        kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS))
+                        kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS),
+                        execution_timeout=CELL_TIMEOUT)
     return nbformat.read(out, as_version=4)
 
 
