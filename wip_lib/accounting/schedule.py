@@ -27,7 +27,7 @@ marked so (``prior_source``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -174,22 +174,30 @@ class Priors:
     last_open: pd.DataFrame | None = None
 
 
-def last_open_figures(company, period: str, figures_of: Callable[[str], pd.DataFrame]
-                      ) -> pd.DataFrame:
-    """The figures of each job completed by ``period`` within its fiscal year, at the last
-    period it was in progress (the month before the month of its completion date), as
-    ``figures_of(that period)`` gives them: the closed-job fade compares the final gross profit
-    with the estimate last reported while the job was open. One call per distinct period."""
+def last_open_periods(company, period: str) -> pd.Series:
+    """Each job completed by ``period`` within its fiscal year (index: job number) and the last
+    period it was in progress (value, ``YYYY-MM``): the month before the month of its completion
+    date."""
     jobs = company["jobs"]
     end = pd.Period(period, freq="M").end_time.normalize()
     fy = pd.Period(company.settings.fiscal_year_start(period), freq="M").start_time
     done = pd.to_datetime(jobs["completion_date"])
     hit = (completed_at(jobs["status"], done, pd.Series(end, index=jobs.index))
            & (done >= fy)).to_numpy(bool)
-    ids = _s(jobs["job_id"])[hit]
-    last = done[hit].dt.to_period("M") - 1
+    last = (done[hit].dt.to_period("M") - 1).astype(str).to_numpy()
+    return pd.Series(last, index=pd.Index(_s(jobs["job_id"])[hit].to_numpy(), dtype="string"),
+                     dtype="string")
+
+
+def last_open_figures(company, period: str, figures_of: Callable[[str], pd.DataFrame]
+                      ) -> pd.DataFrame:
+    """The figures of each job completed by ``period`` within its fiscal year, at the last
+    period it was in progress (:func:`last_open_periods`), as ``figures_of(that period)`` gives
+    them: the closed-job fade compares the final gross profit with the estimate last reported
+    while the job was open. One call per distinct period."""
+    last = last_open_periods(company, period)
     frames = [pd.DataFrame({"job_id": pd.Series(dtype="string")})]
-    for p, who in ids.groupby(last.astype(str).to_numpy()):
+    for p, who in pd.Series(last.index, dtype="string").groupby(last.to_numpy()):
         f = figures_of(str(p))
         frames.append(f[f["job_id"].astype("string").isin(set(who)).to_numpy(bool)])
     return pd.concat(frames, ignore_index=True)
@@ -201,14 +209,21 @@ def prior_periods(company, period: str) -> tuple[str, str]:
     return previous_period(period), previous_period(fy_start)
 
 
+def prior_periods_needed(company, period: str) -> list[str]:
+    """Every period whose figures ``period``'s priors use: the prior period, the previous
+    fiscal year's last, and the last period in progress of each job completed this fiscal
+    year (:func:`last_open_periods`)."""
+    return sorted({*prior_periods(company, period), *last_open_periods(company, period)})
+
+
 def recomputed_priors(company, period: str) -> Priors:
-    """Priors recomputed as of their periods from today's data (no period closed)."""
+    """Priors recomputed as of their periods from today's data (no period closed), every
+    period in one pass (:func:`recognise_periods`)."""
     prior_period, fye_period = prior_periods(company, period)
-    prior = recognise(company, prior_period)
-    fye = prior if fye_period == prior_period else recognise(company, fye_period)
-    last = last_open_figures(company, period, lambda p: prior if p == prior_period
-                             else recognise(company, p))
-    return Priors(prior_period, prior, PRIOR_ASOF, fye_period, fye, PRIOR_ASOF, last)
+    figures = recognise_periods(company, prior_periods_needed(company, period))
+    last = last_open_figures(company, period, figures.__getitem__)
+    return Priors(prior_period, figures[prior_period], PRIOR_ASOF, fye_period,
+                  figures[fye_period], PRIOR_ASOF, last)
 
 
 def wip_schedule(company, period: str, *, priors: Priors | None = None,
@@ -520,3 +535,14 @@ def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:
     """:func:`recognise` for every job and period from ``first`` to ``last`` in one call."""
     policy = Policy.from_settings(company.settings.policies)
     return recognize(inputs_all_periods(company, first, last), policy)
+
+
+def recognise_periods(company, periods: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`recognise` of each of ``periods`` (period -> its frame, equal to
+    ``recognise(company, period)``), from one :func:`recognise_all_periods` pass over their
+    span: a pass over the transactions costs about what one period's costs."""
+    if not periods:
+        return {}
+    every = recognise_all_periods(company, min(periods), max(periods))
+    at = every["period"].astype("string").to_numpy()
+    return {p: every[at == p].reset_index(drop=True) for p in periods}

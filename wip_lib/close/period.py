@@ -43,7 +43,9 @@ from wip_lib.accounting.schedule import (
     Priors,
     last_open_figures,
     prior_periods,
+    prior_periods_needed,
     recognise,
+    recognise_periods,
     wip_schedule,
 )
 from wip_lib.close.store import PeriodStore, store_path
@@ -171,27 +173,26 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
 
 # -- prior figures ----------------------------------------------------------------------------
 def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
-    """The prior period's and the previous fiscal year end's figures: closed where closed in
-    ``store``, else recomputed as of the period from today's data."""
+    """The prior period's and the previous fiscal year end's figures, and each job completed
+    this fiscal year at its last period in progress (closed-job fade): closed where closed in
+    ``store``, else recomputed as of the period from today's data, the periods not closed in
+    one pass (:func:`~wip_lib.accounting.schedule.recognise_periods`)."""
     prior_period, fye_period = prior_periods(company, period)
-    prior, prior_source = _figures(company, prior_period, store)
-    if fye_period == prior_period:
-        fye, fye_source = prior, prior_source
-    else:
-        fye, fye_source = _figures(company, fye_period, store)
-    # Jobs completed this year at their last period in progress (closed-job fade): closed
-    # figures where that period is closed, as for the priors.
-    last = last_open_figures(company, period, lambda p: prior if p == prior_period
-                             else _figures(company, p, store)[0])
-    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source, last)
-
-
-def _figures(company, period: str, store: PeriodStore | None) -> tuple[pd.DataFrame, str]:
-    if store is not None and store.is_closed(period):
-        frame = store.load(period, "schedule")
+    closed = {}
+    for p in prior_periods_needed(company, period):
+        frame = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
         if frame is not None:
-            return frame, PRIOR_CLOSED
-    return recognise(company, period), PRIOR_ASOF
+            closed[p] = frame
+    recomputed = recognise_periods(
+        company, [p for p in prior_periods_needed(company, period) if p not in closed])
+
+    def figures(p: str) -> tuple[pd.DataFrame, str]:
+        return (closed[p], PRIOR_CLOSED) if p in closed else (recomputed[p], PRIOR_ASOF)
+
+    prior, prior_source = figures(prior_period)
+    fye, fye_source = figures(fye_period)
+    last = last_open_figures(company, period, lambda p: figures(p)[0])
+    return Priors(prior_period, prior, prior_source, fye_period, fye, fye_source, last)
 
 
 def with_prior_estimates(jobs: pd.DataFrame, priors: Priors) -> pd.DataFrame:

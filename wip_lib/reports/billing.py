@@ -95,11 +95,13 @@ def drafts_html(drafts: list[Draft], billing, title: str) -> str:
 ALL_DRAFTS = "G702_G703_all"
 
 
-def write_billing(billing, out: Path, *, pdf: str | None = "jobs") -> dict[str, list[Path]]:
+def write_billing(billing, out: Path, *, pdf: str | None = "jobs",
+                  printer=print_pdf) -> dict[str, list[Path]]:
     """Write ``out/billing_review.csv`` and under ``out/billing/`` each draft's workbook and page
     for a :class:`wip_lib.close.billing.BillingResult`, then the PDFs: ``pdf="jobs"`` one per
-    draft (printed in parallel), ``"combined"`` one of all drafts (``G702_G703_all.pdf``),
-    ``None`` none."""
+    draft (printed in parallel), ``"combined"`` one of all drafts (``G702_G703_all.pdf``)
+    printed by ``printer`` (:func:`print_pdf`, or a
+    :class:`~wip_lib.reports.package.BackgroundPrinter`), ``None`` none."""
     out = Path(out)
     folder = out / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,5 +126,5 @@ def write_billing(billing, out: Path, *, pdf: str | None = "jobs") -> dict[str, 
         page.write_text(drafts_html(billing.drafts, billing, "draft G702/G703 of every job"),
                         encoding="utf-8")
         files["html"].append(page)
-        files["pdf"].append(print_pdf(page, page.with_suffix(".pdf")))
+        files["pdf"].append(printer(page, page.with_suffix(".pdf")))
     return files

@@ -97,7 +97,7 @@ def _warm(cwd: Path, preload: tuple[str, ...]) -> bool:
     k = thread_kernel(cwd, kernel_log(), preload)
     if k.km is None:
         k.start()
-    prepare_driver()
+    prepare_driver(exporter=False)
     return True
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -41,6 +42,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from wip_lib.reports.html import render
+
+if "jsonschema" not in sys.modules:
+    # jsonschema, imported by nbformat, compiles a Lark grammar for the "iri" string format when
+    # rfc3987-syntax is installed (jupyter-events pulls it in): a second of CPU under the GIL
+    # the batch's threads share, for a format no notebook schema uses. Without it jsonschema
+    # leaves "iri" unchecked.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 PLOTLY_ASSET = "assets/plotly.min.js"
 ENGINE = "wip-warm"
@@ -138,8 +146,8 @@ def notebook_to_html(ipynb, out: Path, *, title: str, subtitle: str,
 
     nb = ipynb if isinstance(ipynb, nbformat.NotebookNode) else \
         nbformat.read(str(ipynb), as_version=4)
-    out.write_text(page(title, _export_body(nb), plotly_src=plotly_src, subtitle=subtitle,
-                        back_link=back_link), encoding="utf-8")
+    Path(out).write_text(page(title, _export_body(nb), plotly_src=plotly_src, subtitle=subtitle,
+                              back_link=back_link), encoding="utf-8")
 
 
 # -- warm kernels --------------------------------------------------------------------------------
@@ -172,6 +180,11 @@ del _importlib, _m
 _gc.collect()
 _gc.freeze()
 del _gc
+"""
+
+#: Run silently after each notebook: its page rendered from the executed notebook's file.
+_RENDER = """\
+__import__("wip_lib.reports.notebooks", fromlist=["notebook_to_html"]).notebook_to_html(**{args!r})
 """
 
 _KERNELS: set = set()  # every running WarmKernel of this process (shut down at exit)
@@ -233,6 +246,9 @@ class WarmKernel:
         self.started += 1
         with _KERNELS_LOCK:
             _KERNELS.add(self)
+        # The page renderer first, so the preload's gc.freeze() covers it too.
+        self._silent('__import__("wip_lib.reports.notebooks", fromlist=["prepare_render"])'
+                     '.prepare_render()')
         self._silent(_PRELOAD.format(modules=list(self.preload)))
 
     def _silent(self, code: str, timeout: float = 120) -> dict:
@@ -241,6 +257,19 @@ class WarmKernel:
 
         msg_id = self.kc.execute(code, silent=True, store_history=False)
         return run_sync(self._reply)(msg_id, timeout)
+
+    def render(self, ipynb: Path, out: Path, **page_args) -> None:
+        """:func:`notebook_to_html` of the executed notebook file ``ipynb``, run in the kernel:
+        a page costs the process that renders it about 0.1 s of CPU under its GIL (a deep copy
+        of the notebook, nbconvert's templates, the page shell), which in the batch's own
+        process its threads would queue for; each kernel is a process of its own."""
+        args = {"ipynb": str(Path(ipynb).resolve()), "out": str(Path(out).resolve()),
+                **page_args}
+        reply = self._silent(_RENDER.format(args=args))
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError(f"the page could not be rendered: {content.get('ename')}: "
+                               f"{content.get('evalue')}")
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -397,8 +426,12 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
                                      log_output=False, request_save_on_cell_execute=False,
                                      warm_kernel=kernel, execution_timeout=timeout,
                                      input_path_shown=shown)
-        notebook_to_html(nb, run.output_html, title=run.title or run.key,
-                         subtitle=subtitle, plotly_src=plotly_src, back_link=back_link)
+        page_args = dict(title=run.title or run.key, subtitle=subtitle, plotly_src=plotly_src,
+                         back_link=back_link)
+        if kernel is None:
+            notebook_to_html(nb, run.output_html, **page_args)
+        else:
+            kernel.render(run.output_ipynb, run.output_html, **page_args)
         return RunResult(run.key, True, time.perf_counter() - started, str(run.output_ipynb),
                          str(run.output_html))
     except Exception as exc:  # one project's failure must never stop the batch
@@ -434,12 +467,20 @@ def _local_notebook(path: Path, source: str | None) -> tuple[Path, str | None]:
     return copy, str(path)
 
 
-def prepare_driver() -> None:
-    """Papermill and nbconvert imported, the warm engine registered and the exporter built, ahead
-    of the first notebook."""
+def prepare_driver(*, exporter: bool = True) -> None:
+    """Papermill imported and the warm engine registered, and (``exporter``: pages rendered in
+    this process, not in warm kernels) the exporter built, ahead of the first notebook."""
     _warm_engine()
+    if exporter:
+        with _EXPORTER_LOCK:
+            _exporter()
+
+
+def prepare_render() -> None:
+    """In a warm kernel: the exporter built and plotly.js read ahead of the first page."""
     with _EXPORTER_LOCK:
         _exporter()
+    plotly_js()
 
 
 def _warm_engine_name() -> str:
@@ -536,7 +577,7 @@ class NotebookPool:
                     kernel.start()
                 except Exception:  # reset() starts it again before the first notebook, and
                     kernel.shutdown()  # that notebook reports the error if it fails again
-            prepare_driver()
+            prepare_driver(exporter=kernel is None)
             while True:
                 item = self._todo.get()
                 if item is None:

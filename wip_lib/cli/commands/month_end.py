@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -174,25 +175,20 @@ def _run(args, execute_runs, log: Path | None) -> int:
                                   "run the month-end without --only-failed first")])
 
     t = time.perf_counter()
-    result = None
+    publishing = None
     if previous is None:
         result, b = _compute(company, period, out)
+        # The CSVs, the workbook, the package and the billing are written on a thread of their
+        # own while the notebooks (which read only data/) run: the kernels leave the main
+        # process's core mostly idle. The thread lets the company and the period go when done.
+        publishing = ThreadPoolExecutor(1, thread_name_prefix="wip-publish").submit(
+            _publish, company, result, out)
     else:
         b = bundles.load(out / "data")
     timings["compute_s"] = time.perf_counter() - t
-
-    if result is not None:
-        t = time.perf_counter()
-        _package(result, out)
-        timings["package_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        _billing(company, result, out)
-        timings["billing_s"] = time.perf_counter() - t
     warnings = missing_snapshots(b["schedule"], b["budget_history"], b.period)
     for w in warnings:
         print(f"warning: {w}", flush=True)
-    # The company's tables and the computed period are on disk (data/) for the notebooks: let
-    # them go before the kernels load it (at thousands of jobs they are gigabytes).
     result = company = None
     gc.collect()
 
@@ -219,12 +215,21 @@ def _run(args, execute_runs, log: Path | None) -> int:
         print(f"Re-running {len(runs)} failed notebook(s): {', '.join(r.key for r in runs)}")
     where = f" on the Dask cluster {args.cluster}" if args.cluster else ""
     print(f"Executing {len(runs)} notebooks on {args.workers} worker(s){where} ...", flush=True)
+    import sys
+    sys.setswitchinterval(float(os.environ.get("WIP_SWITCH", "0.005")))
     results = execute_runs(
         runs, plotly_src_for=plotly_src,
         subtitle=f"{b.company_name} · period {period}",
         back_link_for=lambda r: "../index.html" if r.output_html.parent.name == "projects"
         else "index.html", progress=not args.no_progress)
     timings["notebooks_s"] = time.perf_counter() - t
+    if publishing is not None:
+        t = time.perf_counter()
+        messages, took = publishing.result()
+        publishing = None
+        timings.update(took, publish_wait_s=time.perf_counter() - t)
+        for m in messages:
+            print(m, flush=True)
     if log is not None:
         _keep_log(log, out / "notebooks" / "kernels.log")
 
@@ -279,36 +284,65 @@ def _previous(out: Path) -> dict | None:
 
 
 def _compute(company, period: str, out: Path):
+    """The period computed and its bundle saved in ``out/data`` (what the notebooks read)."""
     from wip_lib.close import bundle as bundles
     from wip_lib.close.period import compute_period
-    from wip_lib.reports.csvfiles import write_period_reports
-    from wip_lib.reports.excel.workbook import write_wip_workbook
 
     result = compute_period(company, period)
     b = bundles.from_result(result)
     if (out / "data").exists():
         shutil.rmtree(out / "data")
     bundles.save(b, out / "data")
-    write_period_reports(result, out)
-    write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
     return result, b
 
 
-def _package(result, out: Path) -> None:
-    """``wip_package.pdf``; without a Chromium to print it, a warning (the rest still runs)."""
+def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
+    """The period's CSV reports and Excel workbook, the package (PDF printed by Chromium) and the
+    billing; returns the lines to print when the notebooks are done (none while their progress
+    bar is drawn) and the seconds each part took."""
+    from wip_lib.reports.csvfiles import write_period_reports
+    from wip_lib.reports.excel.workbook import write_wip_workbook
+    from wip_lib.reports.package import BackgroundPrinter
+
+    messages: list[str] = []
+    took: dict[str, float] = {}
+    t = time.perf_counter()
+    write_period_reports(result, out)
+    write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
+    took["reports_s"] = time.perf_counter() - t
+    printer = BackgroundPrinter()  # two Chromiums print while the billing is worked out
+    t = time.perf_counter()
+    _package(result, out, printer, messages)
+    took["package_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    _billing(company, result, out, printer, messages)
+    took["billing_s"] = time.perf_counter() - t
+    messages += [f"warning: PDF not written: {exc}" for exc in printer.wait()]
+    return messages, took
+
+
+def _package(result, out: Path, printer, messages: list[str]) -> None:
+    """``wip_package.pdf``, printed by ``printer``; without a Chromium to print it, a warning
+    (the rest still runs)."""
     from wip_lib.core.errors import WipError
-    from wip_lib.reports.package import write_package
+    from wip_lib.reports.package import browser, write_package
 
     try:
-        write_package(result, out / "wip_package.pdf")
+        browser()
     except WipError as exc:
-        print(f"warning: wip_package.pdf not written: {exc}", flush=True)
+        messages.append(f"warning: wip_package.pdf not written: {exc}")
+        printer = _no_pdf
+    write_package(result, out / "wip_package.pdf", printer=printer)
 
 
-def _billing(company, result, out: Path) -> None:
+def _no_pdf(html_file: Path, pdf_file: Path) -> None:
+    """The printer when there is no Chromium: the page stays, no PDF."""
+
+
+def _billing(company, result, out: Path, printer, messages: list[str]) -> None:
     """``billing_review.csv``, ``billing/`` and ``payapp_findings.csv`` (docs/billing.md); a
-    problem with the billing inputs (e.g. a bad row of lien_waivers.csv) is printed as a warning
-    and the rest of the month-end still runs; without a Chromium the drafts have no PDF."""
+    problem with the billing inputs (e.g. a bad row of lien_waivers.csv) is a warning and the
+    rest of the month-end still runs; without a Chromium the drafts have no PDF."""
     from wip_lib.close.billing import compute_billing, compute_payapps
     from wip_lib.core.errors import WipError
     from wip_lib.reports.billing import PAYAPP_FINDINGS, write_billing, write_findings
@@ -319,15 +353,14 @@ def _billing(company, result, out: Path) -> None:
         browser()
         pdf = "combined"
     except WipError as exc:
-        print(f"warning: billing PDFs not written: {exc}", flush=True)
+        messages.append(f"warning: billing PDFs not written: {exc}")
         pdf = None
-    write_billing(billing, out, pdf=pdf)
+    write_billing(billing, out, pdf=pdf, printer=printer)
     findings, problems = compute_payapps(company, result.period)
     write_findings(findings, out / PAYAPP_FINDINGS)
-    for p in [*billing.problems, *problems]:
-        print(f"warning: {p}", flush=True)
-    print(f"Billing: {len(billing.drafts)} draft G702/G703, {len(billing.review)} billing review "
-          f"and {len(findings)} pay-app findings", flush=True)
+    messages += [f"warning: {p}" for p in [*billing.problems, *problems]]
+    messages.append(f"Billing: {len(billing.drafts)} draft G702/G703, {len(billing.review)} "
+                    f"billing review and {len(findings)} pay-app findings")
 
 
 def _totals(b) -> dict[str, str]:
@@ -371,8 +404,9 @@ def _print_done(b, out: Path, summary: dict) -> None:
             print(f"  warning: {w}")
     t = summary["timings"]
     print(f"\nReports in {out}/ (open {out / 'index.html'})")
+    beside = (f"; beside the notebooks: reports {t['reports_s']:.1f}, package "
+              f"{t['package_s']:.1f}, billing {t['billing_s']:.1f}, then waited "
+              f"{t['publish_wait_s']:.1f}") if "reports_s" in t else ""
     print(f"Time: {t['total_s']:.1f} s (validate {t['validate_s']:.1f}, compute "
-          f"{t['compute_s']:.1f}, package {t.get('package_s', 0):.1f}, billing "
-          f"{t.get('billing_s', 0):.1f}, notebooks "
-          f"{t['notebooks_s']:.1f}); "
+          f"{t['compute_s']:.1f}, notebooks {t['notebooks_s']:.1f}{beside}); "
           f"{summary['notebooks_ok']} of {len(summary['notebooks'])} notebooks ok")

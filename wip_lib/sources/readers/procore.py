@@ -60,6 +60,7 @@ from wip_lib.sources.readers.tabular import (
     _text,
     blank_rows,
     convert,
+    is_totals,
     no_rows,
     read_text_arrow,
     read_text_table,
@@ -842,24 +843,32 @@ class _File:
     job: str
     contract: str
     app: int
-    raw: RawFile
+    raw: RawFile  # its ``raw`` frame is empty: the lines are in ``cells``, stacked for all files
     facts: dict[str, tuple[str, int]]
+    cells: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # column -> lines
+    first_row: int = 0  # the file's row number of the first line
+    n: int = 0  # lines
+
+
+_NO_FRAME = pd.DataFrame()
 
 
 def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table: str,
                out: Collector) -> _File | None:
+    """One invoice's G703 as text cells per canonical column; the frame is built once for all
+    files (:func:`_stack_lines`), a frame per file costing more than reading the file."""
     rel = path.relative_to(root).as_posix()
     fmt = PROCORE_EXPORTS[LINES[table]]
     report = FileReport(rel, fmt.table)
     rows = _cells(path, rel, out)
     if rows is None:
-        return _File(rel, job, contract, app, RawFile(rel, pd.DataFrame(), report, {}, False), {})
+        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
     h = _header_row(rows)
     if h is None:
         out.add("no G703 header row: no row names both 'Scheduled Value' and 'Total Completed "
                 "and Stored to Date'", "export the invoice again from Procore (Export > CSV on "
                 "the invoice); its schedule of values carries those columns", file=rel)
-        return _File(rel, job, contract, app, RawFile(rel, pd.DataFrame(), report, {}, False), {})
+        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
     header = [clean_header(c) for c in rows[h]]
     body = [(list(r) + [""] * len(header))[:len(header)] for r in rows[h + 1:]]
     report.rows_in = len(body)
@@ -876,12 +885,29 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
                 "columns read", severity="warning", file=rel)
     at = {x: i for i, x in enumerate(header)}
     labels = {k: rows[h][at[v]] for k, v in colmap.items()}
-    canon = pd.DataFrame({k: pd.Series([r[at[v]] for r in body], dtype="string")
-                          for k, v in colmap.items()})
-    canon.insert(0, "_row", np.arange(h + 2, h + 2 + len(body), dtype="int64"))
-    has_totals = totals_row(canon)
-    canon["line_number"] = pd.Series(np.arange(1, len(body) + 1), dtype="string")
-    return _File(rel, job, contract, app, RawFile(rel, canon, report, labels, has_totals), facts)
+    cells = {k: [r[at[v]] for r in body] for k, v in colmap.items()}
+    has_totals = bool(body) and is_totals([col[-1] for col in cells.values()])
+    return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, labels, has_totals),
+                 facts, cells, h + 2, len(body))
+
+
+def _stack_lines(files: list[_File]) -> pd.DataFrame:
+    """The G703 lines of every file as one text frame (``_row``, the columns any file has, a
+    column a file lacks NA on its lines, ``line_number`` 1.. per file, ``_file``), as
+    ``pd.concat`` of a frame per file would give it."""
+    columns = list(dict.fromkeys(k for f in files for k in f.cells))
+    data: dict[str, object] = {"_row": np.concatenate(
+        [np.arange(f.first_row, f.first_row + f.n, dtype="int64") for f in files])}
+    for c in columns:
+        values: list[str | None] = []
+        for f in files:
+            values.extend(f.cells.get(c) or [None] * f.n)
+        data[c] = pd.array(values, dtype="string")
+    data["line_number"] = pd.array([str(i) for f in files for i in range(1, f.n + 1)],
+                                   dtype="string")
+    data["_file"] = pd.array(np.repeat([f.rel for f in files], [f.n for f in files]),
+                             dtype="string")
+    return pd.DataFrame(data)
 
 
 def _walk(root: Path, base: Path, problems: list[Problem]) -> list[tuple[Path, str, str, int]]:
@@ -938,7 +964,9 @@ def read_invoices(root: Path, table: str, settings: Settings, zones: dict[str, s
     out = Collector(base.relative_to(root).as_posix())
     fixed = {"job_id": {f.rel: f.job for f in files}, contract: {f.rel: f.contract for f in files},
              "application_number": {f.rel: str(f.app) for f in files}, "line_number": {}}
-    lines = _finish([f.raw for f in files], lines_fmt, settings, fixed, out)
+    with_lines = [f for f in files if f.n]
+    lines = (_finish([f.raw for f in with_lines], lines_fmt, settings, fixed, out,
+                     raw=_stack_lines(with_lines)) if with_lines else lines_table.empty())
     for c in lines_table.columns:  # a column no file has: the data model's default
         if c.name not in lines.columns:
             lines[c.name] = pd.Series(c.default, index=lines.index).astype(c.dtype)

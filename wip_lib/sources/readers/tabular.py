@@ -572,8 +572,14 @@ def totals_row(df: pd.DataFrame) -> bool:
     if df.empty:
         return False
     # The last row's cells only (not a copy of the frame without the bookkeeping columns).
-    last = [v for k, v in zip(df.columns, df.iloc[-1].tolist()) if not str(k).startswith("_")]
-    first = next((v for v in last if str(v).strip()), "")
+    return is_totals([v for k, v in zip(df.columns, df.iloc[-1].tolist())
+                      if not str(k).startswith("_")])
+
+
+def is_totals(cells: list) -> bool:
+    """True when ``cells`` (one row, in column order) are a totals row: the first non-blank cell
+    is Total, Totals or Grand Total."""
+    first = next((v for v in cells if str(v).strip()), "")
     return bool(TOTALS.match(str(first)))
 
 
