@@ -12,6 +12,8 @@ from wip_lib.accounting.schedule import (
     inputs_all_periods,
     recognise,
     recognise_all_periods,
+    recognise_periods,
+    recomputed_priors,
     wip_schedule,
 )
 from wip_lib.sources.readers import load_company
@@ -115,6 +117,34 @@ def test_all_periods_at_once_equals_period_by_period(company):
         one = recognise(company, p)[cols].reset_index(drop=True)
         many = a.loc[a["period"] == p, cols].reset_index(drop=True)
         pd.testing.assert_frame_equal(one, many, check_dtype=False)
+
+
+@pytest.mark.parametrize("periods", [["2026-09"], ["2025-12", "2026-09"],
+                                     ["2025-11", "2026-02", "2026-06", "2026-09"]])
+def test_periods_in_one_pass_equal_each_period_alone(company, periods):
+    """The priors' periods are recognised in one pass (recognise_periods): every column, every
+    dtype, as recognise gives each period alone."""
+    got = recognise_periods(company, periods)
+    assert list(got) == periods
+    for p in periods:
+        pd.testing.assert_frame_equal(got[p], recognise(company, p), check_exact=True)
+
+
+def test_recomputed_priors_cover_each_completed_job_at_its_last_open_period(company):
+    """2026-10: the jobs completed this fiscal year are measured at the month before their
+    completion, the same figures recognise gives for that month."""
+    priors = recomputed_priors(company, "2026-10")
+    assert priors.prior_period == "2026-09"
+    pd.testing.assert_frame_equal(priors.prior, recognise(company, "2026-09"), check_exact=True)
+    last = priors.last_open
+    assert len(last) > 0
+    jobs = company["jobs"].set_index("job_id")
+    for _, r in last.iterrows():
+        done = pd.Timestamp(jobs.loc[r["job_id"], "completion_date"])
+        assert r["period"] == str(done.to_period("M") - 1)
+        alone = recognise(company, r["period"])
+        assert alone.loc[alone["job_id"] == r["job_id"], "earned_revenue"].iloc[0] == \
+            r["earned_revenue"]
 
 
 def test_period_revenue_sums_to_cumulative(company):

@@ -16,6 +16,7 @@ import html
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from wip_lib.accounting.flags import FLAGS
 from wip_lib.core.identifiers import job_number as _job_number
@@ -63,8 +64,14 @@ def _colors(values: pd.Series, positive: str, negative: str, *, zero_positive: b
     return out
 
 
+#: The report's plotly template, made the process's default once: a new figure takes its
+#: default template as it is, where naming one per figure validates and deep-copies it (a third
+#: of a dashboard's time). The dashboards run in kernels of their own.
+pio.templates.default = "plotly_white"
+
+
 def _layout(fig: go.Figure, title: str, *, money_axis: bool = True) -> go.Figure:
-    fig.update_layout(title=title, template="plotly_white", height=360,
+    fig.update_layout(title=title, height=360,
                       margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.2))
     if money_axis:
         fig.update_yaxes(tickprefix="$", tickformat=",.0f")
@@ -92,10 +99,11 @@ def input_warnings(bundle, job_id: str | None = None) -> list[str]:
     """The warnings on the period's input that the dashboards show: budget snapshots missing for
     the period (:func:`wip_lib.sources.snapshots.missing_snapshots`, the rule the month-end
     prints), for one job or for every job of the schedule."""
-    s = bundle["schedule"]
-    if job_id is not None:
+    s, snaps = bundle["schedule"], bundle["budget_history"]
+    if job_id is not None:  # the job's snapshots only: the company's are millions of rows
         s = s[s["job_id"] == job_id]
-    return [str(p) for p in missing_snapshots(s, bundle["budget_history"], bundle.period)]
+        snaps = snaps[(snaps["job_id"] == job_id).to_numpy(bool)]
+    return [str(p) for p in missing_snapshots(s, snaps, bundle.period)]
 
 
 def warnings_html(items: list[str]) -> str:
