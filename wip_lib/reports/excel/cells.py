@@ -26,6 +26,7 @@ from typing import Sequence
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -409,11 +410,17 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
     """Input (value) money/percent cells of rows ``first:last`` get a light grey fill, so inputs
     and formulas differ at a glance; ``skip_rows`` (e.g. subtotal rows) keep theirs."""
     skip = set(skip_rows)
+    # The fill's index in the workbook's fills, found once: ``cell.fill = INPUT_FILL`` hashes
+    # the fill object for every cell, most of the time this took at thousands of jobs.
+    fill_id = ws.parent._fills.add(INPUT_FILL)
     for k, c in enumerate(cols, start=1):
         if c.formula is None and c.kind != "text":
             for r in range(first, last + 1):
                 if r not in skip:
-                    ws.cell(r, k).fill = INPUT_FILL
+                    cell = ws.cell(r, k)
+                    if not cell._style:  # as openpyxl's own style setter does
+                        cell._style = StyleArray()
+                    cell._style.fillId = fill_id
 
 
 LINE_HEIGHT = 15  # points per line of 11 pt text
