@@ -321,8 +321,10 @@ def month_end_scale(root: Path, size: str, n_jobs: int, projects: int | None,
         f"median_s and reference_median_s are seconds per notebook (1 / rate). wip month-end "
         f"--workers 2 on {size}: {n_projects} project dashboards + portfolio + reconciliation; "
         f"notebook stage {t['notebooks_s']:.1f} s, whole month-end {a.median_s:.1f} s "
-        f"(validate {t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s); peak RSS is the "
-        "whole process tree's",
+        f"(validate {t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s; beside the "
+        f"notebooks: CSVs and workbook {t.get('reports_s', 0):.1f} s, billing "
+        f"{t.get('billing_s', 0):.1f} s, waited for after them {t.get('publish_wait_s', 0):.1f} "
+        "s); peak RSS is the whole process tree's",
         extra={"projects": n_projects, "projects_per_s": round(ours_rate, 3),
                "reference_projects_per_s": round(ref_rate, 3),
                "month_end_wall_s": round(a.median_s, 2), "notebooks_s": t["notebooks_s"],
