@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import queue
+import re
 import sys
 import threading
 import time
@@ -125,10 +126,43 @@ def _exporter():
         config = Config()  # cells tagged HIDE_ON_PAGE run but stay off the page
         config.TagRemovePreprocessor.remove_cell_tags = {HIDE_ON_PAGE}
         config.TagRemovePreprocessor.enabled = True
-        _EXPORTER = HTMLExporter(config=config, template_name="basic", exclude_input=True,
-                                 exclude_input_prompt=True, exclude_output_prompt=True,
-                                 exclude_anchor_links=True)
+        _EXPORTER = _page_exporter_class(HTMLExporter)(
+            config=config, template_name="basic", exclude_input=True, exclude_input_prompt=True,
+            exclude_output_prompt=True, exclude_anchor_links=True)
     return _EXPORTER
+
+
+#: What nbconvert's closing pass adds for accessibility, done on the text: alternative text on
+#: every image without any. (Its other addition, ``tabindex`` on the cells of a
+#: ``.jp-Notebook``, never applies to the "basic" template the pages use: it has none.)
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+NO_ALT = "No description has been provided for this image"
+
+
+def _page_exporter_class(html_exporter):
+    """nbconvert's ``HTMLExporter`` without its closing pass through BeautifulSoup, which parses
+    and re-serialises the whole page to add ``alt`` to images (and ``tabindex`` in the lab
+    template): two thirds of a page's rendering on a dashboard's tables. The alternative text is
+    added on the text (``_IMG_NO_ALT``); the rest is ``HTMLExporter.from_notebook_node``
+    (nbconvert 7) as it stands. ``tests/test_page_exporter.py`` holds the pages to what
+    nbconvert gives, as an HTML parser reads both."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(html_exporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _IMG_NO_ALT.sub(f'<img alt="{NO_ALT}"', html), resources
+
+    return PageExporter
 
 
 def _export_body(nb) -> str:
