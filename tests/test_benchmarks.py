@@ -46,3 +46,22 @@ def test_generated_company_reads_back_cleanly(lines):
     assert not errors, errors[:5]
     assert len(result.company["erp_job_cost"]) >= 5000
     assert result.company["jobs"]["job_id"].nunique() == 6
+
+
+def test_notebook_pool_times_project_dashboards_on_a_computed_period(tmp_path):
+    """``benchmarks.notebook_pool`` on the sample's computed period: the timed notebooks all
+    run, and the line gives their rate."""
+    from wip_lib.close import bundle as bundles
+    from wip_lib.close.period import compute_period
+    from wip_lib.sources.readers import load_company
+
+    report = tmp_path / "2026-10"
+    result = compute_period(load_company(ROOT / "data" / "sample"), "2026-10")
+    bundles.save(bundles.from_result(result), report / "data")
+    out = subprocess.run([sys.executable, "-m", "benchmarks.notebook_pool", str(report),
+                          "--workers", "1", "--notebooks", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    d = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (d["name"], d["workers"], d["notebooks"], d["ok"]) == ("notebook_pool", 1, 2, 2)
+    assert d["notebooks_per_s"] == pytest.approx(2 / d["seconds"], rel=0.01)
