@@ -157,3 +157,14 @@ def test_billing_outputs_written_and_linked(batch):
                  'href="billing/G702_G703_all.pdf"'):
         assert link in index, link
     assert "Billing: " in batch["first"].stdout
+
+
+def test_reports_are_written_beside_the_notebooks(batch):
+    """The CSVs, the workbook, the package and the billing are written while the notebooks run;
+    the month-end waits for them before the summary, which lists them and their times."""
+    s, out = batch["summary_first"], batch["first"].stdout
+    assert {"reports_s", "package_s", "billing_s", "publish_wait_s"} <= set(s["timings"])
+    assert {"wip_schedule.csv", "wip_schedule.xlsx", "wip_package.html", "billing_review.csv",
+            "payapp_findings.csv"} <= set(s["files"])
+    # its messages come after the notebooks' line, never into their progress bar
+    assert out.index("Executing") < out.index("Billing:")

@@ -26,8 +26,8 @@ import gc
 import json
 import os
 import shutil
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -181,8 +181,7 @@ def _run(args, execute_runs, log: Path | None) -> int:
         # The CSVs, the workbook, the package and the billing are written on a thread of their
         # own while the notebooks (which read only data/) run: the kernels leave the main
         # process's core mostly idle. The thread lets the company and the period go when done.
-        publishing = ThreadPoolExecutor(1, thread_name_prefix="wip-publish").submit(
-            _publish, company, result, out)
+        publishing = _Beside(_publish, company, result, out)
     else:
         b = bundles.load(out / "data")
     timings["compute_s"] = time.perf_counter() - t
@@ -215,8 +214,6 @@ def _run(args, execute_runs, log: Path | None) -> int:
         print(f"Re-running {len(runs)} failed notebook(s): {', '.join(r.key for r in runs)}")
     where = f" on the Dask cluster {args.cluster}" if args.cluster else ""
     print(f"Executing {len(runs)} notebooks on {args.workers} worker(s){where} ...", flush=True)
-    import sys
-    sys.setswitchinterval(float(os.environ.get("WIP_SWITCH", "0.005")))
     results = execute_runs(
         runs, plotly_src_for=plotly_src,
         subtitle=f"{b.company_name} · period {period}",
@@ -281,6 +278,30 @@ def _previous(out: Path) -> dict | None:
     if not p.is_file() or not (out / "data" / "meta.json").is_file():
         return None
     return json.loads(p.read_text(encoding="utf-8"))
+
+
+class _Beside:
+    """``fn(*args)`` on a thread of its own; :meth:`result` waits for it and returns its value or
+    raises its exception. A daemon thread: an interrupted month-end exits at once instead of
+    waiting for the workbook to be written."""
+
+    def __init__(self, fn, *args):
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True,
+                                        name="wip-publish")
+        self._thread.start()
+
+    def _run(self, fn, *args) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _compute(company, period: str, out: Path):
