@@ -168,3 +168,27 @@ def test_reports_are_written_beside_the_notebooks(batch):
             "payapp_findings.csv"} <= set(s["files"])
     # its messages come after the notebooks' line, never into their progress bar
     assert out.index("Executing") < out.index("Billing:")
+
+
+def test_without_chromium_the_reports_are_written_and_the_pdfs_warned(tmp_path, monkeypatch):
+    """No Chromium on the machine: the CSVs, workbook, package page and billing are written,
+    no PDF, and one warning each for the package and the billing drafts."""
+    import wip_lib.reports.package as package
+    from wip_lib.cli.commands import month_end
+    from wip_lib.close.period import compute_period
+    from wip_lib.core.errors import InputError, Problem
+    from wip_lib.sources.readers import load_company
+
+    def no_browser():
+        raise InputError([Problem("chromium", "no Chromium to print the PDF with",
+                                  "install Debian's chromium package")])
+
+    monkeypatch.setattr(package, "browser", no_browser)
+    company = load_company(SAMPLE)
+    messages, took = month_end._publish(company, compute_period(company, PERIOD), tmp_path)
+    assert [m.split(":")[1].strip() for m in messages if m.startswith("warning")] == [
+        "wip_package.pdf not written", "billing PDFs not written"]
+    assert {"wip_schedule.xlsx", "wip_package.html", "billing_review.csv",
+            "payapp_findings.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert not list(tmp_path.rglob("*.pdf"))
+    assert set(took) == {"reports_s", "package_s", "billing_s"}

@@ -178,13 +178,13 @@ def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
     ``store``, else recomputed as of the period from today's data, the periods not closed in
     one pass (:func:`~wip_lib.accounting.schedule.recognise_periods`)."""
     prior_period, fye_period = prior_periods(company, period)
+    needed = prior_periods_needed(company, period)
     closed = {}
-    for p in prior_periods_needed(company, period):
+    for p in needed:
         frame = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
         if frame is not None:
             closed[p] = frame
-    recomputed = recognise_periods(
-        company, [p for p in prior_periods_needed(company, period) if p not in closed])
+    recomputed = recognise_periods(company, [p for p in needed if p not in closed])
 
     def figures(p: str) -> tuple[pd.DataFrame, str]:
         return (closed[p], PRIOR_CLOSED) if p in closed else (recomputed[p], PRIOR_ASOF)

@@ -321,9 +321,10 @@ def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
     """The period's CSV reports and Excel workbook, the package (PDF printed by Chromium) and the
     billing; returns the lines to print when the notebooks are done (none while their progress
     bar is drawn) and the seconds each part took."""
+    from wip_lib.core.errors import WipError
     from wip_lib.reports.csvfiles import write_period_reports
     from wip_lib.reports.excel.workbook import write_wip_workbook
-    from wip_lib.reports.package import BackgroundPrinter
+    from wip_lib.reports.package import BackgroundPrinter, browser
 
     messages: list[str] = []
     took: dict[str, float] = {}
@@ -331,29 +332,29 @@ def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
     write_period_reports(result, out)
     write_wip_workbook(result, out / "wip_schedule.xlsx", settings=company.settings)
     took["reports_s"] = time.perf_counter() - t
-    printer = BackgroundPrinter()  # two Chromiums print while the billing is worked out
+    try:
+        browser()
+        printer = BackgroundPrinter()  # two Chromiums print while the billing is worked out
+    except WipError as exc:  # no Chromium: the pages stay, without PDFs
+        printer = None
+        messages += [f"warning: wip_package.pdf not written: {exc}",
+                     f"warning: billing PDFs not written: {exc}"]
     t = time.perf_counter()
-    _package(result, out, printer, messages)
+    _package(result, out, printer)
     took["package_s"] = time.perf_counter() - t
     t = time.perf_counter()
     _billing(company, result, out, printer, messages)
     took["billing_s"] = time.perf_counter() - t
-    messages += [f"warning: PDF not written: {exc}" for exc in printer.wait()]
+    if printer is not None:
+        messages += [f"warning: PDF not written: {exc}" for exc in printer.wait()]
     return messages, took
 
 
-def _package(result, out: Path, printer, messages: list[str]) -> None:
-    """``wip_package.pdf``, printed by ``printer``; without a Chromium to print it, a warning
-    (the rest still runs)."""
-    from wip_lib.core.errors import WipError
-    from wip_lib.reports.package import browser, write_package
+def _package(result, out: Path, printer) -> None:
+    """``wip_package.html``, printed to ``wip_package.pdf`` by ``printer`` (None: no PDF)."""
+    from wip_lib.reports.package import write_package
 
-    try:
-        browser()
-    except WipError as exc:
-        messages.append(f"warning: wip_package.pdf not written: {exc}")
-        printer = _no_pdf
-    write_package(result, out / "wip_package.pdf", printer=printer)
+    write_package(result, out / "wip_package.pdf", printer=printer or _no_pdf)
 
 
 def _no_pdf(html_file: Path, pdf_file: Path) -> None:
@@ -363,20 +364,15 @@ def _no_pdf(html_file: Path, pdf_file: Path) -> None:
 def _billing(company, result, out: Path, printer, messages: list[str]) -> None:
     """``billing_review.csv``, ``billing/`` and ``payapp_findings.csv`` (docs/billing.md); a
     problem with the billing inputs (e.g. a bad row of lien_waivers.csv) is a warning and the
-    rest of the month-end still runs; without a Chromium the drafts have no PDF."""
+    rest of the month-end still runs; ``printer`` None: the drafts have no PDF."""
     from wip_lib.close.billing import compute_billing, compute_payapps
-    from wip_lib.core.errors import WipError
     from wip_lib.reports.billing import PAYAPP_FINDINGS, write_billing, write_findings
-    from wip_lib.reports.package import browser
 
     billing = compute_billing(company, result.period, result)
-    try:
-        browser()
-        pdf = "combined"
-    except WipError as exc:
-        messages.append(f"warning: billing PDFs not written: {exc}")
-        pdf = None
-    write_billing(billing, out, pdf=pdf, printer=printer)
+    if printer is None:
+        write_billing(billing, out, pdf=None)
+    else:
+        write_billing(billing, out, pdf="combined", printer=printer)
     findings, problems = compute_payapps(company, result.period)
     write_findings(findings, out / PAYAPP_FINDINGS)
     messages += [f"warning: {p}" for p in [*billing.problems, *problems]]

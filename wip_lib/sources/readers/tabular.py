@@ -591,8 +591,7 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
         return df, 0
     cells = df.drop(columns="_row")
     last = cells.iloc[-1]
-    first = next((v for v in last.tolist() if str(v).strip()), "")
-    if not TOTALS.match(str(first)):
+    if not is_totals(last.tolist()):
         return df, 0
     body = df.iloc[:-1]
     row = int(df["_row"].iloc[-1])
