@@ -192,3 +192,34 @@ def test_without_chromium_the_reports_are_written_and_the_pdfs_warned(tmp_path, 
             "payapp_findings.csv"} <= {p.name for p in tmp_path.iterdir()}
     assert not list(tmp_path.rglob("*.pdf"))
     assert set(took) == {"reports_s", "package_s", "billing_s"}
+
+
+def _problem_in_the_billing(_):
+    from wip_lib.core.errors import InputError, Problem
+
+    raise InputError([Problem("lien_waivers.csv", "row 3: no such commitment", "fix the row",
+                              row=3)])
+
+
+def test_the_reports_process_returns_its_value_and_its_errors_cross_whole():
+    """The work beside the notebooks runs in a forked process (on Linux): its value comes back,
+    an input error comes back as the same error (problems and exit code, not a traceback), and
+    a process that dies is an error saying so."""
+    import os
+
+    from wip_lib.cli.commands.month_end import _Beside
+    from wip_lib.core.errors import InputError, WipError
+
+    parent = os.getpid()
+    beside = _Beside(lambda: (["Billing: 2 drafts"], {"reports_s": 1.5, "pid": os.getpid()}))
+    messages, took = beside.result()
+    assert messages == ["Billing: 2 drafts"] and took["reports_s"] == 1.5
+    if not sys.platform.startswith("linux"):
+        return
+    assert took["pid"] != parent  # it ran in a process of its own
+    with pytest.raises(InputError) as err:
+        _Beside(_problem_in_the_billing, None).result()
+    assert err.value.exit_code == 2
+    assert [(p.file, p.row) for p in err.value.problems] == [("lien_waivers.csv", 3)]
+    with pytest.raises(WipError, match="ended without finishing, exit code 9"):
+        _Beside(lambda: os._exit(9)).result()

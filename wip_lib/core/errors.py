@@ -52,6 +52,11 @@ class InputError(WipError):
         self.problems = tuple(problems)
         super().__init__(self.render())
 
+    def __reduce__(self):
+        # rebuilt from its problems, not its message: it crosses from the month-end's reports
+        # process to the command that reports it
+        return InputError, (self.problems,)
+
     def render(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"]
         head = f"{len(errors)} problem(s) in the input:"

@@ -26,10 +26,14 @@ from typing import Sequence
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE, BUILTIN_FORMATS_REVERSE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from wip_lib.reports.excel.saving import save_workbook
 
 ACCOUNTING = '_(* #,##0.00_);_(* (#,##0.00);_(* "-"??_);_(@_)'
 PERCENT = "0.0%"
@@ -37,6 +41,7 @@ PERCENT_FINE = "0.000000%"
 PERCENT2 = "0.00%"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm:ss"
+YES_NO = '"Yes";"Yes";"No"'
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 BLOCK_FILL = PatternFill("solid", fgColor="DCE6F2")
 LOSS_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -63,7 +68,9 @@ class Col:
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")
 EXCEL_TEXT_LIMIT = 32_767  # characters a cell holds (Excel's limit; openpyxl cuts longer text)
-TRUNCATED_SHOWN = 20  # truncated cells listed one by one when the workbook is saved
+MAX_ROWS = 1_048_576  # rows a sheet holds (Excel's limit)
+TRUNCATED_SHOWN = 20
+REPLACEMENT = "\ufffd"  # shown in place of a control character a workbook cannot hold  # truncated cells listed one by one when the workbook is saved
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +100,13 @@ def set_text(cell, value, column: str | None = None) -> None:
     starting with ``= + - @`` also gets Excel's quote prefix (shown as ``'=...``), so editing the
     cell in Excel later does not turn it into a formula either. Text longer than Excel's 32,767
     characters is cut to the limit and the cut recorded (:func:`truncations`; :func:`save` warns),
-    never cut without a word.
+    never cut without a word. A control character the file format cannot hold (an export's
+    vertical tab, say) is shown as U+FFFD and counted (:func:`save` warns), not an error.
     """
-    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    if type(value) is str:
+        text = value
+    else:
+        text = "" if value is None or pd.isna(value) else str(value)
     if len(text) > EXCEL_TEXT_LIMIT:
         ws = cell.parent
         wb = ws.parent
@@ -105,28 +116,26 @@ def set_text(cell, value, column: str | None = None) -> None:
         cut.append(Truncation(ws.title, cell.coordinate, cell.row,
                               column or cell.column_letter, len(text)))
         text = text[:EXCEL_TEXT_LIMIT]
-    cell.value = text
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, text)
+        wb = cell.parent.parent
+        wb._wip_replaced = getattr(wb, "_wip_replaced", 0) + 1
+    # what ``cell.value = text`` then ``data_type = "s"`` leave, without openpyxl's type checks
+    cell._value = text
     cell.data_type = "s"
     if text.startswith(_DANGEROUS):
         cell.quotePrefix = True
 
 
+#: The number format of each kind of column (text and others have none).
+_FORMATS = {"money": ACCOUNTING, "pct": PERCENT, "pct2": PERCENT2, "pct_fine": PERCENT_FINE,
+            "date": DATE, "bool": YES_NO, "datetime": DATETIME}
+
 
 def apply_format(cell, kind: str) -> None:
-    if kind == "money":
-        cell.number_format = ACCOUNTING
-    elif kind == "pct":
-        cell.number_format = PERCENT
-    elif kind == "pct2":
-        cell.number_format = PERCENT2
-    elif kind == "pct_fine":
-        cell.number_format = PERCENT_FINE
-    elif kind == "date":
-        cell.number_format = DATE
-    elif kind == "bool":
-        cell.number_format = YES_NO
-    elif kind == "datetime":
-        cell.number_format = DATETIME
+    fmt = _FORMATS.get(kind)
+    if fmt is not None:
+        cell.number_format = fmt
 
 
 def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> None:
@@ -175,7 +184,6 @@ def save(wb: Workbook, path: Path) -> Path:
     the CSV reports)."""
     import io
     import sys
-    import zipfile
     from datetime import datetime
 
     path = Path(path)
@@ -185,26 +193,19 @@ def save(wb: Workbook, path: Path) -> Path:
     if len(cut) > TRUNCATED_SHOWN:
         print(f"warning: {path.name}: {len(cut) - TRUNCATED_SHOWN} more cell(s) cut to Excel's "
               f"limit of {EXCEL_TEXT_LIMIT:,} characters", file=sys.stderr)
+    replaced = getattr(wb, "_wip_replaced", 0)
+    if replaced:
+        print(f"warning: {path.name}: {replaced} cell(s) held control characters a workbook "
+              f"cannot store, shown as {REPLACEMENT}; the full text is in the CSV reports",
+              file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
     fixed = datetime(2000, 1, 1)
     wb.properties.creator = "WIP Workbook"
     wb.properties.lastModifiedBy = "WIP Workbook"
     wb.properties.created = fixed
     wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
     out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed_info = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            fixed_info.compress_type = zipfile.ZIP_DEFLATED
-            fixed_info.external_attr = 0o600 << 16
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with now
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            dst.writestr(fixed_info, data)
+    save_workbook(wb, out)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(out.getvalue())
     tmp.replace(path)
@@ -341,9 +342,26 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
     expected Python figure (``record[col.expect or col.key]``) is appended to ``checks``.
     ``record["_values"]`` (a set of keys) writes those formula columns as plain values on that
     row (e.g. a job the other sheet does not hold); ``record["_skip"]`` leaves keys blank.
+
+    The cells are the ones :func:`write_value`, :func:`apply_format` and a plain ``cell.value =
+    formula`` would make, built directly (this writes most of the workbook's cells: the cost to
+    complete sheet alone has 8.7 million at 2,000 jobs); ``tests/test_sheet_xml.py`` checks the
+    sheet is the same.
     """
     letters = column_letters(cols, first_col)
     settings_refs = settings_refs or {}
+    style_of = _FormatStyles(ws)
+    cells = ws._cells
+    title = ws.title
+    # A column's style is made on its first cell, so number formats join the workbook in the
+    # order openpyxl's setters would add them. Dates go through write_value: binding a date
+    # first adds openpyxl's own date format, as the plain path does.
+    protos: list = [_UNSET] * len(cols)
+    plan = [(k, first_col + k, letters[c.key], c, _template(c.formula) if c.formula else None,
+             _CHECK_KIND.get(c.kind)) for k, c in enumerate(cols)]
+    if first_row + len(records) - 1 > MAX_ROWS:
+        raise ValueError(f"{len(records):,} rows from row {first_row:,} do not fit on a sheet "
+                         f"(Excel's limit is {MAX_ROWS:,} rows)")
     r = first_row - 1
     for i, rec in enumerate(records):
         r = first_row + i
@@ -352,21 +370,110 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
             extra.update(refs(i, rec) or {})
         as_values = rec.get("_values", ())
         skip = rec.get("_skip", ())
-        for k, c in enumerate(cols):
-            cell = ws.cell(r, first_col + k)
+        for k, col, letter, c, template, check_kind in plan:
+            kind = c.kind
+            proto = protos[k]
+            if proto is _UNSET:
+                proto = protos[k] = None if kind in _DATE_KINDS else style_of.proto(kind)
+            cell = cells.get((r, col))
+            if cell is None:
+                cell = cells[(r, col)] = Cell(ws, row=r, column=col, style_array=proto)
+            elif proto is not None:
+                style_of.apply(cell, kind)
             if c.key in skip:
-                apply_format(cell, c.kind)
+                if proto is None:
+                    style_of.apply(cell, kind)
                 continue
-            if c.formula and c.key not in as_values:
-                cell.value = _resolve(c.formula, r, letters, extra)
-                apply_format(cell, c.kind)
+            if template is not None and c.key not in as_values:
+                text = _fill(template, r, letters, extra, c.formula)
+                if len(text) > 1 and text[0] == "=":
+                    cell._value = text
+                    cell.data_type = "f"
+                else:  # a reference that is a value, not a formula: as openpyxl types it
+                    cell.value = text
+                if proto is None:
+                    style_of.apply(cell, kind)
                 if checks is not None:
-                    checks.append(Check(ws.title, cell.coordinate, _CHECK_KIND[c.kind],
-                                        expected_value(c.kind, rec.get(c.expect or c.key)),
+                    checks.append(Check(title, f"{letter}{r}", check_kind,
+                                        expected_value(kind, rec.get(c.expect or c.key)),
                                         c.header))
+            elif kind in ("money", "int", "count"):
+                v = rec.get(c.key)
+                if v is None or v is pd.NA or v != v:
+                    cell._value = None
+                else:
+                    cell._value = (int(v) / 100 if money_in_cents else float(v)
+                                   ) if kind == "money" else int(v)
+                cell.data_type = "n"
             else:
-                write_value(cell, c.kind, rec.get(c.key), money_in_cents, c.header)
+                write_value(cell, kind, rec.get(c.key), money_in_cents, c.header)
+    ws._current_row = max(ws._current_row, r)
     return r
+
+
+_UNSET = object()
+_DATE_KINDS = ("date", "datetime")
+
+
+class _FormatStyles:
+    """A fresh style for a cell of ``kind`` holding only its number format, as
+    :func:`apply_format` sets it (formats registered with the workbook in first-use order)."""
+
+    def __init__(self, ws: Worksheet):
+        self._wb = ws.parent
+        self._ids: dict[str, int | None] = {}
+
+    def proto(self, kind: str) -> StyleArray | None:
+        """A style holding only ``kind``'s number format (None: the kind has none)."""
+        fmt_id = self._id(kind)
+        if fmt_id is None:
+            return None
+        style = StyleArray()
+        style.numFmtId = fmt_id
+        return style
+
+    def apply(self, cell, kind: str) -> None:
+        fmt_id = self._id(kind)
+        if fmt_id is not None:
+            if not cell._style:
+                cell._style = StyleArray()
+            cell._style.numFmtId = fmt_id
+
+    def _id(self, kind: str) -> int | None:
+        try:
+            return self._ids[kind]
+        except KeyError:
+            fmt = _FORMATS.get(kind)
+            if fmt is None:
+                fmt_id = None
+            elif fmt in BUILTIN_FORMATS_REVERSE:
+                fmt_id = BUILTIN_FORMATS_REVERSE[fmt]
+            else:
+                fmt_id = self._wb._number_formats.add(fmt) + BUILTIN_FORMATS_MAX_SIZE
+            self._ids[kind] = fmt_id
+            return fmt_id
+
+
+def _template(formula: str) -> tuple[str, ...]:
+    """A formula template split into literal text and names, alternating (``_REF.split``)."""
+    return tuple(_REF.split(formula))
+
+
+def _fill(parts: tuple[str, ...], row: int, letters: dict[str, str], extra: dict[str, str],
+          template: str) -> str:
+    """:func:`_resolve` on a template already split by :func:`_template`."""
+    out = []
+    for i, part in enumerate(parts):
+        if not i % 2:
+            out.append(part)
+        elif part in extra:
+            out.append(extra[part])
+        elif part in letters:
+            out.append(f"{letters[part]}{row}")
+        else:
+            raise KeyError(f"formula {template!r} names {part!r}, which is neither a column nor "
+                           "a reference")
+    return "".join(out)
 
 
 def write_totals(ws: Worksheet, cols: Sequence[Col], records: Sequence[dict], *, row: int,
@@ -424,7 +531,6 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
 
 
 LINE_HEIGHT = 15  # points per line of 11 pt text
-YES_NO = '"Yes";"Yes";"No"'
 
 
 def paragraph(ws: Worksheet, row: int, first_col: int, last_col: int, text: str) -> None:
