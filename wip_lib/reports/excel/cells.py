@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -357,6 +358,7 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
     # order openpyxl's setters would add them. Dates go through write_value: binding a date
     # first adds openpyxl's own date format, as the plain path does.
     protos: list = [_UNSET] * len(cols)
+    compiled = [_compile(c.formula, letters) if c.formula else None for c in cols]
     plan = [(k, first_col + k, letters[c.key], c, _template(c.formula) if c.formula else None,
              _CHECK_KIND.get(c.kind)) for k, c in enumerate(cols)]
     if first_row + len(records) - 1 > MAX_ROWS:
@@ -377,7 +379,7 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
                 proto = protos[k] = None if kind in _DATE_KINDS else style_of.proto(kind)
             cell = cells.get((r, col))
             if cell is None:
-                cell = cells[(r, col)] = Cell(ws, row=r, column=col, style_array=proto)
+                cell = cells[(r, col)] = _new_cell(ws, r, col, proto)
             elif proto is not None:
                 style_of.apply(cell, kind)
             if c.key in skip:
@@ -385,7 +387,8 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
                     style_of.apply(cell, kind)
                 continue
             if template is not None and c.key not in as_values:
-                text = _fill(template, r, letters, extra, c.formula)
+                text = (compiled[k].format(r) if not extra and compiled[k] is not None
+                        else _fill(template, r, letters, extra, c.formula))
                 if len(text) > 1 and text[0] == "=":
                     cell._value = text
                     cell.data_type = "f"
@@ -459,6 +462,40 @@ def _template(formula: str) -> tuple[str, ...]:
     return tuple(_REF.split(formula))
 
 
+def _compile(template: str, letters: dict[str, str]) -> str | None:
+    """``template`` as a format string of the row alone (``"=MAX(G{0}-H{0},0)"``) when every
+    name in it is a column; None when it names a reference from elsewhere."""
+    out = []
+    for i, part in enumerate(_REF.split(template)):
+        if not i % 2:
+            out.append(part.replace("{", "{{").replace("}", "}}"))
+        elif part in letters:
+            out.append(f"{letters[part]}{{0}}")
+        else:
+            return None
+    return "".join(out)
+
+
+def _new_cell(ws: Worksheet, row: int, column: int, style: StyleArray | None) -> Cell:
+    """An empty cell holding a copy of ``style``: what ``Cell(ws, row=..., column=...,
+    style_array=style)`` makes, without its argument handling (most of a cell's cost at 8.7
+    million cells). Checked against openpyxl's own by ``tests/test_excel_saving.py``."""
+    cell = _NEW(Cell)
+    cell.parent = ws
+    cell._style = None if style is None else _NEW_ARRAY(StyleArray, "i", style)
+    cell.row = row
+    cell.column = column
+    cell._value = None
+    cell._hyperlink = None
+    cell.data_type = "n"
+    cell._comment = None
+    return cell
+
+
+_NEW = object.__new__
+_NEW_ARRAY = array.__new__  # StyleArray(style) without its Python-level __new__
+
+
 def _fill(parts: tuple[str, ...], row: int, letters: dict[str, str], extra: dict[str, str],
           template: str) -> str:
     """:func:`_resolve` on a template already split by :func:`_template`."""
@@ -520,11 +557,12 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
     # The fill's index in the workbook's fills, found once: ``cell.fill = INPUT_FILL`` hashes
     # the fill object for every cell, most of the time this took at thousands of jobs.
     fill_id = ws.parent._fills.add(INPUT_FILL)
+    cells = ws._cells
     for k, c in enumerate(cols, start=1):
         if c.formula is None and c.kind != "text":
             for r in range(first, last + 1):
                 if r not in skip:
-                    cell = ws.cell(r, k)
+                    cell = cells.get((r, k)) or ws.cell(r, k)
                     if not cell._style:  # as openpyxl's own style setter does
                         cell._style = StyleArray()
                     cell._style.fillId = fill_id

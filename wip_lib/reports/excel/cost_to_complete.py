@@ -121,8 +121,11 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     groups: dict[str, list[int]] = {}
     for i, rec in enumerate(all_recs):
         groups.setdefault(str(rec["job_id"]), []).append(i)
+    summed = [c.key for c in cols if c.total] + ["cost_to_date", "etc_used"]
+    job_sums = (fc.groupby(fc["job_id"].astype("string"), sort=False)[list(dict.fromkeys(summed))]
+                .sum().to_dict("index"))
     for job in sorted(groups):
-        grp = fc.iloc[groups[job]]
+        sums = job_sums[job]
         recs = []
         for rec in (all_recs[i] for i in groups[job]):
             rec.update(flag_fields((str(job), _text(rec["cost_code"]), _text(rec["cost_type"]))))
@@ -139,7 +142,7 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
             if c.total:
                 cell.value = f"=SUBTOTAL(9,{L[c.key]}{row}:{L[c.key]}{last})"
                 checks.append(Check(COST_TO_COMPLETE, cell.coordinate, "money",
-                                    int(grp[c.key].sum()), f"job {job} {c.header}"))
+                                    int(sums[c.key]), f"job {job} {c.header}"))
             elif c.kind == "text" and c.key in head:
                 xl.set_text(cell, head[c.key])
             elif c.key == "flag_impact" and head["flag_impact"] is not None:
@@ -151,10 +154,10 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
             etc_ip = ip_etc[job]
             for key, ref, want in (
                     ("tie_ctd", schedule.cell("cost_to_date", job),
-                     int(grp["cost_to_date"].sum()) - int(ip_ctd[job])),
+                     int(sums["cost_to_date"]) - int(ip_ctd[job])),
                     ("tie_etc", schedule.cell("est_cost_to_complete_given", job),
                      None if xl.is_missing(etc_ip)
-                     else int(grp["etc_used"].sum()) - int(etc_ip))):
+                     else int(sums["etc_used"]) - int(etc_ip))):
                 if want is None:
                     continue
                 cell = ws.cell(sub, list(L).index(key) + 1)

@@ -68,6 +68,7 @@ class _SheetWriter(WorksheetWriter):
         dims = ws.row_dimensions
         add_style = ws.parent._cell_styles.add
         letters: dict[int, str] = {}
+        style_ids: dict[bytes, int] = {}
         with xf.element("sheetData"):
             for row_idx, row in self.rows():
                 attrs = {"r": f"{row_idx}"}
@@ -94,7 +95,15 @@ class _SheetWriter(WorksheetWriter):
                     letter = letters.get(col)
                     if letter is None:
                         letter = letters[col] = get_column_letter(col)
-                    head = (f'<c r="{letter}{r}" s="{add_style(style)}"' if styled
+                    if styled:
+                        # a style's id by its bytes: one hash in C instead of openpyxl's
+                        # Python-level hash of each cell's style (registered on first sight,
+                        # in openpyxl's order)
+                        key = style.tobytes()
+                        style_id = style_ids.get(key)
+                        if style_id is None:
+                            style_id = style_ids[key] = add_style(style)
+                    head = (f'<c r="{letter}{r}" s="{style_id}"' if styled
                             else f'<c r="{letter}{r}"') + _TYPE_ATTR[kind]
                     if value is None or value == "":
                         parts.append(head + " />")
