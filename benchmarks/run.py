@@ -268,7 +268,8 @@ def month_end(repeat: int, reference_repeat: int) -> Line | None:
         f"workbook, {len(notebooks)} notebooks on warm kernels (last run: validate "
         f"{t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s, notebooks "
         f"{t['notebooks_s']:.1f} s); the reference runs the same notebooks on the period the batch "
-        f"computed; reference runs: {reference_repeat}; peak RSS is the whole process tree's",
+        f"computed; reference runs: {reference_repeat}; peak memory is the whole process "
+        "tree's (PSS)",
         extra={"projects": projects, "notebooks": len(notebooks),
                "per_project_s": round(a.median_s / projects, 4),
                "reference_per_project_s": round(b.median_s / projects, 4),
@@ -324,7 +325,7 @@ def month_end_scale(root: Path, size: str, n_jobs: int, projects: int | None,
         f"(validate {t['validate_s']:.1f} s, compute {t['compute_s']:.1f} s; beside the "
         f"notebooks: CSVs and workbook {t.get('reports_s', 0):.1f} s, billing "
         f"{t.get('billing_s', 0):.1f} s, waited for after them {t.get('publish_wait_s', 0):.1f} "
-        "s); peak RSS is the whole process tree's",
+        "s); peak memory is the whole process tree's (PSS)",
         extra={"projects": n_projects, "projects_per_s": round(ours_rate, 3),
                "reference_projects_per_s": round(ref_rate, 3),
                "month_end_wall_s": round(a.median_s, 2), "notebooks_s": t["notebooks_s"],
