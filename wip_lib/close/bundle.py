@@ -92,6 +92,34 @@ def load(folder: Path) -> Bundle:
 
 _LOADED: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
 
+#: Below this many rows a table's job is found by comparing every row (cheaper than an index).
+INDEXED_ROWS = 20_000
+
+
+def job_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
+    """The rows of ``frame`` for one job, in their order, index kept: ``frame[frame["job_id"] ==
+    job_id]``.
+
+    A large table's rows are found through an index of positions by job, built once per
+    ``job_id`` column and kept while that column is (a warm kernel runs every dashboard of the
+    month-end on the same bundle: at 2,000 jobs the history and budget snapshots are millions of
+    rows, compared in full about eight times per dashboard). The index is keyed by the column's
+    array itself, which pandas never changes in place (copy-on-write): a frame filtered, sorted
+    or given new job numbers has a new array and gets a new index."""
+    if len(frame) < INDEXED_ROWS:
+        return frame[frame["job_id"] == job_id]
+    values = frame["job_id"].array
+    hit = _BY_JOB.get(id(values))
+    if hit is None or hit[0] is not values:
+        if len(_BY_JOB) >= 32:  # the frames of the bundle being worked on, and a few more
+            _BY_JOB.clear()
+        hit = _BY_JOB[id(values)] = (values, frame.groupby("job_id", sort=False).indices)
+    positions = hit[1].get(job_id)
+    return frame.iloc[:0] if positions is None else frame.take(positions)
+
+
+_BY_JOB: dict[int, tuple[object, dict]] = {}
+
 
 def compute(data_dir: Path | str, period: str | None = None, *, store=None) -> Bundle:
     """Read the company folder and compute the period's bundle (what the month-end saves)."""

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from wip_lib.accounting.flags import FLAGS
+from wip_lib.close.bundle import job_rows
 from wip_lib.core.identifiers import job_number as _job_number
 from wip_lib.reports.html import dollars, percent
 from wip_lib.sources.snapshots import missing_snapshots
@@ -102,7 +103,7 @@ def input_warnings(bundle, job_id: str | None = None) -> list[str]:
     s, snaps = bundle["schedule"], bundle["budget_history"]
     if job_id is not None:  # the job's snapshots only: the company's are millions of rows
         s = s[s["job_id"] == job_id]
-        snaps = snaps[(snaps["job_id"] == job_id).to_numpy(bool)]
+        snaps = job_rows(snaps, job_id)
     return [str(p) for p in missing_snapshots(s, snaps, bundle.period)]
 
 
@@ -178,7 +179,7 @@ def override_log(bundle, job_id: str) -> pd.DataFrame:
             "difference", "status"]
     if a is None or a.empty:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
-    a = a[a["job_id"] == job_id]
+    a = job_rows(a, job_id)
     return a[[c for c in cols if c in a.columns]].reset_index(drop=True)
 
 
@@ -188,8 +189,7 @@ OVERRIDE_MONEY = ["pm_forecast", "override", "difference"]
 def movement(bundle, job_id: str) -> pd.DataFrame:
     """The job's WIP line now, last period and the change (prior from the history bundle)."""
     r = job_row(bundle, job_id)
-    h = bundle["history"]
-    h = h[h["job_id"] == job_id]
+    h = job_rows(bundle["history"], job_id)
     prior_period = str(pd.Period(bundle.period, freq="M") - 1)
     prior = h[h["period"] == prior_period]
     p = prior.iloc[0] if len(prior) else None
@@ -211,10 +211,9 @@ def sources(bundle, job_id: str) -> pd.DataFrame:
 
 def cost_curve(bundle, job_id: str) -> go.Figure:
     """Cost to date, revised budget, EAC and the PM's forecast over time."""
-    h = bundle["history"]
-    h = h[h["job_id"] == job_id]
+    h = job_rows(bundle["history"], job_id)
     b = bundle["budget_history"]
-    b = b[b["job_id"] == job_id].groupby("period", as_index=False)[
+    b = job_rows(b, job_id).groupby("period", as_index=False)[
         ["revised_budget", "forecast_to_complete", "job_to_date_costs"]].sum()
     fig = go.Figure()
     fig.add_scatter(x=h["period"], y=_d(h["cost_to_date"]), name="Cost to date (ERP)",
@@ -229,8 +228,7 @@ def cost_curve(bundle, job_id: str) -> go.Figure:
 
 
 def progress_vs_billing(bundle, job_id: str) -> go.Figure:
-    h = bundle["history"]
-    h = h[h["job_id"] == job_id]
+    h = job_rows(bundle["history"], job_id)
     fig = go.Figure()
     fig.add_scatter(x=h["period"], y=h["pct_complete"], name="Percent complete",
                     line=dict(color=NAVY, width=3))
@@ -242,8 +240,7 @@ def progress_vs_billing(bundle, job_id: str) -> go.Figure:
 
 
 def margin_trend(bundle, job_id: str) -> go.Figure:
-    h = bundle["history"]
-    h = h[h["job_id"] == job_id]
+    h = job_rows(bundle["history"], job_id)
     fig = go.Figure()
     fig.add_bar(x=h["period"], y=_d(h["est_gross_profit"]), name="Estimated gross profit",
                 marker_color=_colors(h["est_gross_profit"], GREEN, RED),
@@ -257,8 +254,7 @@ def margin_trend(bundle, job_id: str) -> go.Figure:
 
 
 def over_under_trend(bundle, job_id: str) -> go.Figure:
-    h = bundle["history"]
-    h = h[h["job_id"] == job_id]
+    h = job_rows(bundle["history"], job_id)
     net = h["overbillings"] - h["underbillings"]
     fig = go.Figure()
     fig.add_bar(x=h["period"], y=_d(net), name="Over (+) / under (-) billed",
@@ -267,8 +263,7 @@ def over_under_trend(bundle, job_id: str) -> go.Figure:
 
 
 def cost_codes(bundle, job_id: str) -> pd.DataFrame:
-    f = bundle["forecast"]
-    f = f[f["job_id"] == job_id]
+    f = job_rows(bundle["forecast"], job_id)
     cols = ["cost_code", "cost_type", "description", "revised_budget", "committed",
             "cost_to_date", "pm_forecast", "etc_used", "eac_used", "variance_used", "etc_source"]
     return f[cols].reset_index(drop=True)
@@ -291,15 +286,14 @@ def cost_code_chart(bundle, job_id: str) -> go.Figure:
 
 
 def job_flags(bundle, job_id: str) -> pd.DataFrame:
-    f = bundle["flags"]
-    return f[f["job_id"] == job_id].reset_index(drop=True)
+    return job_rows(bundle["flags"], job_id).reset_index(drop=True)
 
 
 def job_findings(bundle, job_id: str) -> pd.DataFrame:
     f = bundle["findings"]
     cols = [c for c in ("check", "cost_code", "reference", "procore_amount", "erp_amount",
                         "difference", "severity", "action") if c in f.columns]
-    return f.loc[f["job_id"] == job_id, cols].reset_index(drop=True)
+    return job_rows(f, job_id)[cols].reset_index(drop=True)
 
 
 #: Retention columns the dashboards show (money in cents; :mod:`wip_lib.accounting.retainage`).
@@ -318,7 +312,7 @@ def job_retention(bundle, job_id: str) -> pd.DataFrame:
     """The job's retention, both directions: receivable from the owner, payable per
     commitment (withheld, released, collected or paid, outstanding; Procore's figure beside)."""
     r = _retention(bundle)
-    return r.loc[r["job_id"] == job_id, RETENTION_VIEW].reset_index(drop=True)
+    return job_rows(r, job_id)[RETENTION_VIEW].reset_index(drop=True)
 
 
 def portfolio_retention(bundle) -> pd.DataFrame:
