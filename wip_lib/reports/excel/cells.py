@@ -296,15 +296,14 @@ def column_letters(cols: Sequence[Col], first_col: int = 1) -> dict[str, str]:
 
 
 def _resolve(template: str, row: int, letters: dict[str, str], extra: dict[str, str]) -> str:
-    def ref(m):
-        name = m.group(1)
-        if name in extra:
-            return extra[name]
-        if name in letters:
-            return f"{letters[name]}{row}"
-        raise KeyError(f"formula {template!r} names {name!r}, which is neither a column nor a "
-                       "reference")
-    return _REF.sub(ref, template)
+    return _fill(_template(template), row, letters, extra, template)
+
+
+def _number(kind: str, v, money_in_cents: bool):
+    """A money, int or count input as the cell holds it: dollars from int cents."""
+    if kind == "money":
+        return int(v) / 100 if money_in_cents else float(v)
+    return int(v)
 
 
 def write_value(cell, kind: str, v, money_in_cents: bool = True, column: str | None = None
@@ -315,10 +314,8 @@ def write_value(cell, kind: str, v, money_in_cents: bool = True, column: str | N
         set_text(cell, v, column)
     elif is_missing(v):
         cell.value = None
-    elif kind == "money":
-        cell.value = (int(v) / 100) if money_in_cents else float(v)
-    elif kind in ("int", "count"):
-        cell.value = int(v)
+    elif kind in ("money", "int", "count"):
+        cell.value = _number(kind, v, money_in_cents)
     elif kind == "date":
         cell.value = pd.Timestamp(v).date()
     elif kind == "datetime":  # to the second, as the audit trail records it
@@ -405,8 +402,7 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
                 if v is None or v is pd.NA or v != v:
                     cell._value = None
                 else:
-                    cell._value = (int(v) / 100 if money_in_cents else float(v)
-                                   ) if kind == "money" else int(v)
+                    cell._value = _number(kind, v, money_in_cents)
                 cell.data_type = "n"
             else:
                 write_value(cell, kind, rec.get(c.key), money_in_cents, c.header)
