@@ -12,12 +12,23 @@ TIMING_KEYS = {"start_time", "end_time", "duration"}
 
 def normalise_notebook(nb: dict, out: Path) -> str:
     """The executed notebook as text, with what legitimately differs between two runs taken
-    out: Papermill's and nbclient's timings, the injected cell's random id, chart ids, and the
-    run's own output folder."""
+    out: Papermill's and nbclient's timings, the injected cell's random id, chart ids, the
+    run's own output folder, and how a cell's printed text was cut into stream messages (the
+    kernel flushes on a timer: one line may arrive as one output or two, shown the same)."""
     nb = json.loads(json.dumps(nb))
     for k in TIMING_KEYS:
         nb["metadata"]["papermill"].pop(k, None)
     for cell in nb["cells"]:
+        merged: list = []
+        for o in cell.get("outputs", []):
+            if (merged and o.get("output_type") == "stream"
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == o.get("name")):
+                merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(o["text"])
+            else:
+                merged.append(o)
+        if "outputs" in cell:
+            cell["outputs"] = merged
         cell["metadata"].pop("execution", None)
         for k in TIMING_KEYS:
             cell["metadata"].get("papermill", {}).pop(k, None)
