@@ -50,3 +50,46 @@ def test_every_job_of_the_sample_bundle(sample_bundle_dir, monkeypatch):
         frame = b[name]
         for job in b.job_ids:
             pd.testing.assert_frame_equal(bundles.job_rows(frame, job), _mask(frame, job))
+
+
+def test_each_notebooks_copy_of_a_loaded_bundle_uses_the_index_built_once(sample_bundle_dir,
+                                                                          monkeypatch):
+    # A warm kernel loads the saved bundle again for every dashboard: each load hands out new
+    # shallow copies of the same frames, and the index of a table must be found, not rebuilt
+    # (rebuilding it for each dashboard cost more than comparing every row).
+    monkeypatch.setattr(bundles, "INDEXED_ROWS", 0)
+    monkeypatch.setattr(bundles, "_BY_JOB", {})
+    builds = []
+    groupby = pd.DataFrame.groupby
+    monkeypatch.setattr(pd.DataFrame, "groupby",
+                        lambda self, *a, **k: builds.append(len(self)) or groupby(self, *a, **k))
+    first = bundles.load(sample_bundle_dir)
+    job = first.job_ids[0]
+    expected = _mask(first["history"], job)
+    for _ in range(3):
+        b = bundles.load(sample_bundle_dir)
+        pd.testing.assert_frame_equal(bundles.job_rows(b["history"], job), expected)
+        pd.testing.assert_frame_equal(bundles.job_rows(b["history"].copy(deep=False), job),
+                                      expected)
+    assert builds == [len(first["history"])]
+
+
+def test_a_bundle_read_in_row_groups_is_loaded_as_one_array_a_column(tmp_path):
+    # Arrow's take joins a chunked column's chunks on every call: the loader joins them once.
+    import pyarrow as pa
+
+    frame = pd.DataFrame({
+        "job_id": pd.array(["00123", None, "7"] * 4, dtype="string"),
+        "code": pd.array(["03-300", "01-100", None] * 4, dtype="str"),
+        "cents": range(12),
+        "qty": pd.array([1, None, 3] * 4, dtype="int64[pyarrow]")})
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, row_group_size=5)
+    read = pd.read_parquet(path)
+    assert read["job_id"].array.__arrow_array__().num_chunks == 3  # what the loader is given
+    joined = bundles.one_chunk(read)
+    pd.testing.assert_frame_equal(joined, frame)
+    for name in ("job_id", "code", "qty"):
+        assert isinstance(joined[name].array.__arrow_array__(), pa.ChunkedArray)
+        assert joined[name].array.__arrow_array__().num_chunks == 1, name
+    assert bundles.one_chunk(joined) is joined  # nothing to join: the frame as it is

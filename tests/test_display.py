@@ -38,3 +38,36 @@ def test_index_escapes_job_names(tmp_path):
     text = target.read_text()
     assert EVIL not in text and "Co <b>" not in text
     assert 'href="projects/00001.html"' in text
+
+
+AWKWARD = ["", " lead", "trail ", "tab\there", "two\nlines", "cr\rhere", "é", "日本", EVIL,
+           "x" * 120, r"\t as typed"]
+
+
+def test_plain_tables_are_laid_out_as_pandas_to_string_lays_them_out(sample_bundle_dir):
+    # The text/plain form nbval compares is written without pandas; it must stay byte for byte
+    # what DataFrame.to_string(index=False) gives for the same cells, on every table a dashboard
+    # shows of the sample and on awkward text.
+    from wip_lib.close import bundle as bundles
+    from wip_lib.reports.html import fixed_width, plain_table, table_rows
+
+    def pandas_text(header, rows):
+        return pd.DataFrame(rows, columns=header, dtype="object").to_string(index=False)
+
+    b = bundles.load(sample_bundle_dir)
+    checked = 0
+    for name in ("schedule", "forecast", "flags", "findings", "retention", "history"):
+        frame = b[name]
+        rows = table_rows(frame)
+        assert fixed_width(list(frame.columns), rows) == pandas_text(list(frame.columns), rows)
+        checked += len(rows)
+    assert checked > 1000
+    for i in range(len(AWKWARD)):
+        header = [AWKWARD[i], "Amount", AWKWARD[-1 - i]]
+        rows = [[AWKWARD[(i + k) % len(AWKWARD)], str(k * 1001), AWKWARD[k % len(AWKWARD)]]
+                for k in range(5)]
+        assert fixed_width(header, rows) == pandas_text(header, rows), (header, rows)
+    money = pd.DataFrame({"vendor": AWKWARD, "amount": range(len(AWKWARD))})
+    assert plain_table(money, money=["amount"]) == pandas_text(
+        ["Vendor", "Amount"], table_rows(money, money=["amount"]))
+    assert plain_table(money.iloc[:0]) == "(no rows)"

@@ -159,24 +159,24 @@ def sequences(draw):
 @given(sequences())
 def test_period_amounts_sum_to_cumulative(data):
     states, threshold = data
-    policy = Policy(start_threshold=threshold)
-    prior = None
-    totals = {"revenue_period": 0, "cost_period": 0, "gross_profit_period": 0}
-    for tp, ctd, etc, b, status in states:
-        cur = recognize(pd.DataFrame({
-            "job_id": ["J"], "contract_original": [tp], "cost_to_date": [ctd],
-            "est_cost_to_complete": pd.array([etc], dtype="Int64"), "billed_to_date": [b],
-            "status": [status]}), policy)
-        r = period_amounts(cur, prior).iloc[0]
-        for k in totals:
-            totals[k] += int(r[k])
-        assert r["gp_new_work"] + r["gp_revision"] == r["gross_profit_period"]
-        assert r["revenue_period"] - r["cost_period"] == r["gross_profit_period"]
-        prior = cur
-    last = prior.iloc[0]
-    assert totals["revenue_period"] == last["earned_revenue"]
-    assert totals["cost_period"] == last["cost_to_date"] + last["loss_provision"]
-    assert totals["gross_profit_period"] == last["gross_profit_to_date"]
+    # Each period of the sequence is a row of one frame (job "0", "1", ...), recognised at once;
+    # the prior of period i is row i-1 named as job i, so one catch-up gives every period's
+    # amounts (the job of period 0 has no prior: prior zeros).
+    tp, ctd, etc, billed, status = (list(x) for x in zip(*states))
+    ids = [str(i) for i in range(len(states))]
+    rec = recognize(pd.DataFrame({
+        "job_id": ids, "contract_original": tp, "cost_to_date": ctd,
+        "est_cost_to_complete": pd.array(etc, dtype="Int64"), "billed_to_date": billed,
+        "status": status}), Policy(start_threshold=threshold))
+    prior = rec.iloc[:-1].assign(job_id=ids[1:])
+    r = period_amounts(rec, prior)
+    assert r["job_id"].tolist() == ids
+    assert (r["gp_new_work"] + r["gp_revision"] == r["gross_profit_period"]).all()
+    assert (r["revenue_period"] - r["cost_period"] == r["gross_profit_period"]).all()
+    last = rec.iloc[-1]
+    assert r["revenue_period"].sum() == last["earned_revenue"]
+    assert r["cost_period"].sum() == last["cost_to_date"] + last["loss_provision"]
+    assert r["gross_profit_period"].sum() == last["gross_profit_to_date"]
 
 
 @settings(max_examples=100, deadline=None)

@@ -82,7 +82,7 @@ def load(folder: Path) -> Bundle:
     key = str(folder.resolve())
     cached = _LOADED.get(key)
     if cached is None or cached[0] != stamp:
-        frames = {n: pd.read_parquet(p) for n, p in zip(meta["frames"], paths)}
+        frames = {n: one_chunk(pd.read_parquet(p)) for n, p in zip(meta["frames"], paths)}
         _LOADED.clear()  # one bundle kept: the one being worked on
         _LOADED[key] = cached = (stamp, frames)
     frames = {n: df.copy(deep=False) for n, df in cached[1].items()}
@@ -91,6 +91,26 @@ def load(folder: Path) -> Bundle:
 
 
 _LOADED: dict[str, tuple[tuple, dict[str, pd.DataFrame]]] = {}
+
+
+def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each Arrow-backed column held as one contiguous array (same values, same
+    dtype). A large parquet file reads as several row groups, so its text columns come back in
+    chunks, and Arrow's ``take`` of a chunked column joins the chunks first on every call: a
+    job's rows of the 2,000-job company's budget snapshots (1.5 million rows, 12 chunks) cost
+    5.8 ms a dashboard call chunked against 0.2 ms joined once here."""
+    joined = {}
+    for name, values in frame.items():
+        array = values.array
+        arrow = _column_data(array)
+        if arrow is not array and arrow.num_chunks > 1:
+            joined[name] = pd.array(arrow.combine_chunks(), dtype=values.dtype)
+    if not joined:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in joined.items():
+        out[name] = values
+    return out
 
 #: Below this many rows a table's job is found by comparing every row (cheaper than an index).
 INDEXED_ROWS = 20_000
@@ -104,18 +124,29 @@ def job_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
     ``job_id`` column and kept while that column is (a warm kernel runs every dashboard of the
     month-end on the same bundle: at 2,000 jobs the history and budget snapshots are millions of
     rows, compared in full about eight times per dashboard). The index is keyed by the column's
-    array itself, which pandas never changes in place (copy-on-write): a frame filtered, sorted
-    or given new job numbers has a new array and gets a new index."""
+    data: its Arrow array (immutable, and the same object in every shallow copy that
+    :func:`load` hands out) or, for other storage, the pandas array itself, which copy-on-write
+    never changes in place. A frame filtered, sorted, edited or given new job numbers has new data
+    and gets a new index."""
     if len(frame) < INDEXED_ROWS:
         return frame[frame["job_id"] == job_id]
-    values = frame["job_id"].array
-    hit = _BY_JOB.get(id(values))
-    if hit is None or hit[0] is not values:
+    owner = _column_data(frame["job_id"].array)
+    hit = _BY_JOB.get(id(owner))
+    if hit is None or hit[0] is not owner:
         if len(_BY_JOB) >= 32:  # the frames of the bundle being worked on, and a few more
             _BY_JOB.clear()
-        hit = _BY_JOB[id(values)] = (values, frame.groupby("job_id", sort=False).indices)
+        hit = _BY_JOB[id(owner)] = (owner, frame.groupby("job_id", sort=False).indices)
     positions = hit[1].get(job_id)
     return frame.iloc[:0] if positions is None else frame.take(positions)
+
+
+def _column_data(values) -> object:
+    """The object that holds a column's data: an Arrow-backed array's ``pyarrow.ChunkedArray``
+    (the ``__arrow_array__`` protocol hands out the array itself, which pyarrow never changes),
+    else the pandas array (a shallow copy of a frame may wrap the same data in a new one)."""
+    if getattr(values.dtype, "storage", None) == "pyarrow":
+        return values.__arrow_array__()
+    return values
 
 
 _BY_JOB: dict[int, tuple[object, dict]] = {}
