@@ -49,9 +49,17 @@ SLOW_MODULES = frozenset({
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        module = getattr(item, "module", None)
-        if module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        if _slow(item):
             item.add_marker(pytest.mark.slow)
+    # The long modules first: pytest-xdist hands out whole files (--dist loadfile) in this order
+    # as workers free up, so the short ones fill in at the end instead of a worker idling while
+    # the other runs a month-end alone. Stable: each file's tests keep their order.
+    items.sort(key=lambda item: not (_slow(item) or item.path.suffix == ".ipynb"))
+
+
+def _slow(item) -> bool:
+    module = getattr(item, "module", None)
+    return module is not None and module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES
 
 
 #: Seconds a notebook cell may run in a test that executes a notebook with Papermill: a kernel
