@@ -112,8 +112,13 @@ def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = values
     return out
 
+
 #: Below this many rows a table's job is found by comparing every row (cheaper than an index).
 INDEXED_ROWS = 20_000
+
+#: The job index of each large table's ``job_id`` column: id of the column's data -> (that data,
+#: positions by job). The data is kept so that its id cannot be reused while the entry lives.
+_BY_JOB: dict[int, tuple[object, dict]] = {}
 
 
 def job_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
@@ -147,9 +152,6 @@ def _column_data(values) -> object:
     if getattr(values.dtype, "storage", None) == "pyarrow":
         return values.__arrow_array__()
     return values
-
-
-_BY_JOB: dict[int, tuple[object, dict]] = {}
 
 
 def compute(data_dir: Path | str, period: str | None = None, *, store=None) -> Bundle:
