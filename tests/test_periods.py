@@ -179,24 +179,33 @@ def test_period_amounts_sum_to_cumulative(data):
     assert r["gross_profit_period"].sum() == last["gross_profit_to_date"]
 
 
-@settings(max_examples=100, deadline=None)
-@given(tp=st.integers(10**4, 10**10), eac0=st.integers(1, 10**10), eac1=st.integers(1, 10**10),
-       f0=st.fractions(0, 1), f1=st.fractions(0, 1))
-def test_gp_decomposition_for_profitable_jobs(tp, eac0, eac1, f0, f1):
+profitable_job = st.tuples(st.integers(10**4, 10**10), st.integers(1, 10**10),
+                           st.integers(1, 10**10), st.fractions(0, 1), st.fractions(0, 1))
+
+
+# Jobs in batches of up to twenty (two recognitions per batch, not per job), each checked alone.
+@settings(max_examples=25, deadline=None)
+@given(st.lists(profitable_job, min_size=1, max_size=20))
+def test_gp_decomposition_for_profitable_jobs(batch):
     """GP_period = EGP(t)(p(t) - p(t-1)) + (EGP(t) - EGP(t-1)) p(t-1), to rounding."""
-    eac0, eac1 = min(eac0, tp), min(eac1, tp)  # profitable (or break-even) both periods
-    ctd0 = int(eac0 * f0)
-    ctd1 = max(int(eac1 * f1), ctd0)
-    eac1 = max(eac1, ctd1)
-    rows = [(ctd0, eac0 - ctd0), (ctd1, eac1 - ctd1)]
+    jobs = []
+    for tp, eac0, eac1, f0, f1 in batch:
+        eac0, eac1 = min(eac0, tp), min(eac1, tp)  # profitable (or break-even) both periods
+        ctd0 = int(eac0 * f0)
+        ctd1 = max(int(eac1 * f1), ctd0)
+        eac1 = max(eac1, ctd1)
+        jobs.append((tp, eac0, eac1, ctd0, ctd1))
+    ids = pd.Series([f"{i:02d}" for i in range(len(jobs))], dtype="string")
     frames = [recognize(pd.DataFrame({
-        "job_id": ["J"], "contract_original": [tp], "cost_to_date": [c],
-        "est_cost_to_complete": pd.array([e], dtype="Int64"), "billed_to_date": [0]}))
-        for c, e in rows]
-    r = period_amounts(frames[1], frames[0]).iloc[0]
-    p0 = Fraction(ctd0, eac0)
-    revision = Fraction((tp - eac1) - (tp - eac0)) * p0
-    assert abs(r["gp_revision"] - revision) <= Fraction(3, 2)
+        "job_id": ids, "contract_original": [j[0] for j in jobs],
+        "cost_to_date": [j[3 + k] for j in jobs],
+        "est_cost_to_complete": pd.array([j[1 + k] - j[3 + k] for j in jobs], dtype="Int64"),
+        "billed_to_date": [0] * len(jobs)})) for k in (0, 1)]
+    got = period_amounts(frames[1], frames[0]).set_index("job_id")["gp_revision"]
+    for i, (tp, eac0, eac1, ctd0, _) in enumerate(jobs):
+        p0 = Fraction(ctd0, eac0)
+        revision = Fraction((tp - eac1) - (tp - eac0)) * p0
+        assert abs(got[ids[i]] - revision) <= Fraction(3, 2)
 
 
 def test_catch_up_requires_aligned_prior():

@@ -17,7 +17,14 @@ import nbformat
 import pytest
 from nbcompare import normalise_notebook, normalise_page
 
-from wip_lib.reports.notebooks import NotebookPool, NotebookRun, WarmKernel, execute, run_batch
+from wip_lib.reports.notebooks import (
+    NotebookPool,
+    NotebookRun,
+    WarmKernel,
+    execute,
+    run_batch,
+    write_notebook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -74,6 +81,17 @@ def test_executed_notebooks_equal_a_cold_kernel_run(warm_and_cold):
         i = tags.index(["parameters"])
         assert tags[i + 1] == ["injected-parameters"]
         assert normalise_notebook(wn, warm_out) == normalise_notebook(cn, cold_out), w.key
+
+
+def test_executed_notebooks_are_written_as_nbformat_writes_them(warm_and_cold, tmp_path):
+    """The batch writes an executed notebook without nbformat's copy and check: same bytes as
+    ``nbformat.writes`` (which Papermill writes with), on every executed and committed one."""
+    warm_out, warm = warm_and_cold["warm"]
+    paths = [Path(r.output_ipynb) for r in warm] + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        want = nbformat.writes(nbformat.read(path, as_version=4)).encode("utf-8")
+        write_notebook(nbformat.read(path, as_version=4), tmp_path / "nb.ipynb")
+        assert (tmp_path / "nb.ipynb").read_bytes() == want, path.name
 
 
 def test_pages_equal_a_cold_kernel_run(warm_and_cold):

@@ -452,14 +452,8 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
         else:
             kernel.reset()
             path, shown = _local_notebook(Path(run.notebook), source)
-            # cwd is the kernel's own (set at start and by the reset): no process-wide chdir
-            # from a worker thread. Saved once at the end, not after every cell.
-            nb = pm.execute_notebook(str(path), str(run.output_ipynb),
-                                     parameters=dict(run.parameters), kernel_name=KERNEL,
-                                     engine_name=_warm_engine_name(), progress_bar=False,
-                                     log_output=False, request_save_on_cell_execute=False,
-                                     warm_kernel=kernel, execution_timeout=timeout,
-                                     input_path_shown=shown)
+            _execute_warm(path, Path(run.output_ipynb), dict(run.parameters), kernel, timeout,
+                          shown)
         page_args = dict(title=run.title or run.key, subtitle=subtitle, plotly_src=plotly_src,
                          back_link=back_link)
         if kernel is None:
@@ -515,6 +509,56 @@ def prepare_render() -> None:
     with _EXPORTER_LOCK:
         _exporter()
     plotly_js()
+
+
+def _execute_warm(path: Path, output: Path, parameters: dict, kernel: WarmKernel,
+                  timeout: float | None, shown: str | None) -> None:
+    """``papermill.execute_notebook`` on a warm kernel, its steps in its order (parameters
+    injected, papermill's metadata, the engine, its error cell on a failure), the executed
+    notebook written once by :func:`write_notebook`.
+
+    Papermill's own final write (``nbformat.writes``: a deep copy and a JSON-schema check of the
+    whole executed notebook, figures and tables included) ran in the batch's process, which
+    shares the two cores with the kernels: about a tenth of the notebook stage's CPU at 2,000
+    jobs. cwd is the kernel's own (set at start and by the reset): no process-wide chdir from a
+    worker thread."""
+    from papermill.engines import papermill_engines
+    from papermill.execute import (
+        prepare_notebook_metadata,
+        raise_for_execution_errors,
+        remove_error_markers,
+    )
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    engine = _warm_engine_name()
+    nb = load_notebook_node(str(path))
+    if parameters:
+        nb = parameterize_notebook(nb, parameters, False, kernel_name=KERNEL,
+                                   engine_name=engine)
+    nb = remove_error_markers(prepare_notebook_metadata(nb, str(path), str(output), False))
+    nb = papermill_engines.execute_notebook_with_engine(
+        engine, nb, input_path=str(path), output_path=None, kernel_name=KERNEL,
+        progress_bar=False, log_output=False, start_timeout=60, stdout_file=None,
+        stderr_file=None, warm_kernel=kernel, execution_timeout=timeout,
+        input_path_shown=shown)
+    raise_for_execution_errors(nb, str(output))  # writes the notebook with its error cell
+    write_notebook(nb, output)
+
+
+def write_notebook(nb, path: Path) -> None:
+    """The bytes ``nbformat.writes`` gives for ``nb`` (v4: lines split, transient metadata
+    dropped, keys sorted, indent 1), written to ``path`` without its deep copy of the notebook
+    and its schema check: for an executed notebook the batch is done with, changed in place.
+    ``tests/test_warm_kernels.py`` compares the bytes with nbformat's."""
+    import json
+
+    from nbformat.v4.nbjson import BytesEncoder
+    from nbformat.v4.rwbase import split_lines, strip_transient
+
+    text = json.dumps(strip_transient(split_lines(nb)), cls=BytesEncoder, indent=1,
+                      sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def _warm_engine_name() -> str:

@@ -93,6 +93,7 @@ class _Builder:
         self.vendor_ids: dict[str, str] = {}
         self.gl_rows: list[dict] = []
         self.invoice_numbers: dict[str, set[str]] = {}
+        self._month_cache: dict = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def vendor(self, trade: str) -> str:
@@ -112,17 +113,31 @@ class _Builder:
         seen.add(out)
         return out
 
+    # Month m's period, end and days are asked for thousands of times over a handful of months;
+    # pandas' Period arithmetic costs tens of microseconds a call, so each is worked out once.
     def _p(self, m: int) -> pd.Period:
-        return self.months[0] + int(m)
+        m = int(m)
+        if m not in self._month_cache:
+            self._month_cache[m] = self.months[0] + m
+        return self._month_cache[m]
 
     def period(self, m: int) -> str:
-        return str(self._p(m))
+        key = ("period", int(m))
+        if key not in self._month_cache:
+            self._month_cache[key] = str(self._p(m))
+        return self._month_cache[key]
 
     def end(self, m: int) -> pd.Timestamp:
-        return self._p(m).to_timestamp(how="end").normalize()
+        key = ("end", int(m))
+        if key not in self._month_cache:
+            self._month_cache[key] = self._p(m).to_timestamp(how="end").normalize()
+        return self._month_cache[key]
 
     def day(self, m: int, d: int) -> pd.Timestamp:
-        return self._p(m).start_time + pd.Timedelta(days=d - 1)
+        key = (int(m), int(d))
+        if key not in self._month_cache:
+            self._month_cache[key] = self._p(m).start_time + pd.Timedelta(days=int(d) - 1)
+        return self._month_cache[key]
 
     def jct(self, **row) -> str:
         self.jct_seq += 1
