@@ -223,3 +223,15 @@ def test_the_reports_process_returns_its_value_and_its_errors_cross_whole():
     assert [(p.file, p.row) for p in err.value.problems] == [("lien_waivers.csv", 3)]
     with pytest.raises(WipError, match="ended without finishing, exit code 9"):
         _Beside(lambda: os._exit(9)).result()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a forked process on Linux only")
+def test_the_reports_process_steps_back_for_the_kernels():
+    """The CSVs, workbook, package and billing run in a forked process at a lower priority, so
+    the kernels keep their cores (docs/performance.md, the fifth round)."""
+    import os
+
+    from wip_lib.cli.commands.month_end import _BESIDE_NICENESS, _Beside
+
+    assert _BESIDE_NICENESS > 0
+    assert _Beside(os.nice, 0).result() == min(os.nice(0) + _BESIDE_NICENESS, 19)
