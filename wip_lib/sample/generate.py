@@ -93,7 +93,7 @@ class _Builder:
         self.vendor_ids: dict[str, str] = {}
         self.gl_rows: list[dict] = []
         self.invoice_numbers: dict[str, set[str]] = {}
-        self._month_cache: dict = {}
+        self._month_cache: dict[int, tuple] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     def vendor(self, trade: str) -> str:
@@ -113,31 +113,28 @@ class _Builder:
         seen.add(out)
         return out
 
-    # Month m's period, end and days are asked for thousands of times over a handful of months;
-    # pandas' Period arithmetic costs tens of microseconds a call, so each is worked out once.
-    def _p(self, m: int) -> pd.Period:
+    # Month m's period, its text, end and first day are asked for thousands of times over a
+    # handful of months; pandas' Period arithmetic costs tens of microseconds a call.
+    def _month(self, m: int) -> tuple[pd.Period, str, pd.Timestamp, pd.Timestamp]:
         m = int(m)
-        if m not in self._month_cache:
-            self._month_cache[m] = self.months[0] + m
-        return self._month_cache[m]
+        got = self._month_cache.get(m)
+        if got is None:
+            p = self.months[0] + m
+            got = self._month_cache[m] = (p, str(p), p.to_timestamp(how="end").normalize(),
+                                          p.start_time)
+        return got
+
+    def _p(self, m: int) -> pd.Period:
+        return self._month(m)[0]
 
     def period(self, m: int) -> str:
-        key = ("period", int(m))
-        if key not in self._month_cache:
-            self._month_cache[key] = str(self._p(m))
-        return self._month_cache[key]
+        return self._month(m)[1]
 
     def end(self, m: int) -> pd.Timestamp:
-        key = ("end", int(m))
-        if key not in self._month_cache:
-            self._month_cache[key] = self._p(m).to_timestamp(how="end").normalize()
-        return self._month_cache[key]
+        return self._month(m)[2]
 
     def day(self, m: int, d: int) -> pd.Timestamp:
-        key = (int(m), int(d))
-        if key not in self._month_cache:
-            self._month_cache[key] = self._p(m).start_time + pd.Timedelta(days=int(d) - 1)
-        return self._month_cache[key]
+        return self._month(m)[3] + pd.Timedelta(days=d - 1)
 
     def jct(self, **row) -> str:
         self.jct_seq += 1

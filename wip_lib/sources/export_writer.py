@@ -70,8 +70,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 def _cells(text: pd.DataFrame) -> np.ndarray:
     """A frame of text as a 2-D array of ``str``, a missing cell blank: the cells
     ``DataFrame.to_csv`` writes, taken once for a table written as many files."""
-    return np.column_stack([text[c].fillna("").to_numpy(dtype=object) for c in text.columns]) \
-        if len(text.columns) else np.empty((len(text), 0), dtype=object)
+    return text.fillna("").to_numpy(dtype=object)
 
 
 def _write_rows(path: Path, rows: list[list[str]], head: str = "") -> None:
