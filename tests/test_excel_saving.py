@@ -185,3 +185,31 @@ def test_a_control_character_is_shown_as_the_replacement_character(tmp_path, cap
     back = openpyxl.load_workbook(path)["T"]
     assert back["A1"].value == "Acme\ufffdSupply\ufffd"
     assert back["A2"].value == "plain"
+
+
+def test_cells_of_a_column_share_one_style_and_a_change_gives_one_cell_its_own():
+    wb = xl.new_workbook()
+    ws = wb.create_sheet("T")
+    xl.write_records(ws, RECORDS, COLS, first_row=7, refs=_refs)
+    xl.shade_inputs(ws, COLS, 7, 9)
+    money = [ws.cell(r, 3)._style for r in (7, 8, 9)]  # an input money column, shaded
+    assert money[0] is money[1] is money[2] and type(money[0]) is xl.SharedStyle
+    with pytest.raises(TypeError, match="shared by many cells"):
+        money[0].fontId = 1  # in place, it would restyle the whole column
+    xl.own_style(ws.cell(8, 3))
+    ws.cell(8, 3).font = Font(bold=True)
+    assert ws.cell(8, 3).font.b and not ws.cell(7, 3).font.b and not ws.cell(9, 3).font.b
+    assert ws.cell(7, 3).number_format == ws.cell(8, 3).number_format == xl.ACCOUNTING
+    assert ws.cell(7, 3).fill.fgColor.rgb == ws.cell(8, 3).fill.fgColor.rgb == "00F2F2F2"
+    xl.apply_format(ws.cell(9, 3), "pct")  # openpyxl's setter, through a copy
+    assert ws.cell(9, 3).number_format == xl.PERCENT
+    assert ws.cell(7, 3).number_format == xl.ACCOUNTING
+
+
+def test_a_workbook_only_saved_keeps_no_checks_and_the_same_cells(sample_result):
+    checked = build_wip_workbook(sample_result)
+    with xl.unchecked():
+        saved = build_wip_workbook(sample_result)
+    assert len(checked.checks) > 1000 and saved.checks == []
+    assert build_wip_workbook(sample_result).checks == checked.checks  # kept again after it
+    _assert_same_entries(_our_bytes(checked.workbook), _our_bytes(saved.workbook))

@@ -235,3 +235,34 @@ def test_the_reports_process_steps_back_for_the_kernels():
 
     assert _BESIDE_NICENESS > 0
     assert _Beside(os.nice, 0).result() == min(os.nice(0) + _BESIDE_NICENESS, 19)
+
+
+def _exits_at_once():
+    import os
+
+    os._exit(3)
+
+
+def _cut_short(text):
+    from wip_lib.core.errors import InputError, Problem
+
+    raise InputError([Problem("x.csv", text, "fix it")])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="a forked process")
+def test_the_workbook_is_written_in_a_process_of_its_own(capfd):
+    """Its memory goes back to the system when it is written: the process ends. Its value, its
+    error and its warnings come back; a process that dies is an error naming what it wrote."""
+    import os
+
+    from wip_lib.cli.commands.month_end import _in_own_process
+    from wip_lib.core.errors import InputError, WipError
+
+    assert _in_own_process("a number", os.getpid) not in (os.getpid(), None)
+    assert _in_own_process("a sum", sum, [1, 2, 3]) == 6
+    with pytest.raises(InputError, match="a bad row"):
+        _in_own_process("a check", _cut_short, "a bad row")
+    with pytest.raises(WipError, match="the process writing the workbook ended without"):
+        _in_own_process("the workbook", _exits_at_once)
+    _in_own_process("a warning", print, "warning: shown")  # os._exit would drop it unflushed
+    assert "warning: shown" in capfd.readouterr().out

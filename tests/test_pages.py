@@ -94,6 +94,54 @@ def test_wip_package_command(reports, tmp_path):
     _assert_package(pdf, _schedule_totals(reports))
 
 
+def test_a_long_package_is_printed_in_parts_and_joined(reports, tmp_path, monkeypatch):
+    """Chromium holds every page of a print in memory: a page longer than PART_CHARS is printed
+    part by part, cut at its page breaks, and the PDFs joined in order (docs/performance.md)."""
+    require_tool("chromium", "prints the package PDF")
+    from pypdf import PdfReader
+
+    from wip_lib.reports import package
+
+    page = tmp_path / "wip_package.html"
+    html = (reports / "wip_package.html").read_text(encoding="utf-8")
+    page.write_text(html, encoding="utf-8")
+    monkeypatch.setattr(package, "PART_CHARS", 1_000)  # every piece a part of its own
+    parts = package.page_parts(html, 1_000)
+    assert len(parts) == html.count(package.PAGE_BREAK) + 1 == 5
+    printed = []
+    real = package._print_one
+    monkeypatch.setattr(package, "_print_one",
+                        lambda h, p, t, shown=None: printed.append(h.name) or real(h, p, t, shown))
+    pdf = package.print_pdf(page, tmp_path / "wip_package.pdf")
+    assert printed == [f".wip_package.part{i}.html" for i in range(5)]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["wip_package.html", "wip_package.pdf"]
+    _assert_package(pdf, _schedule_totals(reports))
+    text = _pdf_text(pdf)
+    order = [text.index(w) for w in ("WIP schedule: contracts in progress", "WIP schedule: "
+                                     "billing", "Completed contracts", "Cost to complete by job",
+                                     "Notes", "Sign-off")]
+    assert order == sorted(order)
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) >= 5 and reader.metadata.title.endswith("month-end package")
+    assert text.count("WIP schedule and month-end package") == 1  # the title block: page 1 only
+
+
+def test_page_parts_cut_at_page_breaks_within_the_limit():
+    from wip_lib.reports.package import PAGE_BREAK, page_parts
+
+    head = '<html><head><title>T</title></head><body><header class="wip"><h1>T</h1></header>'
+    pieces = ["a" * 40, "b" * 30, "c" * 50, "d" * 10]
+    page = head + "<main>" + PAGE_BREAK.join(pieces) + "</main></body></html>"
+    assert page_parts(page, 10_000) == [page]  # all within the limit: one print, as before
+    parts = page_parts(page, 80 + len(PAGE_BREAK))
+    bodies = [p.partition("<main>")[2].rpartition("</main>")[0] for p in parts]
+    assert bodies == [pieces[0] + PAGE_BREAK + pieces[1], pieces[2] + PAGE_BREAK + pieces[3]]
+    assert parts[0].startswith(head) and '<header class="wip">' not in parts[1]
+    assert all(p.endswith("</main></body></html>") for p in parts)
+    assert page_parts("<main>no breaks</main>", 1) == ["<main>no breaks</main>"]
+    assert page_parts(f"{PAGE_BREAK} outside main", 1) == [f"{PAGE_BREAK} outside main"]
+
+
 def test_pages_carry_plotly_once_and_show_human_text(reports):
     for page in ("index.html", f"projects/{LOSS_JOB}.html", "portfolio.html"):
         text = (reports / page).read_text(encoding="utf-8")

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import re
 from array import array
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -125,6 +127,7 @@ def set_text(cell, value, column: str | None = None) -> None:
     cell._value = text
     cell.data_type = "s"
     if text.startswith(_DANGEROUS):
+        own_style(cell)
         cell.quotePrefix = True
 
 
@@ -136,7 +139,51 @@ _FORMATS = {"money": ACCOUNTING, "pct": PERCENT, "pct2": PERCENT2, "pct_fine": P
 def apply_format(cell, kind: str) -> None:
     fmt = _FORMATS.get(kind)
     if fmt is not None:
+        own_style(cell)
         cell.number_format = fmt
+
+
+class SharedStyle(StyleArray):
+    """A cell style held by many cells at once: one per distinct style in a workbook
+    (:func:`shared_style`), where each cell used to hold its own copy (about 1 GB of the
+    workbook's memory at 2,000 jobs: 8.7 million cells, a 36-byte array each and its object).
+
+    Changing it in place would restyle every cell that holds it, so it refuses to change
+    (``TypeError``): a cell to be restyled gets its own copy first (:func:`own_style`), or a
+    shared style of the new look (:func:`restyled`)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        raise TypeError("this cell style is shared by many cells and cannot change in place; "
+                        "give the cell its own copy first (wip_lib.reports.excel.cells.own_style)")
+
+
+def shared_style(wb: Workbook, style) -> SharedStyle:
+    """The workbook's one :class:`SharedStyle` equal to ``style`` (any sequence of the nine
+    style ids)."""
+    pool = wb.__dict__.setdefault("_wip_styles", {})
+    key = tuple(style)
+    found = pool.get(key)
+    if found is None:
+        found = pool[key] = _NEW_ARRAY(SharedStyle, "i", key)
+    return found
+
+
+def restyled(wb: Workbook, style, **ids: int) -> SharedStyle:
+    """The shared style equal to ``style`` (None: openpyxl's default) with ``ids`` changed
+    (e.g. ``fillId=3``)."""
+    new = StyleArray() if not style else StyleArray(style)
+    for name, value in ids.items():
+        setattr(new, name, value)
+    return shared_style(wb, new)
+
+
+def own_style(cell) -> None:
+    """Give ``cell`` its own copy of a shared style, so openpyxl's style setters
+    (``cell.font = ...``) change this cell alone."""
+    if type(cell._style) is SharedStyle:
+        cell._style = StyleArray(cell._style)
 
 
 def title_rows(ws: Worksheet, company: str, title: str, period_end: date) -> None:
@@ -208,7 +255,7 @@ def save(wb: Workbook, path: Path) -> Path:
     out = io.BytesIO()
     save_workbook(wb, out)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(out.getvalue())
+    tmp.write_bytes(out.getbuffer())  # not getvalue(): a second copy of the file
     tmp.replace(path)
     return path
 
@@ -227,6 +274,42 @@ class Check:
     kind: str
     expected: int | float | None
     label: str = ""
+
+
+#: Whether the sheets being written keep their checks: not while :func:`unchecked` runs (a
+#: workbook that is only saved, as the month-end's: 2.4 million checks at 2,000 jobs).
+_KEEP_CHECKS: ContextVar[bool] = ContextVar("wip_excel_keep_checks", default=True)
+
+
+class _Dropped(list):
+    """A sheet's checks while :func:`unchecked` runs: none kept."""
+
+    __slots__ = ()
+
+    def append(self, item) -> None:
+        pass
+
+    def extend(self, items) -> None:
+        pass
+
+    def __iadd__(self, items):
+        return self
+
+
+def check_list() -> list[Check]:
+    """An empty list for a sheet's :class:`Check` s (one that keeps none inside
+    :func:`unchecked`)."""
+    return [] if _KEEP_CHECKS.get() else _Dropped()
+
+
+@contextmanager
+def unchecked():
+    """Write sheets without keeping their checks (the workbook is saved, not verified)."""
+    token = _KEEP_CHECKS.set(False)
+    try:
+        yield
+    finally:
+        _KEEP_CHECKS.reset(token)
 
 
 BOLD = Font(bold=True)
@@ -347,6 +430,8 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
     sheet is the same.
     """
     letters = column_letters(cols, first_col)
+    if type(checks) is _Dropped:
+        checks = None  # not even made
     settings_refs = settings_refs or {}
     style_of = _FormatStyles(ws)
     cells = ws._cells
@@ -422,21 +507,17 @@ class _FormatStyles:
         self._wb = ws.parent
         self._ids: dict[str, int | None] = {}
 
-    def proto(self, kind: str) -> StyleArray | None:
-        """A style holding only ``kind``'s number format (None: the kind has none)."""
+    def proto(self, kind: str) -> SharedStyle | None:
+        """The shared style holding only ``kind``'s number format (None: the kind has none)."""
         fmt_id = self._id(kind)
         if fmt_id is None:
             return None
-        style = StyleArray()
-        style.numFmtId = fmt_id
-        return style
+        return restyled(self._wb, None, numFmtId=fmt_id)
 
     def apply(self, cell, kind: str) -> None:
         fmt_id = self._id(kind)
         if fmt_id is not None:
-            if not cell._style:
-                cell._style = StyleArray()
-            cell._style.numFmtId = fmt_id
+            cell._style = restyled(self._wb, cell._style, numFmtId=fmt_id)
 
     def _id(self, kind: str) -> int | None:
         try:
@@ -472,13 +553,14 @@ def _compile(template: str, letters: dict[str, str]) -> str | None:
     return "".join(out)
 
 
-def _new_cell(ws: Worksheet, row: int, column: int, style: StyleArray | None) -> Cell:
-    """An empty cell holding a copy of ``style``: what ``Cell(ws, row=..., column=...,
+def _new_cell(ws: Worksheet, row: int, column: int, style: SharedStyle | None) -> Cell:
+    """An empty cell holding the shared ``style``: what ``Cell(ws, row=..., column=...,
     style_array=style)`` makes, without its argument handling (most of a cell's cost at 8.7
-    million cells). Checked against openpyxl's own by ``tests/test_excel_saving.py``."""
+    million cells) and without a copy of the style. Checked against openpyxl's own by
+    ``tests/test_excel_saving.py``."""
     cell = _NEW(Cell)
     cell.parent = ws
-    cell._style = None if style is None else _NEW_ARRAY(StyleArray, "i", style)
+    cell._style = style
     cell.row = row
     cell.column = column
     cell._value = None
@@ -552,16 +634,20 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
     skip = set(skip_rows)
     # The fill's index in the workbook's fills, found once: ``cell.fill = INPUT_FILL`` hashes
     # the fill object for every cell, most of the time this took at thousands of jobs.
-    fill_id = ws.parent._fills.add(INPUT_FILL)
+    wb = ws.parent
+    fill_id = wb._fills.add(INPUT_FILL)
     cells = ws._cells
     for k, c in enumerate(cols, start=1):
         if c.formula is None and c.kind != "text":
+            shaded: dict = {}  # a column's cells share a few styles: each restyled once
             for r in range(first, last + 1):
                 if r not in skip:
                     cell = cells.get((r, k)) or ws.cell(r, k)
-                    if not cell._style:  # as openpyxl's own style setter does
-                        cell._style = StyleArray()
-                    cell._style.fillId = fill_id
+                    key = tuple(cell._style) if cell._style else None
+                    style = shaded.get(key)
+                    if style is None:
+                        style = shaded[key] = restyled(wb, cell._style, fillId=fill_id)
+                    cell._style = style
 
 
 LINE_HEIGHT = 15  # points per line of 11 pt text

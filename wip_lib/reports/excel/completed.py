@@ -98,7 +98,7 @@ def table(result, basis: Basis) -> Table:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the schedule of contracts completed this fiscal year."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Schedule of contracts completed this fiscal year")
     comp = frame(result)
     cols = columns(comp)

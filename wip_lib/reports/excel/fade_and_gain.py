@@ -100,7 +100,7 @@ def columns(ip: pd.DataFrame) -> list[Col]:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the fade-and-gain sheet; schedule figures are references to *Contracts in progress*."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Gross profit fade and gain")
     ip = frame(result)
     cols = columns(ip)

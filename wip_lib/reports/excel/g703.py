@@ -84,7 +84,7 @@ def _print(ws: Worksheet, title_rows: str) -> None:
 def write_g703(ws: Worksheet, d, company: str, owner: str = "",
                job_name: str = "") -> tuple[list[Check], int]:
     """The continuation sheet; returns its checks and the totals row."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     _header(ws, d, company, "Continuation sheet (AIA G703)", owner, job_name)
     cols = list(COLUMNS)
     xl.write_header(ws, cols, block_row=None, head_row=HEAD_ROW)
@@ -106,7 +106,7 @@ def write_g703(ws: Worksheet, d, company: str, owner: str = "",
 def write_g702(ws: Worksheet, d, company: str, g703_total: int, owner: str = "",
                job_name: str = "") -> list[Check]:
     """The application's lines 1-9 as formulas over the G703's totals (module docstring)."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     _header(ws, d, company, "Application and certificate for payment (AIA G702)", owner,
             job_name)
     letters = xl.column_letters(COLUMNS)

@@ -256,7 +256,7 @@ def table(result, basis: Basis) -> Table:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the schedule of contracts in progress; returns its formula cells' expected figures."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     ip = frame(result)
     start_sheet(ws, basis, "Schedule of contracts in progress")
     cols = columns(ip, basis)

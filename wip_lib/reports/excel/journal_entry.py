@@ -47,7 +47,7 @@ def table(result, basis: Basis) -> Table:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the entry's lines as formulas over the over-under changes, and the summary."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, f"WIP journal entry, {basis.period}")
     journal = result.wip.journal.reset_index(drop=True)
     over_under = layout.over_under_billings

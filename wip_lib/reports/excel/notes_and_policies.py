@@ -136,7 +136,7 @@ def policy_cells(result) -> dict[str, str]:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the notes, the policy block and the ties."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Notes, policies and ties")
     ws.column_dimensions["A"].width = 64
     for c in "BCD":

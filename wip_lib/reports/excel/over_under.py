@@ -135,7 +135,7 @@ def table(result, basis: Basis) -> Table:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the over-under sheet and the balance-sheet identity below it."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Over/under billings and the WIP entry")
     ip = result.wip.in_progress
     schedule = layout.contracts_in_progress

@@ -65,7 +65,7 @@ def rows(result) -> list[dict]:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the override log (or a line saying there is none)."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Controller overrides of the cost to complete")
     cols = list(COLUMNS)
     recs = rows(result)

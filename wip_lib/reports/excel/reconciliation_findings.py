@@ -55,7 +55,7 @@ def _rows(findings: pd.DataFrame) -> list[dict]:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the findings."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Reconciliation findings: Procore against the ERP")
     recs = _rows(result.findings)
     cols = list(COLUMNS)

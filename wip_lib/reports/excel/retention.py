@@ -39,7 +39,7 @@ COLUMNS = (
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the retention of the period (receivables first, then payables)."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Retention: retainage receivable and payable")
     ret = result.retention
     names = dict(zip(result.wip.schedule["job_id"].astype("string"),

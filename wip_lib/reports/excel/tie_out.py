@@ -46,7 +46,7 @@ def _same_row(template: str, row: int, letters: dict[str, str]) -> str:
 
 def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     """Write the tie-out; counts and explained amounts are formulas over the findings sheet."""
-    checks: list[Check] = []
+    checks = xl.check_list()
     start_sheet(ws, basis, "Tie-out: Procore job-to-date cost against the ERP")
     schedule, completed = layout.contracts_in_progress, layout.completed_contracts
     findings = layout.reconciliation_findings
