@@ -426,7 +426,7 @@ def write_records(ws: Worksheet, records: Sequence[dict], cols: Sequence[Col], *
 
     The cells are the ones :func:`write_value`, :func:`apply_format` and a plain ``cell.value =
     formula`` would make, built directly (this writes most of the workbook's cells: the cost to
-    complete sheet alone has 8.7 million at 2,000 jobs); ``tests/test_sheet_xml.py`` checks the
+    complete sheet alone has 8.7 million at 2,000 jobs); ``tests/test_excel_saving.py`` checks the
     sheet is the same.
     """
     letters = column_letters(cols, first_col)
