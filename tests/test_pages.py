@@ -105,15 +105,16 @@ def test_a_long_package_is_printed_in_parts_and_joined(reports, tmp_path, monkey
     page = tmp_path / "wip_package.html"
     html = (reports / "wip_package.html").read_text(encoding="utf-8")
     page.write_text(html, encoding="utf-8")
-    monkeypatch.setattr(package, "PART_CHARS", 1_000)  # every piece a part of its own
-    parts = package.page_parts(html, 1_000)
-    assert len(parts) == html.count(package.PAGE_BREAK) + 1 == 5
+    limit = len(html) // 2  # two or three parts: each print is a Chromium start
+    monkeypatch.setattr(package, "PART_CHARS", limit)
+    parts = package.page_parts(html, limit)
+    assert 2 <= len(parts) <= 3 and html.count(package.PAGE_BREAK) == 4
     printed = []
     real = package._print_one
     monkeypatch.setattr(package, "_print_one",
                         lambda h, p, t, shown=None: printed.append(h.name) or real(h, p, t, shown))
     pdf = package.print_pdf(page, tmp_path / "wip_package.pdf")
-    assert printed == [f".wip_package.part{i}.html" for i in range(5)]
+    assert printed == [f".wip_package.part{i}.html" for i in range(len(parts))]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["wip_package.html", "wip_package.pdf"]
     _assert_package(pdf, _schedule_totals(reports))
     text = _pdf_text(pdf)
@@ -122,7 +123,7 @@ def test_a_long_package_is_printed_in_parts_and_joined(reports, tmp_path, monkey
                                      "Notes", "Sign-off")]
     assert order == sorted(order)
     reader = PdfReader(str(pdf))
-    assert len(reader.pages) >= 5 and reader.metadata.title.endswith("month-end package")
+    assert len(reader.pages) >= len(parts) and reader.metadata.title.endswith("month-end package")
     assert text.count("WIP schedule and month-end package") == 1  # the title block: page 1 only
 
 
