@@ -374,12 +374,12 @@ def _reply(send, fn, *args) -> None:
 
 def _in_own_process(what: str, fn, *args):
     """``fn(*args)`` in a forked process that then exits, so every page it used goes back to
-    the system (where the platform forks; elsewhere, here). For the workbook: its 8.7 million
-    cells at 2,000 jobs, freed, left 2 GB in the reports process that Python does not give
-    back, held while Chromium prints the package beside the kernels."""
+    the system (on Linux, as :class:`_Beside`; elsewhere, here). For the workbook: its 8.7
+    million cells at 2,000 jobs, freed, left 2 GB in the reports process that Python does not
+    give back, held while Chromium prints the package beside the kernels."""
     import multiprocessing.connection
 
-    if not hasattr(os, "fork"):
+    if not sys.platform.startswith("linux"):  # as _Beside: forking beside threads elsewhere
         return fn(*args)
     recv, send = multiprocessing.connection.Pipe(duplex=False)
     pid = os.fork()
