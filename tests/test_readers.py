@@ -656,3 +656,18 @@ def test_profile_that_maps_no_required_column_is_reported(company):
     assert str(problems[0]) == (
         f"{JCT}, column 'amount': the ERP profile maps no column to 'amount'. Fix: add "
         "`amount: [Header]` under tables.erp_job_cost.columns in the profile")
+
+
+@pytest.mark.parametrize("cells, trimmed, same", [
+    (["00123", "03-300", "Acme"], ["00123", "03-300", "Acme"], True),   # nothing to cut
+    ([" 00123", "03-300 ", "Acme"], ["00123", "03-300", "Acme"], False),
+    (["\u00a0Café\t", "", "x"], ["Café", "", "x"], False),  # Unicode spaces, a blank cell
+])
+def test_a_column_is_trimmed_and_kept_whole_when_nothing_is_cut(cells, trimmed, same):
+    """A column with nothing to trim is the column itself (not a second copy of millions of
+    cells held while the table converts); any cut gives the trimmed text."""
+    from wip_lib.sources.readers.tabular import _trimmed
+
+    text = pd.Series(cells, dtype="string")
+    got = _trimmed(text)
+    assert got.tolist() == trimmed and (got is text) == same

@@ -694,6 +694,22 @@ def _text(values: pd.Series) -> pd.Series:
 
 _STRING = pd.StringDtype()
 
+
+def _trimmed(text: pd.Series) -> pd.Series:
+    """``text`` without leading and trailing whitespace; the column itself where no cell has
+    any (most exports), so a column of millions of cells is not held twice while the table is
+    converted. A trim only removes characters: the same total length means nothing was cut."""
+    t = text.str.strip()
+    return text if _bytes(t) == _bytes(text) else t
+
+
+def _bytes(text: pd.Series) -> int:
+    """The column's total length in bytes: from Arrow's offsets alone where Arrow holds it."""
+    arr = text.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        return pc.sum(pc.binary_length(arr._pa_array)).as_py() or 0
+    return int(text.str.encode("utf-8").str.len().sum())
+
 KIND_FIX = {
     "money": "write an amount such as 1234.56, $1,234.56 or (1,234.56) for a negative",
     "date": "write the date as {fmt} or YYYY-MM-DD",
@@ -736,7 +752,7 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
         text = _text(raw[header])
         header = (labels or {}).get(c.name, header)
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
-        t = text.str.strip()  # once per column: a trim of millions of cells is not free
+        t = _trimmed(text)  # once per column: a trim of millions of cells is not free
         blank = (t == "").to_numpy(dtype=bool)
         if c.kind == "money":
             val, b = parse_cents(text)
