@@ -31,5 +31,5 @@ def test_rows_are_written_as_pandas_writes_them(tmp_path):
 def test_a_row_of_one_blank_cell_and_a_head_above(tmp_path):
     frame = pd.DataFrame({"Only": pd.Series(["", "x", ""], dtype="string")})
     path = tmp_path / "one.csv"
-    _write_rows(path, [["Only"], *_cells(frame).tolist()], head="Label,Value\nA,1\n\n")
+    _write_rows(path, [["Label", "Value"], ["A", "1"], [], ["Only"], *_cells(frame).tolist()])
     assert path.read_bytes() == b"Label,Value\nA,1\n\n" + _pandas(frame)

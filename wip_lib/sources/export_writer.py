@@ -73,12 +73,11 @@ def _cells(text: pd.DataFrame) -> np.ndarray:
     return text.fillna("").to_numpy(dtype=object)
 
 
-def _write_rows(path: Path, rows: list[list[str]], head: str = "") -> None:
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
     """``rows`` written as ``DataFrame.to_csv(index=False, lineterminator="\\n")`` writes them
-    (Python's csv module, minimal quoting), after ``head``: the same bytes without a frame and
-    a pandas writer per file, which cost milliseconds each over thousands of snapshots."""
+    (Python's csv module, minimal quoting): the same bytes without a frame and a pandas writer
+    per file, which cost milliseconds each over thousands of snapshots."""
     buf = io.StringIO()
-    buf.write(head)
     csv.writer(buf, lineterminator="\n").writerows(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -181,12 +180,8 @@ def _write_invoice_lines(root: Path, name: str, df: pd.DataFrame,
         job, con, app = key
         path = base / job / con / f"{app}.csv"
         above = (facts or {}).get((job, con, int(app)))
-        head = ""
-        if above:
-            lines = io.StringIO()
-            csv.writer(lines, lineterminator="\n").writerows([*above, []])
-            head = lines.getvalue()
-        _write_rows(path, [header, *cells[groups[key]].tolist()], head)
+        head = [*above, []] if above else []  # the pay app's facts, a blank line, the table
+        _write_rows(path, [*head, header, *cells[groups[key]].tolist()])
         paths.append(path)
     return paths
 

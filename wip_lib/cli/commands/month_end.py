@@ -325,19 +325,9 @@ class _Beside:
 
     def result(self):
         if self._process is not None:
-            try:
-                kind, value = self._recv.recv()
-            except EOFError:
-                self._process.join()
-                raise WipError("the reports process (CSVs, workbook, package, billing) ended "
-                               f"without finishing, exit code {self._process.exitcode}; run "
-                               "the month-end again, and report it if it happens again") from None
-            finally:
-                self._recv.close()
-            self._process.join()
-            if kind == "error":
-                raise value
-            return value
+            process = self._process
+            return _outcome(self._recv, "the reports process (CSVs, workbook, package, billing)",
+                            lambda: (process.join(), process.exitcode)[1])
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -394,14 +384,22 @@ def _in_own_process(what: str, fn, *args):
             sys.stderr.flush()
             os._exit(code)
     send.close()
+    return _outcome(recv, f"the process writing {what}",
+                    lambda: os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+
+
+def _outcome(recv, who: str, wait):
+    """What a forked process sent on ``recv`` (:func:`_reply`): its value, or its exception
+    raised. ``wait()`` reaps the process and returns its exit code; a process that ended
+    without sending is a :class:`WipError` naming ``who`` and the code."""
     try:
         kind, value = recv.recv()
     except EOFError:
-        raise WipError(f"the process writing {what} ended without finishing; run the "
-                       "month-end again, and report it if it happens again") from None
+        raise WipError(f"{who} ended without finishing, exit code {wait()}; run the month-end "
+                       "again, and report it if it happens again") from None
     finally:
         recv.close()
-        os.waitpid(pid, 0)
+    wait()
     if kind == "error":
         raise value
     return value

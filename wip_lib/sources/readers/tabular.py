@@ -700,15 +700,17 @@ def _trimmed(text: pd.Series) -> pd.Series:
     any (most exports), so a column of millions of cells is not held twice while the table is
     converted. A trim only removes characters: the same total length means nothing was cut."""
     t = text.str.strip()
-    return text if _bytes(t) == _bytes(text) else t
+    return text if _length(t) == _length(text) else t
 
 
-def _bytes(text: pd.Series) -> int:
-    """The column's total length in bytes: from Arrow's offsets alone where Arrow holds it."""
+def _length(text: pd.Series) -> int:
+    """The column's total length: in bytes from Arrow's offsets alone where Arrow holds it (as
+    read), else in characters. Either way a trim that cuts anything shortens it."""
     arr = text.array
     if isinstance(arr, pd.arrays.ArrowStringArray):
         return pc.sum(pc.binary_length(arr._pa_array)).as_py() or 0
-    return int(text.str.encode("utf-8").str.len().sum())
+    return int(text.str.len().sum())
+
 
 KIND_FIX = {
     "money": "write an amount such as 1234.56, $1,234.56 or (1,234.56) for a negative",
