@@ -18,6 +18,7 @@ from openpyxl.styles import Font
 from wip_lib.reports.excel import cells as xl
 from wip_lib.reports.excel import saving
 from wip_lib.reports.excel.cells import Check, Col
+from wip_lib.reports.excel.cost_to_complete import COLUMNS as COST_COLUMNS
 from wip_lib.reports.excel.workbook import build_wip_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,4 +213,57 @@ def test_a_workbook_only_saved_keeps_no_checks_and_the_same_cells(sample_result)
         saved = build_wip_workbook(sample_result)
     assert len(checked.checks) > 1000 and saved.checks == []
     assert type(xl.check_list()) is list  # kept again after it
-    _assert_same_entries(_our_bytes(checked.workbook), _our_bytes(saved.workbook))
+    # The cost codes' rows are not cells until the file is written, and are let go after it.
+    sheet = "Cost to complete"
+    jobs_rows = len(sample_result.forecast)
+    held = len(saved.workbook[sheet]._cells)
+    assert len(checked.workbook[sheet]._cells) - held == jobs_rows * len(COST_COLUMNS)
+    first = _our_bytes(saved.workbook)
+    assert len(saved.workbook[sheet]._cells) == held
+    _assert_same_entries(_our_bytes(checked.workbook), first)
+
+
+def _rows_now_and_later(later: bool):
+    """A sheet with cells above, beside and below rows 4-9, a height on row 6 and a text cut to
+    Excel's limit in row 5; rows 4-9 written now or as the file is written."""
+    wb = xl.new_workbook()
+    ws = wb.create_sheet("Rows")
+    cols = [Col("code", "Code", "text"), Col("amount", "Amount", "money"),
+            Col("twice", "Twice", "money", "={amount}*2")]
+    xl.write_header(ws, cols, block_row=None, head_row=3)
+    recs = [{"code": f"0{i}-100", "amount": 1234 * i, "twice": 2468 * i} for i in range(6)]
+    recs[1]["code"] = "x" * (xl.EXCEL_TEXT_LIMIT + 5)
+    ws.row_dimensions[6].height = 30
+
+    def make():
+        xl.write_records(ws, recs, cols, first_row=4)
+        xl.shade_inputs(ws, cols, 4, 9)
+
+    if later:
+        xl.later_rows(ws, 4, 9, make, cols)
+    else:
+        make()
+    xl.set_text(ws.cell(10, 1), "after")
+    ws.cell(12, 2).value = 5
+    return wb
+
+
+def test_rows_made_as_the_file_is_written_give_the_same_bytes(tmp_path, capsys):
+    now, later = _rows_now_and_later(False), _rows_now_and_later(True)
+    assert not any(4 <= r <= 9 for r, _ in later["Rows"]._cells)
+    _assert_same_entries(_our_bytes(now), _our_bytes(later))
+    assert not any(4 <= r <= 9 for r, _ in later["Rows"]._cells)  # let go once written
+    xl.save(_rows_now_and_later(True), tmp_path / "later.xlsx")
+    err = capsys.readouterr().err
+    assert "later.xlsx, sheet 'Rows', cell A5 (row 5, column 'Code'): text of 32,772" in err
+    back = openpyxl.load_workbook(tmp_path / "later.xlsx")["Rows"]
+    assert back["A4"].value == "00-100" and back["C9"].value == "=B9*2"
+    assert back["B9"].value == 61.7 and back["A10"].value == "after"
+
+
+def test_rows_made_outside_their_block_are_refused():
+    wb = xl.new_workbook()
+    ws = wb.create_sheet("Rows")
+    xl.later_rows(ws, 4, 5, lambda: ws.cell(7, 1, "stray"))
+    with pytest.raises(ValueError, match=r"rows 4-5 made a cell outside them \(\(7, 1\)\)"):
+        _our_bytes(wb)

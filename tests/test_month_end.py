@@ -185,7 +185,9 @@ def test_without_chromium_the_reports_are_written_and_the_pdfs_warned(tmp_path, 
 
     monkeypatch.setattr(package, "browser", no_browser)
     company = load_company(SAMPLE)
-    messages, took = month_end._publish(company, compute_period(company, PERIOD), tmp_path)
+    result = compute_period(company, PERIOD)
+    messages, took = month_end._publish(company.settings, result,
+                                        month_end._billing_figures(company, result), tmp_path)
     assert [m.split(":")[1].strip() for m in messages if m.startswith("warning")] == [
         "wip_package.pdf not written", "billing PDFs not written"]
     assert {"wip_schedule.xlsx", "wip_package.html", "billing_review.csv",
@@ -235,6 +237,25 @@ def test_the_reports_process_steps_back_for_the_kernels():
 
     assert _BESIDE_NICENESS > 0
     assert _Beside(os.nice, 0).result() == min(os.nice(0) + _BESIDE_NICENESS, 19)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a forked process on Linux only")
+def test_the_reports_process_ends_when_its_work_is_done():
+    """Its reply is taken as soon as it is sent, however long (thousands of billing warnings at
+    2,000 jobs outgrow the pipe's buffer): the process, and the period it holds, are gone long
+    before the notebooks end and the month-end asks for the reply."""
+    import time
+
+    from wip_lib.cli.commands.month_end import _Beside
+
+    warnings = [f"warning: job {j:05d}: owner pay app not in ERP AR" for j in range(20_000)]
+    beside = _Beside(lambda: (warnings, {"billing_s": 0.5}))
+    deadline = time.monotonic() + 30
+    while beside._process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not beside._process.is_alive() and beside._process.exitcode == 0
+    messages, took = beside.result()
+    assert messages == warnings and took == {"billing_s": 0.5}
 
 
 def _exits_at_once():

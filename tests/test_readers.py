@@ -671,3 +671,29 @@ def test_a_column_is_trimmed_and_kept_whole_when_nothing_is_cut(cells, trimmed, 
     text = pd.Series(cells, dtype="string")
     got = _trimmed(text)
     assert got.tolist() == trimmed and (got is text) == same
+
+
+@pytest.mark.parametrize("mask, kept", [
+    ([True, False, True, False], ["00123", "03-300"]),
+    ([False, False, False, False], []),
+])
+def test_taking_rows_can_let_the_table_go_column_by_column(mask, kept):
+    """``take_rows(consume=True)`` gives the rows ``take_rows`` gives (text, numbers, index) and
+    leaves the frame it took them from empty, so an export's text is not held twice."""
+    import numpy as np
+
+    from wip_lib.sources.readers.tabular import take_rows
+
+    def frame():
+        return pd.DataFrame({"code": pd.array(["00123", " x", "03-300", ""], dtype="string"),
+                             "_row": np.arange(2, 6, dtype="int64")}, index=[10, 11, 12, 13])
+
+    src = frame()
+    got = take_rows(src, np.array(mask), consume=True)
+    plain = take_rows(frame(), np.array(mask))
+    assert got.to_dict("list") == plain.to_dict("list") and got.index.equals(plain.index)
+    assert list(got.dtypes) == list(plain.dtypes)
+    assert got["code"].tolist() == kept and got.index.tolist() == [10, 12][:len(kept)]
+    assert list(src.columns) == []
+    whole = frame()
+    assert take_rows(whole, np.ones(4, dtype=bool), consume=True) is whole  # nothing to drop

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from wip_lib.core.memory import release_unused
+
 FRAMES = ("schedule", "in_progress", "completed", "journal", "journal_summary", "forecast",
           "flags", "ranking", "findings", "tieout", "history", "budget_history",
           "override_audit", "jobs", "retention")
@@ -82,9 +84,10 @@ def load(folder: Path) -> Bundle:
     key = str(folder.resolve())
     cached = _LOADED.get(key)
     if cached is None or cached[0] != stamp:
-        frames = {n: one_chunk(pd.read_parquet(p)) for n, p in zip(meta["frames"], paths)}
         _LOADED.clear()  # one bundle kept: the one being worked on
+        frames = {n: one_chunk(pd.read_parquet(p)) for n, p in zip(meta["frames"], paths)}
         _LOADED[key] = cached = (stamp, frames)
+        release_unused()  # the chunks read, joined and freed: not kept by a warm kernel
     frames = {n: df.copy(deep=False) for n, df in cached[1].items()}
     return Bundle(meta["company_name"], meta["period"], meta["prior_source"], frames,
                   meta.get("notes", []))

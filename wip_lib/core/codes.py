@@ -76,12 +76,22 @@ def _normalise(codes: pd.Series) -> pd.Series:
     return pd.Series(out, index=codes.index, dtype="string")
 
 
-def _trimmed(values: pd.Series) -> pd.Series:
-    """Text trimmed once per distinct value (codes and jobs repeat over millions of rows)."""
-    text = values.astype("string").fillna("")
+def trimmed_text(values: pd.Series) -> pd.Series:
+    """``values`` as text (blank for missing) without surrounding whitespace, trimmed once per
+    distinct value (codes and jobs repeat over millions of rows). A column that already is such
+    text is returned as it is: not a second copy of millions of cells."""
+    text = values if values.dtype == _STRING else values.astype("string")
+    if text.hasnans:
+        text = text.fillna("")
     ids, uniques = pd.factorize(text)
     done = pd.Series(uniques, dtype="string").str.strip()
+    if (done.to_numpy(dtype=object) == pd.Series(uniques, dtype="string").to_numpy(
+            dtype=object)).all():
+        return text
     return pd.Series(done.array.take(ids), index=values.index, dtype="string")
+
+
+_STRING = pd.StringDtype()
 
 
 def crosswalk_pairs(crosswalk: pd.DataFrame, jobs=()) -> pd.DataFrame:
@@ -89,7 +99,7 @@ def crosswalk_pairs(crosswalk: pd.DataFrame, jobs=()) -> pd.DataFrame:
     procore_cost_code`` for each of ``jobs`` and each job the crosswalk names, sorted, one row per
     pair."""
     cols = ["job_id", "erp_cost_code", "procore_cost_code"]
-    cw = pd.DataFrame({c: _trimmed(crosswalk[c]) for c in cols}) if len(crosswalk) else \
+    cw = pd.DataFrame({c: trimmed_text(crosswalk[c]) for c in cols}) if len(crosswalk) else \
         pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
     specific = cw[(cw["job_id"] != "").to_numpy(bool)]
     every = pd.Series(list(dict.fromkeys([*(str(j).strip() for j in jobs),
@@ -109,13 +119,13 @@ def erp_to_procore(crosswalk: pd.DataFrame, erp: pd.DataFrame, code_col: str = "
     """The Procore cost code that receives each ERP row's cost (rule in the module docstring): the
     lowest Procore code in force for the row's job and ERP code, else the ERP code itself
     (trimmed). Only rows whose code the crosswalk names are looked up."""
-    codes = _trimmed(erp[code_col])
+    codes = trimmed_text(erp[code_col])
     if len(crosswalk) == 0 or len(erp) == 0:
         return codes
-    named = codes.isin(_trimmed(crosswalk["erp_cost_code"]).unique()).to_numpy(bool)
+    named = codes.isin(trimmed_text(crosswalk["erp_cost_code"]).unique()).to_numpy(bool)
     if not named.any():
         return codes
-    rows = pd.DataFrame({"job_id": _trimmed(erp[job_col][named]).array,
+    rows = pd.DataFrame({"job_id": trimmed_text(erp[job_col][named]).array,
                          "erp_cost_code": codes[named].array})
     pairs = crosswalk_pairs(crosswalk, rows["job_id"].unique())
     lowest = pairs.groupby(["job_id", "erp_cost_code"], as_index=False, sort=False)[

@@ -22,7 +22,6 @@ One notebook's failure never stops the others; it is listed with its error and
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from wip_lib.core.errors import InputError, Problem, WipError
 from wip_lib.core.identifiers import path_inside, safe_name
+from wip_lib.core.memory import release_unused
 from wip_lib.core.period_range import check_in_data
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -183,17 +183,23 @@ def _run(args, execute_runs, log: Path | None) -> int:
     publishing = None
     if previous is None:
         result, b = _compute(company, period, out)
+        billing = _billing_figures(company, result)
+        settings = company.settings
+        # Nothing after this reads the company's exports (5 million cost lines, 1.9 GB at
+        # 2,000 jobs): let go before the fork, so neither process holds them beside the kernels.
+        company = None
+        release_unused()
         # The CSVs, the workbook, the package and the billing are written beside the notebooks
         # (which read only data/), in a process of their own where the platform forks (_Beside).
-        publishing = _Beside(_publish, company, result, out)
+        publishing = _Beside(_publish, settings, result, billing, out)
     else:
         b = bundles.load(out / "data")
     timings["compute_s"] = time.perf_counter() - t
     warnings = missing_snapshots(b["schedule"], b["budget_history"], b.period)
     for w in warnings:
         print(f"warning: {w}", flush=True)
-    result = company = None
-    gc.collect()
+    result = billing = company = None
+    release_unused()  # the period is the reports process's alone now
 
     t = time.perf_counter()
     if args.shared_assets:
@@ -312,6 +318,13 @@ class _Beside:
                                         category=DeprecationWarning)
                 self._process.start()
             send.close()
+            # Received as soon as it is sent: a reply longer than the pipe holds (thousands of
+            # billing warnings at 2,000 jobs) would keep the finished process, and the period
+            # it holds, alive until the notebooks end.
+            process = self._process
+            self._thread = threading.Thread(target=self._receive, args=(lambda: (
+                process.join(), process.exitcode)[1],), daemon=True, name="wip-publish-reply")
+            self._thread.start()
             return
         self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True,
                                         name="wip-publish")
@@ -323,11 +336,14 @@ class _Beside:
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
+    def _receive(self, wait) -> None:
+        try:
+            self._value = _outcome(self._recv, "the reports process (CSVs, workbook, package, "
+                                   "billing)", wait)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
     def result(self):
-        if self._process is not None:
-            process = self._process
-            return _outcome(self._recv, "the reports process (CSVs, workbook, package, billing)",
-                            lambda: (process.join(), process.exitcode)[1])
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -418,10 +434,11 @@ def _compute(company, period: str, out: Path):
     return result, b
 
 
-def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
+def _publish(settings, result, billing, out: Path) -> tuple[list[str], dict[str, float]]:
     """The period's CSV reports and Excel workbook, the package (PDF printed by Chromium) and the
-    billing; returns the lines to print when the notebooks are done (none while their progress
-    bar is drawn) and the seconds each part took."""
+    billing (``billing``: :func:`_billing_figures`); returns the lines to print when the
+    notebooks are done (none while their progress bar is drawn) and the seconds each part
+    took."""
     from wip_lib.core.errors import WipError
     from wip_lib.reports.csvfiles import write_period_reports
     from wip_lib.reports.package import BackgroundPrinter, browser
@@ -430,7 +447,8 @@ def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
     took: dict[str, float] = {}
     t = time.perf_counter()
     write_period_reports(result, out)
-    _in_own_process("the workbook", _workbook, result, out, company.settings)
+    release_unused()  # before the workbook's fork and Chromium, which run beside the kernels
+    _in_own_process("the workbook", _workbook, result, out, settings)
     took["reports_s"] = time.perf_counter() - t
     try:
         browser()
@@ -443,7 +461,7 @@ def _publish(company, result, out: Path) -> tuple[list[str], dict[str, float]]:
     _package(result, out, printer)
     took["package_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    _billing(company, result, out, printer, messages)
+    _billing(billing, out, printer, messages)
     took["billing_s"] = time.perf_counter() - t
     if printer is not None:
         messages += [f"warning: PDF not written: {exc}" for exc in printer.wait()]
@@ -467,19 +485,28 @@ def _no_pdf(html_file: Path, pdf_file: Path) -> None:
     """The printer when there is no Chromium: the page stays, no PDF."""
 
 
-def _billing(company, result, out: Path, printer, messages: list[str]) -> None:
-    """``billing_review.csv``, ``billing/`` and ``payapp_findings.csv`` (docs/billing.md); a
-    problem with the billing inputs (e.g. a bad row of lien_waivers.csv) is a warning and the
-    rest of the month-end still runs; ``printer`` None: the drafts have no PDF."""
+def _billing_figures(company, result) -> tuple:
+    """The period's billing and the pay-app findings: ``(billing, findings, problems)``, worked
+    out from the company while it is held (see :func:`_billing` for what is written)."""
     from wip_lib.close.billing import compute_billing, compute_payapps
-    from wip_lib.reports.billing import PAYAPP_FINDINGS, write_billing, write_findings
 
     billing = compute_billing(company, result.period, result)
+    findings, problems = compute_payapps(company, result.period)
+    return billing, findings, problems
+
+
+def _billing(figures: tuple, out: Path, printer, messages: list[str]) -> None:
+    """``billing_review.csv``, ``billing/`` and ``payapp_findings.csv`` (docs/billing.md) from
+    :func:`_billing_figures`; a problem with the billing inputs (e.g. a bad row of
+    lien_waivers.csv) is a warning and the rest of the month-end still runs; ``printer`` None:
+    the drafts have no PDF."""
+    from wip_lib.reports.billing import PAYAPP_FINDINGS, write_billing, write_findings
+
+    billing, findings, problems = figures
     if printer is None:
         write_billing(billing, out, pdf=None)
     else:
         write_billing(billing, out, pdf="combined", printer=printer)
-    findings, problems = compute_payapps(company, result.period)
     write_findings(findings, out / PAYAPP_FINDINGS)
     messages += [f"warning: {p}" for p in [*billing.problems, *problems]]
     messages.append(f"Billing: {len(billing.drafts)} draft G702/G703, {len(billing.review)} "

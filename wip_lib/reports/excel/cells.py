@@ -235,17 +235,6 @@ def save(wb: Workbook, path: Path) -> Path:
     from datetime import datetime
 
     path = Path(path)
-    cut = truncations(wb)
-    for t in cut[:TRUNCATED_SHOWN]:
-        print(f"warning: {path.name}, {t}; the full text is in the CSV reports", file=sys.stderr)
-    if len(cut) > TRUNCATED_SHOWN:
-        print(f"warning: {path.name}: {len(cut) - TRUNCATED_SHOWN} more cell(s) cut to Excel's "
-              f"limit of {EXCEL_TEXT_LIMIT:,} characters", file=sys.stderr)
-    replaced = getattr(wb, "_wip_replaced", 0)
-    if replaced:
-        print(f"warning: {path.name}: {replaced} cell(s) held control characters a workbook "
-              f"cannot store, shown as {REPLACEMENT}; the full text is in the CSV reports",
-              file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
     fixed = datetime(2000, 1, 1)
     wb.properties.creator = "WIP Workbook"
@@ -257,6 +246,18 @@ def save(wb: Workbook, path: Path) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(out.getbuffer())  # not getvalue(): a second copy of the file
     tmp.replace(path)
+    # Warned once written: rows made as the file is written (later_rows) may be cut too.
+    cut = truncations(wb)
+    for t in cut[:TRUNCATED_SHOWN]:
+        print(f"warning: {path.name}, {t}; the full text is in the CSV reports", file=sys.stderr)
+    if len(cut) > TRUNCATED_SHOWN:
+        print(f"warning: {path.name}: {len(cut) - TRUNCATED_SHOWN} more cell(s) cut to Excel's "
+              f"limit of {EXCEL_TEXT_LIMIT:,} characters", file=sys.stderr)
+    replaced = getattr(wb, "_wip_replaced", 0)
+    if replaced:
+        print(f"warning: {path.name}: {replaced} cell(s) held control characters a workbook "
+              f"cannot store, shown as {REPLACEMENT}; the full text is in the CSV reports",
+              file=sys.stderr)
     return path
 
 
@@ -310,6 +311,35 @@ def unchecked():
         yield
     finally:
         _KEEP_CHECKS.reset(token)
+
+
+def saving_only() -> bool:
+    """Whether the sheets being written are only saved (inside :func:`unchecked`): nobody reads
+    their cells back, so the largest can be made as the file is written (:func:`later_rows`)."""
+    return not _KEEP_CHECKS.get()
+
+
+def later_rows(ws: Worksheet, first: int, last: int, make, cols: Sequence[Col] = ()) -> None:
+    """Rows ``first:last`` of ``ws`` made when the sheet is saved, not now: ``make()`` writes
+    them (the cells it would write now) just before the sheet's writer reaches row ``first``,
+    and they are let go once written (:mod:`.saving`). The cost-to-complete sheet of 2,000 jobs
+    holds 8.7 million cells, about 2 GB as openpyxl objects; made a job at a time as the file is
+    written, it holds one job's.
+
+    ``cols`` are the columns :func:`write_records` will write there: their number formats join
+    the workbook now, in the order that call would add them, so the saved file has the bytes it
+    would have had with the rows made now (``tests/test_excel_saving.py``). Nothing may read or
+    write a cell of these rows before the sheet is saved."""
+    styles = _FormatStyles(ws)
+    for c in cols:
+        if c.kind not in _DATE_KINDS:
+            styles.proto(c.kind)
+    ws.__dict__.setdefault("_wip_later", []).append((first, last, make))
+
+
+def input_fill(ws: Worksheet) -> int:
+    """The index of :data:`INPUT_FILL` in the workbook's fills (added on first use)."""
+    return ws.parent._fills.add(INPUT_FILL)
 
 
 BOLD = Font(bold=True)
@@ -635,7 +665,7 @@ def shade_inputs(ws: Worksheet, cols: Sequence[Col], first: int, last: int, *,
     # The fill's index in the workbook's fills, found once: ``cell.fill = INPUT_FILL`` hashes
     # the fill object for every cell, most of the time this took at thousands of jobs.
     wb = ws.parent
-    fill_id = wb._fills.add(INPUT_FILL)
+    fill_id = input_fill(ws)
     cells = ws._cells
     for k, c in enumerate(cols, start=1):
         if c.formula is None and c.kind != "text":

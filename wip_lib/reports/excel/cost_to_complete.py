@@ -124,14 +124,27 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
     summed = [c.key for c in cols if c.total] + ["cost_to_date", "etc_used"]
     job_sums = (fc.groupby(fc_jobs, sort=False)[list(dict.fromkeys(summed))]
                 .sum().to_dict("index"))
-    for job in sorted(groups):
-        sums = job_sums[job]
+    later = xl.saving_only()
+
+    def job_rows_of(job: str, first: int) -> int:
         recs = []
         for rec in xl.records(fc.take(groups[job])):
             rec.update(flag_fields((str(job), _text(rec["cost_code"]), _text(rec["cost_type"]))))
             rec["_skip"] = {"tie_ctd", "tie_etc"}
             recs.append(rec)
-        last = xl.write_records(ws, recs, cols, first_row=row, checks=checks)
+        last = xl.write_records(ws, recs, cols, first_row=first, checks=checks)
+        if later:  # shaded with the rows, as shade_inputs below does the others
+            xl.shade_inputs(ws, cols, first, last)
+        return last
+
+    for job in sorted(groups):
+        sums = job_sums[job]
+        if later:  # made as the file is written: one job's cells held, not 8.7 million
+            last = row + len(groups[job]) - 1
+            xl.later_rows(ws, row, last, lambda job=job, first=row: job_rows_of(job, first),
+                          cols)
+        else:
+            last = job_rows_of(job, row)
         sub = last + 1
         job_rows.append(sub)
         # the job's total row
@@ -183,7 +196,10 @@ def write(ws: Worksheet, result, basis: Basis, layout: Layout) -> list[Check]:
         xl.highlight_rows(ws, FIRST_ROW, last_row, len(cols),
                           f'AND(${L["cost_code"]}{r}<>"Job total",LEN(${L["flags"]}{r})>0)',
                           UNDER_FILL)
-    xl.shade_inputs(ws, cols, FIRST_ROW, last_row, skip_rows=job_rows)
+    if later:  # the jobs' rows are shaded as they are made; the fill joins the workbook now
+        xl.input_fill(ws)
+    else:
+        xl.shade_inputs(ws, cols, FIRST_ROW, last_row, skip_rows=job_rows)
     xl.note(ws, 4, "Each job's rows end in a job total (SUBTOTAL); the grand total skips them. "
             "Flagged cost codes are highlighted; job-level flags sit on the job total row.")
     finish_sheet(ws, basis, freeze=f"E{FIRST_ROW}", cols=cols)

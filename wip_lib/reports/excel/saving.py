@@ -43,7 +43,9 @@ class _SheetWriter(WorksheetWriter):
     def rows(self):
         """openpyxl's ``rows``: the cells grouped by row, in row then column order (sorting the
         keys alone, not ``(key, cell)`` pairs, and skipping the sort when the cells were made in
-        order, as the sheets make them)."""
+        order, as the sheets make them). Rows to be made as the sheet is written
+        (:func:`~wip_lib.reports.excel.cells.later_rows`) are made in their place, one block at
+        a time, and let go once the writer has them."""
         cells = self.ws._cells
         keys = list(cells)
         if any(a > b for a, b in zip(keys, keys[1:])):
@@ -56,7 +58,36 @@ class _SheetWriter(WorksheetWriter):
             row.append(cells[key])
         for row in self.ws.row_dimensions.keys() - rows.keys():  # rows with a height only
             rows[row] = []
-        return sorted(rows.items())
+        made = sorted(rows.items())
+        later = self.ws.__dict__.get("_wip_later")
+        return self._with_later(made, sorted(later, key=lambda b: b[:2])) if later else made
+
+    def _with_later(self, made: list, later: list):
+        cells = self.ws._cells
+        k = 0
+        for first, last, make in later:
+            while k < len(made) and made[k][0] < first:
+                yield made[k]
+                k += 1
+            before = len(cells)
+            make()
+            # the block's cells are the last ones added (a dict keeps insertion order)
+            new = [key for key, _ in zip(reversed(cells), range(len(cells) - before))]
+            new.reverse()
+            block: dict[int, list] = {}
+            for key in sorted(new) if any(a > b for a, b in zip(new, new[1:])) else new:
+                if not first <= key[0] <= last:
+                    raise ValueError(f"sheet {self.ws.title!r}: rows {first}-{last} made a "
+                                     f"cell outside them ({key})")
+                block.setdefault(key[0], []).append(cells[key])
+            while k < len(made) and made[k][0] <= last:  # a height set on a row of the block
+                row_idx, row = made[k]
+                block[row_idx] = sorted(block.get(row_idx, []) + row, key=lambda c: c.column)
+                k += 1
+            yield from sorted(block.items())
+            for key in new:
+                del cells[key]
+        yield from made[k:]
 
     def write_rows(self):
         xf = self.xf.send(True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wip_lib.core import schema
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.memory import release_unused
 from wip_lib.core.settings import Company, Settings
 from wip_lib.sources import validate
 from wip_lib.sources.overrides_file import read_all_overrides
@@ -55,6 +56,8 @@ def read_company(root: Path | str) -> ReadResult:
     overrides, ov_problems = read_all_overrides(root)
     problems += ov_problems
     company = Company.from_tables(settings, tables, root, overrides, erp_facts)
+    del read, p_tables, e_tables
+    release_unused()  # the exports' text, freed, is not kept from the steps that follow
     return ReadResult(company, problems, reports)
 
 

@@ -348,7 +348,7 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
             break
     report.rows_blank = int(blank.sum())
     if report.rows_blank:  # a filter copies every column: only when there is something to drop
-        raw = take_rows(raw, ~blank)
+        raw = take_rows(raw, ~blank, consume=True)
     for m in sorted(missing_map):
         out.add(f"the ERP profile maps no column to '{m}'", f"add `{m}: [Header]` under "
                 f"tables.{name}.columns in the profile", column=m)
@@ -555,7 +555,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                                                   column=f"tables.{name}")], reports
     parts_all = raw["_part"].to_numpy()
     if not keep.all():
-        raw = take_rows(raw, keep)
+        raw = take_rows(raw, keep, consume=True)
         bad = bad[keep]
         unknown = unknown[keep]
         if source is not None:
@@ -673,7 +673,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     _count_rows(reports, spec, parts_all, reasons, raw["_part"].to_numpy()[bad])
     if bad.any():
         frame = frame[~bad]
-        raw = take_rows(raw, ~bad)
+        raw = take_rows(raw, ~bad, consume=True)
     frame = frame.reset_index(drop=True)
     raw = raw.reset_index(drop=True)
     if spec.get("lines"):

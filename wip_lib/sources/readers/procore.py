@@ -217,7 +217,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         by_file[rel].report.rows_totals = int(n)
     money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
     totals = raw[is_total]
-    raw = take_rows(raw, (~blank & ~is_total).to_numpy())
+    raw = take_rows(raw, (~blank & ~is_total).to_numpy(), consume=True)
     out.row_files = raw["_file"]
     labels = {}
     for f in usable:
