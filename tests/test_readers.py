@@ -697,3 +697,21 @@ def test_taking_rows_can_let_the_table_go_column_by_column(mask, kept):
     assert list(src.columns) == []
     whole = frame()
     assert take_rows(whole, np.ones(4, dtype=bool), consume=True) is whole  # nothing to drop
+
+
+def test_erp_lines_name_their_file_once_not_on_every_row():
+    """Every ERP job-cost line names the export it came from (``_file``, relative to the
+    company folder) as a categorical: the file's name is held once, not on each of millions of
+    rows; a line's file and row still lead back to the line in the export."""
+    r = read_company(SAMPLE)
+    cost = r.company["erp_job_cost"]
+    assert isinstance(cost["_file"].dtype, pd.CategoricalDtype)
+    files = set(cost["_file"].astype(str))
+    assert files == {"erp/JCT_CURRENT__TRANSACTION.csv"}
+    with open(SAMPLE / "erp/JCT_CURRENT__TRANSACTION.csv", newline="",
+              encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    head = rows[0]
+    for _, line in cost.iloc[[0, len(cost) // 2, -1]].iterrows():
+        source = dict(zip(head, rows[int(line["_row"]) - 1]))
+        assert source["Transaction_ID"] == line["row_id"] and source["Job"] == line["job_id"]

@@ -146,8 +146,9 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     # flag and the schedule never show two margins for one job.
     jobs = with_prior_estimates(fc.job_summary(company, period, forecast,
                                                schedule=wip.schedule), priors)
+    budget_history = fc.budget_history(company, period)
     flags = flagmod.merge_flags(
-        flagmod.overrun_flags(forecast, fc.budget_history(company, period),
+        flagmod.overrun_flags(forecast, budget_history,
                               fc.erp_cost_history(company, period), jobs, company.settings,
                               change_orders=fc.approved_change_orders(company, period),
                               commitment_cost=fc.erp_cost_history(company, period,
@@ -166,7 +167,7 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     history = job_history(company, period, store=store)
     return PeriodResult(company.settings.name, period, wip, forecast, flags, ranking, jobs,
                         findings, tieout, overrides, audit, company.settings, history,
-                        fc.budget_history(company, period), changes,
+                        budget_history, changes,
                         frozen_rows(company, period), job_facts(company),
                         retention(company, period))
 

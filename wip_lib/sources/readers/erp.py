@@ -663,12 +663,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                             + raw["_row"].iloc[at].astype("string")).to_numpy()
         frame["row_id"] = rid
     frame = frame[table.names]
-    if len(files) == 1:  # one file: its name on every row, as the other readers write it
-        file_col = pd.Series(next(iter(files.values())), index=frame.index, dtype="string")
-    else:
-        file_col = _files_of(raw, files).astype("string")
-    frame = frame.assign(_file=file_col.to_numpy() if len(files) > 1 else file_col,
-                         _row=raw["_row"].to_numpy())
+    frame = frame.assign(_file=_files_of(raw, files).array, _row=raw["_row"].to_numpy())
     # The counts of each file: rows in = accepted + reported + totals + blank + excluded.
     _count_rows(reports, spec, parts_all, reasons, raw["_part"].to_numpy()[bad])
     if bad.any():
