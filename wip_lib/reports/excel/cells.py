@@ -227,9 +227,10 @@ def save(wb: Workbook, path: Path) -> Path:
     """Save with fixed document properties and fixed zip timestamps, so the same inputs give the
     same bytes (no run-dependent value anywhere in the file).
 
-    Every text cut to Excel's limit while the workbook was built is reported on stderr as a
-    ``warning:`` line naming the workbook, sheet, cell, row and column (the full text stays in
-    the CSV reports)."""
+    Every text cut to Excel's limit while the workbook was built or written (rows made as it is
+    written, :func:`later_rows`) is reported on stderr, once it is written, as a ``warning:``
+    line naming the workbook, sheet, cell, row and column (the full text stays in the CSV
+    reports)."""
     import io
     import sys
     from datetime import datetime
