@@ -14,7 +14,7 @@ Conventions
 - ``status_family`` columns are derived by the readers from the raw status (kept beside it).
 - Provenance: every row a reader produces also carries ``_file`` (path relative to the company
   folder, ``/`` separators) and ``_row`` (1-based row as a spreadsheet shows it; header = 1), so any
-  figure can be traced to its source line. Tables built in memory may omit them. The ERP
+  figure can be traced to its source line. Tables built in memory may omit them. The export
   readers' ``_file`` is a categorical: a few names over millions of lines (as text, the job-cost
   export's file name on 5 million rows was 191 MB).
 """

@@ -268,8 +268,9 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
         bad |= badt
         frame["commitment_type"] = t.astype("string")
-    frame = frame.assign(_file=raw["_file"].to_numpy(), _row=raw["_row"].to_numpy())
-    frame["_file"] = frame["_file"].astype("string")
+    # a few names over many rows: a categorical (schema)
+    frame = frame.assign(_file=raw["_file"].astype("category").array,
+                         _row=raw["_row"].to_numpy())
     reported = raw.loc[bad.to_numpy(), "_file"].value_counts()
     kept = raw["_file"].value_counts()
     for rel, f in by_file.items():
