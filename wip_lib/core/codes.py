@@ -84,9 +84,9 @@ def trimmed_text(values: pd.Series) -> pd.Series:
     if text.hasnans:
         text = text.fillna("")
     ids, uniques = pd.factorize(text)
-    done = pd.Series(uniques, dtype="string").str.strip()
-    if (done.to_numpy(dtype=object) == pd.Series(uniques, dtype="string").to_numpy(
-            dtype=object)).all():
+    distinct = pd.Series(uniques, dtype="string")
+    done = distinct.str.strip()
+    if done.equals(distinct):
         return text
     return pd.Series(done.array.take(ids), index=values.index, dtype="string")
 
