@@ -287,3 +287,23 @@ def test_the_workbook_is_written_in_a_process_of_its_own(capfd):
         _in_own_process("the workbook", _exits_at_once)
     _in_own_process("a warning", print, "warning: shown")  # os._exit would drop it unflushed
     assert "warning: shown" in capfd.readouterr().out
+
+
+def test_exports_bytes_is_the_size_of_the_procore_and_erp_files(tmp_path):
+    """The rule that keeps a large company's kernels off the computation's peak
+    (``EARLY_KERNELS_BYTES``) measures the export files only, from the listing."""
+    from wip_lib.cli.commands import month_end as me
+
+    sample = ROOT / "data" / "sample"
+    by_hand = sum(f.stat().st_size for part in ("procore", "erp")
+                  for f in (sample / part).rglob("*") if f.is_file())
+    assert me.exports_bytes(sample) == by_hand
+    assert 0 < by_hand <= me.EARLY_KERNELS_BYTES  # the sample starts its kernels beside
+    company = tmp_path / "c"
+    (company / "procore" / "budget" / "001").mkdir(parents=True)
+    (company / "erp").mkdir()
+    (company / "procore" / "budget" / "001" / "2026-10.csv").write_bytes(b"x" * 1000)
+    (company / "erp" / "jc.csv").write_bytes(b"y" * 234)
+    (company / "company.yaml").write_text("company_name: x\n" * 100)  # not an export
+    assert me.exports_bytes(company) == 1234
+    assert me.exports_bytes(tmp_path / "missing") == 0

@@ -168,3 +168,35 @@ def test_crashed_and_hung_kernels_fail_alone_and_are_replaced(tmp_path):
         nb = nbformat.read(results[key].output_ipynb, as_version=4)
         assert nb.cells[-1].outputs[0]["text"] == f"step {step}\n"
         assert Path(results[key].output_html).is_file()
+
+
+def _kernels() -> set[int]:
+    """This process's kernel processes (``ipykernel_launcher``) now running."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)
+            if "ipykernel_launcher" in " ".join(p.cmdline())}
+
+
+def test_a_pool_told_not_to_start_starts_its_kernels_at_its_first_run(tmp_path):
+    ok = _notebook(tmp_path / "ok.ipynb", "print('step', step)")
+    before = _kernels()
+    pool = NotebookPool(1, ROOT, log=tmp_path / "k.log", start=False)
+    try:
+        assert not pool.started
+        assert _kernels() == before  # no kernel beside the large company's computation
+        results = pool.run([_run(tmp_path, "first", ok, 1)], plotly_src_for=lambda r: None,
+                           progress=False)
+        assert pool.started and results[0].ok, results[0].error
+        assert len(_kernels() - before) == 1
+        nb = nbformat.read(results[0].output_ipynb, as_version=4)
+        assert nb.cells[-1].outputs[0]["text"] == "step 1\n"
+    finally:
+        pool.close()
+    assert _kernels() == before
+
+
+def test_a_pool_never_run_closes_at_once():
+    pool = NotebookPool(2, ROOT, start=False)
+    pool.close()  # nothing started: nothing to wait for
+    assert not pool.started

@@ -624,6 +624,9 @@ class NotebookPool:
     """``workers`` threads, each with a warm kernel of its own, started at once: the kernels start
     and load ``preload`` while the caller does other work (the month-end validates and computes
     the period meanwhile). :meth:`run` executes notebooks on them; :meth:`close` shuts them down.
+    With ``start=False`` nothing starts until :meth:`start` or the first :meth:`run` (a kernel
+    holds about 160 MB once its imports are loaded: a large company's month-end keeps that off
+    its peak, the period's computation).
 
     Threads, not processes: the work is in the kernels (processes of their own); a thread only
     sends cells, collects outputs and renders pages. With ``warm=False`` each notebook gets a
@@ -631,7 +634,7 @@ class NotebookPool:
 
     def __init__(self, workers: int, cwd: Path, *, preload: Iterable[str] = (),
                  log: Path | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-                 warm: bool = True):
+                 warm: bool = True, start: bool = True):
         self.cwd = Path(cwd)
         self.timeout = timeout
         self.warm = warm
@@ -643,8 +646,16 @@ class NotebookPool:
         self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._work, name=f"notebook-{i}", daemon=True)
                          for i in range(max(1, workers))]
-        for t in self._threads:
-            t.start()
+        self.started = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the threads and their kernels (once; :meth:`run` calls it)."""
+        if not self.started:
+            self.started = True
+            for t in self._threads:
+                t.start()
 
     def _work(self) -> None:
         kernel = (WarmKernel(self.cwd, log=self.log, preload=self.preload) if self.warm
@@ -677,12 +688,15 @@ class NotebookPool:
             progress: bool = True) -> list[RunResult]:
         """Execute ``runs``; results in the order given."""
         runs = list(runs)
+        self.start()
         for r in runs:
             self._todo.put((r, {"plotly_src": plotly_src_for(r), "subtitle": subtitle,
                                 "back_link": back_link_for(r)}))
         return collect(runs, (self._done.get() for _ in runs), progress)
 
     def close(self) -> None:
+        if not self.started:
+            return
         for _ in self._threads:
             self._todo.put(None)
         for t in self._threads:

@@ -47,6 +47,13 @@ SUMMARY = "run_summary.json"
 #: computed), so no notebook pays for it.
 PRELOAD = ("IPython.display", "wip_lib.close.bundle", "wip_lib.reports.dashboard",
            "wip_lib.reports.html")
+#: Exports larger than this (``procore/`` and ``erp/``, bytes on disk) and the kernels start once
+#: the period is computed instead of beside it: the computation is the month-end's peak of memory
+#: (the company's tables and the period's working frames; about 3.7 GB at 2,000 jobs and 1.1 GB
+#: of exports), and two kernels with their imports loaded would add about 0.3 GB to it. Below it
+#: their start-up (seconds) overlaps validation, where the month-end of a small company gains
+#: most from it.
+EARLY_KERNELS_BYTES = 256 * 2**20
 #: How much the forked reports process (CSVs, workbook, package, billing) steps back for the
 #: kernels (``os.nice``; 19 is the lowest priority): see :func:`_beside_child`.
 _BESIDE_NICENESS = 10
@@ -129,16 +136,32 @@ def run(args) -> int:
     from wip_lib.reports.notebooks import NotebookPool
 
     # The kernels start (and import what the notebooks need) while the company is validated and
-    # the period computed; their start-up chatter goes to notebooks/kernels.log at the end.
+    # the period computed, unless the company is large (EARLY_KERNELS_BYTES); their start-up
+    # chatter goes to notebooks/kernels.log at the end.
     fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
     os.close(fd)
     pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
-                        timeout=timeout)
+                        timeout=timeout,
+                        start=exports_bytes(args.data_dir) <= EARLY_KERNELS_BYTES)
     try:
         return _run(args, pool.run, Path(log))
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
+
+
+def exports_bytes(data_dir: Path) -> int:
+    """The size on disk of a company's exports (every file under ``procore/`` and ``erp/``), from
+    the folder listing: 0 for a folder that is not there (reading it says why)."""
+    total = 0
+    for part in ("procore", "erp"):
+        for folder, _, files in os.walk(Path(data_dir) / part):
+            for name in files:
+                try:
+                    total += os.stat(os.path.join(folder, name)).st_size
+                except OSError:  # gone or unreadable: the reader reports it
+                    pass
+    return total
 
 
 def _run(args, execute_runs, log: Path | None) -> int:
