@@ -44,3 +44,36 @@ def test_alt_text_as_nbconvert_adds_it():
     assert str(BeautifulSoup(ours, "html.parser")) == theirs
     assert ours.count(nbs.NO_ALT) == 1 and 'alt="kept"' in ours
     assert "tabindex" not in ours  # the basic template has no .jp-Notebook to make focusable
+
+
+def test_the_page_view_leaves_the_notebook_and_keeps_what_a_page_shows():
+    """The exporter is given each output cut to the forms a page can show; the committed
+    dashboard's charts carry plotly's JSON beside their HTML, and the notebook itself keeps it."""
+    nb = nbformat.read(NOTEBOOKS / "project_dashboard.ipynb", as_version=4)
+    before = nbformat.writes(nb)
+    shown = nbs._shown(nbs._exporter())
+    view = nbs._page_view(nb, shown)
+    assert nbformat.writes(nb) == before
+    forms = [set(o["data"]) for c in view.cells for o in c.get("outputs", []) if "data" in o]
+    kept = [set(o["data"]) & set(shown) for c in nb.cells for o in c.get("outputs", [])
+            if "data" in o]
+    assert forms == kept
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {})
+               for c in nb.cells for o in c.get("outputs", []))
+    assert "text/html" in shown and "application/vnd.plotly.v1+json" not in shown
+
+
+@pytest.mark.parametrize("plotly_src", [nbs.INLINE_PLOTLY, "assets/plotly.min.js", None])
+@pytest.mark.parametrize("chart", [True, False])
+def test_a_page_written_is_the_page_as_text(tmp_path, plotly_src, chart):
+    """``write_page`` (plotly.js encoded once per process) writes the bytes of ``page``."""
+    body = ('<div>Plotly.newPlot("x", [])</div>' if chart else "<p>no chart</p>") + \
+        "<p>caf\u00e9 \ue000plotly.js\ue000</p>"  # the mark in a page's own text stays text
+    out = tmp_path / "p.html"
+    args = dict(plotly_src=plotly_src, subtitle="Month-end 2026-10", back_link="../index.html")
+    nbs.write_page(out, "Job <00104>", body, **args)
+    text = nbs.page("Job <00104>", body, **args)
+    assert out.read_bytes() == text.encode("utf-8")
+    inline = plotly_src == nbs.INLINE_PLOTLY and chart
+    assert (nbs.plotly_js() in text) is inline
+    assert text.count("\ue000plotly.js\ue000") == 1 and "Job &lt;00104&gt;" in text

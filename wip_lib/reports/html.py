@@ -177,16 +177,24 @@ def table_rows(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
                whole_dollars: bool = False) -> list[list[str]]:
     """The table's cell texts, formatted as the HTML table shows them (money in dollars,
     percent, dates without a time of day): what a key table's plain-text form holds."""
-    kinds = _kinds(df, set(money), set(pct))
-    return [[_cell(v, kind=kinds[c], whole_dollars=whole_dollars)["text"]
-             for c, v in zip(df.columns, rec)] for rec in df.itertuples(index=False)]
+    return [[c["text"] for c in row] for row in _table_cells(df, money, pct, whole_dollars)]
+
+
+def _table_cells(df: pd.DataFrame, money: Iterable[str], pct: Iterable[str], whole_dollars: bool,
+                 max_rows: int | None = None) -> list[list[dict]]:
+    """Each cell's text and class (:func:`_cell`), row by row (the first ``max_rows``)."""
+    kinds = [k for k in _kinds(df, set(money), set(pct)).values()]
+    rows = df if max_rows is None else df.head(max_rows)
+    return [[_cell(v, kind=k, whole_dollars=whole_dollars) for k, v in zip(kinds, rec)]
+            for rec in rows.itertuples(index=False)]
 
 
 def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
                whole_dollars: bool = False, total_row: bool = False,
                highlight: pd.Series | None = None, labels: dict[str, str] | None = None,
                max_rows: int | None = None, groups: Sequence[tuple[str, int]] | None = None,
-               links: dict[str, str] | None = None, sticky: bool = False) -> str:
+               links: dict[str, str] | None = None, sticky: bool = False,
+               cells: list[list[dict]] | None = None) -> str:
     """An HTML table (``templates/table.html``) with every cell escaped; ``money`` columns in
     cents, ``pct`` as fractions, dates as dates; headers are :func:`label` unless ``labels``
     says otherwise; text columns left-aligned, long text (:data:`WRAP`) wrapping.
@@ -196,23 +204,24 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
     ``groups``: a header row above the labels, ``(group label, number of columns)`` in order.
     ``links``: column -> URL pattern with ``{}`` for the cell's text (a drill-down link).
     ``sticky``: the first column stays in view when the table scrolls sideways.
+    ``cells``: the table's :func:`_table_cells` with these ``money``, ``pct`` and
+    ``whole_dollars`` when the caller has them already (:func:`show_table`).
     """
     money = [m for m in money if m in df.columns]
     pct = [p for p in pct if p in df.columns]
     labels = labels or {}
     links = links or {}
     kinds = _kinds(df, set(money), set(pct))
-    rows = df if max_rows is None else df.head(max_rows)
-    flags = highlight.reindex(rows.index).fillna(False) if highlight is not None else None
+    index = df.index if max_rows is None else df.index[:max_rows]
+    flags = highlight.reindex(index).fillna(False) if highlight is not None else None
+    if cells is None:
+        cells = _table_cells(df, money, pct, whole_dollars, max_rows)
     body = []
-    for idx, rec in zip(rows.index, rows.itertuples(index=False)):
-        cells = []
-        for col, val in zip(df.columns, rec):
-            cell = _cell(val, kind=kinds[col], whole_dollars=whole_dollars)
+    for idx, row in zip(index, cells):
+        for col, cell in zip(df.columns, row):
             cell["href"] = links[col].format(cell["text"]) if col in links and cell["text"] \
                 else None
-            cells.append(cell)
-        body.append({"flag": flags is not None and bool(flags.loc[idx]), "cells": cells})
+        body.append({"flag": flags is not None and bool(flags.loc[idx]), "cells": row})
     total = None
     if total_row and len(df):
         total = [dollars(int(df[col].fillna(0).astype("int64").sum()), whole=whole_dollars)
@@ -226,14 +235,17 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
 
 
 def plain_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
-                whole_dollars: bool = False, labels: dict[str, str] | None = None) -> str:
+                whole_dollars: bool = False, labels: dict[str, str] | None = None,
+                cells: list[list[dict]] | None = None) -> str:
     """The table as plain text (``text/plain`` of a key table: what nbval compares), with the
-    same formats and labels as :func:`html_table`."""
+    same formats and labels as :func:`html_table` (``cells``: as there, every row)."""
     labels = labels or {}
     if df.empty:
         return "(no rows)"
     cols = [labels.get(c) or label(c) for c in df.columns]
-    return fixed_width(cols, table_rows(df, money=money, pct=pct, whole_dollars=whole_dollars))
+    if cells is None:
+        cells = _table_cells(df, money, pct, whole_dollars)
+    return fixed_width(cols, [[c["text"] for c in row] for row in cells])
 
 
 #: Control characters written as escapes, as pandas' ``to_string`` writes them.
@@ -258,8 +270,14 @@ def show_table(df: pd.DataFrame, **kwargs) -> None:
     from IPython.display import display
 
     plain = {k: kwargs[k] for k in ("money", "pct", "whole_dollars", "labels") if k in kwargs}
-    display({"text/html": html_table(df, **kwargs), "text/plain": plain_table(df, **plain)},
-            raw=True)
+    # Each cell formatted once for both forms (the HTML's are the first max_rows of them).
+    money = [m for m in kwargs.get("money", ()) if m in df.columns]
+    pct = [p for p in kwargs.get("pct", ()) if p in df.columns]
+    cells = _table_cells(df, money, pct, kwargs.get("whole_dollars", False))
+    shown = kwargs.get("max_rows")
+    display({"text/html": html_table(df, **kwargs, cells=cells if shown is None else
+                                     cells[:shown]),
+             "text/plain": plain_table(df, **plain, cells=cells)}, raw=True)
 
 
 def figure_bundle(fig) -> dict:

@@ -89,10 +89,47 @@ def page(title: str, body: str, *, plotly_src: str | None, subtitle: str = "",
     in the report's page shell, ``templates/page.html``; ``title`` and ``subtitle`` are escaped
     there. ``plotly_src``: :data:`INLINE_PLOTLY` (plotly.js inside the page), a path to the
     shared file, or none."""
+    head, tail = _page_parts(title, body, plotly_src=plotly_src, subtitle=subtitle,
+                             back_link=back_link)
+    return head if tail is None else head + plotly_js() + tail
+
+
+#: Where plotly.js goes in a page rendered around it (a private-use character; the script sits
+#: in the page's head, before any text of the page's own).
+_JS_HERE = "\ue000plotly.js\ue000"
+
+
+def _page_parts(title: str, body: str, *, plotly_src: str | None, subtitle: str,
+                back_link: str | None) -> tuple[str, str | None]:
+    """:func:`page` as ``(head, tail)`` around plotly.js when the page carries it inline, else
+    ``(page, None)``."""
     if plotly_src == INLINE_PLOTLY and "Plotly.newPlot" not in body:
         plotly_src = None  # a page without a chart carries no plotly.js
-    return render("page.html", title=title, body=body, subtitle=subtitle, back_link=back_link,
-                  **plotly_context(plotly_src))
+    args = dict(title=title, body=body, subtitle=subtitle, back_link=back_link)
+    if plotly_src != INLINE_PLOTLY:
+        return render("page.html", **args, **plotly_context(plotly_src)), None
+    head, tail = render("page.html", **args, plotly_js=_JS_HERE, plotly_src=None).split(
+        _JS_HERE, 1)
+    return head, tail
+
+
+def write_page(out: Path, title: str, body: str, *, plotly_src: str | None, subtitle: str = "",
+               back_link: str | None = None) -> None:
+    """:func:`page` written to ``out`` as UTF-8, the same bytes, with plotly.js's 4.8 MB (held
+    as two-byte text: it has a non-Latin character) encoded once per process, not joined into
+    and encoded with every page: a fifth of a dashboard page's rendering."""
+    head, tail = _page_parts(title, body, plotly_src=plotly_src, subtitle=subtitle,
+                             back_link=back_link)
+    with open(out, "wb") as fh:
+        fh.write(head.encode("utf-8"))
+        if tail is not None:
+            fh.write(_plotly_js_utf8())
+            fh.write(tail.encode("utf-8"))
+
+
+@cache
+def _plotly_js_utf8() -> bytes:
+    return plotly_js().encode("utf-8")
 
 
 def plotly_context(plotly_src: str | None) -> dict:
@@ -126,6 +163,9 @@ def _exporter():
         config = Config()  # cells tagged HIDE_ON_PAGE run but stay off the page
         config.TagRemovePreprocessor.remove_cell_tags = {HIDE_ON_PAGE}
         config.TagRemovePreprocessor.enabled = True
+        # The notebook checked against its schema once, after the preprocessors, not after each
+        # of them (a dozen): a page's preprocessors only drop cells and set metadata.
+        config.Exporter.optimistic_validation = True
         _EXPORTER = _page_exporter_class(HTMLExporter)(
             config=config, template_name="basic", exclude_input=True, exclude_input_prompt=True,
             exclude_output_prompt=True, exclude_anchor_links=True)
@@ -169,8 +209,40 @@ def _export_body(nb) -> str:
     """The notebook rendered without its code (a lock keeps threads from sharing the exporter
     mid-render)."""
     with _EXPORTER_LOCK:
-        body, _ = _exporter().from_notebook_node(nb)
+        exporter = _exporter()
+        body, _ = exporter.from_notebook_node(_page_view(nb, _shown(exporter)))
     return body
+
+
+@cache
+def _shown(exporter) -> tuple[str, ...]:
+    """The output forms the exporter can put on a page: its display priority, as the filter
+    that picks an output's form reads it."""
+    from nbconvert.utils.base import NbConvertBase
+
+    return tuple(NbConvertBase(parent=exporter).display_data_priority)
+
+
+def _page_view(nb, shown: Iterable[str]):
+    """``nb`` with each output's data cut to the forms a page can show (``shown``, the
+    exporter's display priority): what the page is made from is unchanged, and the exporter's
+    deep copies and schema checks no longer walk the rest. A chart's plotly JSON (for JupyterLab;
+    the page uses its HTML form) is four fifths of a dashboard's nodes. ``nb`` itself is left as
+    it is: the exporter copies before it changes anything."""
+    from nbformat import NotebookNode
+
+    shown = frozenset(shown)
+
+    def cut(output):
+        data = output.get("data")
+        if not data or shown.issuperset(data):
+            return output
+        return NotebookNode({**output, "data": NotebookNode(
+            {k: v for k, v in data.items() if k in shown})})
+
+    cells = [NotebookNode({**c, "outputs": [cut(o) for o in c["outputs"]]})
+             if c.get("outputs") else c for c in nb.cells]
+    return NotebookNode({**nb, "cells": cells})
 
 
 def notebook_to_html(ipynb, out: Path, *, title: str, subtitle: str,
@@ -180,8 +252,8 @@ def notebook_to_html(ipynb, out: Path, *, title: str, subtitle: str,
 
     nb = ipynb if isinstance(ipynb, nbformat.NotebookNode) else \
         nbformat.read(str(ipynb), as_version=4)
-    Path(out).write_text(page(title, _export_body(nb), plotly_src=plotly_src, subtitle=subtitle,
-                              back_link=back_link), encoding="utf-8")
+    write_page(Path(out), title, _export_body(nb), plotly_src=plotly_src, subtitle=subtitle,
+               back_link=back_link)
 
 
 # -- warm kernels --------------------------------------------------------------------------------
@@ -508,7 +580,7 @@ def prepare_render() -> None:
     """In a warm kernel: the exporter built and plotly.js read ahead of the first page."""
     with _EXPORTER_LOCK:
         _exporter()
-    plotly_js()
+    _plotly_js_utf8()
 
 
 def _execute_warm(path: Path, output: Path, parameters: dict, kernel: WarmKernel,
