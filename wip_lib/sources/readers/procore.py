@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -758,6 +759,7 @@ _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LETTER = re.compile(r"^[A-I][.:)]?\s+(?=\S)")
 
 
+@functools.lru_cache(maxsize=4096)  # headers and labels repeat from invoice to invoice
 def clean_header(h: str) -> str:
     """A G703 header as matched: words in brackets and a leading column letter dropped
     (``G. Total Completed and Stored to Date (D+E+F)`` reads ``Total Completed and Stored to
@@ -767,8 +769,26 @@ def clean_header(h: str) -> str:
     return " ".join(text.rstrip(":").split())
 
 
+_BLANKS = re.compile(r"[\s_]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def _norm(h: str) -> str:
-    return re.sub(r"[\s_]+", " ", str(h)).strip().casefold()
+    return _BLANKS.sub(" ", str(h)).strip().casefold()
+
+
+@functools.cache
+def _g703_headers() -> dict[str, frozenset[str]]:
+    """The aliases that make a row the G703 header row, as compared."""
+    return {k: frozenset(_norm(a) for a in G703[k])
+            for k in ("scheduled_value", "total_completed_to_date")}
+
+
+@functools.cache
+def _fact_labels(table: str) -> dict[str, str]:
+    """An invoice fact's label, as compared -> the ``table``'s canonical column."""
+    return {_norm(a): k for k, aliases in PROCORE_EXPORTS[table].headers.items()
+            for a in aliases}
 
 
 def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series) -> pd.Series:
@@ -816,7 +836,7 @@ def _cells(path: Path, rel: str, out: Collector) -> list[list[str]] | None:
 def _header_row(rows: list[list[str]]) -> int | None:
     """Index of the G703 header row: the first naming Scheduled Value and Total Completed and
     Stored to Date."""
-    want = {k: {_norm(a) for a in G703[k]} for k in ("scheduled_value", "total_completed_to_date")}
+    want = _g703_headers()
     for i, row in enumerate(rows):
         names = {_norm(clean_header(c)) for c in row}
         if all(names & aliases for aliases in want.values()):
@@ -824,9 +844,9 @@ def _header_row(rows: list[list[str]]) -> int | None:
     return None
 
 
-def _facts(rows: list[list[str]], headers: dict[str, list[str]]) -> dict[str, tuple[str, int]]:
-    """``Label,Value`` lines above the header: canonical invoice column -> (value, row)."""
-    by_alias = {_norm(a): k for k, aliases in headers.items() for a in aliases}
+def _facts(rows: list[list[str]], table: str) -> dict[str, tuple[str, int]]:
+    """``Label,Value`` lines above the header: canonical column of ``table`` -> (value, row)."""
+    by_alias = _fact_labels(table)
     found: dict[str, tuple[str, int]] = {}
     for i, row in enumerate(rows):
         cells = [c.strip() for c in row if str(c).strip()]
@@ -873,7 +893,7 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
     header = [clean_header(c) for c in rows[h]]
     body = [(list(r) + [""] * len(header))[:len(header)] for r in rows[h + 1:]]
     report.rows_in = len(body)
-    facts = _facts(rows[:h], PROCORE_EXPORTS[table].headers)
+    facts = _facts(rows[:h], table)
     colmap = resolve_headers(header, fmt.headers, {"scheduled_value", "total_completed_to_date"},
                              out, "invoice's CSV")
     known = {_norm(clean_header(x)) for x in fmt.ignored}
