@@ -307,3 +307,36 @@ def test_exports_bytes_is_the_size_of_the_procore_and_erp_files(tmp_path):
     (company / "company.yaml").write_text("company_name: x\n" * 100)  # not an export
     assert me.exports_bytes(company) == 1234
     assert me.exports_bytes(tmp_path / "missing") == 0
+
+
+@pytest.mark.parametrize("argv,starts", [
+    (["--period", "2027-06"], False),           # refused: after the current period
+    (["--jobs", "00529,../x"], False),          # refused: a job name that is a path
+    (["--period", "2026-10", "--only-failed"], False),  # refused: no earlier run to re-run
+    (["--period", "2026-10"], True),            # valid: the kernels start, then the period
+])
+def test_kernels_start_once_the_input_is_valid(tmp_path, monkeypatch, argv, starts):
+    """A month-end the input stops starts no kernel; a valid one starts them before the period
+    is computed (a company under EARLY_KERNELS_BYTES), beside the computation."""
+    from wip_lib.cli.commands import month_end as me
+    from wip_lib.cli.main import main
+    from wip_lib.reports import notebooks
+
+    class Computing(Exception):
+        pass
+
+    def compute(*args):
+        events.append("compute")
+        raise Computing  # the order is what is checked: no need to compute the period
+
+    events = []
+    monkeypatch.setattr(notebooks.NotebookPool, "start", lambda self: events.append("start"))
+    monkeypatch.setattr(me, "_compute", compute)
+    command = ["month-end", str(SAMPLE), "--out", str(tmp_path / "r"), "--no-progress", *argv]
+    if starts:
+        with pytest.raises(Computing):
+            main(command)
+        assert events == ["start", "compute"]
+    else:
+        assert main(command) != 0
+        assert events == []

@@ -31,6 +31,7 @@ import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from wip_lib.core.errors import InputError, Problem, WipError
 from wip_lib.core.identifiers import path_inside, safe_name
@@ -51,8 +52,8 @@ PRELOAD = ("IPython.display", "wip_lib.close.bundle", "wip_lib.reports.dashboard
 #: the period is computed instead of beside it: the computation is the month-end's peak of memory
 #: (the company's tables and the period's working frames; about 3.7 GB at 2,000 jobs and 1.1 GB
 #: of exports), and two kernels with their imports loaded would add about 0.3 GB to it. Below it
-#: their start-up (seconds) overlaps validation, where the month-end of a small company gains
-#: most from it.
+#: they start as soon as the input is valid and their start-up (seconds) overlaps the
+#: computation, which is where the month-end of a small company gains most from it.
 EARLY_KERNELS_BYTES = 256 * 2**20
 #: How much the forked reports process (CSVs, workbook, package, billing) steps back for the
 #: kernels (``os.nice``; 19 is the lowest priority): see :func:`_beside_child`.
@@ -135,16 +136,17 @@ def run(args) -> int:
 
     from wip_lib.reports.notebooks import NotebookPool
 
-    # The kernels start (and import what the notebooks need) while the company is validated and
-    # the period computed, unless the company is large (EARLY_KERNELS_BYTES); their start-up
-    # chatter goes to notebooks/kernels.log at the end.
+    # The kernels start (and import what the notebooks need) once the company's input is valid,
+    # while the period is computed, unless the company is large (EARLY_KERNELS_BYTES: then at
+    # the first notebook); input refused starts none. Their start-up chatter goes to
+    # notebooks/kernels.log at the end.
     fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
     os.close(fd)
     pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
-                        timeout=timeout,
-                        start=exports_bytes(args.data_dir) <= EARLY_KERNELS_BYTES)
+                        timeout=timeout, start=False)
+    early = exports_bytes(args.data_dir) <= EARLY_KERNELS_BYTES
     try:
-        return _run(args, pool.run, Path(log))
+        return _run(args, pool.run, Path(log), valid=pool.start if early else None)
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
@@ -164,10 +166,11 @@ def exports_bytes(data_dir: Path) -> int:
     return total
 
 
-def _run(args, execute_runs, log: Path | None) -> int:
+def _run(args, execute_runs, log: Path | None, valid: Callable[[], None] | None = None) -> int:
     """The month-end, with the notebooks executed by ``execute_runs`` (a local
     :class:`~wip_lib.reports.notebooks.NotebookPool`'s ``run``, or on a cluster); ``log``: the
-    local kernels' start-up log."""
+    local kernels' start-up log; ``valid``: called once the input is valid, before the period
+    is computed."""
     from wip_lib.close import bundle as bundles
     from wip_lib.core.periods import check_period
     from wip_lib.reports.index_page import write_index
@@ -201,6 +204,8 @@ def _run(args, execute_runs, log: Path | None) -> int:
     if args.only_failed and previous is None:
         raise InputError([Problem(str(out / SUMMARY), "no earlier run of this period to re-run",
                                   "run the month-end without --only-failed first")])
+    if valid is not None:
+        valid()
 
     t = time.perf_counter()
     publishing = None
