@@ -183,7 +183,7 @@ def table_rows(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
 def _table_cells(df: pd.DataFrame, money: Iterable[str], pct: Iterable[str], whole_dollars: bool,
                  max_rows: int | None = None) -> list[list[dict]]:
     """Each cell's text and class (:func:`_cell`), row by row (the first ``max_rows``)."""
-    kinds = [k for k in _kinds(df, set(money), set(pct)).values()]
+    kinds = list(_kinds(df, set(money), set(pct)).values())
     rows = df if max_rows is None else df.head(max_rows)
     return [[_cell(v, kind=k, whole_dollars=whole_dollars) for k, v in zip(kinds, rec)]
             for rec in rows.itertuples(index=False)]
@@ -271,9 +271,8 @@ def show_table(df: pd.DataFrame, **kwargs) -> None:
 
     plain = {k: kwargs[k] for k in ("money", "pct", "whole_dollars", "labels") if k in kwargs}
     # Each cell formatted once for both forms (the HTML's are the first max_rows of them).
-    money = [m for m in kwargs.get("money", ()) if m in df.columns]
-    pct = [p for p in kwargs.get("pct", ()) if p in df.columns]
-    cells = _table_cells(df, money, pct, kwargs.get("whole_dollars", False))
+    cells = _table_cells(df, kwargs.get("money", ()), kwargs.get("pct", ()),
+                         kwargs.get("whole_dollars", False))
     shown = kwargs.get("max_rows")
     display({"text/html": html_table(df, **kwargs, cells=cells if shown is None else
                                      cells[:shown]),
