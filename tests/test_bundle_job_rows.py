@@ -93,3 +93,21 @@ def test_a_bundle_read_in_row_groups_is_loaded_as_one_array_a_column(tmp_path):
         assert isinstance(joined[name].array.__arrow_array__(), pa.ChunkedArray)
         assert joined[name].array.__arrow_array__().num_chunks == 1, name
     assert bundles.one_chunk(joined) is joined  # nothing to join: the frame as it is
+
+
+def test_a_job_written_in_one_run_of_rows_is_a_slice_sharing_the_tables_data(monkeypatch):
+    # Every table of the bundle is written job by job: a dashboard's rows of a job are then a
+    # view of the table, not a copy of each of its columns. A job whose rows are not one run
+    # is taken row by row, as before.
+    import numpy as np
+
+    monkeypatch.setattr(bundles, "INDEXED_ROWS", 0)
+    frame = pd.DataFrame({"job_id": pd.array(["1", "1", "2", "2", "2", "1"], dtype="string"),
+                          "cents": range(6)}, index=range(10, 16))
+    run = bundles.job_rows(frame, "2")
+    pd.testing.assert_frame_equal(run, _mask(frame, "2"))
+    assert np.shares_memory(run["cents"].to_numpy(), frame["cents"].to_numpy())
+    split = bundles.job_rows(frame, "1")
+    pd.testing.assert_frame_equal(split, _mask(frame, "1"))
+    assert split["cents"].tolist() == [0, 1, 5]
+    assert not np.shares_memory(split["cents"].to_numpy(), frame["cents"].to_numpy())

@@ -28,6 +28,27 @@ def test_tables_escape_vendor_and_job_names():
     assert EVIL not in page(EVIL, "<p>body</p>", plotly_src="assets/plotly.min.js")
 
 
+def test_a_table_is_written_whole_as_the_page_shows_it():
+    """Every part of a money table in one: the group row, a text label and a right-aligned
+    money label, a flagged row, a drill-down link (its text and URL escaped), a negative amount,
+    the total row (exact cents summed over every row, not only the shown ones) and the rows left
+    out by max_rows."""
+    df = pd.DataFrame({"job_id": ["00001", "A&B", "00003"],
+                       "amount": pd.array([1_000_00, -250_50, 5], dtype="int64")})
+    text = html_table(df, money=["amount"], total_row=True, max_rows=2, sticky=True,
+                      highlight=pd.Series([False, True, True]), groups=[("Jobs", 2)],
+                      links={"job_id": "projects/{}.html"})
+    assert text == (
+        '<div class="tbl"><table class="sticky"><thead>'
+        '<tr class="groups"><th colspan="2">Jobs</th></tr>'
+        '<tr><th class="t">Job</th><th>Amount</th></tr></thead><tbody>'
+        '<tr><td class="t"><a href="projects/00001.html">00001</a></td><td>1,000.00</td></tr>'
+        '<tr class="flag"><td class="t"><a href="projects/A&amp;B.html">A&amp;B</a></td>'
+        '<td class="neg">(250.50)</td></tr>'
+        '<tr class="total"><td>Total</td><td>749.55</td></tr>'
+        "</tbody></table></div><p>1 more rows not shown.</p>")
+
+
 def test_index_escapes_job_names(tmp_path):
     s = pd.DataFrame({"job_id": ["00001"], "job_name": [EVIL], "status": ["open"],
                       "contract_revised": [100_000], "pct_complete": [0.5],

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from wip_lib.core.memory import release_unused
@@ -143,9 +144,20 @@ def job_rows(frame: pd.DataFrame, job_id: str) -> pd.DataFrame:
     if hit is None or hit[0] is not owner:
         if len(_BY_JOB) >= 32:  # the frames of the bundle being worked on, and a few more
             _BY_JOB.clear()
-        hit = _BY_JOB[id(owner)] = (owner, frame.groupby("job_id", sort=False).indices)
+        hit = _BY_JOB[id(owner)] = (owner, _runs(frame.groupby("job_id", sort=False).indices))
     positions = hit[1].get(job_id)
-    return frame.iloc[:0] if positions is None else frame.take(positions)
+    if positions is None:
+        return frame.iloc[:0]
+    return frame.iloc[positions] if isinstance(positions, slice) else frame.take(positions)
+
+
+def _runs(indices: dict[str, np.ndarray]) -> dict[str, np.ndarray | slice]:
+    """Each job's positions as a slice where they are one run of rows (a table written job by
+    job, as every table of the bundle is): a slice of a frame shares its data, where a take
+    copies every column (the forecast's 35 columns and the budget snapshots' rows for each of
+    a dashboard's calls); positions as they are otherwise."""
+    return {job: slice(int(p[0]), int(p[-1]) + 1) if len(p) and p[-1] - p[0] + 1 == len(p)
+            else p for job, p in indices.items()}
 
 
 def _column_data(values) -> object:

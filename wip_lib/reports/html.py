@@ -4,10 +4,13 @@ offline HTML reports.
 
 Escaping: every page is rendered by the one environment built here (:func:`environment`), with
 autoescape on for ``.html`` templates, so any ``{{ value }}`` is escaped unless a template marks
-it ``|safe`` (only the page bodies that nbconvert rendered from our own notebooks). Text that
-came from Procore or the ERP (job, vendor and cost-code names, descriptions, flag messages) is
-therefore escaped in one place, and a vendor called ``<script>`` prints as text. Jinja decides
-*when* to escape; :func:`_escaped` decides *how*: the standard library's ``html.escape`` with
+it ``|safe`` (only the page bodies that nbconvert rendered from our own notebooks). The one
+fragment built without a template is the money table (:func:`html_table`: a dashboard writes a
+dozen, thousands of cells, and Jinja's per-cell lookups were a tenth of a dashboard's time); it
+escapes every text it writes itself. Text that came from Procore or the ERP (job, vendor and
+cost-code names, descriptions, flag messages) is therefore escaped by one function,
+:func:`escape`, and a vendor called ``<script>`` prints as text. Jinja (or the table) decides
+*when* to escape; :func:`escape` decides *how*: the standard library's ``html.escape`` with
 ``quote=True`` (``"`` -> ``&quot;``, ``'`` -> ``&#x27;``), the entities these pages have always
 used (MarkupSafe's own would write ``&#34;``/``&#39;``; a browser reads both the same).
 
@@ -47,15 +50,24 @@ def percent(x: float | None, digits: int = 1) -> str:
     return f"{x * 100:.{digits}f}%"
 
 
+def escape(value) -> str:
+    """A value as HTML text: ``None`` -> empty; markup (anything with ``__html__``) as it is;
+    anything else ``html.escape(str(value), quote=True)`` (see the module docstring)."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value), quote=True)
+
+
 @pass_eval_context
 def _escaped(eval_ctx, value):
     """The environment's finalize hook, applied to every ``{{ value }}``: ``None`` -> empty; where
-    autoescape is on, anything not already markup is escaped with ``html.escape(str(value),
-    quote=True)`` (see the module docstring); elsewhere the value is left to Jinja."""
+    autoescape is on, :func:`escape`; elsewhere the value is left to Jinja."""
     if value is None:
         return ""
     if eval_ctx.autoescape and not hasattr(value, "__html__"):
-        return Markup(html.escape(str(value), quote=True))
+        return Markup(escape(value))
     return value
 
 
@@ -195,7 +207,7 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
                max_rows: int | None = None, groups: Sequence[tuple[str, int]] | None = None,
                links: dict[str, str] | None = None, sticky: bool = False,
                cells: list[list[dict]] | None = None) -> str:
-    """An HTML table (``templates/table.html``) with every cell escaped; ``money`` columns in
+    """An HTML table (:func:`_table_markup`) with every cell escaped; ``money`` columns in
     cents, ``pct`` as fractions, dates as dates; headers are :func:`label` unless ``labels``
     says otherwise; text columns left-aligned, long text (:data:`WRAP`) wrapping.
 
@@ -216,12 +228,13 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
     flags = highlight.reindex(index).fillna(False) if highlight is not None else None
     if cells is None:
         cells = _table_cells(df, money, pct, whole_dollars, max_rows)
+    hrefs = [links.get(col) for col in df.columns]
+    flagged = [False] * len(cells) if flags is None else flags.astype(bool).tolist()
     body = []
-    for idx, row in zip(index, cells):
-        for col, cell in zip(df.columns, row):
-            cell["href"] = links[col].format(cell["text"]) if col in links and cell["text"] \
-                else None
-        body.append({"flag": flags is not None and bool(flags.loc[idx]), "cells": row})
+    for flag, row in zip(flagged, cells):
+        for pattern, cell in zip(hrefs, row):
+            cell["href"] = pattern.format(cell["text"]) if pattern and cell["text"] else None
+        body.append({"flag": flag, "cells": row})
     total = None
     if total_row and len(df):
         total = [dollars(int(df[col].fillna(0).astype("int64").sum()), whole=whole_dollars)
@@ -230,8 +243,40 @@ def html_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str
     hidden = len(df) - max_rows if max_rows is not None and len(df) > max_rows else 0
     head = [{"text": labels.get(c) or label(c),
              "cls": "t" if kinds[c] in ("text", "wrap") else ""} for c in df.columns]
-    return render("table.html", head=head, rows=body, total=total, hidden=hidden,
-                  groups=list(groups or []), sticky=sticky)
+    return _table_markup(head, body, total, hidden, list(groups or []), sticky)
+
+
+def _table_markup(head: list[dict], rows: list[dict], total: list[str] | None, hidden: int,
+                  groups: list[tuple[str, int]], sticky: bool) -> str:
+    """The table's HTML: ``head`` [{text, cls}]; ``groups`` [(label, span)] above the head or
+    empty; ``rows`` [{flag, cells: [{text, cls, href}]}]; ``total`` the total row's texts or
+    None; ``hidden`` rows left out by max_rows; ``sticky``: the first column stays in view.
+    Every text, class and link through :func:`escape`."""
+    e = escape
+
+    def cls(c: str) -> str:
+        return f' class="{e(c)}"' if c else ""
+
+    def td(c: dict) -> str:
+        text = e(c["text"])
+        if c["href"]:
+            text = f'<a href="{e(c["href"])}">{text}</a>'
+        return f"<td{cls(c['cls'])}>{text}</td>"
+
+    out = [f'<div class="tbl"><table{cls("sticky" if sticky else "")}><thead>']
+    if groups:
+        out.append('<tr class="groups">' + "".join(
+            f'<th colspan="{e(span)}">{e(g)}</th>' for g, span in groups) + "</tr>")
+    out.append("<tr>" + "".join(f"<th{cls(h['cls'])}>{e(h['text'])}</th>" for h in head)
+               + "</tr></thead><tbody>")
+    out.extend(f"<tr{cls('flag' if r['flag'] else '')}>" + "".join(map(td, r["cells"]))
+               + "</tr>" for r in rows)
+    if total is not None:
+        out.append('<tr class="total">' + "".join(f"<td>{e(t)}</td>" for t in total) + "</tr>")
+    out.append("</tbody></table></div>")
+    if hidden:
+        out.append(f"<p>{e(hidden)} more rows not shown.</p>")
+    return "".join(out)
 
 
 def plain_table(df: pd.DataFrame, *, money: Iterable[str] = (), pct: Iterable[str] = (),
