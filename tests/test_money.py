@@ -104,17 +104,22 @@ _TEXT = (st.text(alphabet="0123456789,.$()- ", max_size=24)
          | st.integers(-10**18, 10**18).flatmap(lambda c: st.sampled_from(_shapes(c))))
 
 
-@given(st.lists(_TEXT, max_size=40))
+@given(st.lists(_TEXT | st.none(), max_size=40))
 def test_vectorised_parse_equals_the_one_value_rule(values):
     """The column-at-once kernels give exactly what the rule for one value gives (15 digits of
-    dollars at most, cents only, accountants' parentheses), whatever the text."""
-    from wip_lib.core.money import _parse_one
+    dollars at most, cents only, accountants' parentheses), whatever the text; a short column,
+    parsed value by value, gives the same as the kernels."""
+    from wip_lib.core import money
 
-    parsed, bad = parse_cents(pd.Series(values, dtype="string"))
-    for v, c, b in zip(values, parsed, bad):
-        want, want_bad = _parse_one(v)
-        assert bool(b) == want_bad, v
-        assert (pd.isna(c) if want is None else c == want), (v, c, want)
+    column = pd.Series(values, dtype="string")
+    cents, missing, bad_k = money._parse_text(column)  # the kernels, whatever the length
+    parsed, bad = parse_cents(column)  # a column this short: value by value
+    for i, v in enumerate(values):
+        want, want_bad = (None, False) if v is None else money._parse_one(v)
+        assert bool(bad_k[i]) == want_bad == bool(bad.iloc[i]), v
+        assert bool(missing[i]) == (want is None) == pd.isna(parsed.iloc[i]), v
+        if want is not None:
+            assert int(cents[i]) == want == int(parsed.iloc[i]), (v, cents[i], want)
 
 
 def test_digits_of_strings_with_empty_ones_between_and_after():

@@ -9,6 +9,7 @@ column allows it). More than two decimals are accepted only when the extra digit
 """
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -23,6 +24,7 @@ _EDGE_MINUS = re.compile(r"^-|-$")
 _BLANK = frozenset({"", "-", "—"})
 
 
+@functools.lru_cache(maxsize=1 << 16)  # amounts repeat from file to file ("0.00", a retainage)
 def _parse_one(raw: str) -> tuple[int | None, bool]:
     """One money text: ``(cents, bad)``; cents is None for a blank or a bad value."""
     text = raw.strip()
@@ -136,6 +138,8 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return out, pd.Series(False, index=values.index)
 
     text = values.astype("string")
+    if len(text) <= _ONE_BY_ONE:
+        return _parse_each(text)
     if len(text) >= _DISTINCT_FROM:
         # Budget columns repeat amounts ("$0.00" in most rows of several of them): parse each
         # distinct text once and spread the result, when a sample of the column says that is
@@ -163,6 +167,22 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 _DISTINCT_FROM = 10_000  # below this many values a column is parsed as it stands
+#: Up to this many values a column is parsed value by value (:func:`_parse_one`, remembered per
+#: text): the Arrow kernels' fixed cost is a millisecond a column, a small export's whole column.
+_ONE_BY_ONE = 256
+
+
+def _parse_each(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`parse_cents` of a short text column, one :func:`_parse_one` per value (``<NA>``:
+    missing, not bad). The export shapes' kernels give exactly :func:`_parse_one`'s result, so
+    the two ways agree on every text."""
+    parsed = [(None, False) if v is None or v is pd.NA else _parse_one(v)
+              for v in text.array.to_numpy(dtype=object, na_value=None)]
+    cents = np.fromiter((c or 0 for c, _ in parsed), dtype=np.int64, count=len(parsed))
+    missing = np.fromiter((c is None for c, _ in parsed), dtype=bool, count=len(parsed))
+    bad = np.fromiter((b for _, b in parsed), dtype=bool, count=len(parsed))
+    return (pd.Series(pd.arrays.IntegerArray(cents, missing), index=text.index),
+            pd.Series(bad, index=text.index))
 
 
 def _parse_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
