@@ -65,6 +65,16 @@ def test_cents_to_text():
     assert out.tolist() == ["1234.56", "-0.07", "0.00", "-1234.56", "0.05"]
 
 
+def test_cents_to_text_keeps_the_index_and_name_and_writes_missing_as_blank():
+    cents = pd.Series([-100, None, 99, -(10**17)], dtype="Int64", index=[7, 3, 5, 1],
+                      name="debit")
+    out = cents_to_text(cents)
+    assert out.tolist() == ["-1.00", "", "0.99", "-1000000000000000.00"]
+    assert out.index.tolist() == [7, 3, 5, 1] and out.name == "debit"
+    assert out.dtype == "string"
+    assert cents_to_text(pd.Series([], dtype="int64")).tolist() == []
+
+
 @given(st.integers(min_value=-10**14, max_value=10**14))
 def test_text_round_trip(cents):
     text = cents_to_text(pd.Series([cents], dtype="int64"))

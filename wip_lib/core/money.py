@@ -206,14 +206,20 @@ def _parse_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def cents_to_text(cents: pd.Series) -> pd.Series:
-    """Integer cents to plain decimal text (``-1234.56``), for CSV reports an ERP can import."""
-    c = cents.astype("Int64")
-    neg = c < 0
-    mag = c.abs()
-    whole = (mag // 100).astype("string")
-    part = (mag % 100).astype("string").str.pad(2, fillchar="0")
-    text = whole.str.cat(part, sep=".")
-    return text.mask(neg.fillna(False).astype(bool), "-" + text).fillna("")
+    """Integer cents to plain decimal text (``-1234.56``; ``<NA>`` -> ``""``), for CSV reports an
+    ERP can import: the dollars, a point, the two digits of cents, a minus before a negative.
+
+    Worked in Arrow's integer and string kernels, a few calls for the whole column (a file's
+    control totals are dozens of short columns, a month-end's CSVs millions of amounts)."""
+    arr = pa.array(cents.astype("Int64").array, type=pa.int64())
+    mag = pc.abs(arr)
+    dollars = pc.divide(mag, 100)  # integer division: truncates, and mag >= 0
+    part = pc.utf8_lpad(pc.cast(pc.subtract(mag, pc.multiply(dollars, 100)), pa.string()), 2,
+                        padding="0")
+    text = pc.binary_join_element_wise(pc.cast(dollars, pa.string()), part, ".")
+    text = pc.if_else(pc.less(arr, 0), pc.binary_join_element_wise("-", text, ""), text)
+    return pd.Series(pd.array(pc.fill_null(text, ""), dtype="string"), index=cents.index,
+                     name=cents.name)
 
 
 def report_text(cents: pd.Series) -> pd.Series:
