@@ -333,3 +333,12 @@ def test_console_script_exits_2_without_traceback(company):
             "money (value: '$12,3x4.00')") in done.stderr
     assert column(company / "procore/commitments.csv", "Original Contract Amount")[1] == \
         "$12,3x4.00"
+
+
+def test_printed_totals_are_exact_past_fifteen_digits():
+    # A float holds about 15 significant digits: a total of hundreds of trillions of cents
+    # printed through one would lose its cents.
+    from wip_lib.cli.commands.validate import _dollars
+
+    assert _dollars("123456789012345678.91") == "123,456,789,012,345,678.91"
+    assert _dollars("-0.07") == "-0.07" and _dollars("") == ""
