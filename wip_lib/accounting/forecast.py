@@ -82,6 +82,7 @@ from wip_lib.accounting.forecast_table import (  # noqa: F401
 from wip_lib.accounting.forecast_table import cents as _cents
 from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.accounting.recognition import Policy, recognize
+from wip_lib.core import derived
 from wip_lib.core.codes import erp_to_procore
 from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period, period_end, previous_period
@@ -107,7 +108,14 @@ def erp_cost_history(company, through_period: str | None = None, *,
     """ERP cost by job_id, cost_code (Procore code), cost_type and period: columns
     ``job_id, cost_code, cost_type, period, amount`` (periods up to ``through_period``; only the
     rows that name a commitment when ``commitments_only``: none when the ERP's job-cost export
-    does not carry the commitment, ``job_cost_has_commitment``)."""
+    does not carry the commitment, ``job_cost_has_commitment``). Worked out once per period
+    computation (:mod:`wip_lib.core.derived`): several of its rules ask for it."""
+    return derived.once(company, ("erp_cost_history", through_period, commitments_only),
+                        lambda: _erp_cost_history(company, through_period, commitments_only))
+
+
+def _erp_cost_history(company, through_period: str | None, commitments_only: bool
+                      ) -> pd.DataFrame:
     cost = company["erp_job_cost"]
     # The columns first, then the rows: filtering the whole export copied every column of its
     # millions of lines (a gigabyte at 2,000 jobs) to keep five.

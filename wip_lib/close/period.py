@@ -49,6 +49,7 @@ from wip_lib.accounting.schedule import (
     wip_schedule,
 )
 from wip_lib.close.store import PeriodStore, store_path
+from wip_lib.core import derived
 from wip_lib.core.money import report_amount
 from wip_lib.core.period_range import check_in_data
 from wip_lib.core.periods import check_period, periods_between
@@ -120,10 +121,11 @@ def compute_period(company, period: str | None = None, *,
     # The period must be one the data can report (not before its first month, not after the
     # company's current period): every command that computes a month is checked here.
     period = check_in_data(company, check_period(period or company.settings.current_period))
-    if store is not None:
-        return _compute(company, period, store)
-    with company_store(company) as own:
-        return _compute(company, period, own)
+    with derived.scope():  # frames several rules derive alike, worked out once
+        if store is not None:
+            return _compute(company, period, store)
+        with company_store(company) as own:
+            return _compute(company, period, own)
 
 
 @contextmanager
