@@ -46,3 +46,29 @@ def test_the_period_asks_for_the_erp_cost_history_once_per_argument(monkeypatch,
     compute_period(company, "2026-10")
     assert len(calls) == len(set(calls)) >= 2  # each (through, commitments_only) once
     assert ("2026-10", False) in calls
+
+
+def test_a_tables_attrs_are_shared_read_only_and_survive_pickle_and_json():
+    # pandas deep-copies attrs into every derived frame: the readers' labels are handed on, not
+    # copied, and cannot be changed through any frame that shares them.
+    import copy
+    import json
+    import pickle
+
+    import pytest
+
+    from wip_lib.core.attrs import Frozen, frozen
+
+    labels = frozen({"amount": "Amount"})
+    df = pd.DataFrame({"amount": [1, 2]})
+    df.attrs["labels"] = labels
+    derived_frame = df[df["amount"] > 1].assign(x=1)
+    assert derived_frame.attrs["labels"] is labels
+    assert copy.deepcopy(labels) is labels and frozen(labels) is labels
+    with pytest.raises(TypeError):
+        derived_frame.attrs["labels"]["amount"] = "changed"
+    with pytest.raises(TypeError):
+        labels.update(amount="changed")
+    back = pickle.loads(pickle.dumps(labels))
+    assert isinstance(back, Frozen) and back == {"amount": "Amount"}
+    assert json.loads(json.dumps(labels)) == {"amount": "Amount"}

@@ -51,6 +51,7 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
+from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
 from wip_lib.core.settings import ERP_FACTS, NEVER_EMPTY, Settings
@@ -679,7 +680,7 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                                                       column=f"tables.{name}.lines")], reports
     if spec.get("balance"):
         frame = _running_balance(frame, spec["balance"], raw)
-    frame.attrs["labels"] = dict(labels)  # the file's own headers, for the rules' messages
+    frame.attrs["labels"] = frozen(labels)  # the file's own headers, for the rules' messages
     problems += out.problems
     return frame, problems, reports
 

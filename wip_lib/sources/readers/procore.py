@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import schema
+from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import parse_cents
 from wip_lib.core.settings import NEVER_EMPTY, Settings
@@ -290,9 +291,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         keep = iana.notna().to_numpy() & ~bad.to_numpy()
         time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
     frame = frame[~bad.to_numpy()].reset_index(drop=True)
-    frame.attrs["labels"] = labels  # the file's own headers, for the cross-file rules' messages
+    # the file's own headers, for the cross-file rules' messages
+    frame.attrs["labels"] = frozen(labels)
     if time_zones is not None:
-        frame.attrs["time_zones"] = time_zones  # job -> its project's IANA zone
+        frame.attrs["time_zones"] = frozen(time_zones)  # job -> its project's IANA zone
     return frame
 
 
@@ -1036,7 +1038,7 @@ def _check_lines(lines: pd.DataFrame, files: list[RawFile], out: Collector) -> p
         by_rel[rel].report.rows_reported += int(n)
         by_rel[rel].report.rows_accepted -= int(n)
     kept = lines[~bad].reset_index(drop=True)
-    kept.attrs["labels"] = labels
+    kept.attrs["labels"] = frozen(labels)
     return kept
 
 
@@ -1159,5 +1161,5 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
     both = both[~orphan].reset_index(drop=True)
     for c in t.columns:
         both[c.name] = both[c.name].astype(c.dtype) if c.kind != "date" else both[c.name]
-    both.attrs["labels"] = {**labels, **listed_labels}
+    both.attrs["labels"] = frozen({**labels, **listed_labels})
     return both, problems
