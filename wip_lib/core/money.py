@@ -176,7 +176,7 @@ def _parse_each(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """:func:`parse_cents` of a short text column, one :func:`_parse_one` per value (``<NA>``:
     missing, not bad). The export shapes' kernels give exactly :func:`_parse_one`'s result, so
     the two ways agree on every text."""
-    parsed = [(None, False) if v is None or v is pd.NA else _parse_one(v)
+    parsed = [(None, False) if v is None else _parse_one(v)
               for v in text.array.to_numpy(dtype=object, na_value=None)]
     cents = np.fromiter((c or 0 for c, _ in parsed), dtype=np.int64, count=len(parsed))
     missing = np.fromiter((c is None for c, _ in parsed), dtype=bool, count=len(parsed))

@@ -704,37 +704,29 @@ _STRING = pd.StringDtype()
 
 
 def _trimmed(text: pd.Series) -> pd.Series:
-    """``text`` without leading and trailing whitespace; the column itself where no cell has
-    any (most exports), so a column of millions of cells is not held twice while the table is
-    converted. A trim only removes characters: the same total length means nothing was cut."""
-    t = text.str.strip()
-    return text if _length(t) == _length(text) else t
+    """``text`` without leading and trailing whitespace (:func:`_trimmed_blank`)."""
+    return _trimmed_blank(text)[0]
 
 
 def _trimmed_blank(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """:func:`_trimmed` and which cells are blank once trimmed, for a column of :func:`_text`
-    (no missing cells). Where Arrow holds the column (as read) both come from one Arrow trim,
-    the one pandas' ``str.strip`` calls: a column of a small export cost more in pandas' calls
-    around the kernels than in the kernels."""
+    """``text`` (a column of :func:`_text`: no missing cells) without leading and trailing
+    whitespace, and which of its cells are blank once trimmed.
+
+    The column itself where no cell has any (most exports), so a column of millions of cells is
+    not held twice while the table is converted: a trim only removes characters, so the same
+    total length means nothing was cut. Where Arrow holds the column (as read), the lengths and
+    the blanks come from one Arrow trim (the one pandas' ``str.strip`` calls), without pandas'
+    calls around it: on a small export those cost more than the trim."""
     arr = text.array
     if not isinstance(arr, pd.arrays.ArrowStringArray):
-        t = _trimmed(text)
-        return t, (t == "").to_numpy(dtype=bool)
+        t = text.str.strip()
+        blank = (t == "").to_numpy(dtype=bool)
+        return (text if int(t.str.len().sum()) == int(text.str.len().sum()) else t), blank
     data = arr._pa_array
-    lengths = pc.binary_length(pc.utf8_trim_whitespace(data))
-    blank = np.asarray(pc.equal(lengths, 0).to_numpy(), dtype=bool)
-    if (pc.sum(lengths).as_py() or 0) == (pc.sum(pc.binary_length(data)).as_py() or 0):
-        return text, blank
-    return text.str.strip(), blank
-
-
-def _length(text: pd.Series) -> int:
-    """The column's total length: in bytes from Arrow's offsets alone where Arrow holds it (as
-    read), else in characters. Either way a trim that cuts anything shortens it."""
-    arr = text.array
-    if isinstance(arr, pd.arrays.ArrowStringArray):
-        return pc.sum(pc.binary_length(arr._pa_array)).as_py() or 0
-    return int(text.str.len().sum())
+    after = pc.binary_length(pc.utf8_trim_whitespace(data))
+    blank = np.asarray(pc.equal(after, 0).to_numpy(), dtype=bool)
+    cut = (pc.sum(after).as_py() or 0) != (pc.sum(pc.binary_length(data)).as_py() or 0)
+    return (text.str.strip() if cut else text), blank
 
 
 KIND_FIX = {
