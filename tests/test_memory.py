@@ -1,6 +1,7 @@
 """Freed memory goes back to the system (:func:`wip_lib.core.memory.release_unused`): what Arrow's
 pool and malloc keep after a large table is dropped is returned, not held beside the month-end's
-other processes. Measured in a fresh process: its resident set, from ``/proc``."""
+other processes. Measured in a fresh process: its resident set, from ``/proc``. A step over
+fewer rows than :data:`~wip_lib.core.memory.WORTH_RELEASING_ROWS` is not worth the collection."""
 from __future__ import annotations
 
 import subprocess
@@ -9,7 +10,7 @@ import textwrap
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads the resident set from /proc")
 
 SCRIPT = textwrap.dedent("""
@@ -30,8 +31,42 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@linux_only
 def test_memory_freed_by_a_large_table_is_given_back():
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                          check=True).stdout.split()
     freed, released = map(int, out)
     assert freed - released >= 150, (freed, released)  # kept by the allocators until released
+
+
+def _collections(rows: int) -> list[int]:
+    """The garbage collections ``release_unused(rows)`` runs (their generations); automatic
+    ones are off meanwhile, so only its own are counted."""
+    import gc
+
+    from wip_lib.core.memory import release_unused
+
+    seen: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.callbacks.append(count)
+    try:
+        release_unused(rows)
+    finally:
+        gc.callbacks.remove(count)
+        if was_enabled:
+            gc.enable()
+    return seen
+
+
+def test_a_step_over_fewer_rows_than_the_threshold_is_not_worth_a_collection():
+    from wip_lib.core.memory import WORTH_RELEASING_ROWS
+
+    assert _collections(WORTH_RELEASING_ROWS - 1) == []
+    assert _collections(WORTH_RELEASING_ROWS) == [2]  # a full collection
+    assert _collections(None) == [2]  # no size given: always

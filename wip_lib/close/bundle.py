@@ -88,7 +88,8 @@ def load(folder: Path) -> Bundle:
         _LOADED.clear()  # one bundle kept: the one being worked on
         frames = {n: one_chunk(pd.read_parquet(p)) for n, p in zip(meta["frames"], paths)}
         _LOADED[key] = cached = (stamp, frames)
-        release_unused()  # the chunks read, joined and freed: not kept by a warm kernel
+        # the chunks read, joined and freed: not kept by a warm kernel
+        release_unused(sum(len(df) for df in frames.values()))
     frames = {n: df.copy(deep=False) for n, df in cached[1].items()}
     return Bundle(meta["company_name"], meta["period"], meta["prior_source"], frames,
                   meta.get("notes", []))

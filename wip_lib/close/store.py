@@ -37,8 +37,8 @@ from typing import Mapping
 
 import duckdb
 import pandas as pd
-import yaml
 
+from wip_lib.core import yaml_text
 from wip_lib.core.errors import PeriodError
 from wip_lib.core.periods import next_period
 
@@ -61,8 +61,8 @@ def store_path(root: Path | str, override: Path | str | None = None) -> Path:
     yml = root / "company.yaml"
     if yml.is_file():
         try:
-            data = yaml.safe_load(yml.read_text(encoding="utf-8-sig")) or {}
-        except yaml.YAMLError:
+            data = yaml_text.load(yml.read_text(encoding="utf-8-sig")) or {}
+        except yaml_text.YAMLError:
             data = {}  # load_company reports a broken company.yaml with its line
         if isinstance(data, dict):
             setting = data.get(STORE_SETTING)

@@ -13,12 +13,22 @@ import ctypes
 import gc
 import sys
 
+#: Rows below which a step frees too little to be worth giving back: a full collection walks
+#: every object the process holds (0.12 s in a process holding the sample company and its
+#: period) to free a few megabytes. The 2,000-job company reads 8.2 million rows, the 300-job
+#: one 1.0 million, the sample 22 thousand.
+WORTH_RELEASING_ROWS = 1_000_000
 
-def release_unused() -> None:
+
+def release_unused(rows: int | None = None) -> None:
     """Collect unreachable objects, then hand the free memory the allocators keep back to the
     system: Arrow's default pool (``release_unused``) and, on glibc, ``malloc_trim(0)``.
 
-    Memory still in use is untouched; the next allocation costs a page fault more at most."""
+    ``rows``: how many rows the step just freed held; below :data:`WORTH_RELEASING_ROWS`
+    nothing is done. Memory still in use is untouched; the next allocation costs a page fault
+    more at most."""
+    if rows is not None and rows < WORTH_RELEASING_ROWS:
+        return
     gc.collect()
     import pyarrow as pa
 

@@ -12,9 +12,8 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 import pandas as pd
-import yaml
 
-from wip_lib.core import schema
+from wip_lib.core import schema, yaml_text
 from wip_lib.core.errors import InputError, Problem, file_system_problem
 from wip_lib.core.time_zones import zone
 
@@ -513,13 +512,13 @@ class Settings:
             raise InputError([Problem(file, "company settings file not found",
                                       "create company.yaml (see data/sample/company.yaml)")])
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+            data = yaml_text.load(path.read_text(encoding="utf-8-sig")) or {}
         except OSError as exc:  # a folder named company.yaml, no permission, ...
             raise InputError([file_system_problem(exc, file)]) from None
         except UnicodeDecodeError:
             raise InputError([Problem(file, "not UTF-8 text", "save company.yaml as UTF-8")]) \
                 from None
-        except yaml.YAMLError as exc:
+        except yaml_text.YAMLError as exc:
             raise InputError([Problem(file, f"not valid YAML: {exc}".replace("\n", " "),
                                       "fix the YAML syntax at the line shown")]) from None
         if not isinstance(data, dict):

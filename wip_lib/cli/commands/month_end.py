@@ -193,7 +193,8 @@ def _run(args, execute_runs, log: Path | None, valid: Callable[[], None] | None 
     period = check_in_data(company, check_period(args.period or company.settings.current_period))
     out: Path = path_inside(args.out, period, what="period", source="--period")
     reports = result.reports
-    print(f"Validated {len(reports)} files: {sum(r.rows_in for r in reports)} rows in = "
+    rows = sum(r.rows_in for r in reports)  # what the company's size is to release_unused
+    print(f"Validated {len(reports)} files: {rows} rows in = "
           f"{sum(r.rows_accepted for r in reports)} accepted + "
           f"{sum(r.rows_reported for r in reports)} reported + "
           f"{sum(r.rows_totals + r.rows_blank + r.rows_excluded for r in reports)} "
@@ -216,10 +217,10 @@ def _run(args, execute_runs, log: Path | None, valid: Callable[[], None] | None 
         # Nothing after this reads the company's exports (5 million cost lines, 1.9 GB at
         # 2,000 jobs): let go before the fork, so neither process holds them beside the kernels.
         company = None
-        release_unused()
+        release_unused(rows)
         # The CSVs, the workbook, the package and the billing are written beside the notebooks
         # (which read only data/), in a process of their own where the platform forks (_Beside).
-        publishing = _Beside(_publish, settings, result, billing, out)
+        publishing = _Beside(_publish, settings, result, billing, out, rows)
     else:
         b = bundles.load(out / "data")
     timings["compute_s"] = time.perf_counter() - t
@@ -227,7 +228,7 @@ def _run(args, execute_runs, log: Path | None, valid: Callable[[], None] | None 
     for w in warnings:
         print(f"warning: {w}", flush=True)
     result = billing = company = None
-    release_unused()  # the period is the reports process's alone now
+    release_unused(rows)  # the period is the reports process's alone now
 
     t = time.perf_counter()
     if args.shared_assets:
@@ -462,11 +463,12 @@ def _compute(company, period: str, out: Path):
     return result, b
 
 
-def _publish(settings, result, billing, out: Path) -> tuple[list[str], dict[str, float]]:
+def _publish(settings, result, billing, out: Path, rows: int | None = None
+             ) -> tuple[list[str], dict[str, float]]:
     """The period's CSV reports and Excel workbook, the package (PDF printed by Chromium) and the
     billing (``billing``: :func:`_billing_figures`); returns the lines to print when the
     notebooks are done (none while their progress bar is drawn) and the seconds each part
-    took."""
+    took. ``rows``: the rows the company's exports held (:func:`release_unused`)."""
     from wip_lib.core.errors import WipError
     from wip_lib.reports.csvfiles import write_period_reports
     from wip_lib.reports.package import BackgroundPrinter, browser
@@ -475,7 +477,7 @@ def _publish(settings, result, billing, out: Path) -> tuple[list[str], dict[str,
     took: dict[str, float] = {}
     t = time.perf_counter()
     write_period_reports(result, out)
-    release_unused()  # before the workbook's fork and Chromium, which run beside the kernels
+    release_unused(rows)  # before the workbook's fork and Chromium, which run beside the kernels
     _in_own_process("the workbook", _workbook, result, out, settings)
     took["reports_s"] = time.perf_counter() - t
     try:

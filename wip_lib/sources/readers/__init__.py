@@ -57,7 +57,8 @@ def read_company(root: Path | str) -> ReadResult:
     problems += ov_problems
     company = Company.from_tables(settings, tables, root, overrides, erp_facts)
     del read, p_tables, e_tables
-    release_unused()  # the exports' text, freed, is not kept from the steps that follow
+    # the exports' text, freed, is not kept from the steps that follow
+    release_unused(rows=sum(r.rows_in for r in reports))
     return ReadResult(company, problems, reports)
 
 

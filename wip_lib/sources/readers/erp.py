@@ -48,9 +48,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from wip_lib.core import schema
+from wip_lib.core import schema, yaml_text
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.money import parse_cents
@@ -102,8 +101,8 @@ def load_profile(name_or_path: str, root: Path | None = None) -> dict:
     for p in candidates:
         if p.is_file():
             try:
-                data = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
-            except yaml.YAMLError as exc:
+                data = yaml_text.load(p.read_text(encoding="utf-8-sig"))
+            except yaml_text.YAMLError as exc:
                 raise InputError([Problem(str(p), f"not valid YAML: {exc}".replace("\n", " "),
                                           "fix the YAML syntax at the line shown")]) from None
             if not isinstance(data, dict) or "tables" not in data:
@@ -288,8 +287,8 @@ def _looks_like(present: list[str]) -> str | None:
     best, score = None, 0.0
     for stem in builtin_profiles():
         try:
-            prof = yaml.safe_load((PROFILES / f"{stem}.yaml").read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            prof = yaml_text.load((PROFILES / f"{stem}.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml_text.YAMLError):
             continue
         for tname, spec in (prof.get("tables") or {}).items():
             cols = spec.get("columns") or {}
