@@ -155,3 +155,49 @@ def test_long_columns_parsed_once_per_distinct_value_agree(values, repeat):
     want = [(None, False) if pd.isna(v) else one[v] for v in column]
     assert bad.tolist() == [b for _, b in want]
     assert [None if pd.isna(c) else int(c) for c in parsed] == [c for c, _ in want]
+
+
+_PLAIN = (st.text(alphabet="0123456789,.$-", max_size=18)
+          | st.integers(-10**15, 10**15).flatmap(
+              lambda c: st.sampled_from([s for s in _shapes(c) if "(" not in s])))
+
+
+@given(st.lists(_PLAIN | st.none(), max_size=40), st.integers(0, 3))
+def test_plain_amounts_by_the_decimal_parser_equal_the_one_value_rule(values, start):
+    """Arrow's decimal parser, where it takes a column (every value a plain amount or empty), gives
+    exactly the one-value rule's cents and blanks; where the rule finds a bad value it gives
+    nothing (the column is then parsed shape by shape). Also on a slice of a longer array."""
+    import pyarrow as pa
+
+    from wip_lib.core import money
+
+    arr = pa.array(["9"] * start + values + ["1"], type=pa.string()).slice(start, len(values))
+    got = money._parse_plain(arr)
+    want = [(None, False) if v is None else money._parse_one(v) for v in values]
+    if got is None:
+        return
+    cents, missing = got
+    assert not any(bad for _, bad in want), values
+    assert missing.tolist() == [c is None for c, _ in want]
+    assert [int(c) for c, m in zip(cents, missing) if not m] == [c for c, _ in want
+                                                                 if c is not None]
+
+
+def test_plain_amounts_take_the_decimal_parser_and_others_do_not():
+    """Which columns the fast path takes: plain and Procore-formatted amounts with blanks; not a
+    column with parentheses, spaces, an exponent, a fraction of a cent or 16 digits."""
+    import pyarrow as pa
+
+    from wip_lib.core import money
+
+    cents, missing = money._parse_plain(pa.array(
+        ["1234.56", "-12", ".5", "1.2300", "$1,234.56", "-$1,234.56", "", None, "5."]))
+    assert cents.tolist() == [123456, -1200, 50, 123, 123456, -123456, 0, 0, 500]
+    assert missing.tolist() == [False] * 6 + [True, True, False]
+    for other in ["(1.00)", " 1.00", "1e3", "+5", "1.234", "1234567890123456", "$", "5-", "-"]:
+        assert money._parse_plain(pa.array(["1.00", other])) is None, other
+    # past 256 values parse_cents takes this path: the same figures as the rule
+    column = pd.Series(["$1,000.00", "", "-0.01", "12"] * 100, dtype="string")
+    parsed, bad = parse_cents(column)
+    assert not bad.any()
+    assert parsed.tolist()[:4] == [100000, pd.NA, -1, 1200]

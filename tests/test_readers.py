@@ -20,6 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wip_lib.core import codes
 from wip_lib.core.settings import Settings
@@ -715,3 +717,39 @@ def test_erp_lines_name_their_file_once_not_on_every_row():
     for _, line in cost.iloc[[0, len(cost) // 2, -1]].iterrows():
         source = dict(zip(head, rows[int(line["_row"]) - 1]))
         assert source["Transaction_ID"] == line["row_id"] and source["Job"] == line["job_id"]
+
+
+@pytest.mark.parametrize("cells, values, bad", [
+    (["1", "-2", "", "007", None], [1, -2, None, 7, None], [False] * 5),   # Arrow's parser
+    ([" 5 ", "1"], [5, 1], [False, False]),                                # spaces: the pattern
+    (["5-", "--5", "-", "+5", "1.0", "1"], [None] * 5 + [1], [True] * 5 + [False]),
+    (["123456789012345678", "-123456789012345678"],
+     [123456789012345678, -123456789012345678], [False, False]),
+    (["99999999999999999999", "1234567890123456789"], [None, None], [True, True]),  # not wrapped
+])
+def test_whole_numbers_by_either_parser(cells, values, bad):
+    """``parse_ints``: the same figures whichever way a column is read (Arrow's integer parser
+    for a column of digits and minus signs, the pattern otherwise); past 18 digits a value is
+    reported, never wrapped round int64."""
+    from wip_lib.sources.readers.tabular import parse_ints
+
+    got, flagged = parse_ints(pd.Series(cells, dtype="string"))
+    assert [None if pd.isna(v) else int(v) for v in got] == values
+    assert flagged.tolist() == bad
+
+
+@given(st.lists(st.text(alphabet="a0- \t\u00a0\u3000é", max_size=5), max_size=20))
+def test_trim_and_blanks_are_arrows_trim(cells):
+    """A column's trim and blank cells: what Arrow's Unicode trim gives, whether or not a cell's
+    first and last bytes rule a trim out; the column itself when nothing is cut."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from wip_lib.sources.readers.tabular import _trimmed_blank
+
+    text = pd.Series(cells, dtype="string")
+    got, blank = _trimmed_blank(text)
+    want = pc.utf8_trim_whitespace(pa.array(cells, type=pa.string())).to_pylist()
+    assert got.tolist() == want
+    assert blank.tolist() == [w == "" for w in want]
+    assert (got is text) == (want == cells)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from wip_lib.core import codes, schema
+from wip_lib.core.arrow_strings import offsets_and_bytes, sizes_and_edges
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import parse_cents
 
@@ -674,10 +675,37 @@ def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers (``-?digits``, at most 18 digits, spaces around allowed; blank: ``<NA>``):
+    ``(values, bad)``. A column of digits and ``-`` only is cast by Arrow's integer parser, which takes exactly
+    ``-?digits`` of them (``5-`` or ``--5`` fail it: the column is then read by the pattern)."""
+    fast = _plain_ints(text)
+    if fast is not None:
+        return fast
     s = text.astype("string").fillna("").str.strip()
-    ok = s.str.fullmatch(r"-?\d+") | (s == "")
+    ok = s.str.fullmatch(r"-?\d{1,18}") | (s == "")  # 19 digits can pass int64: never wrapped
     num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
     return num, ~ok.fillna(False)
+
+
+def _plain_ints(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """:func:`parse_ints` of a column whose cells are empty or digits with a leading ``-``, at
+    most 18 characters (within int64); None for any other column."""
+    arr = pa.array(text.astype("string"))
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    off, data = offsets_and_bytes(arr)
+    size = np.diff(off)
+    if len(arr) == 0 or size.max(initial=0) > 18 or not (
+            ((data >= 48) & (data <= 57)) | (data == 45)).all():
+        return None
+    missing = arr.is_null().to_numpy(zero_copy_only=False) | (size == 0)
+    if missing.any():
+        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
+    try:
+        values = pc.cast(arr, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return (pd.Series(pd.array(values, dtype="Int64"), index=text.index),
+            pd.Series(np.zeros(len(arr), dtype=bool), index=text.index))
 
 
 def _floats(text: pd.Series) -> pd.Series:
@@ -716,13 +744,20 @@ def _trimmed_blank(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     not held twice while the table is converted: a trim only removes characters, so the same
     total length means nothing was cut. Where Arrow holds the column (as read), the lengths and
     the blanks come from one Arrow trim (the one pandas' ``str.strip`` calls), without pandas'
-    calls around it: on a small export those cost more than the trim."""
+    calls around it: on a small export those cost more than the trim. And where no cell's first
+    or last byte can be whitespace (:func:`~wip_lib.core.arrow_strings.sizes_and_edges`: most
+    columns), no trim at all: the blanks are the empty cells."""
     arr = text.array
     if not isinstance(arr, pd.arrays.ArrowStringArray):
         t = text.str.strip()
         blank = (t == "").to_numpy(dtype=bool)
         return (text if int(t.str.len().sum()) == int(text.str.len().sum()) else t), blank
     data = arr._pa_array
+    facts = [sizes_and_edges(c) for c in data.chunks]
+    if all(edge is None for _, edge in facts):  # no cell starts or ends with a space: no trim
+        blank = (np.concatenate([size for size, _ in facts]) if facts
+                 else np.zeros(0, dtype=np.int64)) == 0
+        return text, blank
     after = pc.binary_length(pc.utf8_trim_whitespace(data))
     blank = np.asarray(pc.equal(after, 0).to_numpy(), dtype=bool)
     cut = (pc.sum(after).as_py() or 0) != (pc.sum(pc.binary_length(data)).as_py() or 0)
