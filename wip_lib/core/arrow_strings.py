@@ -6,10 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-#: ASCII whitespace (space, tab, newline, vertical tab, form feed, carriage return).
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[[9, 10, 11, 12, 13, 32]] = True
-
 
 def offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """``(off, data)`` of a string array: cell ``i`` is ``data[off[i]:off[i + 1]]`` (``off``
@@ -19,28 +15,25 @@ def offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     n = len(arr)
     wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
     off = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)[
-        arr.offset:arr.offset + n + 1].astype(np.int64)
+        arr.offset:arr.offset + n + 1].astype(np.int64, copy=False)
     raw = arr.buffers()[2]
     data = (np.frombuffer(raw, dtype=np.uint8)[off[0]:off[-1]] if raw is not None and n
             else np.zeros(0, dtype=np.uint8))
-    return off - off[0], data
+    return (off - off[0] if off[0] else off), data
 
 
 def sizes_and_edges(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """Each cell's length in bytes, and which cells may start or end with whitespace: their
-    first or last byte is ASCII whitespace or not ASCII (where Unicode's other spaces, such as
-    the no-break space, begin and end). None for the second when no cell can (most exports'
-    columns): trimming them changes nothing, and a cell is blank exactly when it is empty."""
+    first or last byte is an ASCII control character or space (whitespace among them) or not
+    ASCII (where Unicode's other spaces, such as the no-break space, begin and end). None for
+    the second when no cell can (most exports' columns): trimming them changes nothing, and a
+    cell is blank exactly when it is empty."""
     off, data = offsets_and_bytes(arr)
     size = np.diff(off)
-    full = size > 0
-    if not full.any():
+    if not len(data):
         return size, None
-    first = data[off[:-1][full]]
-    last = data[off[1:][full] - 1]
-    edge = _SPACE[first] | _SPACE[last] | (first >= 0x80) | (last >= 0x80)
-    if not edge.any():
-        return size, None
-    out = np.zeros(len(arr), dtype=bool)
-    out[full] = edge
-    return size, out
+    # an empty cell reads a neighbour's byte here; ``size > 0`` below sets it aside
+    first = data[np.minimum(off[:-1], len(data) - 1)]
+    last = data[np.maximum(off[1:] - 1, 0)]
+    edge = ((first <= 32) | (first >= 128) | (last <= 32) | (last >= 128)) & (size > 0)
+    return size, (edge if edge.any() else None)
