@@ -94,8 +94,8 @@ def _digit_integers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, counts
 
 
-#: Characters of a plain amount once ``$`` and ``,`` are dropped: at most 15 digits of dollars
-#: (the rule's limit) with no count of digits at all.
+#: Characters a plain amount may have once ``$`` and ``,`` are dropped: 15 characters hold at
+#: most 15 digits of dollars (the rule's limit), so the digits need no counting.
 _PLAIN_WIDTH = 15
 _DECIMAL = pa.decimal128(17, 2)  # 15 digits of dollars and the cents
 
