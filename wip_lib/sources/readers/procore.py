@@ -273,8 +273,9 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     # a few names over many rows: a categorical (schema)
     frame = frame.assign(_file=raw["_file"].astype("category").array,
                          _row=raw["_row"].to_numpy())
-    reported = raw.loc[bad.to_numpy(), "_file"].value_counts()
-    kept = raw["_file"].value_counts()
+    # as dicts: a pandas lookup per file costs more than the count (hundreds of snapshots)
+    reported = raw.loc[bad.to_numpy(), "_file"].value_counts().to_dict()
+    kept = raw["_file"].value_counts().to_dict()
     for rel, f in by_file.items():
         f.report.rows_reported = int(reported.get(rel, 0))
         f.report.rows_accepted = int(kept.get(rel, 0)) - f.report.rows_reported
