@@ -5,6 +5,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def one_array(values) -> pa.Array:
+    """A column (a pandas Series or an Arrow array) as one Arrow array: its chunks joined, no copy
+    of a column that is a single chunk already."""
+    arr = pa.array(values)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def cast_or_none(arr: pa.Array, missing: np.ndarray, to: pa.DataType) -> pa.Array | None:
+    """``arr`` cast by Arrow's parser to ``to``, the ``missing`` cells null (an empty cell is
+    not a number to Arrow); None when the parser refuses any other cell, and the caller reads
+    the column its own way."""
+    if missing.any():
+        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
+    try:
+        return one_array(pc.cast(arr, to))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wip_lib.core.arrow_strings import offsets_and_bytes
+from wip_lib.core.arrow_strings import cast_or_none, offsets_and_bytes, one_array
 
 _CLEAN = re.compile(r"[\s$€£,]|USD|AUD|GBP|CAD|EUR")
 _NUMBER = re.compile(r"([0-9]*)(?:\.([0-9]*))?")
@@ -136,29 +136,22 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     if size.max(initial=0) > _PLAIN_WIDTH:
         return None
     missing = nulls | (size == 0)
-    if missing.any():
-        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
-    try:
-        dec = pc.cast(arr, _DECIMAL)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    dec = cast_or_none(arr, missing, _DECIMAL)
+    if dec is None:
         return None
-    if isinstance(dec, pa.ChunkedArray):
-        dec = dec.combine_chunks()
     # A decimal128 is its unscaled integer (the cents, at scale 2) in 16 little-endian bytes:
     # under 10**17 in magnitude, the low 8 are that integer as an int64.
     low = np.frombuffer(dec.buffers()[1], dtype=np.int64)[2 * dec.offset:2 * (dec.offset + n):2]
     return np.where(missing, 0, low), missing
 
 
-def _parse_export_shapes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(done, cents)``: which values have one of the export shapes, and their cents.
+def _parse_export_shapes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``(done, cents)``: which values of a text array have one of the export shapes, and their
+    cents.
 
     One regular expression decides the shape (ASCII only: digits, ``,.$()-``); within it the
     digits spell the cents (or the dollars, for a shape without a point), the sign is a leading
     minus or the parentheses."""
-    arr = pa.array(text)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     done = pc.fill_null(pc.match_substring_regex(arr, _EXPORT_SHAPES), False)
     done_np = done.to_numpy(zero_copy_only=False)
     cents = np.zeros(len(arr), dtype=np.int64)
@@ -197,8 +190,7 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if len(text) <= _ONE_BY_ONE:
         return _parse_each(text)
     if len(text) >= _DISTINCT_FROM:
-        arr = pa.array(text)
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        arr = one_array(text)
         # Budget columns repeat amounts ("$0.00" in most rows of several of them): parse each
         # distinct text once and spread the result, when a sample of the column says that is
         # well under one per row (encoding a column of distinct amounts costs as much as parsing).
@@ -245,11 +237,11 @@ def _parse_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cents, missing, bad)`` of a text column: plain amounts by Arrow's decimal parser
     (:func:`_parse_plain`), else the export shapes at once and any other text once per distinct
     value by :func:`_parse_one`."""
-    arr = pa.array(text)
-    plain = _parse_plain(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    arr = one_array(text)
+    plain = _parse_plain(arr)
     if plain is not None:
         return plain[0], plain[1], np.zeros(len(text), dtype=bool)
-    done, cents = _parse_export_shapes(text)
+    done, cents = _parse_export_shapes(arr)
     missing = np.zeros(len(text), dtype=bool)
     bad = np.zeros(len(text), dtype=bool)
     rest = np.flatnonzero(~done)

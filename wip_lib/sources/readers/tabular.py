@@ -25,7 +25,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from wip_lib.core import codes, schema
-from wip_lib.core.arrow_strings import offsets_and_bytes, sizes_and_edges
+from wip_lib.core.arrow_strings import (
+    cast_or_none,
+    offsets_and_bytes,
+    one_array,
+    sizes_and_edges,
+)
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import parse_cents
 
@@ -674,35 +679,36 @@ def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return num.astype("float64"), bad
 
 
+#: Digits a whole number may have: 19 can pass int64's range, and a value must never wrap.
+MAX_INT_DIGITS = 18
+
+
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Whole numbers (``-?digits``, at most 18 digits, spaces around allowed; blank: ``<NA>``):
-    ``(values, bad)``. A column of digits and ``-`` only is cast by Arrow's integer parser, which takes exactly
-    ``-?digits`` of them (``5-`` or ``--5`` fail it: the column is then read by the pattern)."""
+    """Whole numbers (``-?digits``, at most :data:`MAX_INT_DIGITS` digits, spaces around
+    allowed; blank: ``<NA>``): ``(values, bad)``. A column of digits and ``-`` only is cast by
+    Arrow's integer parser, which takes exactly ``-?digits`` of them (``5-`` or ``--5`` fail it:
+    the column is then read by the pattern)."""
     fast = _plain_ints(text)
     if fast is not None:
         return fast
     s = text.astype("string").fillna("").str.strip()
-    ok = s.str.fullmatch(r"-?\d{1,18}") | (s == "")  # 19 digits can pass int64: never wrapped
+    ok = s.str.fullmatch(rf"-?\d{{1,{MAX_INT_DIGITS}}}") | (s == "")
     num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
     return num, ~ok.fillna(False)
 
 
 def _plain_ints(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """:func:`parse_ints` of a column whose cells are empty or digits with a leading ``-``, at
-    most 18 characters (within int64); None for any other column."""
-    arr = pa.array(text.astype("string"))
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    most :data:`MAX_INT_DIGITS` characters; None for any other column."""
+    arr = one_array(text.astype("string"))
     off, data = offsets_and_bytes(arr)
     size = np.diff(off)
-    if len(arr) == 0 or size.max(initial=0) > 18 or not (
+    if len(arr) == 0 or size.max(initial=0) > MAX_INT_DIGITS or not (
             ((data >= 48) & (data <= 57)) | (data == 45)).all():
         return None
-    missing = arr.is_null().to_numpy(zero_copy_only=False) | (size == 0)
-    if missing.any():
-        arr = pc.if_else(pa.array(missing), pa.scalar(None, arr.type), arr)
-    try:
-        values = pc.cast(arr, pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    values = cast_or_none(arr, arr.is_null().to_numpy(zero_copy_only=False) | (size == 0),
+                          pa.int64())
+    if values is None:
         return None
     return (pd.Series(pd.array(values, dtype="Int64"), index=text.index),
             pd.Series(np.zeros(len(arr), dtype=bool), index=text.index))
