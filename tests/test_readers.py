@@ -753,3 +753,23 @@ def test_trim_and_blanks_are_arrows_trim(cells):
     assert got.tolist() == want
     assert blank.tolist() == [w == "" for w in want]
     assert (got is text) == (want == cells)
+
+
+def test_a_whole_number_too_long_for_int64_is_reported_where_it_is():
+    """A 20-digit line number (past int64) is reported with its file, row, header and value,
+    and how long a whole number may be; its row is set aside, the other kept."""
+    import numpy as np
+
+    from wip_lib.core import schema
+    from wip_lib.sources.readers.tabular import Collector, convert
+
+    raw = pd.DataFrame({"_row": np.array([2, 3], dtype="int64"),
+                        "Item No.": pd.array(["7", "99999999999999999999"], dtype="string")})
+    out = Collector("procore/prime_contract_lines.csv")
+    frame, bad = convert(raw, schema.get("prime_contract_lines"), {"line_number": "Item No."},
+                         out)
+    assert bad.tolist() == [False, True] and int(frame["line_number"].iloc[0]) == 7
+    (p,) = [p for p in out.problems if p.column == "Item No."]
+    assert (p.file, p.row, p.value, p.message) == ("procore/prime_contract_lines.csv", 3,
+                                                    "99999999999999999999", "not a whole number")
+    assert p.fix == "write a whole number of at most 18 digits"

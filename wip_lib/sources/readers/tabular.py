@@ -775,7 +775,7 @@ KIND_FIX = {
     "date": "write the date as {fmt} or YYYY-MM-DD",
     "flag": "write Yes or No",
     "rate": "write a percentage such as 10% or 0.10",
-    "int": "write a whole number",
+    "int": f"write a whole number of at most {MAX_INT_DIGITS} digits",
     "float": "write a number",
     "period": "write the period as YYYY-MM",
 }
