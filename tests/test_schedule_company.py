@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wip_lib.accounting.history import history_start, job_history
 from wip_lib.accounting.schedule import (
     PRIOR_ASOF,
     inputs_all_periods,
@@ -128,6 +129,21 @@ def test_periods_in_one_pass_equal_each_period_alone(company, periods):
     assert list(got) == periods
     for p in periods:
         pd.testing.assert_frame_equal(got[p], recognise(company, p), check_exact=True)
+
+
+@pytest.mark.parametrize("periods", [["2026-09"], ["2025-12", "2026-09"]])
+def test_a_wider_pass_gives_each_period_the_same_rows(company, periods):
+    """The month's priors and history share one pass from the first job's start to the period
+    (compute_period): the periods taken from it equal the periods' own pass, every column and
+    dtype, and so does the history drawn from it."""
+    every = recognise_all_periods(company, "2024-07", "2026-10")
+    got = recognise_periods(company, periods, every=every)
+    for p in periods:
+        pd.testing.assert_frame_equal(got[p], recognise(company, p), check_exact=True)
+    first = history_start(company, "2026-10")
+    assert first > "2024-07"  # the shared pass starts before the history: it is wider
+    pd.testing.assert_frame_equal(job_history(company, "2026-10", first=first, as_of=every),
+                                  job_history(company, "2026-10"), check_exact=True)
 
 
 def test_recomputed_priors_cover_each_completed_job_at_its_last_open_period(company):

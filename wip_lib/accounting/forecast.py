@@ -116,28 +116,39 @@ def erp_cost_history(company, through_period: str | None = None, *,
 
 def _erp_cost_history(company, through_period: str | None, commitments_only: bool
                       ) -> pd.DataFrame:
-    cost = company["erp_job_cost"]
-    # The columns first, then the rows: filtering the whole export copied every column of its
-    # millions of lines (a gigabyte at 2,000 jobs) to keep five.
-    named_by = ("commitment_number" if commitments_only and "commitment_number" in cost.columns
-                and company.carries("job_cost_has_commitment") else None)
-    cost = cost[["job_id", "cost_code", "cost_type", "period", "amount",
-                 *([named_by] if named_by else [])]]
+    # Every asking is a cut of one grouping of the export (by line, month and whether the row
+    # names a commitment), made once per period computation: the export's millions of lines
+    # are mapped to Procore codes and grouped once, not once per asking.
+    cost = derived.once(company, ("erp_cost_by_month",), lambda: _erp_cost_by_month(company))
     if through_period is not None:
-        cost = cost[(_text(cost["period"]) <= check_period(through_period)).to_numpy(bool)]
+        cost = cost[(cost["period"] <= check_period(through_period)).to_numpy(bool)]
     if commitments_only:
-        named = (_text(cost[named_by]) != "" if named_by
-                 else pd.Series(False, index=cost.index))
-        cost = cost[named.to_numpy(bool)]
-    cost = cost[["job_id", "cost_code", "cost_type", "period", "amount"]]
-    cost = cost.assign(job_id=_text(cost["job_id"]),
-                       cost_code=erp_to_procore(company["cost_code_crosswalk"], cost))
-    cost["cost_type"] = _text(cost["cost_type"])
-    cost["period"] = _text(cost["period"])
-    cost["amount"] = _cents(cost["amount"])
+        cost = cost[cost["names_commitment"].to_numpy(bool)]
     out = cost.groupby([*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
     out["amount"] = out["amount"].astype("int64")
     return out[[*KEYS, "period", "amount"]]
+
+
+def _erp_cost_by_month(company) -> pd.DataFrame:
+    """ERP cost summed by job, Procore cost code, cost type, month and ``names_commitment``
+    (the row names a commitment: never when the job-cost export does not carry the commitment,
+    ``job_cost_has_commitment``)."""
+    cost = company["erp_job_cost"]
+    named_by = ("commitment_number" if "commitment_number" in cost.columns
+                and company.carries("job_cost_has_commitment") else None)
+    # The columns first: the rows of every column of the export are not copied to keep five.
+    cost = cost[["job_id", "cost_code", "cost_type", "period", "amount",
+                 *([named_by] if named_by else [])]]
+    named = (_text(cost[named_by]) != "" if named_by
+             else pd.Series(False, index=cost.index))
+    cost = pd.DataFrame({"job_id": _text(cost["job_id"]),
+                         "cost_code": erp_to_procore(company["cost_code_crosswalk"], cost),
+                         "cost_type": _text(cost["cost_type"]),
+                         "period": _text(cost["period"]),
+                         "names_commitment": named.to_numpy(bool),
+                         "amount": _cents(cost["amount"])}, index=cost.index)
+    return cost.groupby([*KEYS, "period", "names_commitment"], as_index=False,
+                        sort=False)["amount"].sum()
 
 
 def approved_change_orders(company, period: str) -> pd.DataFrame:

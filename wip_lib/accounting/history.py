@@ -19,17 +19,31 @@ COLUMNS = ["period", "job_id", "status", "contract_revised", "cost_to_date",
            "billed_to_date", "underbillings", "overbillings", "backlog", "source"]
 
 
+def history_start(company, through: str) -> str:
+    """The first period of a job's history: the month of the earliest job start (``through``
+    when no job has a start date)."""
+    starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
+    return str(starts.min().to_period("M")) if len(starts) else through
+
+
 def job_history(company, through: str, *, first: str | None = None, store=None,
-                jobs: list[str] | None = None) -> pd.DataFrame:
-    """Figures for every period from ``first`` (default: the earliest job start) to ``through``.
+                jobs: list[str] | None = None, as_of: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
+    """Figures for every period from ``first`` (default: :func:`history_start`) to ``through``.
+
+    ``as_of``: the periods' recognition from today's data when the caller already has it
+    (:func:`~wip_lib.accounting.schedule.recognise_all_periods` over a span covering ``first``
+    to ``through``: each period's rows are the same whatever the span), so the month's priors
+    and its history come from one pass.
 
     ``pct_billed = billed_to_date / contract_revised`` is added for the billing-vs-progress view.
     """
     if first is None:
-        starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
-        first = str(starts.min().to_period("M")) if len(starts) else through
+        first = history_start(company, through)
     frames = []
-    as_of = recognise_all_periods(company, first, through).assign(source=AS_OF)
+    if as_of is None:
+        as_of = recognise_all_periods(company, first, through)
+    as_of = as_of.assign(source=AS_OF)
     for p in periods_between(first, through):
         closed = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
         if closed is not None and len(closed):

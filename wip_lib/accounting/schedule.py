@@ -537,12 +537,17 @@ def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:
     return recognize(inputs_all_periods(company, first, last), policy)
 
 
-def recognise_periods(company, periods: Sequence[str]) -> dict[str, pd.DataFrame]:
+def recognise_periods(company, periods: Sequence[str], *,
+                      every: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """:func:`recognise` of each of ``periods`` (period -> its frame, equal to
     ``recognise(company, period)``), from one :func:`recognise_all_periods` pass over their
-    span: a pass over the transactions costs about what one period's costs."""
+    span: a pass over the transactions costs about what one period's costs.
+
+    ``every``: a pass the caller already made over a span holding every one of ``periods``
+    (a period's rows do not depend on the span), taken instead of a new one."""
     if not periods:
         return {}
-    every = recognise_all_periods(company, min(periods), max(periods))
+    if every is None:
+        every = recognise_all_periods(company, min(periods), max(periods))
     at = every["period"].astype("string").to_numpy()
     return {p: every[at == p].reset_index(drop=True) for p in periods}

@@ -33,7 +33,7 @@ import pandas as pd
 
 from wip_lib.accounting import flags as flagmod
 from wip_lib.accounting import forecast as fc
-from wip_lib.accounting.history import job_history
+from wip_lib.accounting.history import history_start, job_history
 from wip_lib.accounting.overrides import audit_trail
 from wip_lib.accounting.retainage import retention
 from wip_lib.accounting.schedule import (
@@ -45,6 +45,7 @@ from wip_lib.accounting.schedule import (
     prior_periods,
     prior_periods_needed,
     recognise,
+    recognise_all_periods,
     recognise_periods,
     wip_schedule,
 )
@@ -142,7 +143,12 @@ def company_store(company) -> Iterator[PeriodStore | None]:
 def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     overrides = company.overrides_for(period)
     forecast = fc.cost_to_complete(company, period, overrides)
-    priors = prior_figures(company, period, store)
+    # One recognition pass from today's data serves the priors not closed and the history:
+    # a pass costs about what one period's costs, whatever its span.
+    first = history_start(company, period)
+    as_of = recognise_all_periods(company, min(first, *prior_periods_needed(company, period)),
+                                  period)
+    priors = prior_figures(company, period, store, as_of=as_of)
     wip = wip_schedule(company, period, priors=priors, forecast_df=forecast)
     # The job flags read the schedule's own figures (its contract, estimate, priors), so a
     # flag and the schedule never show two margins for one job.
@@ -166,7 +172,7 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
         wip.notes.append(f"{len(changes)} difference(s) between closed periods and today's data: "
                          "see the reconciliation findings (check closed_period_changed).")
     audit = audit_trail(overrides, forecast) if len(overrides) else pd.DataFrame()
-    history = job_history(company, period, store=store)
+    history = job_history(company, period, first=first, store=store, as_of=as_of)
     return PeriodResult(company.settings.name, period, wip, forecast, flags, ranking, jobs,
                         findings, tieout, overrides, audit, company.settings, history,
                         budget_history, changes,
@@ -175,11 +181,13 @@ def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
 
 
 # -- prior figures ----------------------------------------------------------------------------
-def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
+def prior_figures(company, period: str, store: PeriodStore | None, *,
+                  as_of: pd.DataFrame | None = None) -> Priors:
     """The prior period's and the previous fiscal year end's figures, and each job completed
     this fiscal year at its last period in progress (closed-job fade): closed where closed in
     ``store``, else recomputed as of the period from today's data, the periods not closed in
-    one pass (:func:`~wip_lib.accounting.schedule.recognise_periods`)."""
+    one pass (:func:`~wip_lib.accounting.schedule.recognise_periods`): ``as_of`` when the
+    caller made that pass already, over a span holding every period needed."""
     prior_period, fye_period = prior_periods(company, period)
     needed = prior_periods_needed(company, period)
     closed = {}
@@ -187,7 +195,7 @@ def prior_figures(company, period: str, store: PeriodStore | None) -> Priors:
         frame = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
         if frame is not None:
             closed[p] = frame
-    recomputed = recognise_periods(company, [p for p in needed if p not in closed])
+    recomputed = recognise_periods(company, [p for p in needed if p not in closed], every=as_of)
 
     def figures(p: str) -> tuple[pd.DataFrame, str]:
         return (closed[p], PRIOR_CLOSED) if p in closed else (recomputed[p], PRIOR_ASOF)

@@ -16,6 +16,7 @@ Conventions shared by every check
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -285,11 +286,15 @@ def _norm_doc_general(numbers: pd.Series) -> pd.Series:
 # -------------------------------------------------------------------------------------- findings
 
 def empty_findings() -> pd.DataFrame:
-    df = pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS})
-    for c in MONEY_COLUMNS:
-        df[c] = pd.Series(dtype="Int64")
-    df["days_waiting"] = pd.Series(dtype="Int64")
-    return df[FINDING_COLUMNS]
+    """A findings frame with no rows and every column typed (a shallow copy of one frame made
+    once: under copy-on-write a caller's edits never reach it)."""
+    return _empty_findings().copy(deep=False)
+
+
+@functools.cache
+def _empty_findings() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c in (*MONEY_COLUMNS, "days_waiting")
+                                      else "string") for c in FINDING_COLUMNS})
 
 
 def findings(ctx: ReconContext, check: str, df: pd.DataFrame, *, severity: str | pd.Series = "error",
