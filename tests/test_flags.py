@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from test_forecast import SETTINGS, D, make_company
 
-from wip_lib.accounting.flags import FLAGS, OUT_COLUMNS, overrun_flags, risk_ranking, usd
+from wip_lib.accounting.flags import FLAGS, OUT_COLUMNS, overrun_flags, risk_ranking
 from wip_lib.accounting.forecast import budget_history, cost_to_complete, erp_cost_history
 from wip_lib.core.settings import Settings
 
@@ -166,11 +166,6 @@ def test_risk_ranking(company, fc):
     assert "largest is stale_forecast on cost code 01-100 (L) at $30,000.00" in r.loc[0,
                                                                                   "explanation"]
     assert risk_ranking(flags.iloc[0:0]).empty
-
-
-def test_usd_format():
-    assert list(usd(pd.Series([1234567, -5, 0, 100_000_000_00]))) == [
-        "$12,345.67", "-$0.05", "$0.00", "$100,000,000.00"]
 
 
 def test_loss_job_and_fade_in_dollars(fc):

@@ -12,6 +12,8 @@ from wip_lib.core.money import (
     cents_to_text,
     decimal_to_cents,
     parse_cents,
+    report_amount,
+    report_text,
     round_half_up_div,
 )
 
@@ -201,3 +203,26 @@ def test_plain_amounts_take_the_decimal_parser_and_others_do_not():
     parsed, bad = parse_cents(column)
     assert not bad.any()
     assert parsed.tolist()[:4] == [100000, pd.NA, -1, 1200]
+
+
+@pytest.mark.parametrize("cents, text", [
+    (1234567, "$12,345.67"), (-5, "-$0.05"), (0, "$0.00"), (100, "$1.00"), (-100, "-$1.00"),
+    (99, "$0.99"), (100_000_000_00, "$100,000,000.00"), (-123456789, "-$1,234,567.89"),
+    (2**63 - 1, "$92,233,720,368,547,758.07"), (-(2**63) + 1, "-$92,233,720,368,547,758.07"),
+    (None, ""),
+])
+def test_report_text(cents, text):
+    """Report text for people: a comma between each three digits of the dollars, the cents'
+    two digits, a minus before the dollar sign; a missing amount is blank."""
+    got = report_text(pd.Series([cents, 7], dtype="Int64", index=[5, 9], name="amount"))
+    assert got.tolist() == [text, "$0.07"]
+    assert (list(got.index), got.name, got.dtype) == ([5, 9], "amount", pd.StringDtype())
+    if cents is not None:
+        assert report_amount(cents) == text
+
+
+@given(st.lists(st.integers(-10**15, 10**15), max_size=30))
+def test_report_text_reads_back_as_the_cents(values):
+    got = report_text(pd.Series(values, dtype="int64"))
+    cents, bad = parse_cents(got)
+    assert not bad.any() and cents.tolist() == values

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from wip_lib.close.period import compute_period
@@ -67,3 +68,16 @@ def test_override_is_beside_the_pm_number_and_in_the_audit_trail(before_after):
     rec = audit.iloc[0]
     assert rec["who"] == "A. Controller" and "stale since June" in rec["why"]
     assert int(rec["difference"]) == 25_000_000
+
+
+def test_the_history_ends_at_the_schedule_with_the_override(before_after):
+    """The dashboards' trends end where the schedule stands: the history's row for the period
+    is the schedule's, override included, for every job and every figure the two share."""
+    _, after, _ = before_after
+    hist = after.history[after.history["period"] == "2026-10"].set_index("job_id")
+    sched = after.schedule.set_index("job_id")
+    shared = [c for c in hist.columns if c in sched.columns and c not in ("period", "source")]
+    assert {"cost_to_date", "est_cost_to_complete", "earned_revenue", "underbillings"} <= set(shared)
+    assert sorted(hist.index) == sorted(sched.index)
+    pd.testing.assert_frame_equal(hist.loc[sched.index, shared], sched[shared], check_dtype=False)
+    assert hist.loc[JOB, "est_cost_to_complete"] == _job(after)["est_cost_to_complete"]

@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.codes import trimmed_text
+from wip_lib.core.money import report_text
 from wip_lib.core.periods import period_end
 
 KEYS = ["job_id", "cost_code", "cost_type"]
@@ -97,16 +98,6 @@ CURVE_TOLERANCE = 0.10
 UNDERBILLING_PCT = 0.05
 AGED_BILLING_DAYS = 90
 OUT_COLUMNS = [*KEYS, "flag", "dollar_impact", "message"]
-
-
-def usd(cents: pd.Series) -> pd.Series:
-    """Cents to ``$12,345.67`` (``-$12,345.67`` when negative), vectorised."""
-    c = pd.Series(cents).astype("int64")
-    mag = c.abs()
-    whole = (mag // 100).astype("string").str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True)
-    part = (mag % 100).astype("string").str.pad(2, fillchar="0")
-    sign = pd.Series(np.where(c < 0, "-", ""), index=c.index, dtype="string")
-    return sign + "$" + whole + "." + part
 
 
 def _pct(x: pd.Series) -> pd.Series:
@@ -139,24 +130,24 @@ def _code_flags(f: pd.DataFrame) -> list[pd.DataFrame]:
     over = f[f["eac_used"] > f["revised_budget"]]
     impact = over["eac_used"] - over["revised_budget"]
     out.append(_frame(over, "eac_over_budget", impact,
-                      _where(over) + ": estimated cost at completion " + usd(over["eac_used"])
-                      + " (" + usd(over["cost_to_date"]) + " to date + " + usd(over["etc_used"])
+                      _where(over) + ": estimated cost at completion " + report_text(over["eac_used"])
+                      + " (" + report_text(over["cost_to_date"]) + " to date + " + report_text(over["etc_used"])
                       + " to complete, " + over["etc_source"].astype("string") + ") is "
-                      + usd(impact) + " over the revised budget of " + usd(over["revised_budget"])
+                      + report_text(impact) + " over the revised budget of " + report_text(over["revised_budget"])
                       + ". Confirm the forecast with the PM and raise a budget change or change "
                       "order, or book the overrun."))
     com = f[f["committed"] > f["revised_budget"]]
     impact = com["committed"] - com["revised_budget"]
     out.append(_frame(com, "commitment_over_budget", impact,
-                      _where(com) + ": commitments of " + usd(com["committed"]) + " exceed the "
-                      "revised budget of " + usd(com["revised_budget"]) + " by " + usd(impact)
+                      _where(com) + ": commitments of " + report_text(com["committed"]) + " exceed the "
+                      "revised budget of " + report_text(com["revised_budget"]) + " by " + report_text(impact)
                       + ". Move budget to this code or find the change order that funds it."))
     imp = f[f["etc_pm"] < f["committed_remaining"]]
     impact = imp["committed_remaining"] - imp["etc_pm"]
     out.append(_frame(imp, "impossible_forecast", impact,
-                      _where(imp) + ": the PM's estimate to complete of " + usd(imp["etc_pm"])
-                      + " (estimated cost at completion less cost to date) is " + usd(impact)
-                      + " below the " + usd(imp["committed_remaining"])
+                      _where(imp) + ": the PM's estimate to complete of " + report_text(imp["etc_pm"])
+                      + " (estimated cost at completion less cost to date) is " + report_text(impact)
+                      + " below the " + report_text(imp["committed_remaining"])
                       + " still to be invoiced on commitments. Ask the PM to raise the forecast "
                       "or confirm the commitments will close short."))
     return out
@@ -238,9 +229,9 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
     impact = s["span_cost"].astype("int64")
     return _frame(s, "stale_forecast", impact,
                   _where(s) + ": the PM's forecast to complete has stayed at "
-                  + usd(s["forecast"].astype("int64")) + " for "
+                  + report_text(s["forecast"].astype("int64")) + " for "
                   + (s["snapshots"] - 1).astype("string") + " periods ("
-                  + s["start"] + " to " + s["end"] + ") while " + usd(impact)
+                  + s["start"] + " to " + s["end"] + ") while " + report_text(impact)
                   + " of cost was booked. Ask the PM to re-forecast this code before the WIP "
                   "is finalised.")
 
@@ -257,9 +248,9 @@ def _curve(f: pd.DataFrame, tolerance: float) -> pd.DataFrame:
     j = j.assign(cost_code="", cost_type="")
     return _frame(j, "cost_ahead_of_curve", impact.clip(lower=0),
                   "Job " + j["job_id"].astype("string") + ": " + _pct(spent)
-                  + " of the revised budget is spent (" + usd(j["cost_to_date"]) + " of "
-                  + usd(j["revised_budget"]) + ") with " + _pct(j["time_elapsed"])
-                  + " of the schedule elapsed, " + usd(impact.clip(lower=0))
+                  + " of the revised budget is spent (" + report_text(j["cost_to_date"]) + " of "
+                  + report_text(j["revised_budget"]) + ") with " + _pct(j["time_elapsed"])
+                  + " of the schedule elapsed, " + report_text(impact.clip(lower=0))
                   + " ahead of the curve. Check for overruns or front-loaded costs, and whether "
                   "the schedule dates are current.")
 
@@ -284,15 +275,15 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
         jt, now_t, after_t = j[hit], gp_now[hit], gp_after[hit]
         out.append(_frame(jt, "pending_changes_loss", -after_t,
                           "Job " + jt["job_id"] + ": pending cost changes of "
-                          + usd(jt["pending"]) + " would turn the estimated profit of "
-                          + usd(now_t) + " into a loss of " + usd(-after_t) + ". Get the matching "
+                          + report_text(jt["pending"]) + " would turn the estimated profit of "
+                          + report_text(now_t) + " into a loss of " + report_text(-after_t) + ". Get the matching "
                           "owner change orders approved, or provide for the loss if they will "
                           "not be."))
         jd, now_d, after_d = j[deeper], gp_now[deeper], gp_after[deeper]
         out.append(_frame(jd, "pending_changes_loss", jd["pending"],
                           "Job " + jd["job_id"] + ": pending cost changes of "
-                          + usd(jd["pending"]) + " would deepen the anticipated loss of "
-                          + usd(-now_d) + " to " + usd(-after_d) + ". Get the matching owner "
+                          + report_text(jd["pending"]) + " would deepen the anticipated loss of "
+                          + report_text(-now_d) + " to " + report_text(-after_d) + ". Get the matching owner "
                           "change orders approved, or provide for the further loss if they will "
                           "not be."))
         known = jobs[jobs["est_total_cost"].notna().to_numpy(bool)]
@@ -301,9 +292,9 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
         amount = loss["est_total_cost"].astype("int64") - loss["contract_revised"].astype("int64")
         out.append(_frame(loss, "loss_job", amount,
                           "Job " + loss["job_id"] + ": estimated total cost "
-                          + usd(loss["est_total_cost"].astype("int64")) + " is above the contract "
-                          + usd(loss["contract_revised"].astype("int64")) + ", an anticipated "
-                          "loss of " + usd(amount) + ", provided for in full this period. "
+                          + report_text(loss["est_total_cost"].astype("int64")) + " is above the contract "
+                          + report_text(loss["contract_revised"].astype("int64")) + ", an anticipated "
+                          "loss of " + report_text(amount) + ", provided for in full this period. "
                           "Confirm the estimate and pursue change orders or claims."))
     if {"est_gp_pct", "prior_est_gp_pct", "bid_gp_pct", "contract_revised"} <= set(jobs.columns):
         j = jobs.copy()
@@ -326,7 +317,7 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
                           "Job " + j["job_id"] + ": estimated gross margin is " + _pct(est)
                           + ", down " + (drop * 100).round(1).astype("string") + " points from "
                           + _pct(ref_pct) + " at " + pd.Series(ref, index=j.index, dtype="string")
-                          + ", " + usd(impact) + " of profit faded. Review the cost to complete "
+                          + ", " + report_text(impact) + " of profit faded. Review the cost to complete "
                           "and unbilled change orders with the PM."))
     return out
 
@@ -346,7 +337,7 @@ def _estimate_flags(jobs: pd.DataFrame | None, cost_history: pd.DataFrame | None
     out = []
     n = j[has["no_estimate"].to_numpy(bool)]
     out.append(_frame(n, "no_estimate", n["cost_to_date"].astype("int64"),
-                      "Job " + n["job_id"] + ": " + usd(n["cost_to_date"].astype("int64"))
+                      "Job " + n["job_id"] + ": " + report_text(n["cost_to_date"].astype("int64"))
                       + " of cost and no estimate to complete (no budget snapshot or override): "
                       "revenue is recognised equal to cost, at zero margin. Get the PM's "
                       "forecast into Procore or enter a controller override."))
@@ -356,8 +347,8 @@ def _estimate_flags(jobs: pd.DataFrame | None, cost_history: pd.DataFrame | None
     out.append(_frame(z, "zero_etc", margin,
                       "Job " + z["job_id"] + ": open with an estimated cost to complete of $0.00:"
                       " the job counts as 100% complete and its whole contract of "
-                      + usd(z["contract_revised"].astype("int64")) + " as earned, "
-                      + usd(margin) + " above cost. Confirm the job is finished, or enter the "
+                      + report_text(z["contract_revised"].astype("int64")) + " as earned, "
+                      + report_text(margin) + " above cost. Confirm the job is finished, or enter the "
                       "cost still to come."))
     st_ = j[has["stale_snapshot"].to_numpy(bool)]
     since = pd.Series(0, index=st_.index, dtype="int64")
@@ -372,13 +363,13 @@ def _estimate_flags(jobs: pd.DataFrame | None, cost_history: pd.DataFrame | None
     out.append(_frame(st_, "stale_snapshot", since,
                       "Job " + st_["job_id"] + ": the estimate comes from the budget snapshot of "
                       + st_.get("estimate_period", pd.Series("", index=st_.index)).astype(
-                          "string").fillna("") + ", taken before the period; " + usd(since)
+                          "string").fillna("") + ", taken before the period; " + report_text(since)
                       + " of cost was booked since. Take the month-end snapshot in Procore (or "
                       "confirm the forecast) before the WIP is finalised."))
     loi = j[has["letter_of_intent"].to_numpy(bool)]
     out.append(_frame(loi, "letter_of_intent", loi["cost_to_date"].astype("int64"),
                       "Job " + loi["job_id"] + ": no signed contract at the period end (letter of"
-                      " intent or unpriced work); " + usd(loi["cost_to_date"].astype("int64"))
+                      " intent or unpriced work); " + report_text(loi["cost_to_date"].astype("int64"))
                       + " of cost is carried without a signed price. Get the contract signed, "
                       "or set an estimated contract value (company.yaml contract_types)."))
     return [o for o in out if len(o)]
@@ -445,9 +436,9 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
         j, under, contract = j[hit], under[hit], contract[hit]
         share = (under.astype("float64") / contract.astype("float64").where(contract > 0))
         parts.append(_frame(j, "underbilling", under,
-                            "Job " + j["job_id"] + ": underbilled " + usd(under) + " ("
+                            "Job " + j["job_id"] + ": underbilled " + report_text(under) + " ("
                             + _pct(share).fillna("no contract") + " of the contract of "
-                            + usd(contract) + "): earned revenue not yet billed. Bill the work "
+                            + report_text(contract) + "): earned revenue not yet billed. Bill the work "
                             "done, or find the cost or estimate that overstates it, before the "
                             "asset is reported."))
     if collections and ar_billings is not None and len(ar_billings):
@@ -468,7 +459,7 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
                 .agg(open=("open", "sum"), oldest=("oldest", "min"), invoices=("unpaid", "sum")))
         aged = aged[aged["open"] > 0].assign(cost_code="", cost_type="")
         parts.append(_frame(aged, "aged_billing", aged["open"].astype("int64"),
-                            "Job " + aged["job_id"] + ": " + usd(aged["open"].astype("int64"))
+                            "Job " + aged["job_id"] + ": " + report_text(aged["open"].astype("int64"))
                             + " billed on " + aged["invoices"].astype("string")
                             + " invoice(s) more than " + str(days) + " days before "
                             + str(end.date()) + " (oldest " + aged["oldest"].dt.strftime(
@@ -531,13 +522,13 @@ def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
                                + j["cost_type"].fillna("").astype(str) + ")", ""), index=j.index)
     overlap = pd.Series(np.where(j["flagged"] != j["total_impact"],
                                  " (distinct dollars; the flags' impacts add to "
-                                 + usd(j["flagged"]).astype(str) + " with overlaps)", ""),
+                                 + report_text(j["flagged"]).astype(str) + " with overlaps)", ""),
                         index=j.index)
     j["explanation"] = ("Job " + j["job_id"].astype("string") + " has "
                         + j["flag_count"].astype("string") + " flag(s) ("
-                        + j["flags"].astype("string") + ") with " + usd(j["total_impact"])
+                        + j["flags"].astype("string") + ") with " + report_text(j["total_impact"])
                         + " at stake" + overlap + "; the largest is " + j["flag"].astype("string")
-                        + where + " at " + usd(j["dollar_impact"]) + ".")
+                        + where + " at " + report_text(j["dollar_impact"]) + ".")
     j["total_impact"] = j["total_impact"].astype("int64")
     j["flag_count"] = j["flag_count"].astype("int64")
     for c in ("job_id", "flags", "explanation"):

@@ -227,14 +227,20 @@ def recomputed_priors(company, period: str) -> Priors:
 
 
 def wip_schedule(company, period: str, *, priors: Priors | None = None,
-                 forecast_df: pd.DataFrame | None = None) -> PeriodSchedule:
+                 forecast_df: pd.DataFrame | None = None,
+                 current: pd.DataFrame | None = None) -> PeriodSchedule:
     """The month's WIP schedule with period and year-to-date amounts (cumulative catch-up against
     ``priors``; recomputed from today's data when not given), completed contracts and the WIP
-    journal entry."""
+    journal entry.
+
+    ``current``: the period's recognition, ``recognise(company, period,
+    forecast_df=forecast_df)``, when the caller has it already (from a pass over several
+    periods: :func:`recognise_periods`)."""
     settings = company.settings
     if forecast_df is None:
         forecast_df = forecast.cost_to_complete(company, period)
-    current = recognise(company, period, forecast_df=forecast_df)
+    if current is None:
+        current = recognise(company, period, forecast_df=forecast_df)
     if priors is None:
         priors = recomputed_priors(company, period)
     prior, prior_source, prior_period = priors.prior, priors.prior_source, priors.prior_period
@@ -531,10 +537,12 @@ def uninstalled_materials(company, g: pd.DataFrame, policies: Mapping) -> np.nda
     return np.minimum(out, g["cost_to_date"].to_numpy(dtype=np.int64))
 
 
-def recognise_all_periods(company, first: str, last: str) -> pd.DataFrame:
-    """:func:`recognise` for every job and period from ``first`` to ``last`` in one call."""
+def recognise_all_periods(company, first: str, last: str, *,
+                          forecasts: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """:func:`recognise` for every job and period from ``first`` to ``last`` in one call
+    (``forecasts``: as :func:`inputs_all_periods` takes them)."""
     policy = Policy.from_settings(company.settings.policies)
-    return recognize(inputs_all_periods(company, first, last), policy)
+    return recognize(inputs_all_periods(company, first, last, forecasts=forecasts), policy)
 
 
 def recognise_periods(company, periods: Sequence[str], *,

@@ -143,13 +143,14 @@ def company_store(company) -> Iterator[PeriodStore | None]:
 def _compute(company, period: str, store: PeriodStore | None) -> PeriodResult:
     overrides = company.overrides_for(period)
     forecast = fc.cost_to_complete(company, period, overrides)
-    # One recognition pass from today's data serves the priors not closed and the history:
-    # a pass costs about what one period's costs, whatever its span.
+    # One recognition pass from today's data serves the period (with its forecast), the priors
+    # not closed and the history: a pass costs about what one period's costs, whatever its span.
     first = history_start(company, period)
     as_of = recognise_all_periods(company, min(first, *prior_periods_needed(company, period)),
-                                  period)
+                                  period, forecasts={period: forecast})
     priors = prior_figures(company, period, store, as_of=as_of)
-    wip = wip_schedule(company, period, priors=priors, forecast_df=forecast)
+    wip = wip_schedule(company, period, priors=priors, forecast_df=forecast,
+                       current=recognise_periods(company, [period], every=as_of)[period])
     # The job flags read the schedule's own figures (its contract, estimate, priors), so a
     # flag and the schedule never show two margins for one job.
     jobs = with_prior_estimates(fc.job_summary(company, period, forecast,
