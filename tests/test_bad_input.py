@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import CELL_TIMEOUT
+from conftest import CELL_TIMEOUT, KERNEL_MANAGER
 from test_readers import JCT, SAMPLE, load, mini_company, save
 
 from wip_lib.cli.main import main
@@ -505,7 +505,8 @@ def test_notebooks_run_on_a_job_without_estimates_with_a_numeric_job_id(no_budge
         out = tmp_path / f"{name}.ipynb"
         pm.execute_notebook(str(nbs / f"{name}.ipynb"), str(out), kernel_name="python3",
                             parameters={"data_dir": str(no_budget), "period": CURRENT, **params},
-                            progress_bar=False, cwd=str(nbs), execution_timeout=CELL_TIMEOUT)
+                            progress_bar=False, cwd=str(nbs), execution_timeout=CELL_TIMEOUT,
+                        kernel_manager_class=KERNEL_MANAGER)
         nb = nbformat.read(out, as_version=4)
         texts[name] = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get(
             "text/html", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
@@ -613,7 +614,8 @@ def test_explorer_notebook_takes_a_numeric_job_id(tmp_path):
     out = tmp_path / "x.ipynb"
     pm.execute_notebook(str(nbs / "job_explorer.ipynb"), str(out), parameters={"job_id": 216},
                         kernel_name="python3", progress_bar=False, cwd=str(nbs),
-                        execution_timeout=CELL_TIMEOUT)
+                        execution_timeout=CELL_TIMEOUT,
+                        kernel_manager_class=KERNEL_MANAGER)
     text = "\n".join(o.get("text", "") for c in nbformat.read(out, as_version=4).cells
                      if c.cell_type == "code" for o in c.outputs)
     assert "over(under) billed 214,542.40" in text  # job 00216, the planted overbilled job

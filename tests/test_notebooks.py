@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 import pytest
-from conftest import CELL_TIMEOUT
+from conftest import CELL_TIMEOUT, KERNEL_MANAGER
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -22,7 +22,8 @@ def _run(tmp_path, name: str, **params):
     out = tmp_path / f"{name}.ipynb"
     pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=params,
                         kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS),
-                        execution_timeout=CELL_TIMEOUT)
+                        execution_timeout=CELL_TIMEOUT,
+                        kernel_manager_class=KERNEL_MANAGER)
     return nbformat.read(out, as_version=4)
 
 

@@ -320,10 +320,11 @@ class WarmKernel:
         return self.cwd if self.cwd.is_dir() else Path.cwd()
 
     def start(self) -> None:
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        from wip_lib.reports.kernel_client import SteadyKernelManager
+
+        km = SteadyKernelManager(kernel_name=self.kernel_name)
         kw: dict = {"cwd": str(self.workdir)}
         if self.log is not None:
             # Kernel start-up chatter goes to the log, not the progress bar; errors reach the
@@ -512,6 +513,8 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from wip_lib.reports.kernel_client import KERNEL_MANAGER
+
     started = time.perf_counter()
     run.output_ipynb.parent.mkdir(parents=True, exist_ok=True)
     run.output_html.parent.mkdir(parents=True, exist_ok=True)
@@ -520,7 +523,8 @@ def execute(run: NotebookRun, *, cwd: Path, plotly_src: str | None, subtitle: st
             nb = pm.execute_notebook(str(run.notebook), str(run.output_ipynb),
                                      parameters=dict(run.parameters), kernel_name=KERNEL,
                                      progress_bar=False, cwd=str(cwd), log_output=False,
-                                     execution_timeout=timeout)
+                                     execution_timeout=timeout,
+                                     kernel_manager_class=KERNEL_MANAGER)
         else:
             kernel.reset()
             path, shown = _local_notebook(Path(run.notebook), source)
