@@ -270,6 +270,25 @@ def test_missing_from_ar():
     assert missing_from_ar(bc.company(), PERIOD).empty
 
 
+def test_missing_from_ar_from_the_periods_findings_equals_the_check_run_again():
+    """The month-end hands over the period's reconciliation (compute_billing with its result):
+    the same finding as running the owner_invoices check again, to the cent."""
+    from wip_lib.close.billing import compute_billing
+    from wip_lib.close.period import compute_period
+
+    t = bc.tables()
+    ar = t["erp_ar_billings"]
+    t["erp_ar_billings"] = ar[ar["invoice_number"] != "LS-003"].reset_index(drop=True)
+    company = bc.company(t)
+    result = compute_period(company, PERIOD)
+    given = missing_from_ar(company, PERIOD, result.findings)
+    pd.testing.assert_frame_equal(given, missing_from_ar(company, PERIOD))
+    assert one(given, "missing_from_ar")["reference"] == "LS-003"
+    review = compute_billing(company, PERIOD, result).review
+    pd.testing.assert_frame_equal(review[review["check"] == "missing_from_ar"]
+                                  .reset_index(drop=True), given)
+
+
 def test_an_immaterial_difference_is_info():
     """Materiality 1,000.00 (and 0.5% of the larger figure): line 8 off by 500 is info, off by
     2,000 an error."""

@@ -22,7 +22,7 @@ from wip_lib.accounting import payapp_review as pr
 from wip_lib.accounting import progress_billing as pb
 from wip_lib.accounting import review_findings as rf
 from wip_lib.core.errors import Problem
-from wip_lib.core.periods import check_period
+from wip_lib.core.periods import check_period, period_end
 from wip_lib.reconcile.contract import owner_invoices
 from wip_lib.reconcile.core import make_context
 from wip_lib.sources.lien_waivers import read_lien_waivers
@@ -40,15 +40,20 @@ class BillingResult:
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def missing_from_ar(company, period: str) -> pd.DataFrame:
+def missing_from_ar(company, period: str, findings: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
     """Owner pay applications billed in ``period`` that ERP AR does not hold through it, as
-    findings of the billing review (found by the reconciliation's ``owner_invoices`` check)."""
-    ctx = make_context(company, period)
-    found, _ = owner_invoices(ctx)
+    findings of the billing review (found by the reconciliation's ``owner_invoices`` check:
+    its rows of ``findings``, the period's reconciliation, when the caller has it, else the
+    check run here)."""
+    if findings is None:
+        found, _ = owner_invoices(make_context(company, period))
+    else:
+        found = findings[(findings["check"] == "owner_invoices").to_numpy(bool)]
     apps = pb.applications(company["owner_invoices"], "contract_number")
     start = pd.Period(period, freq="M").start_time
     billed = pd.to_datetime(apps["billing_date"])
-    mine = apps[((billed >= start) & (billed <= ctx.period_end)).to_numpy(bool)]
+    mine = apps[((billed >= start) & (billed <= period_end(period))).to_numpy(bool)]
     miss = found[found["days_waiting"].notna().to_numpy(bool)
                  & (found["erp_amount"] == 0).fillna(False).to_numpy(bool)]
     miss = miss.merge(mine[["job_id", "contract", "application_number", "invoice_number",
@@ -77,7 +82,8 @@ def compute_billing(company, period: str | None = None, result=None) -> BillingR
     progress = str(company.settings.billing.get("progress", "procore"))
     drafts, problems = pb.draft(company, period, progress, codes, jobs)
     review, more = pb.owner_review(company, period, codes, jobs)
-    review = rf.stack([review, missing_from_ar(company, period)], pb.OWNER_CHECKS_ORDER)
+    review = rf.stack([review, missing_from_ar(company, period, result.findings)],
+                      pb.OWNER_CHECKS_ORDER)
     j = company["jobs"]
     names = dict(zip(j["job_id"].astype(str).str.strip(), j["job_name"].astype(str)))
     pc = company["prime_contracts"]

@@ -17,7 +17,6 @@ Conventions shared by every check
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -28,8 +27,9 @@ import pyarrow.compute as pc
 
 from wip_lib.core import schema
 from wip_lib.core.codes import crosswalk_pairs
-from wip_lib.core.errors import PeriodError, Problem
+from wip_lib.core.errors import Problem
 from wip_lib.core.money import report_text
+from wip_lib.core.periods import period_end
 
 FINDING_COLUMNS = ["check", "job_id", "cost_code", "reference", "procore_amount", "erp_amount",
                    "difference", "severity", "action", "days_waiting", "detail"]
@@ -85,14 +85,8 @@ class ReconContext:
         return float(self.materiality.get("pct", 0.0))
 
 
-def period_end_of(period: str) -> pd.Timestamp:
-    if not isinstance(period, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise PeriodError(f"period {period!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
-    return pd.Period(period, freq="M").end_time.normalize()
-
-
 def make_context(company, period: str) -> ReconContext:
-    end = period_end_of(period)
+    end = period_end(period)
     crosswalk, procore_keys = crosswalk_map(company)
     return ReconContext(company=company, period=period, period_end=end,
                         materiality=dict(company.settings.materiality), crosswalk=crosswalk,
