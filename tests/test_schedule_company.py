@@ -131,15 +131,16 @@ def test_periods_in_one_pass_equal_each_period_alone(company, periods):
         pd.testing.assert_frame_equal(got[p], recognise(company, p), check_exact=True)
 
 
-@pytest.mark.parametrize("periods", [["2026-09"], ["2025-12", "2026-09"]])
-def test_a_wider_pass_gives_each_period_the_same_rows(company, periods):
+def test_a_wider_pass_gives_each_period_the_same_rows(company):
     """The month's priors and history share one pass from the first job's start to the period
     (compute_period): the periods taken from it equal the periods' own pass, every column and
     dtype, and so does the history drawn from it."""
     every = recognise_all_periods(company, "2024-07", "2026-10")
+    periods = ["2025-12", "2026-09"]
+    own = recognise_periods(company, periods)
     got = recognise_periods(company, periods, every=every)
     for p in periods:
-        pd.testing.assert_frame_equal(got[p], recognise(company, p), check_exact=True)
+        pd.testing.assert_frame_equal(got[p], own[p], check_exact=True)
     first = history_start(company, "2026-10")
     assert first > "2024-07"  # the shared pass starts before the history: it is wider
     pd.testing.assert_frame_equal(job_history(company, "2026-10", first=first, as_of=every),
