@@ -116,22 +116,28 @@ def erp_cost_history(company, through_period: str | None = None, *,
 
 def _erp_cost_history(company, through_period: str | None, commitments_only: bool
                       ) -> pd.DataFrame:
-    # Every asking is a cut of one grouping of the export (by line, month and whether the row
-    # names a commitment), made once per period computation: the export's millions of lines
-    # are mapped to Procore codes and grouped once, not once per asking.
+    # Every asking is a cut of one grouping of the export (:func:`_erp_cost_by_month`), made
+    # once per period computation: the export's millions of lines are mapped to Procore codes
+    # and grouped once, and the whole history through the last month is that grouping itself,
+    # not a copy of it.
     cost = derived.once(company, ("erp_cost_by_month",), lambda: _erp_cost_by_month(company))
+    keep = np.ones(len(cost), dtype=bool)
     if through_period is not None:
-        cost = cost[(cost["period"] <= check_period(through_period)).to_numpy(bool)]
+        keep &= (cost["period"] <= check_period(through_period)).to_numpy(bool)
+    amount = "amount"
     if commitments_only:
-        cost = cost[cost["names_commitment"].to_numpy(bool)]
-    out = cost.groupby([*KEYS, "period"], as_index=False, sort=True)["amount"].sum()
-    out["amount"] = out["amount"].astype("int64")
-    return out[[*KEYS, "period", "amount"]]
+        keep &= cost["commitment_rows"].to_numpy() > 0
+        amount = "commitment_amount"
+    out = cost[[*KEYS, "period", amount]]
+    if not keep.all():
+        out = out[keep].reset_index(drop=True)
+    return out.rename(columns={amount: "amount"})
 
 
 def _erp_cost_by_month(company) -> pd.DataFrame:
-    """ERP cost summed by job, Procore cost code, cost type, month and ``names_commitment``
-    (the row names a commitment: never when the job-cost export does not carry the commitment,
+    """ERP cost by job, Procore cost code, cost type and month, sorted by them: ``amount``
+    (every row), ``commitment_amount`` and ``commitment_rows`` (the rows that name a
+    commitment: none when the job-cost export does not carry the commitment,
     ``job_cost_has_commitment``)."""
     cost = company["erp_job_cost"]
     named_by = ("commitment_number" if "commitment_number" in cost.columns
@@ -139,16 +145,20 @@ def _erp_cost_by_month(company) -> pd.DataFrame:
     # The columns first: the rows of every column of the export are not copied to keep five.
     cost = cost[["job_id", "cost_code", "cost_type", "period", "amount",
                  *([named_by] if named_by else [])]]
-    named = (_text(cost[named_by]) != "" if named_by
-             else pd.Series(False, index=cost.index))
+    named = ((_text(cost[named_by]) != "").to_numpy(bool) if named_by
+             else np.zeros(len(cost), dtype=bool))
+    cents = _cents(cost["amount"]).to_numpy(dtype=np.int64)
     cost = pd.DataFrame({"job_id": _text(cost["job_id"]),
                          "cost_code": erp_to_procore(company["cost_code_crosswalk"], cost),
                          "cost_type": _text(cost["cost_type"]),
                          "period": _text(cost["period"]),
-                         "names_commitment": named.to_numpy(bool),
-                         "amount": _cents(cost["amount"])}, index=cost.index)
-    return cost.groupby([*KEYS, "period", "names_commitment"], as_index=False,
-                        sort=False)["amount"].sum()
+                         "amount": cents,
+                         "commitment_amount": np.where(named, cents, 0),
+                         "commitment_rows": named.astype(np.int64)}, index=cost.index)
+    out = cost.groupby([*KEYS, "period"], as_index=False, sort=True)[
+        ["amount", "commitment_amount", "commitment_rows"]].sum()
+    return out.astype({"amount": "int64", "commitment_amount": "int64",
+                       "commitment_rows": "int64"})
 
 
 def approved_change_orders(company, period: str) -> pd.DataFrame:
