@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from wip_lib.accounting.schedule import recognise_all_periods
+from wip_lib.core.period_range import first_job_month
 from wip_lib.core.periods import periods_between
 
 CLOSED = "closed"
@@ -20,10 +21,10 @@ COLUMNS = ["period", "job_id", "status", "contract_revised", "cost_to_date",
 
 
 def history_start(company, through: str) -> str:
-    """The first period of a job's history: the month of the earliest job start (``through``
-    when no job has a start date)."""
-    starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
-    return str(starts.min().to_period("M")) if len(starts) else through
+    """The first period of a job's history: the month of the earliest job start
+    (:func:`~wip_lib.core.period_range.first_job_month`; ``through`` when no job has a start
+    date)."""
+    return first_job_month(company) or through
 
 
 def job_history(company, through: str, *, first: str | None = None, store=None,

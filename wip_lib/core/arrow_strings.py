@@ -42,6 +42,20 @@ def offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return (off - off[0] if off[0] else off), data
 
 
+def keep_bytes(off: np.ndarray, data: np.ndarray, keep: np.ndarray
+               ) -> tuple[pa.Array, np.ndarray]:
+    """The cells of :func:`offsets_and_bytes` ``(off, data)`` with only the bytes ``keep``
+    marks, as a large string array (no nulls), and how many bytes each cell kept."""
+    # A segmented sum over the bytes, with one byte more so that an empty last cell still has
+    # a segment; an empty cell's segment would borrow the next cell's first byte: 0 for those.
+    count = np.add.reduceat(np.append(keep, False), off[:-1], dtype=np.int64)
+    count[np.diff(off) == 0] = 0
+    new_off = np.concatenate(([0], np.cumsum(count)))
+    kept = pa.Array.from_buffers(pa.large_string(), len(count), [
+        None, pa.py_buffer(new_off), pa.py_buffer(data[keep].tobytes())])
+    return kept, count
+
+
 def sizes_and_edges(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """Each cell's length in bytes, and which cells may start or end with whitespace: their
     first or last byte is an ASCII control character or space (whitespace among them) or not

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wip_lib.core.arrow_strings import cast_or_none, offsets_and_bytes, one_array
+from wip_lib.core.arrow_strings import cast_or_none, keep_bytes, offsets_and_bytes, one_array
 
 _CLEAN = re.compile(r"[\s$€£,]|USD|AUD|GBP|CAD|EUR")
 _NUMBER = re.compile(r"([0-9]*)(?:\.([0-9]*))?")
@@ -74,16 +74,7 @@ def _digit_integers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         part = arr.slice(lo, _CHUNK)
         n = len(part)
         off, data = offsets_and_bytes(part)
-        isd = (data >= 48) & (data <= 57)
-        size = np.diff(off)
-        # Digits per string: a segmented sum over the bytes and one non-digit byte more (so an
-        # empty last string still has a segment); an empty string's segment would borrow the
-        # next string's first byte, so those are set to 0.
-        count = np.add.reduceat(np.append(isd, False), off[:-1], dtype=np.int64)
-        count[size == 0] = 0
-        new_off = np.concatenate(([0], np.cumsum(count)))
-        only = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(new_off),
-                                                            pa.py_buffer(data[isd].tobytes())])
+        only, count = keep_bytes(off, data, (data >= 48) & (data <= 57))  # the digits
         ok = (count >= 1) & (count <= 18)
         if ok.all():
             values[lo:lo + n] = pc.cast(only, pa.int64()).to_numpy()
@@ -124,14 +115,10 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     size = np.diff(off)
     nulls = arr.is_null().to_numpy(zero_copy_only=False)
     if dropped.any():
-        kept = np.add.reduceat(np.append(~dropped, False), off[:-1], dtype=np.int64)
-        kept[size == 0] = 0  # an empty string's segment borrows the next string's first byte
+        # the strings without them (nulls set again below, from ``nulls``)
+        arr, kept = keep_bytes(off, data, ~dropped)
         if ((kept == 0) & (size > 0) & ~nulls).any():
             return None
-        # the strings without them (nulls set again below, from ``nulls``)
-        arr = pa.Array.from_buffers(pa.large_string(), n, [
-            None, pa.py_buffer(np.concatenate(([0], np.cumsum(kept)))),
-            pa.py_buffer(data[~dropped].tobytes())])
         size = kept
     if size.max(initial=0) > _PLAIN_WIDTH:
         return None

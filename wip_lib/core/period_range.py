@@ -19,17 +19,23 @@ from __future__ import annotations
 from wip_lib.core.errors import PeriodError
 
 
+def first_job_month(company) -> str | None:
+    """The month of the earliest job start date, or None when no job has one."""
+    import pandas as pd  # here, not at import: the command line is built without pandas
+
+    starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
+    return str(starts.min().to_period("M")) if len(starts) else None
+
+
 def first_data_period(company) -> str | None:
     """The earliest month the company's data covers (job starts and every dated table), or None
     when it holds no dated data."""
     months = []
     if getattr(company, "tables", None) is None:  # known by its settings only: no data to read
         return None
-    import pandas as pd  # here, not at import: the command line is built without pandas
-
-    starts = pd.to_datetime(company["jobs"]["start_date"]).dropna()
-    if len(starts):
-        months.append(str(starts.min().to_period("M")))
+    first_job = first_job_month(company)
+    if first_job is not None:
+        months.append(first_job)
     for t in company.tables.values():
         if "period" in t.columns and len(t):
             p = t["period"].astype("string").dropna()
