@@ -30,7 +30,6 @@ import dataclasses
 import functools
 import io
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,8 +63,8 @@ from wip_lib.sources.readers.tabular import (
     convert,
     is_totals,
     no_rows,
-    read_text_arrow,
     read_text_table,
+    read_texts_arrow,
     resolve_headers,
     take_rows,
     totals_row,
@@ -514,17 +513,16 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
             taken[period] = rel
             entries.append((rel, f, job_dir.name, period))
 
-    def read_one(entry):
-        rel, f, _, _ = entry
-        said = Collector(rel)
-        got = read_text_arrow(f, said) if f.suffix.lower() == ".csv" else None
+    saids = [Collector(rel) for rel, *_ in entries]
+    csvs = [k for k, (_, f, _, _) in enumerate(entries) if f.suffix.lower() == ".csv"]
+    texts: list = [None] * len(entries)
+    for k, got in zip(csvs, read_texts_arrow([entries[k][1] for k in csvs],
+                                             [saids[k] for k in csvs], READ_THREADS)):
         if got is not None and (got[2] not in ("utf-8", "utf-8-sig")
                                 or len(set(got[1])) != len(got[1])):
             got = None  # Windows-1252 or repeated headers: the general path
-        return got, said
-
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        results = list(pool.map(read_one, entries))
+        texts[k] = got
+    results = list(zip(texts, saids))
 
     loaded: list[RawFile] = []
     fixed_cols: dict[str, dict[str, str]] = {"job_id": {}, "period": {}}

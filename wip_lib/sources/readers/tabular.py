@@ -15,6 +15,7 @@ import functools
 import io
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,6 +225,106 @@ def _read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], s
         out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
                 "surprises with accented vendor names", severity="warning")
     return table, names, encoding
+
+
+BATCH_FILES = 1024  # small files parsed in one pyarrow call (a budget snapshot: ~30 KB)
+
+
+def read_texts_arrow(paths: list[Path], outs: list[Collector], threads: int = 4
+                     ) -> list[tuple[pa.Table, list[str], str] | None]:
+    """:func:`read_text_arrow` of many small CSV files: the same result for each file, for a
+    fraction of the cost. A budget snapshot of a hundred lines costs pyarrow about as much to
+    set up as to parse, so the files of one header row are parsed together: each file's rows
+    (after its header) are joined, parsed in one call, and cut back into files by their line
+    counts.
+
+    That cut is sound when every row is one line. A file the batch cannot vouch for byte by byte
+    (empty, not UTF-8, a lone carriage return, a header broken over lines, a header naming a
+    column twice) is read alone; so is every file of a batch whose parse fails (a row with the
+    wrong number of cells) or gives fewer rows than lines (a value holding a line break: a row
+    never takes less than a line, so equal totals mean every file's rows are its lines). Read
+    alone, :func:`read_text_arrow` says what is wrong, as it always has. ``outs``: each file's
+    collector. Files are read on ``threads`` threads (the reads release the GIL)."""
+    results: list = [None] * len(paths)
+    alone: list[int] = []
+
+    def load(i: int) -> bytes | None:
+        try:
+            return paths[i].read_bytes()
+        except OSError:
+            return None  # read alone, which reports the error
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for start in range(0, len(paths), BATCH_FILES):
+            idx = range(start, min(start + BATCH_FILES, len(paths)))
+            groups: dict[bytes, list[tuple[int, bytes, int, str]]] = {}
+            for i, data in zip(idx, pool.map(load, idx)):
+                cut = _body(data)
+                if cut is None:
+                    alone.append(i)
+                else:
+                    head, body, lines, encoding = cut
+                    groups.setdefault(head, []).append((i, body, lines, encoding))
+            for head, files in groups.items():
+                if not _parse_batch(head, files, results):
+                    alone += [i for i, *_ in files]
+        alone.sort()
+        for i, got in zip(alone, pool.map(lambda i: read_text_arrow(paths[i], outs[i]),
+                                          alone)):
+            results[i] = got
+    return results
+
+
+def _body(data: bytes | None) -> tuple[bytes, bytes, int, str] | None:
+    """A file's header line, its rows' bytes, their line count and its encoding; None when
+    the bytes alone cannot vouch that each line is one row of a UTF-8 CSV."""
+    if not data:
+        return None
+    encoding = "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, encoding = data[3:], "utf-8-sig"
+    nl = data.find(b"\n")
+    if nl < 0:
+        return None
+    head, body = data[:nl], data[nl + 1:]
+    if head.endswith(b"\r"):
+        head = head[:-1]
+    # A quote left open in the header carries it onto the next line; a lone CR is a line
+    # break to pyarrow that the count below would not see.
+    if head.count(b'"') % 2 or b"\r" in head or body.count(b"\r") != body.count(b"\r\n"):
+        return None
+    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    if lines and not body.endswith(b"\n"):
+        body += b"\n"
+    return head, body, lines, encoding
+
+
+def _parse_batch(head: bytes, files: list[tuple[int, bytes, int, str]], results: list) -> bool:
+    """Parse the files of one header row at once into ``results``; False when the batch cannot
+    be cut back into its files (they are then read alone)."""
+    try:
+        raw_names = next(csv.reader(io.StringIO(head.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return False
+    if len(set(raw_names)) != len(raw_names):
+        return False
+    source = pa.BufferReader(b"".join([head, b"\n", *(body for _, body, _, _ in files)]))
+    try:
+        table = pacsv.read_csv(source, read_options=_read_options("utf-8"),
+                               parse_options=_PARSE,
+                               convert_options=_convert_options(tuple(raw_names)))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return False
+    if table.num_rows != sum(n for _, _, n, _ in files) or table.column_names != raw_names \
+            or any(t != TEXT for t in table.schema.types):
+        return False
+    names = [str(n).lstrip("\ufeff").strip() for n in raw_names]
+    table = table.rename_columns([str(k) for k in range(table.num_columns)])
+    offset = 0
+    for i, _, n, encoding in files:
+        results[i] = (table.slice(offset, n), names, encoding)
+        offset += n
+    return True
 
 
 def _bad_row(path: Path, encoding: str) -> tuple[int | None, str]:
