@@ -244,58 +244,56 @@ def read_texts_arrow(paths: list[Path], outs: list[Collector], threads: int = 4
     wrong number of cells) or gives fewer rows than lines (a value holding a line break: a row
     never takes less than a line, so equal totals mean every file's rows are its lines). Read
     alone, :func:`read_text_arrow` says what is wrong, as it always has. ``outs``: each file's
-    collector. Files are read on ``threads`` threads (the reads release the GIL)."""
+    collector; ``threads``: the files read alone are read on that many threads (pyarrow's
+    reads release the GIL)."""
     results: list = [None] * len(paths)
     alone: list[int] = []
-
-    def load(i: int) -> bytes | None:
-        try:
-            return paths[i].read_bytes()
-        except OSError:
-            return None  # read alone, which reports the error
-
+    for start in range(0, len(paths), BATCH_FILES):
+        groups: dict[bytes, list[tuple[int, bytes, int, str]]] = {}
+        for i in range(start, min(start + BATCH_FILES, len(paths))):
+            try:
+                # One by one: a thread pool costs more than reading a 30 KB file.
+                cut = _body(paths[i].read_bytes())
+            except OSError:
+                cut = None  # read alone, which reports the error
+            if cut is None:
+                alone.append(i)
+            else:
+                head, body, lines, encoding = cut
+                groups.setdefault(head, []).append((i, body, lines, encoding))
+        for head, files in groups.items():
+            if not _parse_batch(head, files, results):
+                alone += [i for i, *_ in files]
+    alone.sort()
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for start in range(0, len(paths), BATCH_FILES):
-            idx = range(start, min(start + BATCH_FILES, len(paths)))
-            groups: dict[bytes, list[tuple[int, bytes, int, str]]] = {}
-            for i, data in zip(idx, pool.map(load, idx)):
-                cut = _body(data)
-                if cut is None:
-                    alone.append(i)
-                else:
-                    head, body, lines, encoding = cut
-                    groups.setdefault(head, []).append((i, body, lines, encoding))
-            for head, files in groups.items():
-                if not _parse_batch(head, files, results):
-                    alone += [i for i, *_ in files]
-        alone.sort()
-        for i, got in zip(alone, pool.map(lambda i: read_text_arrow(paths[i], outs[i]),
-                                          alone)):
+        for i, got in zip(alone, pool.map(lambda i: read_text_arrow(paths[i], outs[i]), alone)):
             results[i] = got
     return results
 
 
-def _body(data: bytes | None) -> tuple[bytes, bytes, int, str] | None:
-    """A file's header line, its rows' bytes, their line count and its encoding; None when
-    the bytes alone cannot vouch that each line is one row of a UTF-8 CSV."""
+def _body(data: bytes) -> tuple[bytes, memoryview | bytes, int, str] | None:
+    """A file's header line, its rows' bytes (each line ended), their line count and its
+    encoding; None when the bytes alone cannot vouch that each line is one row of a UTF-8 CSV."""
     if not data:
         return None
-    encoding = "utf-8"
+    encoding, at = "utf-8", 0
     if data.startswith(b"\xef\xbb\xbf"):
-        data, encoding = data[3:], "utf-8-sig"
-    nl = data.find(b"\n")
+        encoding, at = "utf-8-sig", 3
+    nl = data.find(b"\n", at)
     if nl < 0:
         return None
-    head, body = data[:nl], data[nl + 1:]
-    if head.endswith(b"\r"):
-        head = head[:-1]
+    head = data[at:nl - 1] if data[nl - 1:nl] == b"\r" and nl > at else data[at:nl]
     # A quote left open in the header carries it onto the next line; a lone CR is a line
-    # break to pyarrow that the count below would not see.
-    if head.count(b'"') % 2 or b"\r" in head or body.count(b"\r") != body.count(b"\r\n"):
+    # break to pyarrow that counting LFs would not see.
+    if head.count(b'"') % 2 or b"\r" in head:
         return None
-    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
-    if lines and not body.endswith(b"\n"):
-        body += b"\n"
+    if b"\r" in data and (data.endswith(b"\r")
+                          or data.count(b"\r", nl) != data.count(b"\r\n", nl)):
+        return None
+    lines = data.count(b"\n", nl + 1)
+    body: memoryview | bytes = memoryview(data)[nl + 1:]
+    if len(body) and not data.endswith(b"\n"):
+        body, lines = bytes(body) + b"\n", lines + 1
     return head, body, lines, encoding
 
 
