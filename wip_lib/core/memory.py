@@ -9,9 +9,11 @@ one keeps is memory the others cannot have.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import sys
+from collections.abc import Iterator
 
 #: Rows below which a step frees too little to be worth giving back: a full collection walks
 #: every object the process holds (0.12 s in a process holding the sample company and its
@@ -33,6 +35,9 @@ def release_unused(rows: int | None = None) -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+    jemalloc = _jemalloc()
+    if jemalloc is not None:  # what reading_pool's reads left there
+        jemalloc.release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
@@ -45,4 +50,39 @@ def _malloc_trim():
     try:
         return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def reading_pool() -> Iterator[None]:
+    """Arrow allocates from its jemalloc pool while the block runs (a company's files read
+    into tables), then from the pool it had before.
+
+    Reading runs Procore's and the ERP's exports on two threads. mimalloc, pyarrow's default,
+    keeps each thread's freed pages for that thread: measured on the 2,000-job company, the two
+    threads' reads peaked at 3.96-4.07 GB where jemalloc peaked at 3.51 GB and read in 14.5 s
+    against 17.4 s. Arrays allocated here stay valid after the pool is put back (each buffer
+    knows its pool); :func:`release_unused` gives back what both pools hold free. Where pyarrow
+    was built without jemalloc (its Windows wheels), the default pool stays."""
+    import pyarrow as pa
+
+    pool = _jemalloc()
+    if pool is None:
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _jemalloc():
+    """pyarrow's jemalloc pool, or None where the build has none."""
+    import pyarrow as pa
+
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
         return None

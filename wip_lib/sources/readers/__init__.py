@@ -6,12 +6,13 @@ raises :class:`~wip_lib.core.errors.InputError` listing every problem when any i
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from wip_lib.core import schema
 from wip_lib.core.errors import InputError, Problem
-from wip_lib.core.memory import release_unused
+from wip_lib.core.memory import reading_pool, release_unused
 from wip_lib.core.settings import Company, Settings
 from wip_lib.sources import validate
 from wip_lib.sources.overrides_file import read_all_overrides
@@ -37,8 +38,12 @@ def read_company(root: Path | str) -> ReadResult:
         raise InputError([Problem(str(root), "company folder not found",
                                   "give the folder that holds company.yaml, procore/ and erp/")])
     settings = Settings.load(root / "company.yaml")
-    p_tables, problems, reports = read_procore(root, settings)
-    e_tables, e_probs, e_reports, erp_facts = read_erp(root, settings)
+    # The ERP's exports beside Procore's: much of each is pyarrow's parsing and Arrow kernels,
+    # which release the GIL, so the two sides share the cores (reading_pool: the memory).
+    with reading_pool(), ThreadPoolExecutor(max_workers=1) as pool:
+        erp = pool.submit(read_erp, root, settings)
+        p_tables, problems, reports = read_procore(root, settings)
+        e_tables, e_probs, e_reports, erp_facts = erp.result()
     problems += e_probs
     reports += e_reports
     read = {**p_tables, **e_tables}
