@@ -75,7 +75,7 @@ REQUIRED_FILES = {"jobs", "prime_contracts"}
 INVOICES = {"subcontractor_invoices": "subcontractor_invoice_lines",
             "owner_invoices": "owner_invoice_lines"}
 WHAT = {"jobs": "projects", "procore_vendors": "vendors"}  # what a file holds, in messages
-READ_THREADS = 4  # budget snapshots read at once (pyarrow reads release the GIL)
+READ_THREADS = 4  # budget snapshots the batch cannot vouch for, read alone at once
 _NO_ROWS = pd.DataFrame()  # the rows of a file read straight into the stacked frame
 BUDGET_DIR = "procore/budget"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -462,9 +462,10 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
     ``YYYY-MM VIEW NAME.csv``: a snapshot of a named view, see the module rules).
 
     A large company has tens of thousands of snapshots of a few hundred lines each, so the cost is
-    per file, not per row: the CSVs are read into Arrow text columns on a few threads (the reads
-    release the GIL), headers are resolved once per distinct header row, the files of one header
-    are stacked and renamed at once, and the whole is converted to pandas once. XLSX snapshots
+    per file, not per row: the CSVs of one header row are parsed into Arrow text columns together
+    (:func:`~wip_lib.sources.readers.tabular.read_texts_arrow`), headers are resolved once per
+    distinct header row, the files of one header are stacked and renamed at once, and the whole
+    is converted to pandas once. XLSX snapshots
     and files that are not plain UTF-8 take the general path of one export."""
     base = root / BUDGET_DIR
     problems: list[Problem] = []
