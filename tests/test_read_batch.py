@@ -10,7 +10,12 @@ batch must notice and read the files alone, never shift a row into the next file
 """
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wip_lib.sources.readers.tabular import Collector, read_text_arrow, read_texts_arrow
 
@@ -133,3 +138,36 @@ def test_repeated_keys_on_many_ids_equal_pandas(monkeypatch):
     want = df.duplicated(["row_id"], keep="first")
     assert want.sum() > 1000  # the case worth testing: many repeats
     pd.testing.assert_series_equal(rules.repeated_keys(df, ["row_id"]), want)
+
+
+# -- any files at all: the batch reads each as it reads alone (Hypothesis) ----------------------
+
+_CELL = st.text(alphabet=["a", "7", " ", ",", '"', "\n", "\r", "é", "-", "."], max_size=6)
+_HEADERS = [["Budget Code", "Description", "Amount"], ["Budget Code", "Amount"], ['A "q"', "B"]]
+
+
+@st.composite
+def _csv_file(draw) -> bytes:
+    """A CSV file as a program writes one (quoted where needed, LF or CRLF), or as a person
+    leaves one (a raw line that may not line up, a BOM, no final line break)."""
+    header = draw(st.sampled_from(_HEADERS))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer.writerow(header)
+    for _ in range(draw(st.integers(0, 4))):
+        if draw(st.integers(0, 9)) == 0:
+            buf.write(draw(_CELL) + "\n")  # a line by hand: any text at all
+        else:
+            writer.writerow([draw(_CELL) for _ in header])
+    text = buf.getvalue()
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    data = text.encode("utf-8")
+    return (b"\xef\xbb\xbf" + data) if draw(st.integers(0, 5)) == 0 else data
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(_csv_file(), min_size=1, max_size=6))
+def test_any_files_read_in_a_batch_as_alone(files, tmp_path_factory):
+    _batch_reads_as_alone(tmp_path_factory.mktemp("any"), files)
