@@ -26,6 +26,7 @@ CASES = {
     "plain": (HEADER + ROWS).encode(),
     "no final line break": (HEADER + ROWS.rstrip("\n")).encode(),
     "header only": HEADER.encode(),
+    "blank header line": ("\n" + ROWS).encode(),
     "header without a line break": HEADER.rstrip("\n").encode(),
     "BOM": b"\xef\xbb\xbf" + (HEADER + ROWS).encode(),
     "CRLF": (HEADER + ROWS).replace("\n", "\r\n").encode(),

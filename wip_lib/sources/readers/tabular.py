@@ -157,8 +157,11 @@ class Collector:
 
 # -- reading text -------------------------------------------------------------------------------
 
+_BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark, which Excel writes at the head of a CSV
+
+
 def _decode_probe(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_BOM):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"  # Excel's "Unicode text" and some ERPs; the BOM says which byte order
@@ -219,12 +222,18 @@ def _read_text_arrow(path: Path, out: Collector) -> tuple[pa.Table, list[str], s
             out.add(f"not a readable CSV file ({str(exc).splitlines()[0]})",
                     "save it as CSV (comma separated, UTF-8) or XLSX and try again")
         return None
-    names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
-    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    table, names = _numbered(table)
     if encoding == "cp1252":
         out.add("read as Windows-1252 (not UTF-8)", "nothing to do; saving as UTF-8 avoids "
                 "surprises with accented vendor names", severity="warning")
     return table, names, encoding
+
+
+def _numbered(table: pa.Table) -> tuple[pa.Table, list[str]]:
+    """The table with its columns named ``"0"``, ``"1"``, ... and its header names as read
+    (trimmed, BOM removed)."""
+    names = [str(n).lstrip("\ufeff").strip() for n in table.column_names]
+    return table.rename_columns([str(i) for i in range(table.num_columns)]), names
 
 
 BATCH_FILES = 1024  # small files parsed in one pyarrow call (a budget snapshot: ~30 KB)
@@ -277,8 +286,8 @@ def _body(data: bytes) -> tuple[bytes, memoryview | bytes, int, str] | None:
     if not data:
         return None
     encoding, at = "utf-8", 0
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding, at = "utf-8-sig", 3
+    if data.startswith(_BOM):
+        encoding, at = "utf-8-sig", len(_BOM)
     nl = data.find(b"\n", at)
     if nl < 0:
         return None
@@ -300,11 +309,8 @@ def _body(data: bytes) -> tuple[bytes, memoryview | bytes, int, str] | None:
 def _parse_batch(head: bytes, files: list[tuple[int, bytes, int, str]], results: list) -> bool:
     """Parse the files of one header row at once into ``results``; False when the batch cannot
     be cut back into its files (they are then read alone)."""
-    try:
-        raw_names = next(csv.reader(io.StringIO(head.decode("utf-8"), newline="")))
-    except (UnicodeDecodeError, StopIteration, csv.Error):
-        return False
-    if len(set(raw_names)) != len(raw_names):
+    raw_names = _header(head + b"\n", "utf-8")
+    if not raw_names or len(set(raw_names)) != len(raw_names):
         return False
     source = pa.BufferReader(b"".join([head, b"\n", *(body for _, body, _, _ in files)]))
     try:
@@ -316,8 +322,7 @@ def _parse_batch(head: bytes, files: list[tuple[int, bytes, int, str]], results:
     if table.num_rows != sum(n for _, _, n, _ in files) or table.column_names != raw_names \
             or any(t != TEXT for t in table.schema.types):
         return False
-    names = [str(n).lstrip("\ufeff").strip() for n in raw_names]
-    table = table.rename_columns([str(k) for k in range(table.num_columns)])
+    table, names = _numbered(table)
     offset = 0
     for i, _, n, encoding in files:
         results[i] = (table.slice(offset, n), names, encoding)
