@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.codes import trimmed_text
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import report_text
 from wip_lib.core.periods import period_end
 
@@ -212,16 +213,16 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
     moved = bh.groupby(KEYS, sort=False)["forecast_to_complete"].diff().fillna(1) != 0
     bh["run"] = moved.astype("int64").groupby([bh[k] for k in KEYS], sort=False).cumsum()
     last = bh[bh["run"] == bh.groupby(KEYS, sort=False)["run"].transform("max")]
-    span = last.groupby(KEYS, as_index=False).agg(
-        snapshots=("period", "size"), start=("period", "min"), end=("period", "max"),
-        forecast=("forecast_to_complete", "first"))
+    span = aggregate(last, KEYS, as_index=False, snapshots=("period", "size"),
+                     start=("period", "min"), end=("period", "max"),
+                     forecast=("forecast_to_complete", "first"))
     # The run must reach the latest snapshot of the job (a code dropped from the budget is not
     # a stale forecast) and span N periods after its first snapshot.
     latest = bh.groupby("job_id")["period"].max()
     span = span[(span["snapshots"] >= n + 1) & (span["end"] == span["job_id"].map(latest))]
     m = span.merge(ch, on=KEYS, how="inner")
     m = m[(m["period"] > m["start"]) & (m["period"] <= m["end"])]
-    cost = m.groupby(KEYS, as_index=False).agg(span_cost=("amount", "sum"))
+    cost = aggregate(m, KEYS, as_index=False, span_cost=("amount", "sum"))
     s = span.merge(cost, on=KEYS, how="inner")
     s["span_cost"] = s["span_cost"] - _change_order_cost(s, change_orders, commitment_cost)
     s = s[s["span_cost"] > 0]
@@ -237,9 +238,8 @@ def _stale(f: pd.DataFrame, budget_history: pd.DataFrame, cost_history: pd.DataF
 
 
 def _curve(f: pd.DataFrame, tolerance: float) -> pd.DataFrame:
-    j = f.groupby("job_id", as_index=False).agg(
-        cost_to_date=("cost_to_date", "sum"), revised_budget=("revised_budget", "sum"),
-        time_elapsed=("time_elapsed", "max"))
+    j = aggregate(f, "job_id", as_index=False, cost_to_date=("cost_to_date", "sum"),
+                  revised_budget=("revised_budget", "sum"), time_elapsed=("time_elapsed", "max"))
     j = j[(j["revised_budget"] > 0) & j["time_elapsed"].notna()]
     spent = j["cost_to_date"] / j["revised_budget"]
     j = j[spent > j["time_elapsed"] + tolerance]
@@ -262,7 +262,7 @@ def _job_flags(f: pd.DataFrame, jobs: pd.DataFrame | None, fade: float) -> list[
     jobs = jobs.assign(job_id=jobs["job_id"].astype("string").str.strip(), cost_code="",
                        cost_type="")
     if {"contract_revised", "est_total_cost"} <= set(jobs.columns):
-        pend = f.groupby("job_id", as_index=False).agg(pending=("pending_cost_changes", "sum"))
+        pend = aggregate(f, "job_id", as_index=False, pending=("pending_cost_changes", "sum"))
         j = jobs.merge(pend, on="job_id", how="left")
         j["pending"] = j["pending"].fillna(0).astype("int64")
         j = j[j["est_total_cost"].notna().to_numpy(bool)]
@@ -452,11 +452,11 @@ def billing_flags(schedule: pd.DataFrame, ar_billings: pd.DataFrame | None, peri
         open_ = (ar["amount_billed"].astype("int64") - ar["retainage"].fillna(0).astype("int64")
                  - ar["amount_paid"].fillna(0).astype("int64"))
         open_ = open_.clip(lower=0)
-        aged = (pd.DataFrame({"job_id": ar["job_id"].astype("string").str.strip(),
-                              "open": open_, "unpaid": (open_ > 0).astype("int64"),
-                              "oldest": when[old].where(open_ > 0)})
-                .groupby("job_id", as_index=False)
-                .agg(open=("open", "sum"), oldest=("oldest", "min"), invoices=("unpaid", "sum")))
+        aged = pd.DataFrame({"job_id": ar["job_id"].astype("string").str.strip(),
+                             "open": open_, "unpaid": (open_ > 0).astype("int64"),
+                             "oldest": when[old].where(open_ > 0)})
+        aged = aggregate(aged, "job_id", as_index=False, open=("open", "sum"),
+                         oldest=("oldest", "min"), invoices=("unpaid", "sum"))
         aged = aged[aged["open"] > 0].assign(cost_code="", cost_type="")
         parts.append(_frame(aged, "aged_billing", aged["open"].astype("int64"),
                             "Job " + aged["job_id"] + ": " + report_text(aged["open"].astype("int64"))
@@ -509,7 +509,7 @@ def risk_ranking(flags_df: pd.DataFrame) -> pd.DataFrame:
     job_level = est[~on_code].groupby("job_id")["dollar_impact"].max()
     estimate = pd.concat([codes, job_level], axis=1).max(axis=1)
     bills = f[billing].groupby("job_id")["dollar_impact"].sum()
-    j = f.groupby("job_id").agg(flag_count=("flag", "size"), flagged=("dollar_impact", "sum"))
+    j = aggregate(f, "job_id", flag_count=("flag", "size"), flagged=("dollar_impact", "sum"))
     j["total_impact"] = (estimate.reindex(j.index).fillna(0)
                          + bills.reindex(j.index).fillna(0)).astype("int64")
     j["flags"] = names

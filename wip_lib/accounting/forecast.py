@@ -84,6 +84,7 @@ from wip_lib.accounting.overrides import apply_overrides
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.core import derived
 from wip_lib.core.codes import erp_to_procore
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period, period_end, previous_period
 from wip_lib.sources.budget_snapshot import snapshot_rows
@@ -198,15 +199,12 @@ def _budget_snapshot(company, period: str) -> pd.DataFrame:
     b = with_ecac(_keys(company["budget"], [*KEYS, "period"]), company.settings.budget_forecast)
     b = b[snapshot_rows(b, period)]
     b = b.assign(description=_text(b["description"]))
-    out = b.groupby(KEYS, as_index=False, sort=False).agg(
-        budget_snapshot=("period", "first"),
-        description=("description", "first"),
-        revised_budget=("revised_budget", "sum"),
-        pending_budget_changes=("pending_budget_changes", "sum"),
-        projected_costs=("projected_costs", "sum"),
-        pm_forecast=("forecast_to_complete", "sum"),
-        estimated_cost_at_completion=("estimated_cost_at_completion", "sum"),
-    )
+    out = aggregate(b, KEYS, as_index=False, sort=False, budget_snapshot=("period", "first"),
+                    description=("description", "first"), revised_budget=("revised_budget", "sum"),
+                    pending_budget_changes=("pending_budget_changes", "sum"),
+                    projected_costs=("projected_costs", "sum"),
+                    pm_forecast=("forecast_to_complete", "sum"),
+                    estimated_cost_at_completion=("estimated_cost_at_completion", "sum"))
     return out
 
 
@@ -237,8 +235,8 @@ def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     lines = lines.assign(amount=_cents(lines["amount"]),
                          _order=pd.to_numeric(lines["line_number"], errors="coerce"))
     lines = lines.merge(live[["job_id", "commitment_number"]], on=["job_id", "commitment_number"])
-    lines = lines.groupby(_LINE, as_index=False, sort=False).agg(amount=("amount", "sum"),
-                                                                 _order=("_order", "min"))
+    lines = aggregate(lines, _LINE, as_index=False, sort=False, amount=("amount", "sum"),
+                      _order=("_order", "min"))
     later = (cos[approved_later].groupby(_LINE, as_index=False)["amount"].sum()
              .rename(columns={"amount": "_later"}))
     lines = lines.merge(later, on=_LINE, how="left")
@@ -246,9 +244,8 @@ def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     lines = lines.sort_values(["job_id", "commitment_number", "_order", "cost_code", "cost_type"],
                               kind="stable").reset_index(drop=True)
     lines["invoiced_against_commitments"] = invoiced_by_line(company, period, lines)
-    committed = lines.groupby(KEYS, as_index=False, sort=False).agg(
-        committed=("amount", "sum"),
-        invoiced_against_commitments=("invoiced_against_commitments", "sum"))
+    committed = aggregate(lines, KEYS, as_index=False, sort=False, committed=("amount", "sum"),
+                          invoiced_against_commitments=("invoiced_against_commitments", "sum"))
 
     # Pending at the period end: created by then, and pending today or approved after it.
     cos = cos.merge(com[["job_id", "commitment_number", "status_family"]].rename(
@@ -257,8 +254,8 @@ def _commitments(company, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     pending = cos[(((cos["_family"] == "pending").to_numpy(bool) | approved_later)
                    & (co_created.isna() | (co_created <= end)).to_numpy(bool))
                   & (cos["_commitment_family"].fillna("") != "excluded").to_numpy(bool)]
-    pending = pending.groupby(KEYS, as_index=False, sort=False).agg(
-        pending_cost_changes=("amount", "sum"))
+    pending = aggregate(pending, KEYS, as_index=False, sort=False,
+                        pending_cost_changes=("amount", "sum"))
     return committed, pending
 
 
@@ -289,10 +286,10 @@ def cost_to_complete(company, period: str, overrides: pd.DataFrame | None = None
     snap = _budget_snapshot(company, period)
     committed, pending = _commitments(company, period)
     history = erp_cost_history(company, period)
-    ctd = history.groupby(KEYS, as_index=False, sort=False).agg(cost_to_date=("amount", "sum"))
+    ctd = aggregate(history, KEYS, as_index=False, sort=False, cost_to_date=("amount", "sum"))
     first_recent = str(pd.Period(period, freq="M") - (TREND_PERIODS - 1))
-    recent = history[history["period"] >= first_recent].groupby(
-        KEYS, as_index=False, sort=False).agg(cost_last_3_periods=("amount", "sum"))
+    recent = aggregate(history[history["period"] >= first_recent], KEYS, as_index=False, sort=False,
+                       cost_last_3_periods=("amount", "sum"))
 
     parts = [snap, committed, pending, ctd, recent]
     rows = pd.concat([p[KEYS] for p in parts], ignore_index=True).drop_duplicates()
@@ -343,8 +340,8 @@ def job_etc(forecast_df: pd.DataFrame) -> pd.DataFrame:
     ``etc_used`` over the job's rows; ``etc_source`` is 'controller override' when any row of the
     job was overridden, else 'Procore forecast'."""
     f = forecast_df.assign(_ov=(forecast_df["etc_source"] == SOURCE_OVERRIDE).astype(bool))
-    out = f.groupby("job_id", as_index=False, sort=True).agg(
-        est_cost_to_complete=("etc_used", "sum"), _ov=("_ov", "any"))
+    out = aggregate(f, "job_id", as_index=False, sort=True,
+                    est_cost_to_complete=("etc_used", "sum"), _ov=("_ov", "any"))
     out["est_cost_to_complete"] = out["est_cost_to_complete"].astype("int64")
     out["etc_source"] = pd.Series(np.where(out["_ov"].astype(bool), SOURCE_OVERRIDE, SOURCE_PM),
                                   index=out.index, dtype="string")
@@ -368,9 +365,9 @@ def _recognised(company, period: str, fc: pd.DataFrame) -> pd.DataFrame:
     cost and ETC and the contract of the period (:func:`contract_terms`): the same contract rule
     and the same recognition as the WIP schedule."""
 
-    est = fc.groupby("job_id", as_index=False).agg(
-        cost_to_date=("cost_to_date", "sum"), est_cost_to_complete=("etc_used", "sum"),
-        estimate_period=("budget_snapshot", "max"))
+    est = aggregate(fc, "job_id", as_index=False, cost_to_date=("cost_to_date", "sum"),
+                    est_cost_to_complete=("etc_used", "sum"),
+                    estimate_period=("budget_snapshot", "max"))
     est["estimate_period"] = est["estimate_period"].astype("string").replace("", pd.NA)
     overridden = fc.loc[fc["etc_source"] == SOURCE_OVERRIDE, "job_id"].unique()
     has = est["estimate_period"].notna() | est["job_id"].isin(overridden)
@@ -441,7 +438,7 @@ def job_summary(company, period: str, forecast_df: pd.DataFrame | None = None,
     prior = _recognised(company, prior_period, cost_to_complete(company, prior_period))
     b = _keys(company["budget"], [*KEYS, "period"])
     b = b[snapshot_rows(b, period)]
-    bid = b.groupby("job_id", as_index=False).agg(original_budget=("original_budget", "sum"))
+    bid = aggregate(b, "job_id", as_index=False, original_budget=("original_budget", "sum"))
     has_prior = prior.loc[prior["est_total_cost"].notna(), "job_id"]
     prior = prior.set_index("job_id")
     out = now.merge(bid, on="job_id", how="left")

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import cents_to_text
 
 ENTRY_COLUMNS = ("period", "job_id", "account", "account_name", "debit", "credit", "memo")
@@ -178,7 +179,7 @@ def gl_tie(gl: pd.DataFrame | None, prior: pd.DataFrame | None, accounts: Mappin
     g = g[g["account"].isin(by_account)]
     latest = g.groupby("account")["period"].transform("max")
     g = g[g["period"] == latest]
-    gl_sum = g.groupby("account").agg(gl_period=("period", "first"), gl_balance=("balance", "sum"))
+    gl_sum = aggregate(g, "account", gl_period=("period", "first"), gl_balance=("balance", "sum"))
     t = prior_targets(prior, accounts, net_loss_provision=net_loss_provision)
     t_sum = t.groupby("account")["balance"].sum()
     names = {str(v["number"]): str(v["name"]) for v in accounts.values()}

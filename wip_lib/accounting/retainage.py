@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import Problem
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import round_half_up_div
 from wip_lib.core.periods import check_period, period_end
 from wip_lib.core.settings import policies_of
@@ -234,9 +235,9 @@ def retention(company, period: str) -> pd.DataFrame:
     owner = pd.DataFrame({"job_id": pc["job_id"].astype("string"),
                           "party": pc["owner"].astype("string").fillna(""),
                           "rate": rate_text(pc_rules, pc["retainage_rule"])})
-    owner = owner.groupby("job_id", as_index=False, sort=False).agg(
-        party=("party", lambda s: ", ".join(sorted(set(s) - {""}))),
-        rate=("rate", lambda s: ", ".join(sorted(set(s)))))
+    owner = aggregate(owner, "job_id", as_index=False, sort=False,
+                      party=("party", lambda s: ", ".join(sorted(set(s) - {""}))),
+                      rate=("rate", lambda s: ", ".join(sorted(set(s)))))
     cm = company["commitments"]
     cm_rules = parse_rules(cm["retainage_rule"], cm["retainage_percent"])
     vendor = pd.DataFrame({"job_id": cm["job_id"].astype("string"),

@@ -46,6 +46,7 @@ from wip_lib.accounting.journal import (
 )
 from wip_lib.accounting.recognition import Policy, recognize
 from wip_lib.accounting.retainage import retainage_parts
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.periods import previous_period
 from wip_lib.core.settings import policies_of
 from wip_lib.sources.budget_snapshot import snapshot_periods
@@ -424,7 +425,7 @@ def _unbudgeted_cost(company, budget: pd.DataFrame, g: pd.DataFrame) -> np.ndarr
     keys = ["job_id", "cost_code", "cost_type"]
     b = budget[["job_id", "period", "cost_code", "cost_type"]].astype("string").drop_duplicates()
     snaps = b.groupby("job_id")["period"].nunique()
-    in_snaps = b.groupby(keys, as_index=False).agg(n=("period", "size"))
+    in_snaps = aggregate(b, keys, as_index=False, n=("period", "size"))
     lines = cost[keys].drop_duplicates().merge(in_snaps, on=keys, how="left")
     lines["all"] = lines["job_id"].map(snaps)
     lines = lines[lines["n"].fillna(0) < lines["all"].fillna(0)]  # missing from some snapshot

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import ReconContext, findings, money_text, register
 from wip_lib.reconcile.payables import invoice_differences
 from wip_lib.sources.commitment_invoicing import erp_invoiced, procore_invoiced
@@ -182,9 +183,8 @@ def commitment_change_orders(ctx: ReconContext):
     cos = _approved_cos(ctx)
     if cos.empty and e.empty:
         return findings(ctx, "commitment_change_orders", None), []
-    per = (cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0))
-           .groupby(_KEY, as_index=False)
-           .agg(p_in=("_in_amt", "sum"), p_all=("amount", "sum")))
+    per = aggregate(cos.assign(_in_amt=cos["amount"].where(cos["_in"], 0)), _KEY, as_index=False,
+                    p_in=("_in_amt", "sum"), p_all=("amount", "sum"))
     # Only commitments both systems hold (a commitment missing altogether is the other check's),
     # approved by the period end (one approved later is a timing item with its change orders).
     live = p.loc[(p["status_family"] == "committed")
@@ -202,8 +202,7 @@ def commitment_change_orders(ctx: ReconContext):
     if m.empty:
         return findings(ctx, "commitment_change_orders", None), []
     named = _name_missing_cos(cos.loc[cos["_in"]], m)
-    latest = (cos.loc[cos["_in"]].groupby(_KEY, as_index=False)
-              .agg(latest=("approved_date", "max")))
+    latest = aggregate(cos.loc[cos["_in"]], _KEY, as_index=False, latest=("approved_date", "max"))
     m = m.merge(named, on=_KEY, how="left").merge(latest, on=_KEY, how="left")
     short = m["procore_amount"] > m["erp_amount"]
     # Approved in Procore, missing in the ERP: additions (short) or deducts (the ERP holds more).
@@ -294,7 +293,6 @@ def _name_missing_cos(cos: pd.DataFrame, m: pd.DataFrame) -> pd.DataFrame:
     single = picks["_pref"] == 1
     latest_single = picks.loc[single].sort_values("approved_date").drop_duplicates(_KEY, keep="last")
     picks = pd.concat([picks.loc[~single], latest_single]).sort_values(_KEY + ["co_number"])
-    return (picks.groupby(_KEY, as_index=False)
-            .agg(cos=("co_number", lambda s: ", ".join(s)),
-                 codes=("cost_code", lambda s: ", ".join(sorted(set(s.dropna())))),
-                 first=("approved_date", "min")))
+    return aggregate(picks, _KEY, as_index=False, cos=("co_number", lambda s: ", ".join(s)),
+                     codes=("cost_code", lambda s: ", ".join(sorted(set(s.dropna())))),
+                     first=("approved_date", "min"))

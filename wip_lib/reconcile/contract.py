@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, register
 from wip_lib.reconcile.frames import outer
 
@@ -20,16 +21,15 @@ def prime_change_orders(ctx: ReconContext):
     e = ctx.table("erp_contract_change_orders")
     e = e.assign(_co=norm_doc(e["co_number"]))
     approved = p.loc[(p["status_family"] == "approved") & ctx.in_scope(p["approved_date"])]
-    pa = (approved.groupby(["job_id", "_co"], as_index=False)
-          .agg(co_number=("co_number", "first"), procore_amount=("amount", "sum"),
-               approved_date=("approved_date", "min"), status=("status", "first"),
-               erp_status=("erp_status", "first"), title=("title", "first")))
+    pa = aggregate(approved, ["job_id", "_co"], as_index=False, co_number=("co_number", "first"),
+                   procore_amount=("amount", "sum"), approved_date=("approved_date", "min"),
+                   status=("status", "first"), erp_status=("erp_status", "first"),
+                   title=("title", "first"))
     e_in = e.loc[e["period"] <= ctx.period]
-    ea = (e_in.groupby(["job_id", "_co"], as_index=False)
-          .agg(erp_co=("co_number", "first"), erp_amount=("amount", "sum"),
-               posted=("posted_date", "min")))
-    later = (e.loc[e["period"] > ctx.period].groupby(["job_id", "_co"], as_index=False)
-             .agg(later_period=("period", "min"), later_amount=("amount", "sum")))
+    ea = aggregate(e_in, ["job_id", "_co"], as_index=False, erp_co=("co_number", "first"),
+                   erp_amount=("amount", "sum"), posted=("posted_date", "min"))
+    later = aggregate(e.loc[e["period"] > ctx.period], ["job_id", "_co"], as_index=False,
+                      later_period=("period", "min"), later_amount=("amount", "sum"))
     m = outer(pa, ea, ["job_id", "_co"])
     out = []
 
@@ -64,9 +64,8 @@ def prime_change_orders(ctx: ReconContext):
 
     eo = m.loc[m["_merge"] == "right_only"].copy()
     if len(eo):
-        anyp = (p.groupby(["job_id", "_co"], as_index=False)
-                .agg(p_status=("status", "first"), p_family=("status_family", "first"),
-                     p_approved=("approved_date", "max")))
+        anyp = aggregate(p, ["job_id", "_co"], as_index=False, p_status=("status", "first"),
+                         p_family=("status_family", "first"), p_approved=("approved_date", "max"))
         eo = eo.merge(anyp, on=["job_id", "_co"], how="left")
         eo["procore_amount"] = 0
         eo["reference"] = eo["erp_co"]
@@ -98,14 +97,14 @@ def owner_invoices(ctx: ReconContext):
     e_in = e.loc[e["period"] <= ctx.period]
     billed = p.loc[p["_st"].isin(BILLED_STATUSES)]
     known = p.loc[~p["_st"].isin(NOT_BILLED_STATUSES) | p["_st"].isin(BILLED_STATUSES)]
-    pa = (known.groupby(["job_id", "_inv"], as_index=False)
-          .agg(invoice_number=("invoice_number", "first"),
-               procore_amount=("work_completed_this_period", "sum"),
-               billing_date=("billing_date", "min"), status=("status", "first"),
-               billed=("_billed", "any")))
-    ea = (e_in.groupby(["job_id", "_inv"], as_index=False)
-          .agg(erp_invoice=("invoice_number", "first"), erp_amount=("amount_billed", "sum"),
-               invoice_date=("invoice_date", "min")))
+    pa = aggregate(known, ["job_id", "_inv"], as_index=False,
+                   invoice_number=("invoice_number", "first"),
+                   procore_amount=("work_completed_this_period", "sum"),
+                   billing_date=("billing_date", "min"), status=("status", "first"),
+                   billed=("_billed", "any"))
+    ea = aggregate(e_in, ["job_id", "_inv"], as_index=False,
+                   erp_invoice=("invoice_number", "first"), erp_amount=("amount_billed", "sum"),
+                   invoice_date=("invoice_date", "min"))
     m = outer(pa, ea, ["job_id", "_inv"])
     out = []
 
@@ -148,8 +147,8 @@ def owner_invoices(ctx: ReconContext):
     latest = (billed.sort_values(["job_id", "contract_number", "billing_date",
                                   "application_number"])
               .groupby(["job_id", "contract_number"], as_index=False).last())
-    ptd = latest.groupby("job_id", as_index=False).agg(p_td=("total_completed_to_date", "sum"))
-    etd = e_in.groupby("job_id", as_index=False).agg(e_td=("amount_billed", "sum"))
+    ptd = aggregate(latest, "job_id", as_index=False, p_td=("total_completed_to_date", "sum"))
+    etd = aggregate(e_in, "job_id", as_index=False, e_td=("amount_billed", "sum"))
     td = outer(ptd, etd, "job_id", indicator=False).fillna({"p_td": 0, "e_td": 0})
     found = pd.concat(out) if out else findings(ctx, "owner_invoices", None)
     explained = (found.groupby("job_id", as_index=False)["difference"].sum()

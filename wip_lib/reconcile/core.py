@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from wip_lib.core import schema
 from wip_lib.core.codes import crosswalk_pairs
 from wip_lib.core.errors import Problem
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import report_text
 from wip_lib.core.periods import period_end
 
@@ -209,8 +210,8 @@ def join_values(df: pd.DataFrame, keys: list[str], column: str, sep: str = ", ")
     Vectorised: nearly every group holds a single distinct value and needs no Python call; only
     groups with several values are joined one by one (a lambda per group cost 1 ms a group, 25 s
     for a 500,000-line company's job-cost check)."""
-    g = df[[*keys, column]].groupby(keys, sort=False, as_index=False).agg(
-        _lo=(column, "min"), _hi=(column, "max"))
+    g = aggregate(df[[*keys, column]], keys, sort=False, as_index=False, _lo=(column, "min"),
+                  _hi=(column, "max"))
     out = g[keys].assign(**{column: g["_lo"].astype("string")})
     several = (g["_lo"] != g["_hi"]).fillna(False).to_numpy(bool)
     if several.any():

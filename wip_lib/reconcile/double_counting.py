@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, norm_name, register
 
 _DOC = ["job_id", "_vendor", "_inv"]
@@ -62,12 +63,11 @@ def double_counting(ctx: ReconContext):
     hit = hit.loc[hit["_by_origin"] | hit["_by_match"]]
     if hit.empty:
         return findings(ctx, "double_counting", None), []
-    g = (hit.groupby(["job_id", "direct_cost_id"], as_index=False)
-         .agg(amount=("amount", "sum"), vendor=("vendor_name", "first"),
-              invoice=("invoice_number", "first"), origin=("_origin", "first"),
-              by_origin=("_by_origin", "any"),
-              codes=("cost_code", lambda s: ", ".join(sorted(set(s.dropna())))),
-              dtype=("direct_cost_type", "first")))
+    g = aggregate(hit, ["job_id", "direct_cost_id"], as_index=False, amount=("amount", "sum"),
+                  vendor=("vendor_name", "first"), invoice=("invoice_number", "first"),
+                  origin=("_origin", "first"), by_origin=("_by_origin", "any"),
+                  codes=("cost_code", lambda s: ", ".join(sorted(set(s.dropna())))),
+                  dtype=("direct_cost_type", "first"))
     g["cost_code"] = g["codes"].where(~g["codes"].str.contains(",", regex=False), "")
     g["reference"] = g["invoice"].fillna("").str.strip()
     g["reference"] = g["reference"].mask(g["reference"] == "", g["direct_cost_id"])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core.errors import Problem
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import (
     ReconContext,
     erp_key,
@@ -96,13 +97,13 @@ def job_cost(ctx: ReconContext):
     """Procore job-to-date cost by job and cost code vs ERP job cost through the period end."""
     budget = budget_at_period(ctx)
     problems: list[Problem] = []
-    p = (budget.groupby(["job_id", "key"], as_index=False)
-         .agg(procore_amount=("job_to_date_costs", "sum"), snapshot=("period", "first")))
+    p = aggregate(budget, ["job_id", "key"], as_index=False,
+                  procore_amount=("job_to_date_costs", "sum"), snapshot=("period", "first"))
     jc = classify_erp_cost(ctx)
     matched = jc.loc[(jc["bucket"] == "matched").to_numpy(), ["job_id", "key", "cost_code",
                                                                "amount"]]
-    e = (matched.groupby(["job_id", "key"], as_index=False)
-         .agg(erp_amount=("amount", "sum"), rows=("amount", "size")))
+    e = aggregate(matched, ["job_id", "key"], as_index=False, erp_amount=("amount", "sum"),
+                  rows=("amount", "size"))
     # The ERP codes behind each key, sorted and joined: the key itself wherever every row's own
     # code is the key (no crosswalk); joined from the rows only for the other keys.
     e["erp_codes"] = e["key"].astype("string")
@@ -152,9 +153,9 @@ def unmapped_cost_code(ctx: ReconContext):
     # 1. Cost that does not reach any Procore budget line: it is missing from Procore's JTD.
     un = jc.loc[jc["bucket"] != "matched"]
     if len(un):
-        g = (un.groupby(["job_id", "cost_code", "bucket"], as_index=False)
-             .agg(erp_amount=("amount", "sum"), rows=("amount", "size"),
-                  raw=("cost_code_raw", "first"), key=("key", "first")))
+        g = aggregate(un, ["job_id", "cost_code", "bucket"], as_index=False,
+                      erp_amount=("amount", "sum"), rows=("amount", "size"),
+                      raw=("cost_code_raw", "first"), key=("key", "first"))
         g["procore_amount"] = 0
         g["reference"] = _code_reference(ctx, g)
         why = g["bucket"].map({
@@ -175,9 +176,9 @@ def unmapped_cost_code(ctx: ReconContext):
     # 2. Catch-all / inactive codes that do have a budget line: they tie, but should be recoded.
     fl = jc.loc[(jc["bucket"] == "matched") & (jc["code_flag"] != "")]
     if len(fl):
-        g = (fl.groupby(["job_id", "cost_code", "code_flag"], as_index=False)
-             .agg(amount=("amount", "sum"), rows=("amount", "size"),
-                  raw=("cost_code_raw", "first")))
+        g = aggregate(fl, ["job_id", "cost_code", "code_flag"], as_index=False,
+                      amount=("amount", "sum"), rows=("amount", "size"),
+                      raw=("cost_code_raw", "first"))
         g["reference"] = _code_reference(ctx, g)
         g["erp_amount"] = g["amount"]
         g["action"] = ("Move " + money_text(g["amount"]) + " posted to the "

@@ -6,6 +6,7 @@ import difflib
 
 import pandas as pd
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import ReconContext, findings, norm_name, register
 
 NEAR_DUPLICATE_RATIO = 0.9
@@ -146,9 +147,8 @@ def jobs(ctx: ReconContext):
         # Only numbers held more than once are listed (a Python join per job was 2 s at 200
         # jobs): select them first, then name their ids.
         many = df.loc[df.groupby("_n")["job_id"].transform("size").to_numpy() > 1]
-        dup = many.groupby("_n", as_index=False).agg(size=("job_id", "size"),
-                                                     ids=("job_id", _name_list),
-                                                     first=("job_id", "first"))
+        dup = aggregate(many, "_n", as_index=False, size=("job_id", "size"),
+                        ids=("job_id", _name_list), first=("job_id", "first"))
         dup = dup.loc[dup["size"] > 1]
         if len(dup):
             dup = dup.assign(job_id=dup["first"], reference=dup["ids"],

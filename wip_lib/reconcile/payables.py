@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.reconcile.core import ReconContext, findings, money_text, norm_doc, register
 from wip_lib.reconcile.frames import outer
 
@@ -42,8 +43,8 @@ def approved_requisitions(ctx: ReconContext) -> pd.DataFrame:
 def _commitment_code(ctx: ReconContext, df: pd.DataFrame) -> pd.Series:
     """The cost code of each row's commitment (from its schedule of values) when it has one."""
     lines = ctx.table("commitment_lines")
-    one = (lines.groupby(["job_id", "commitment_number"], as_index=False)
-           .agg(_codes=("cost_code", "nunique"), _code=("cost_code", "first")))
+    one = aggregate(lines, ["job_id", "commitment_number"], as_index=False,
+                    _codes=("cost_code", "nunique"), _code=("cost_code", "first"))
     one = one.loc[one["_codes"] == 1, ["job_id", "commitment_number", "_code"]]
     got = df[["job_id", "commitment"]].merge(one, left_on=["job_id", "commitment"],
                                              right_on=["job_id", "commitment_number"], how="left")
@@ -79,19 +80,18 @@ def _invoice_match(ctx: ReconContext) -> pd.DataFrame:
     p = approved_requisitions(ctx)
     e = _ap(ctx)
     e_in = e.loc[(e["period"] <= ctx.period).to_numpy(bool)]
-    pa = (p.groupby(_KEY, as_index=False)
-          .agg(invoice_number=("invoice_number", "first"), vendor=("vendor_name", "first"),
-               commitment=("commitment_number", "first"),
-               gross=("work_completed_this_period", "sum"),
-               retainage=("retainage_this_period", "sum"), approved=("_approved", "min"),
-               erp_status=("erp_status", "first")))
-    ea = (e_in.groupby(_KEY, as_index=False)
-          .agg(e_gross=("amount", "sum"), e_retainage=("retainage_held", "sum"),
-               e_vendor=("vendor_name", "first"), e_invoice=("invoice_number", "first"),
-               e_commitment=("commitment_number", "first"), e_date=("invoice_date", "min"),
-               e_period=("period", "min")))
-    later = (e.loc[(e["period"] > ctx.period).to_numpy(bool)].groupby(_KEY, as_index=False)
-             .agg(later_period=("period", "min")))
+    pa = aggregate(p, _KEY, as_index=False, invoice_number=("invoice_number", "first"),
+                   vendor=("vendor_name", "first"), commitment=("commitment_number", "first"),
+                   gross=("work_completed_this_period", "sum"),
+                   retainage=("retainage_this_period", "sum"), approved=("_approved", "min"),
+                   erp_status=("erp_status", "first"))
+    ea = aggregate(e_in, _KEY, as_index=False, e_gross=("amount", "sum"),
+                   e_retainage=("retainage_held", "sum"), e_vendor=("vendor_name", "first"),
+                   e_invoice=("invoice_number", "first"),
+                   e_commitment=("commitment_number", "first"), e_date=("invoice_date", "min"),
+                   e_period=("period", "min"))
+    later = aggregate(e.loc[(e["period"] > ctx.period).to_numpy(bool)], _KEY, as_index=False,
+                      later_period=("period", "min"))
     m = outer(pa, ea, _KEY).merge(later, on=_KEY, how="left")
     m["commitment"] = m["commitment"].fillna(m["e_commitment"]).fillna("").astype("string")
     m["invoice_number"] = m["invoice_number"].fillna(m["e_invoice"]).astype("string")
@@ -110,8 +110,8 @@ def _erp_only(ctx: ReconContext, m: pd.DataFrame) -> pd.DataFrame:
                   on=["job_id", "commitment"])
     if eo.empty:
         return eo
-    anyp = (_requisitions(ctx).groupby(_KEY, as_index=False)
-            .agg(p_status=("status", "first"), p_approved=("_approved", "max")))
+    anyp = aggregate(_requisitions(ctx), _KEY, as_index=False, p_status=("status", "first"),
+                     p_approved=("_approved", "max"))
     return eo.merge(anyp, on=_KEY, how="left")
 
 
@@ -224,14 +224,12 @@ def payments(ctx: ReconContext):
     net = e["amount"] - e["retainage_held"]
     paid = e.loc[(e["amount_paid"] > 0) & (e["amount_paid"] >= net)
                  & e["paid_date"].notna() & ctx.in_scope(e["paid_date"])]
-    ea = (paid.groupby(_KEY, as_index=False)
-          .agg(erp_amount=("amount_paid", "sum"), paid_date=("paid_date", "max"),
-               e_vendor=("vendor_name", "first")))
+    ea = aggregate(paid, _KEY, as_index=False, erp_amount=("amount_paid", "sum"),
+                   paid_date=("paid_date", "max"), e_vendor=("vendor_name", "first"))
     req = _requisitions(ctx)
     p = req.loc[req["payment_status"].str.strip().str.lower() == "unpaid"]
-    pa = (p.groupby(_KEY, as_index=False)
-          .agg(invoice_number=("invoice_number", "first"), vendor=("vendor_name", "first"),
-               commitment=("commitment_number", "first")))
+    pa = aggregate(p, _KEY, as_index=False, invoice_number=("invoice_number", "first"),
+                   vendor=("vendor_name", "first"), commitment=("commitment_number", "first"))
     out = []
     m = pa.merge(ea, on=_KEY)
     if len(m):
@@ -252,12 +250,11 @@ def payments(ctx: ReconContext):
     # period end is a timing item, not a finding).
     shown = approved_requisitions(ctx)
     shown = shown.loc[shown["payment_status"].str.strip().str.lower() == "paid"]
-    sa = (shown.groupby(_KEY, as_index=False)
-          .agg(invoice_number=("invoice_number", "first"), vendor=("vendor_name", "first"),
-               commitment=("commitment_number", "first"), due=("amount_due", "sum"),
-               approved=("_approved", "min")))
+    sa = aggregate(shown, _KEY, as_index=False, invoice_number=("invoice_number", "first"),
+                   vendor=("vendor_name", "first"), commitment=("commitment_number", "first"),
+                   due=("amount_due", "sum"), approved=("_approved", "min"))
     e_in = e.loc[(e["period"] <= ctx.period).to_numpy(bool)]
-    unpaid = (e_in.groupby(_KEY, as_index=False).agg(_paid=("amount_paid", "sum")))
+    unpaid = aggregate(e_in, _KEY, as_index=False, _paid=("amount_paid", "sum"))
     unpaid = unpaid.loc[unpaid["_paid"] == 0]
     r = sa.merge(unpaid, on=_KEY)
     if len(r):

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from wip_lib.core.grouping import aggregate
 from wip_lib.accounting.flags import FLAGS
 from wip_lib.close.bundle import job_rows
 from wip_lib.core.identifiers import job_number as _job_number
@@ -568,8 +569,8 @@ def findings_by_check(bundle) -> pd.DataFrame:
     f = bundle["findings"]
     if f.empty:
         return pd.DataFrame(columns=["check", "severity", "findings", "difference"])
-    g = f.groupby(["check", "severity"], as_index=False).agg(
-        findings=("check", "size"), difference=("difference", "sum"))
+    g = aggregate(f, ["check", "severity"], as_index=False, findings=("check", "size"),
+                  difference=("difference", "sum"))
     g["difference"] = g["difference"].astype("int64")
     return g
 

@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from wip_lib.core import schema
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.identifiers import path_inside
 from wip_lib.core.money import parse_cents
 from wip_lib.sources.formats import CROSSWALK, PROCORE_EXPORTS
@@ -522,8 +523,8 @@ def _gl_shape(gl: pd.DataFrame, spec: dict, context: dict) -> tuple[pd.DataFrame
     g["period"] = g["period"].astype("string")
     by_account = spec.get("kept_by") == "account"
     if by_account:
-        g = (g.groupby(["period", "account"], sort=True, as_index=False)
-             .agg(account_name=("account_name", "first"), balance=("balance", "sum")))
+        g = aggregate(g, ["period", "account"], sort=True, as_index=False,
+                      account_name=("account_name", "first"), balance=("balance", "sum"))
         g["job_id"] = ""
     keys = ["account", "job_id"]
     g = g.sort_values([*keys, "period"], kind="stable").reset_index(drop=True)

@@ -58,11 +58,14 @@ def run(args) -> int:
 
 def summary_lines(schedule: pd.DataFrame) -> list[str]:
     """Totals per period end: revenue, GP for the period, under/overbillings, loss provision."""
-    totals = schedule.groupby("period_end", sort=True).agg(
-        jobs=("job_id", "nunique"), revenue=("revenue_period", "sum"),
-        gross_profit=("gross_profit_period", "sum"), underbillings=("underbillings", "sum"),
-        overbillings=("overbillings", "sum"), loss_provision=("loss_provision", "sum"),
-        flagged=("flag", lambda f: int((f != "").sum())))
+    from wip_lib.core.grouping import aggregate
+
+    totals = aggregate(schedule, "period_end", sort=True, jobs=("job_id", "nunique"),
+                       revenue=("revenue_period", "sum"),
+                       gross_profit=("gross_profit_period", "sum"),
+                       underbillings=("underbillings", "sum"), overbillings=("overbillings", "sum"),
+                       loss_provision=("loss_provision", "sum"),
+                       flagged=("flag", lambda f: int((f != "").sum())))
 
     def d(c) -> str:
         return f"{Decimal(int(c)) / 100:,.2f}"

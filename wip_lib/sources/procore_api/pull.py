@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from wip_lib.core import schema
+from wip_lib.core.grouping import aggregate
 from wip_lib.sources.formats import CO_STATUS_FAMILY, COMMITMENT_STATUS_FAMILY
 from wip_lib.sources.procore_api.budget import (
     budget_text,
@@ -768,8 +769,8 @@ def _with_approved_cos(lines: pd.DataFrame, cco: pd.DataFrame,
         appr = appr[~pair.isin(list(kept))]
     if appr.empty:
         return lines
-    add = appr.groupby(keys, sort=True).agg(amount=("amount", "sum"),
-                                            cost_code_raw=("cost_code_raw", "first")).reset_index()
+    add = aggregate(appr, keys, sort=True, amount=("amount", "sum"),
+                    cost_code_raw=("cost_code_raw", "first")).reset_index()
     first = lines.sort_values("line_number", kind="stable").drop_duplicates(keys)
     hit = first.reset_index().merge(add[[*keys, "amount"]], on=keys, how="inner",
                                     suffixes=("", "_co"))

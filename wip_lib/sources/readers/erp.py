@@ -52,6 +52,7 @@ import pandas as pd
 from wip_lib.core import schema, yaml_text
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.grouping import aggregate
 from wip_lib.core.money import parse_cents
 from wip_lib.core.settings import ERP_FACTS, NEVER_EMPTY, Settings
 from wip_lib.sources.readers.procore import find_file
@@ -825,9 +826,9 @@ def _running_balance(frame: pd.DataFrame, bal: dict, raw: pd.DataFrame) -> pd.Da
         f["_open"] = opening.fillna(0).astype("int64").to_numpy()
     else:
         f["_open"] = np.int64(0)
-    g = (f.groupby([*keys, "period"], sort=True, as_index=False)
-         .agg(balance=("balance", "sum"), _open=("_open", "first"), account_name=(
-             "account_name", "first"), _file=("_file", "first"), _row=("_row", "first")))
+    g = aggregate(f, [*keys, "period"], sort=True, as_index=False, balance=("balance", "sum"),
+                  _open=("_open", "first"), account_name=("account_name", "first"),
+                  _file=("_file", "first"), _row=("_row", "first"))
     first_open = g.groupby(keys)["_open"].transform("first")
     g["balance"] = (g.groupby(keys)["balance"].cumsum() + first_open).astype("int64")
     g = g.drop(columns="_open")
