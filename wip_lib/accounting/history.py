@@ -41,20 +41,23 @@ def job_history(company, through: str, *, first: str | None = None, store=None,
     """
     if first is None:
         first = history_start(company, through)
-    frames = []
     if as_of is None:
         as_of = recognise_all_periods(company, first, through)
-    as_of = as_of.assign(source=AS_OF)
+    frames, recomputed = [], []
     for p in periods_between(first, through):
         closed = store.load(p, "schedule") if store is not None and store.is_closed(p) else None
         if closed is not None and len(closed):
-            f = closed.assign(period=p, source=CLOSED)
+            frames.append(closed.assign(period=p, source=CLOSED))
         else:
-            f = as_of[as_of["period"] == p]
-        if jobs is not None:
-            f = f[f["job_id"].isin(jobs)]
-        frames.append(f[[c for c in COLUMNS if c in f.columns]])
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+            recomputed.append(p)
+    # The recomputed periods' rows in one selection (a period at a time cost a selection of the
+    # whole span per month of history); the sort below puts every row in its place.
+    frames.insert(0, as_of[as_of["period"].isin(recomputed).to_numpy(dtype=bool)]
+                  .assign(source=AS_OF))
+    if jobs is not None:
+        frames = [f[f["job_id"].isin(jobs).to_numpy(dtype=bool)] for f in frames]
+    out = pd.concat([f[[c for c in COLUMNS if c in f.columns]] for f in frames],
+                    ignore_index=True)
     out["period"] = out["period"].astype("string")
     out["source"] = out["source"].astype("string")
     tp = out["contract_revised"].astype("float64")
