@@ -299,3 +299,41 @@ def test_invoice_lines_written_as_procore_exports_them_read_back(fixture_read, t
             .reset_index(drop=True),
             tables[name].drop(columns=["_file", "_row"]).sort_values(key, kind="stable")
             .reset_index(drop=True), check_like=False)
+
+
+def test_this_period_is_the_change_since_the_previous_application():
+    """``this_period`` against its definition written plainly in pandas (sort the applications,
+    shift within each job and contract, subtract), over 300 drawn sets of applications: out of
+    order, with gaps, a job left blank (its rows count as first applications), any index; and
+    several to-date columns at once equal to each alone. By hand, job A's applications 1, 2, 3
+    to date 100, 250, 250 give 100, 150, 0."""
+    import numpy as np
+
+    from wip_lib.sources.readers.procore import this_period
+
+    def plain(frame, to_date):
+        order = frame.assign(_td=to_date.to_numpy()).sort_values(
+            ["job_id", "contract_number", "application_number"], kind="stable")
+        prev = order.groupby(["job_id", "contract_number"], sort=False)["_td"].shift(1)
+        return (order["_td"] - prev.fillna(0).astype("int64")).reindex(frame.index)
+
+    by_hand = pd.DataFrame({"job_id": pd.Series(["A", "A", "A"], dtype="string"),
+                            "contract_number": pd.Series(["1", "1", "1"], dtype="string"),
+                            "application_number": [3, 1, 2]})
+    got = this_period(by_hand, "contract_number", pd.Series([250, 100, 250]))
+    assert got.tolist() == [0, 100, 150]
+    rng = np.random.default_rng(7)
+    for draw in range(300):
+        n = int(rng.integers(0, 40))
+        frame = pd.DataFrame({
+            "job_id": pd.Series(rng.choice(["00104", "00007", None], n), dtype="string"),
+            "contract_number": pd.Series(rng.choice(["PC-1", "PC-2"], n), dtype="string"),
+            "application_number": pd.Series(rng.integers(1, 6, n), dtype="Int64")},
+            index=pd.Index(rng.permutation(np.arange(100, 100 + n))) if draw % 2 else None)
+        td = pd.Series(rng.integers(-10**6, 10**9, n), index=frame.index, dtype="int64")
+        one = this_period(frame, "contract_number", td)
+        assert one.index.equals(frame.index)
+        assert one.tolist() == plain(frame, td).tolist(), draw
+        both = this_period(frame, "contract_number", pd.DataFrame({"td": td, "twice": td * 2}))
+        assert both["td"].tolist() == one.tolist()
+        assert both["twice"].tolist() == plain(frame, td * 2).tolist(), draw

@@ -40,7 +40,7 @@ import pyarrow as pa
 from wip_lib.core import schema
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.core.money import parse_cents
+from wip_lib.core.money import cents_to_text, parse_cents
 from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.time_zones import is_stamp, local_dates, zone
 from wip_lib.sources.formats import (
@@ -803,14 +803,30 @@ def _fact_labels(table: str) -> dict[str, str]:
             for a in aliases}
 
 
-def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series) -> pd.Series:
+def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series | pd.DataFrame
+                ) -> pd.Series | pd.DataFrame:
     """This period's figure as the change in a to-date figure since the previous application of
-    the same job and contract (the first application: its to-date figure). ``to_date`` is aligned
-    with ``frame``; the result is too."""
-    order = frame.assign(_td=to_date.to_numpy()).sort_values(
-        ["job_id", contract, "application_number"], kind="stable")
-    prev = order.groupby(["job_id", contract], sort=False)["_td"].shift(1)
-    return (order["_td"] - prev.fillna(0).astype("int64")).reindex(frame.index).astype("int64")
+    the same job and contract (the first application: its to-date figure). ``to_date`` (integer
+    cents; a frame: each of its columns) is aligned with ``frame``; the result is too.
+
+    The applications are put in order once, for every column."""
+    keys = ["job_id", contract, "application_number"]
+    order = frame[keys].reset_index(drop=True).sort_values(keys, kind="stable")
+    at = order.index.to_numpy()  # each application's row (its position), in sequence
+    before = pd.Series(at, index=order.index).groupby(
+        [order["job_id"], order[contract]], sort=False).shift(1)
+    first = before.isna().to_numpy()
+    prev = np.where(first, 0, before.fillna(0).to_numpy(dtype="int64"))
+
+    def change(values: pd.Series) -> pd.Series:
+        v = values.to_numpy(dtype="int64")
+        out = np.empty(len(v), dtype="int64")
+        out[at] = v[at] - np.where(first, 0, v[prev])
+        return pd.Series(out, index=frame.index, name=values.name)
+
+    if isinstance(to_date, pd.DataFrame):
+        return pd.DataFrame({c: change(to_date[c]) for c in to_date.columns}, index=frame.index)
+    return change(to_date)
 
 
 # -- one file -----------------------------------------------------------------------------------
@@ -886,10 +902,28 @@ class _File:
 _NO_FRAME = pd.DataFrame()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Header:
+    """What a G703 header row reads as: canonical column -> header, and the positions of the
+    headers nobody asked for."""
+    colmap: dict[str, str]
+    unknown_at: tuple[int, ...]
+
+
+@functools.cache
+def _ignored(table: str) -> frozenset[str]:
+    return frozenset(_norm(clean_header(x)) for x in PROCORE_EXPORTS[LINES[table]].ignored)
+
+
 def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table: str,
-               out: Collector) -> _File | None:
+               out: Collector, headers: dict[tuple[str, ...], _Header] | None = None
+               ) -> _File | None:
     """One invoice's G703 as text cells per canonical column; the frame is built once for all
-    files (:func:`_stack_lines`), a frame per file costing more than reading the file."""
+    files (:func:`_stack_lines`), a frame per file costing more than reading the file.
+
+    ``headers``: the header rows already read cleanly by the files before (a folder's invoices
+    share a few), reused instead of resolved again; a header with a problem is resolved in each
+    file, so that each file reports it."""
     rel = path.relative_to(root).as_posix()
     fmt = PROCORE_EXPORTS[LINES[table]]
     report = FileReport(rel, fmt.table)
@@ -906,11 +940,19 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
     body = [(list(r) + [""] * len(header))[:len(header)] for r in rows[h + 1:]]
     report.rows_in = len(body)
     facts = _facts(rows[:h], table)
-    colmap = resolve_headers(header, fmt.headers, {"scheduled_value", "total_completed_to_date"},
-                             out, "invoice's CSV")
-    known = {_norm(clean_header(x)) for x in fmt.ignored}
-    unknown = [rows[h][i] for i, x in enumerate(header) if x and x not in colmap.values()
-               and _norm(x) not in known]
+    read = None if headers is None else headers.get(tuple(header))
+    if read is None:
+        before = len(out.problems)
+        colmap = resolve_headers(header, fmt.headers,
+                                 {"scheduled_value", "total_completed_to_date"}, out,
+                                 "invoice's CSV")
+        known = _ignored(table)
+        read = _Header(colmap, tuple(i for i, x in enumerate(header) if x and x not in
+                                     colmap.values() and _norm(x) not in known))
+        if headers is not None and len(out.problems) == before:
+            headers[tuple(header)] = read
+    colmap = read.colmap
+    unknown = [rows[h][i] for i in read.unknown_at]
     report.unrecognised = unknown
     if unknown:
         out.add(f"column(s) not understood and ignored: {', '.join(unknown)}",
@@ -983,9 +1025,10 @@ def read_invoices(root: Path, table: str, settings: Settings, zones: dict[str, s
     if not base.is_dir():
         return listed, lines_table.empty(), problems, reports
     files: list[_File] = []
+    headers: dict[tuple[str, ...], _Header] = {}
     for path, job, con, app in _walk(root, base, problems):
         out = Collector(path.relative_to(root).as_posix())
-        f = _read_file(root, path, job, con, app, table, out)
+        f = _read_file(root, path, job, con, app, table, out, headers)
         problems += out.problems
         reports.append(f.raw.report)
         if out.has_errors:
@@ -1058,14 +1101,6 @@ def _default_text(c: schema.Column) -> str:
     return str(c.default) if c.kind == "text" and c.default is not None else ""
 
 
-def _money_text(cents: pd.Series) -> pd.Series:
-    c = cents.astype("int64")
-    sign = np.where(c < 0, "-", "")
-    a = c.abs()
-    return pd.Series(sign + (a // 100).astype(str) + "." + (a % 100).map("{:02d}".format),
-                     index=cents.index, dtype="string")
-
-
 def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
               lines: pd.DataFrame, listed: pd.DataFrame, commitments: pd.DataFrame | None,
               zones: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -1118,9 +1153,9 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
     k = pd.MultiIndex.from_arrays([raw["job_id"], raw[contract],
                                    raw["application_number"].astype("int64")], names=key)
     got = sums.reindex(k)
-    raw["total_completed_to_date"] = _money_text(got["total_completed_to_date"].fillna(0)
+    raw["total_completed_to_date"] = cents_to_text(got["total_completed_to_date"].fillna(0)
                                                  ).to_numpy()
-    raw["retainage_to_date"] = _money_text(got["retainage"].fillna(0)).to_numpy()
+    raw["retainage_to_date"] = cents_to_text(got["retainage"].fillna(0)).to_numpy()
     if table == "subcontractor_invoices" and commitments is not None and len(commitments):
         vendor = commitments.drop_duplicates(["job_id", "commitment_number"]).set_index(
             ["job_id", "commitment_number"])["vendor_name"]
@@ -1148,9 +1183,8 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
     kept = {c: np.r_[np.ones(len(listed), dtype=bool), stated[c][~bad.to_numpy()]]
             for c in STATED}
     td, ret = both["total_completed_to_date"], both["retainage_to_date"]
-    derived = {"work_completed_this_period": this_period(both, contract, td),
-               "retainage_this_period": this_period(both, contract, ret),
-               "amount_due": this_period(both, contract, td - ret)}
+    derived = this_period(both, contract, pd.DataFrame(
+        {"work_completed_this_period": td, "retainage_this_period": ret, "amount_due": td - ret}))
     need = mine & ~np.logical_and.reduce([kept[c] for c in STATED])
     for c in STATED:
         both[c] = np.where(kept[c], both[c].to_numpy(), derived[c].to_numpy())
