@@ -303,27 +303,35 @@ def findings(ctx: ReconContext, check: str, df: pd.DataFrame, *, severity: str |
     """
     if df is None or len(df) == 0:
         return empty_findings()
-    out = pd.DataFrame(index=df.index)
-    out["check"] = pd.Series(check, index=df.index, dtype="string")
-    for c in ("job_id", "cost_code", "reference", "action", "detail"):
-        out[c] = (df[c].astype("string") if c in df.columns
-                  else pd.Series("", index=df.index, dtype="string")).fillna("")
-    for c in ("procore_amount", "erp_amount"):
-        out[c] = (df[c] if c in df.columns else pd.Series(pd.NA, index=df.index)).astype("Int64")
-    out["difference"] = (out["procore_amount"] - out["erp_amount"]).astype("Int64")
-    out["days_waiting"] = (df["days_waiting"] if "days_waiting" in df.columns
-                           else pd.Series(pd.NA, index=df.index)).astype("Int64")
+    index = df.index
+
+    def text(c: str) -> pd.Series:
+        return (df[c].astype("string").fillna("") if c in df.columns
+                else pd.Series("", index=index, dtype="string"))
+
+    def whole(c: str) -> pd.Series:
+        return (df[c] if c in df.columns else pd.Series(pd.NA, index=index)).astype("Int64")
+
+    procore, erp = whole("procore_amount"), whole("erp_amount")
+    difference = (procore - erp).astype("Int64")
     base = (severity if isinstance(severity, pd.Series)
-            else pd.Series(severity, index=df.index)).astype("string")
-    larger = pd.concat([out["procore_amount"].abs(), out["erp_amount"].abs()], axis=1).max(axis=1)
+            else pd.Series(severity, index=index)).astype("string")
+    # the larger of the two amounts, either when the other is missing
+    p_abs, e_abs = procore.abs(), erp.abs()
+    larger = p_abs.mask(p_abs.isna() | (e_abs > p_abs).fillna(False), e_abs)
     if exposure is None:
-        exposure = out["difference"].abs().fillna(larger)
-    exposure = pd.Series(exposure, index=df.index).astype("Int64").abs()
+        exposure = difference.abs().fillna(larger)
+    exposure = pd.Series(exposure, index=index).astype("Int64").abs()
     threshold = np.maximum(ctx.amount_threshold,
                            (ctx.pct_threshold * larger.fillna(0).astype("float64")).to_numpy())
     immaterial = (exposure.astype("float64") < threshold).fillna(False).astype(bool)
-    out["severity"] = base.mask(immaterial, "info")
-    return out[FINDING_COLUMNS].reset_index(drop=True)
+    # One frame from the columns' arrays, in order (a column at a time was most of the cost).
+    columns = {"check": pd.Series(check, index=index, dtype="string"), "job_id": text("job_id"),
+               "cost_code": text("cost_code"), "reference": text("reference"),
+               "procore_amount": procore, "erp_amount": erp, "difference": difference,
+               "severity": base.mask(immaterial, "info"), "action": text("action"),
+               "days_waiting": whole("days_waiting"), "detail": text("detail")}
+    return pd.DataFrame({c: columns[c].array for c in FINDING_COLUMNS})
 
 
 def sort_findings(df: pd.DataFrame) -> pd.DataFrame:
