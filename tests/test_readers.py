@@ -172,6 +172,27 @@ def test_two_job_folder_reads_with_every_row_accounted_for(base, baseline):
     assert baseline.problems == []
 
 
+def test_the_erp_read_beside_procore_or_after_it_reads_alike(company, monkeypatch):
+    """A large ERP export is read on a second thread beside Procore's, a small one after it
+    (``ERP_THREAD_BYTES``): the same tables, problems (a bad amount in each system, in the same
+    order) and per-file reports either way."""
+    import wip_lib.sources.readers as readers
+
+    set_cell(company / "procore" / "commitments.csv", 2, "Original Contract Amount", "12abc")
+    set_cell(company / JCT, 2, "Amount", "$x")
+    runs = []
+    for threshold in (0, 2**62):  # every ERP export on the second thread; none
+        monkeypatch.setattr(readers, "ERP_THREAD_BYTES", threshold)
+        runs.append(read_company(company))
+    threaded, alone = runs
+    assert [str(p) for p in threaded.problems] == [str(p) for p in alone.problems]
+    assert {p.file.split("/")[0] for p in alone.problems if p.severity == "error"} == {
+        "procore", "erp"}
+    assert threaded.reports == alone.reports
+    for name, table in alone.company.tables.items():
+        pd.testing.assert_frame_equal(threaded.company[name], table, obj=name)
+
+
 def test_budget_snapshot_figures_and_job_from_path(baseline, base):
     b = baseline.company["budget"]
     snap = b[(b["job_id"] == "00529") & (b["period"] == "2026-10")]
