@@ -103,6 +103,10 @@ def test_a_kernel_runs_code_through_the_steady_client():
         run_sync(kc.wait_for_ready)(timeout=60)
         assert isinstance(kc.shell_channel, SlicedPollChannel)
         assert isinstance(kc.iopub_channel, SlicedPollChannel)
+        # No heartbeat thread (its unsliced wait once hung stop_channels for good); the
+        # kernel's liveness is its manager's.
+        assert not kc.hb_channel.is_alive()
+        assert run_sync(kc.is_alive)()
         msg_id = kc.execute("print(6 * 7)")
         reply = run_sync(kc.get_shell_msg)(timeout=60)
         assert reply["parent_header"]["msg_id"] == msg_id
@@ -117,6 +121,9 @@ def test_a_kernel_runs_code_through_the_steady_client():
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
         assert "".join(seen) == "42\n"
+        km.provisioner.process.kill()
+        km.provisioner.process.wait(timeout=30)
+        assert not run_sync(kc.is_alive)()  # a dead kernel is seen without a heartbeat
     finally:
         kc.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)

@@ -53,12 +53,25 @@ class SlicedPollChannel(AsyncZMQSocketChannel):
 
 
 class SteadyKernelClient(AsyncKernelClient):
-    """``AsyncKernelClient`` with :class:`SlicedPollChannel` for every message channel."""
+    """``AsyncKernelClient`` with :class:`SlicedPollChannel` for every message channel, and no
+    heartbeat channel.
+
+    The heartbeat's thread awaits its ping and pong on the same edge-triggered descriptor, with
+    no slices: seen in this project's test suite, a replaced kernel's client waited on
+    ``stop_channels()`` for good (the heartbeat thread in ``select``, the month-end's worker
+    joining it). Nothing here needs the heartbeat: a client made by a kernel manager asks the
+    manager whether the kernel is alive (its process), which is what nbclient, Papermill and the
+    warm kernels ask."""
 
     shell_channel_class = Type(SlicedPollChannel)  # type: ignore[assignment]
     iopub_channel_class = Type(SlicedPollChannel)  # type: ignore[assignment]
     stdin_channel_class = Type(SlicedPollChannel)  # type: ignore[assignment]
     control_channel_class = Type(SlicedPollChannel)  # type: ignore[assignment]
+
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True,
+                       hb: bool = False, control: bool = True) -> None:
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False,
+                               control=control)
 
 
 class SteadyKernelManager(AsyncKernelManager):
