@@ -816,7 +816,7 @@ def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series | pd.Data
     before = pd.Series(at, index=order.index).groupby(
         [order["job_id"], order[contract]], sort=False).shift(1)
     first = before.isna().to_numpy()
-    prev = np.where(first, 0, before.fillna(0).to_numpy(dtype="int64"))
+    prev = before.fillna(0).to_numpy(dtype="int64")  # a first application's is never read
 
     def change(values: pd.Series) -> pd.Series:
         v = values.to_numpy(dtype="int64")
@@ -1153,8 +1153,8 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
     k = pd.MultiIndex.from_arrays([raw["job_id"], raw[contract],
                                    raw["application_number"].astype("int64")], names=key)
     got = sums.reindex(k)
-    raw["total_completed_to_date"] = cents_to_text(got["total_completed_to_date"].fillna(0)
-                                                 ).to_numpy()
+    raw["total_completed_to_date"] = cents_to_text(
+        got["total_completed_to_date"].fillna(0)).to_numpy()
     raw["retainage_to_date"] = cents_to_text(got["retainage"].fillna(0)).to_numpy()
     if table == "subcontractor_invoices" and commitments is not None and len(commitments):
         vendor = commitments.drop_duplicates(["job_id", "commitment_number"]).set_index(
