@@ -49,6 +49,12 @@ def _name_list(s: pd.Series) -> str:
     return "; ".join(sorted(set(s.dropna().astype(str))))
 
 
+def _names_of(df: pd.DataFrame, keys: set) -> pd.Series:
+    """Normalised name -> its vendors' names listed (:func:`_name_list`), for ``keys`` only."""
+    rows = df.loc[df["_n"].isin(keys).to_numpy(dtype=bool)]
+    return rows.groupby("_n")["vendor_name"].agg(_name_list)
+
+
 @register("vendors")
 def vendors(ctx: ReconContext):
     """Vendors in one system only, and near-duplicate vendor names."""
@@ -97,12 +103,15 @@ def vendors(ctx: ReconContext):
 
     # 3. Near-duplicate names: within each system, and across systems where not linked.
     for system, df in (("Procore", pv), ("ERP", ev)):
-        same = df.loc[df["_n"] != ""].groupby("_n")["vendor_name"].agg(["size", _name_list])
-        same = same.loc[same["size"] > 1]
+        # Names listed only for the names that need it (a Python join per group, for every
+        # group, was most of this check's time).
+        named = df.loc[df["_n"] != ""]
+        size = named.groupby("_n")["vendor_name"].size()
+        same = _names_of(named, set(size.index[(size > 1).to_numpy()]))
         pairs = similar_pairs(df["_n"])
-        names = df.groupby("_n")["vendor_name"].agg(_name_list)
+        names = _names_of(df, set(pairs["a"]) | set(pairs["b"])) if len(pairs) else None
         near = pd.DataFrame({"reference": pd.concat([
-            same["_name_list"],
+            same,
             (pairs["a"].map(names) + "; " + pairs["b"].map(names)) if len(pairs)
             else pd.Series(dtype="string")], ignore_index=True)})
         if len(near):
@@ -114,8 +123,8 @@ def vendors(ctx: ReconContext):
     po_n, eo_n = po["_n"], eo["_n"]
     cross = similar_pairs(po_n, eo_n)
     if len(cross):
-        pn = pv.groupby("_n")["vendor_name"].agg(_name_list)
-        en = ev.groupby("_n")["vendor_name"].agg(_name_list)
+        pn = _names_of(pv, set(cross["a"]))
+        en = _names_of(ev, set(cross["b"]))
         near = pd.DataFrame({"reference": cross["a"].map(pn) + " / " + cross["b"].map(en)})
         near["action"] = ("Link Procore vendor '" + cross["a"].map(pn) + "' to ERP vendor '"
                           + cross["b"].map(en) + "' if they are the same company, and use the "
