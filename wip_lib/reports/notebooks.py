@@ -42,14 +42,8 @@ from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from wip_lib.core import import_costs  # noqa: F401  (before nbformat: see the module)
 from wip_lib.reports.html import render
-
-if "jsonschema" not in sys.modules:
-    # jsonschema, imported by nbformat, compiles a Lark grammar for the "iri" string format when
-    # rfc3987-syntax is installed (jupyter-events pulls it in): a second of CPU under the GIL
-    # the batch's threads share, for a format no notebook schema uses. Without it jsonschema
-    # leaves "iri" unchecked.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 PLOTLY_ASSET = "assets/plotly.min.js"
 ENGINE = "wip-warm"
