@@ -142,16 +142,22 @@ def setup() -> None:
     progress.step(".venv ready.")
 
 
+def child_env(environ) -> dict[str, str]:
+    """The environment of the month-end and the tests: ``environ`` with string hashing fixed
+    (set iteration orders the same from run to run), and bytecode cached (in the __pycache__
+    folders git ignores) even where ``environ`` says not to (PYTHONDONTWRITEBYTECODE=1, common in
+    container images): the month-end and the suite start hundreds of Python processes (kernels,
+    `wip` commands, test workers), and without the cache each compiles wip_lib again and pytest
+    rewrites every test module again (about 5 s of CPU per test worker before its first test)."""
+    env = {**environ, "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def main(argv: list[str]) -> int:
     what = argv[0] if argv else "month-end"
     setup()
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    # Bytecode is cached (in the __pycache__ folders git ignores) even where the environment
-    # says not to (PYTHONDONTWRITEBYTECODE=1, common in container images): the month-end and
-    # the suite start hundreds of Python processes (kernels, `wip` commands, test workers), and
-    # without the cache each compiles wip_lib again and pytest rewrites every test module again
-    # (about 5 s of CPU per test worker before the first test).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = child_env(os.environ)
     if what == "month-end":
         cmd = [str(BIN / "wip"), "month-end", *SAMPLE, "--period", PERIOD, *argv[1:]]
     elif what == "test":
