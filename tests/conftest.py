@@ -25,16 +25,34 @@ def require_tool(name: str, why: str) -> str:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def sample_bundle_dir(tmp_path_factory):
-    """The sample company's 2026-10 period computed once (``compute_period``) and saved as the
-    month-end saves it (``reports/PERIOD/data``), for tests that execute the notebooks."""
-    from pathlib import Path
+SAMPLE_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "sample"
 
+
+@pytest.fixture(scope="session")
+def sample_company():
+    """The sample company as ``load_company`` reads it, once per test process, for tests that
+    only read it (a read costs about a second of CPU; a dozen modules need the same company).
+    A test that changes a company, or counts what a fresh one computes, reads its own."""
+    from wip_lib.sources.readers import load_company
+
+    return load_company(SAMPLE_DIR)
+
+
+@pytest.fixture(scope="session")
+def sample_period(sample_company):
+    """``compute_period`` of the sample company's 2026-10, once per test process (read only)."""
+    from wip_lib.close.period import compute_period
+
+    return compute_period(sample_company, "2026-10")
+
+
+@pytest.fixture(scope="session")
+def sample_bundle_dir(sample_period, tmp_path_factory):
+    """The sample company's 2026-10 period saved as the month-end saves it
+    (``reports/PERIOD/data``), for tests that execute the notebooks."""
     from wip_lib.close import bundle
 
-    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
-    return bundle.save(bundle.compute(sample, "2026-10"), tmp_path_factory.mktemp("bundle"))
+    return bundle.save(bundle.from_result(sample_period), tmp_path_factory.mktemp("bundle"))
 
 
 #: Test modules that run the month-end, LibreOffice, Chromium, a Dask cluster, the benchmark

@@ -53,16 +53,13 @@ def test_generated_company_reads_back_cleanly(lines):
     assert result.company["jobs"]["job_id"].nunique() == 6
 
 
-def test_notebook_pool_times_project_dashboards_on_a_computed_period(tmp_path):
+def test_notebook_pool_times_project_dashboards_on_a_computed_period(tmp_path, sample_period):
     """``benchmarks.notebook_pool`` on the sample's computed period: the timed notebooks all
     run, and the line gives their rate."""
     from wip_lib.close import bundle as bundles
-    from wip_lib.close.period import compute_period
-    from wip_lib.sources.readers import load_company
 
     report = tmp_path / "2026-10"
-    result = compute_period(load_company(ROOT / "data" / "sample"), "2026-10")
-    bundles.save(bundles.from_result(result), report / "data")
+    bundles.save(bundles.from_result(sample_period), report / "data")
     out = subprocess.run([sys.executable, "-m", "benchmarks.notebook_pool", str(report),
                           "--workers", "1", "--notebooks", "2"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -31,11 +31,10 @@ JOBS = bc.pd.DataFrame({"job_id": ["J1"], "p": [0.85]})
 
 
 @pytest.fixture(scope="module")
-def sample_billing():
+def sample_billing(sample_company):
     from wip_lib.close.billing import compute_billing
-    from wip_lib.sources.readers import load_company
 
-    return compute_billing(load_company(SAMPLE), PERIOD)
+    return compute_billing(sample_company, PERIOD)
 
 
 @pytest.fixture(scope="module")

@@ -86,9 +86,8 @@ def test_all_periods_at_once_is_each_period():
 
 
 @pytest.fixture(scope="module")
-def sample():
-    from wip_lib.sources.readers import load_company
-    return load_company(ROOT / "data" / "sample")
+def sample(sample_company):
+    return sample_company
 
 
 def test_schedule_and_job_flags_read_the_one_rule(sample):

@@ -304,12 +304,12 @@ def test_4_net_loss_provision_ties_to_the_gl(tmp_path, net):
 
 
 # ----------------------------------------------------------------------------- 5. fade at close
-def test_5_fade_at_close_against_the_last_in_progress_estimate():
+def test_5_fade_at_close_against_the_last_in_progress_estimate(sample_company):
     """Job 00922 completed 2026-02-23: fade at close = final GP - EGP at 2026-01 (the last
     period in progress), final GP = TP - CTD (Procore contract + approved COs; ERP cost), EGP(01)
     = TP(01) - (CTD(01) + ETC(01)). Issue: +15,416.00 (final 65,161.97 against 49,745.97), was 0
     (compared with September, already final)."""
-    company = load_company(SAMPLE)
+    company = sample_company
     tp, ctd = contract_at(SAMPLE, "00922", "2026-10"), erp_cost(SAMPLE, "00922", "2026-10")
     tp1, ctd1 = contract_at(SAMPLE, "00922", "2026-01"), erp_cost(SAMPLE, "00922", "2026-01")
     etc1 = int(row(job_inputs(company, "2026-01"), "00922")["est_cost_to_complete"])

@@ -52,11 +52,8 @@ def _assert_same_entries(theirs: bytes, ours: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_result():
-    from wip_lib.close.period import compute_period
-    from wip_lib.sources.readers import load_company
-
-    return compute_period(load_company(ROOT / "data" / "sample"), "2026-10")
+def sample_result(sample_period):
+    return sample_period
 
 
 def test_the_sample_workbook_is_saved_as_openpyxl_saves_it(sample_result):

@@ -705,17 +705,13 @@ def test_index_flags_column_shows_every_flag_kind(tmp_path):
 
 # --------------------------------------------------------------- the sample's answer key
 
-def _sample():
-    from wip_lib.sources.readers import load_company
-    return load_company(SAMPLE)
 
 
-def test_sample_answer_key_in_full_and_nothing_outside_it():
+def test_sample_answer_key_in_full_and_nothing_outside_it(sample_period):
     """Every planted schedule and forecast situation is flagged and ranked with the answer key's
     amount where the key gives the flag; no job outside the key carries a flag or a finding
     above materiality."""
-    from wip_lib.close.period import compute_period
-    result = compute_period(_sample(), "2026-10")
+    result = sample_period
     key = pd.read_csv(SAMPLE / "answer_key.csv", dtype=str, keep_default_na=False)
     planted = key.loc[key["found_by"].isin(["schedule", "forecast"])]
     ranked = set(result.ranking["job_id"])
@@ -736,12 +732,12 @@ def test_sample_answer_key_in_full_and_nothing_outside_it():
     assert set(loud["job_id"]) - {""} <= jobs
 
 
-def test_sample_reconciled_at_an_earlier_period_reports_only_planted_items():
+def test_sample_reconciled_at_an_earlier_period_reports_only_planted_items(sample_company):
     """At 2026-09 (the exports run to 2026-10) the cut-off keeps October's items out: the
     findings above materiality are planted items dated by 2026-09 only."""
     from wip_lib.reconcile import reconcile
     key = pd.read_csv(SAMPLE / "answer_key.csv", dtype=str, keep_default_na=False)
-    found, summary = reconcile(_sample(), "2026-09")
+    found, summary = reconcile(sample_company, "2026-09")
     loud = found.loc[found["severity"] != "info"]
     assert set(loud["job_id"]) - {""} <= set(key["job_id"]), loud.to_string()
     assert set(loud.loc[loud["job_id"] == "", "reference"]) <= set(key["reference"])

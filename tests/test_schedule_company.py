@@ -17,15 +17,14 @@ from wip_lib.accounting.schedule import (
     recomputed_priors,
     wip_schedule,
 )
-from wip_lib.sources.readers import load_company
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
-def company():
-    return load_company(SAMPLE)
+def company(sample_company):
+    return sample_company
 
 
 @pytest.fixture(scope="module")

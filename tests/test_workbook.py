@@ -49,12 +49,8 @@ def _soffice() -> str | None:
 # --- fixtures ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def sample():
-    from wip_lib.close.period import compute_period
-    from wip_lib.sources.readers import load_company
-
-    company = load_company(SAMPLE)
-    return compute_period(company, PERIOD), company.settings
+def sample(sample_period, sample_company):
+    return sample_period, sample_company.settings
 
 
 def _injected(result: PeriodResult) -> PeriodResult:

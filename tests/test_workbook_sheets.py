@@ -21,7 +21,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_workbook import PERIOD, SAMPLE, synthetic_result
+from test_workbook import synthetic_result
 
 from wip_lib.accounting.recognition import Policy
 from wip_lib.reports.excel import cells as xl
@@ -41,12 +41,8 @@ EXCEL = Path(__file__).resolve().parents[1] / "wip_lib" / "reports" / "excel"
 
 
 @pytest.fixture(scope="module")
-def sample():
-    from wip_lib.close.period import compute_period
-    from wip_lib.sources.readers import load_company
-
-    company = load_company(SAMPLE)
-    return compute_period(company, PERIOD), company.settings
+def sample(sample_period, sample_company):
+    return sample_period, sample_company.settings
 
 
 @pytest.fixture(scope="module")
