@@ -31,6 +31,7 @@ own random generator (seed + 24): the company the builder made is the same with 
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,6 +113,28 @@ def _fill(total: int, cap: np.ndarray, target: np.ndarray, lower: np.ndarray) ->
         if not moved:
             break
     return g
+
+
+#: A commitment change order as :meth:`_Maker.sub_lines` reads it.
+_SubCO = namedtuple("_SubCO", "approved_date co_number title amount")
+
+
+def _records(lines: pd.DataFrame) -> list:
+    """``lines.itertuples()``, for the columns the documents' rows are written from: the same
+    values (Python scalars, ``Index`` the row's label) for a fraction of the cost on the
+    hundreds of small frames of a sample."""
+    cols = ["item_number", "description", "scheduled_value", "from_previous_application",
+            "this_period", "materials_stored", "total_completed_to_date", "balance_to_finish",
+            "retainage"] + (["budget_code"] if "budget_code" in lines.columns else [])
+    return list(map(_Line._make if len(cols) == 10 else _OwnerLine._make,
+                    zip(lines.index.tolist(), *(lines[c].tolist() for c in cols))))
+
+
+_LINE_FIELDS = ("Index item_number description scheduled_value from_previous_application "
+                "this_period materials_stored total_completed_to_date balance_to_finish "
+                "retainage")
+_OwnerLine = namedtuple("_OwnerLine", _LINE_FIELDS)
+_Line = namedtuple("_Line", _LINE_FIELDS + " budget_code")
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -230,7 +253,8 @@ class _Maker:
         co = _frame(self.rows["prime_change_orders"])
         co = co[co["status_family"] == "approved"]
         prog = dict(tuple(prog.groupby("job_id")))
-        co = dict(tuple(co.groupby("job_id")))
+        co = dict(tuple(co.assign(_approved=pd.to_datetime(co["approved_date"])).groupby(
+            "job_id")))
         self.owner_docs = {}
         for job, a in apps.sort_values(["job_id", "application_number"]).groupby("job_id"):
             a = a.reset_index(drop=True)
@@ -252,26 +276,38 @@ class _Maker:
             self.owner_docs[job] = docs[-2:]  # the period's application and the one before
 
     def owner_lines(self, sov, co, prog, app) -> pd.DataFrame:
-        p = prog[prog["period"] <= app["period"]] if prog is not None else pd.DataFrame(
-            columns=["period", "cost_code", "p", "jtd", "eac"])
-        p = p[p["period"] == p["period"].max()] if len(p) else p
-        pcode = dict(zip(p["cost_code"], p["p"]))
-        pjob = float(p["jtd"].sum() / p["eac"].sum()) if len(p) and p["eac"].sum() > 0 else 0.0
-        lines = pd.DataFrame({"item_number": sov["line_number"].astype(str),
-                              "description": sov["description"],
-                              "cost_code": sov["cost_code"],
-                              "cost_type": sov["cost_type"],
-                              "scheduled_value": sov["amount"].astype("int64"),
-                              "p": [pcode.get(c, pjob) for c in sov["cost_code"]]})
-        mine = co if co is not None else pd.DataFrame(columns=["co_number", "title", "amount",
-                                                               "approved_date"])
-        mine = mine[pd.to_datetime(mine["approved_date"]) <= app["_end"]].sort_values("co_number")
-        cl = pd.DataFrame({"item_number": "CO-" + mine["co_number"].astype(str),
-                           "description": "Change Order " + mine["co_number"].astype(str) + " - "
-                           + mine["title"].astype(str),
-                           "cost_code": "", "cost_type": "",
-                           "scheduled_value": mine["amount"].astype("int64"), "p": pjob})
-        return pd.concat([lines, cl], ignore_index=True)
+        """The application's lines (the schedule of values, then the change orders approved by
+        its period end) and each line's progress ``p``: its cost code's at the job's latest
+        period up to the application's, else the job's. Built from plain lists at once: this
+        runs per application, and each pandas step costs a millisecond."""
+        pcode, pjob = {}, 0.0
+        if prog is not None:
+            period = prog["period"].to_numpy(dtype=object)
+            upto = period <= app["period"]
+            if upto.any():
+                at = period == period[upto].max()
+                pcode = dict(zip(prog["cost_code"].to_numpy(dtype=object)[at],
+                                 prog["p"].to_numpy()[at]))
+                jtd, eac = prog["jtd"].to_numpy()[at].sum(), prog["eac"].to_numpy()[at].sum()
+                pjob = float(jtd / eac) if eac > 0 else 0.0
+        if co is None:
+            mine = {"co_number": [], "title": [], "amount": []}
+        else:
+            m = co[(co["_approved"] <= app["_end"]).to_numpy(dtype=bool)].sort_values(
+                "co_number")
+            mine = {"co_number": m["co_number"].astype(str).tolist(),
+                    "title": m["title"].astype(str).tolist(), "amount": m["amount"].tolist()}
+        n = len(mine["co_number"])
+        codes = sov["cost_code"].tolist()
+        return pd.DataFrame({
+            "item_number": sov["line_number"].astype(str).tolist()
+            + [f"CO-{k}" for k in mine["co_number"]],
+            "description": sov["description"].tolist()
+            + [f"Change Order {k} - {t}" for k, t in zip(mine["co_number"], mine["title"])],
+            "cost_code": codes + [""] * n,
+            "cost_type": sov["cost_type"].tolist() + [""] * n,
+            "scheduled_value": np.array(sov["amount"].tolist() + mine["amount"], dtype=np.int64),
+            "p": np.array([pcode.get(c, pjob) for c in codes] + [pjob] * n, dtype=np.float64)})
 
     def owner_progress(self, lines: pd.DataFrame, app, prev_g: dict | None,
                        prev_f: dict | None) -> pd.DataFrame:
@@ -293,15 +329,12 @@ class _Maker:
             s = m[int(np.argmax(c[m]))]
             f[s] = (int(g[s] - d[s]) * 4 // 10) // 100 * 100 if g[s] > d[s] else 0
         e = g - d - f
-        out = lines.drop(columns=["p"]).copy()
-        out["from_previous_application"] = d
-        out["this_period"] = e
-        out["materials_stored"] = f
-        out["total_completed_to_date"] = g
-        out["balance_to_finish"] = c - g
-        out["retainage"] = _spread(int(app["retainage_to_date"]), g)
-        out["_p"] = pr
-        return out
+        # One frame at once: a column assigned at a time costs a pandas step each.
+        return pd.DataFrame({**{k: lines[k] for k in lines.columns if k != "p"},
+                             "from_previous_application": d, "this_period": e,
+                             "materials_stored": f, "total_completed_to_date": g,
+                             "balance_to_finish": c - g,
+                             "retainage": _spread(int(app["retainage_to_date"]), g), "_p": pr})
 
     def plant_owner(self) -> None:
         pc = _frame(self.rows["prime_contracts"]).set_index("job_id")
@@ -446,7 +479,7 @@ class _Maker:
             for app, lines in docs:
                 self.out.facts[("owner_invoices", job, str(app["contract_number"]),
                                 int(app["application_number"]))] = _facts(app)
-                for r in lines.itertuples():
+                for r in _records(lines):
                     self.out.rows["owner_invoice_lines"].append(dict(
                         job_id=job, contract_number=str(app["contract_number"]),
                         application_number=int(app["application_number"]),
@@ -468,22 +501,27 @@ class _Maker:
         cco = _frame(self.rows["commitment_change_orders"])
         cco = cco[cco["status_family"] == "approved"]
         self.sub_docs = {}
-        cco_by = {k: g.sort_values("co_number") for k, g in
-                  cco.groupby(["job_id", "commitment_number"])}
+        # The fields sub_lines reads, per commitment (itertuples of every column cost ms each).
+        cco_by = {k: list(map(_SubCO, g["approved_date"], g["co_number"], g["title"],
+                              g["amount"]))
+                  for k, g in ((k, g.sort_values("co_number")) for k, g in
+                               cco.groupby(["job_id", "commitment_number"]))}
+        # Looked up per commitment (hundreds): dicts, not a pandas lookup each.
+        codes = dict(zip(zip(cl.index.get_level_values(0), cl.index.get_level_values(1)),
+                         (f"{c}.{t}" for c, t in zip(cl["cost_code"], cl["cost_type"]))))
         current = apps.loc[apps["period"] == self.current, ["job_id", "commitment_number"]]
         wanted = set(map(tuple, current.drop_duplicates().to_numpy().tolist()))
         apps = apps[[k in wanted for k in zip(apps["job_id"], apps["commitment_number"])]]
         for key, a in apps.sort_values(["job_id", "commitment_number", "application_number"]
                                        ).groupby(["job_id", "commitment_number"]):
             a = a.reset_index(drop=True)
-            cur = a.index[a["period"] == self.current]
+            cur = np.flatnonzero(a["period"].to_numpy() == self.current)
             if not len(cur) or key not in cm.index:
                 continue
             k = int(cur[-1])
             c = cm.loc[key]
-            code = f"{cl.loc[key, 'cost_code']}.{cl.loc[key, 'cost_type']}" if key in cl.index \
-                else ""
-            mine = list(cco_by.get(key, cco.iloc[:0]).itertuples())
+            code = codes.get(key, "")
+            mine = cco_by.get(key, [])
             prev: dict = {}
             docs = []
             chain = [i for i in (k - 2, k - 1, k) if i >= 0]
@@ -635,10 +673,10 @@ class _Maker:
             for app, lines in docs:
                 self.out.facts[("subcontractor_invoices", key[0], key[1],
                                 int(app["application_number"]))] = _facts(app)
-                for r in lines.itertuples():
+                n = int(app["application_number"])
+                for r in _records(lines):
                     self.out.rows["subcontractor_invoice_lines"].append(dict(
-                        job_id=key[0], commitment_number=key[1],
-                        application_number=int(app["application_number"]),
+                        job_id=key[0], commitment_number=key[1], application_number=n,
                         line_number=r.Index + 1, item_number=r.item_number,
                         budget_code=r.budget_code, description=r.description,
                         scheduled_value=int(r.scheduled_value),
