@@ -200,3 +200,36 @@ def test_a_pool_never_run_closes_at_once():
     pool = NotebookPool(2, ROOT, start=False)
     pool.close()  # nothing started: nothing to wait for
     assert not pool.started
+
+
+@pytest.mark.parametrize("notebooks, workers, expected", [
+    (1, 2, 1), (3, 2, 1), (24, 2, 1), (25, 2, 2), (32, 2, 2), (1_885, 2, 2),
+    (100, 8, 5), (1_885, 8, 8), (32, 1, 1), (0, 2, 1), (5, 0, 1),
+])
+def test_kernels_for_a_batch_one_per_24_notebooks_at_most_the_workers(notebooks, workers,
+                                                                      expected):
+    from wip_lib.reports.notebooks import NOTEBOOKS_PER_KERNEL, kernels_for
+
+    assert NOTEBOOKS_PER_KERNEL == 24
+    assert kernels_for(notebooks, workers) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ([], 2),                                              # the whole schedule: --workers
+    (["--workers", "3"], 3),
+    (["--jobs", "00104"], 1),                             # 3 notebooks
+    (["--jobs", ",".join(f"{i:05d}" for i in range(22))], 1),   # 24
+    (["--jobs", ",".join(f"{i:05d}" for i in range(23))], 2),   # 25
+    (["--jobs", "00104, 00104,00205"], 1),                # a job named twice counts once
+    (["--jobs", ",".join(f"{i:05d}" for i in range(40)), "--workers", "1"], 1),
+    (["--jobs", "00104", "--only-failed"], 2),           # the failed ones: known only later
+])
+def test_a_month_end_of_a_few_named_jobs_starts_one_kernel(argv, expected):
+    import argparse
+
+    from wip_lib.cli.commands import month_end
+
+    parser = argparse.ArgumentParser()
+    month_end.register(parser.add_subparsers())
+    args = parser.parse_args(["month-end", "data/sample", *argv])
+    assert month_end.kernels(args) == expected

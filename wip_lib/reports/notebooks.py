@@ -690,6 +690,20 @@ def collect(runs: list[NotebookRun], finished: Iterable[RunResult],
     return [results[r.key] for r in runs]
 
 
+#: Notebooks one warm kernel runs before a second kernel pays for its start. Measured with the
+#: sample's month-end on 2 cores (2026-12-02, two runs each): with 3, 8 and 16 notebooks one
+#: kernel finished 1.5-2.5 s sooner than two (a second kernel's start competes with the period's
+#: computation, and its notebooks with the reports, workbook and PDFs written beside them); with
+#: 32, the sample's whole month-end, two kernels finished 1.6-2.2 s sooner.
+NOTEBOOKS_PER_KERNEL = 24
+
+
+def kernels_for(notebooks: int, workers: int) -> int:
+    """Warm kernels for a batch of ``notebooks``: one per :data:`NOTEBOOKS_PER_KERNEL` begun,
+    at least one, at most ``workers``."""
+    return max(1, min(workers, -(-notebooks // NOTEBOOKS_PER_KERNEL)))
+
+
 class NotebookPool:
     """``workers`` threads, each with a warm kernel of its own, started at once: the kernels start
     and load ``preload`` while the caller does other work (the month-end validates and computes

@@ -67,7 +67,8 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default "
                    "reports/); the period's reports go to OUT/PERIOD/")
     p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel, each worker "
-                   "on a warm kernel kept for the whole batch (default 2)")
+                   "on a warm kernel kept for the whole batch (default 2); a batch of --jobs "
+                   "starts one kernel per 24 notebooks, up to this many")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook cell may "
                    "run before its kernel counts as hung: that notebook fails and the kernel is "
                    "replaced (default 600)")
@@ -142,7 +143,7 @@ def run(args) -> int:
     # notebooks/kernels.log at the end.
     fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
     os.close(fd)
-    pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
+    pool = NotebookPool(kernels(args), ROOT, preload=PRELOAD, log=Path(log),
                         timeout=timeout, start=False)
     early = exports_bytes(args.data_dir) <= EARLY_KERNELS_BYTES
     try:
@@ -150,6 +151,19 @@ def run(args) -> int:
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
+
+
+def kernels(args) -> int:
+    """The warm kernels of a month-end on this machine: ``--workers``, or fewer for a batch known
+    to be short (``--jobs``: the named projects' dashboards and the two pages;
+    :func:`~wip_lib.reports.notebooks.kernels_for`). The whole schedule, or the notebooks that
+    failed last time, are known only later: ``--workers`` kernels."""
+    from wip_lib.reports.notebooks import kernels_for
+
+    workers = max(1, args.workers)
+    if args.jobs and not args.only_failed:
+        return kernels_for(len(_job_names(args.jobs)) + 2, workers)  # + portfolio, reconciliation
+    return workers
 
 
 def exports_bytes(data_dir: Path) -> int:
