@@ -119,22 +119,20 @@ def _fill(total: int, cap: np.ndarray, target: np.ndarray, lower: np.ndarray) ->
 _SubCO = namedtuple("_SubCO", "approved_date co_number title amount")
 
 
-def _records(lines: pd.DataFrame) -> list:
-    """``lines.itertuples()``, for the columns the documents' rows are written from: the same
-    values (Python scalars, ``Index`` the row's label) for a fraction of the cost on the
-    hundreds of small frames of a sample."""
-    cols = ["item_number", "description", "scheduled_value", "from_previous_application",
-            "this_period", "materials_stored", "total_completed_to_date", "balance_to_finish",
-            "retainage"] + (["budget_code"] if "budget_code" in lines.columns else [])
-    return list(map(_Line._make if len(cols) == 10 else _OwnerLine._make,
-                    zip(lines.index.tolist(), *(lines[c].tolist() for c in cols))))
-
-
 _LINE_FIELDS = ("Index item_number description scheduled_value from_previous_application "
                 "this_period materials_stored total_completed_to_date balance_to_finish "
                 "retainage")
-_OwnerLine = namedtuple("_OwnerLine", _LINE_FIELDS)
-_Line = namedtuple("_Line", _LINE_FIELDS + " budget_code")
+_OwnerLine = namedtuple("_OwnerLine", _LINE_FIELDS)  # an owner's G703 line
+_Line = namedtuple("_Line", _LINE_FIELDS + " budget_code")  # a subcontractor's
+
+
+def _records(lines: pd.DataFrame) -> list:
+    """``lines.itertuples()`` for the fields the documents' rows are written from: the same
+    values (Python scalars, ``Index`` the row's label) for a fraction of the cost on the
+    hundreds of small frames of a sample."""
+    kind = _Line if "budget_code" in lines.columns else _OwnerLine
+    return list(map(kind._make, zip(lines.index.tolist(),
+                                    *(lines[c].tolist() for c in kind._fields[1:]))))
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
