@@ -316,8 +316,9 @@ def test_exports_bytes_is_the_size_of_the_procore_and_erp_files(tmp_path):
     (["--period", "2026-10"], True),            # valid: the kernels start, then the period
 ])
 def test_kernels_start_once_the_input_is_valid(tmp_path, monkeypatch, argv, starts):
-    """A month-end the input stops starts no kernel; a valid one starts them before the period
-    is computed (a company under EARLY_KERNELS_BYTES), beside the computation."""
+    """A month-end the input stops starts no kernel; a valid one starts EARLY_KERNELS of them
+    before the period is computed (a company under EARLY_KERNELS_BYTES), beside the
+    computation."""
     from wip_lib.cli.commands import month_end as me
     from wip_lib.cli.main import main
     from wip_lib.reports import notebooks
@@ -330,13 +331,14 @@ def test_kernels_start_once_the_input_is_valid(tmp_path, monkeypatch, argv, star
         raise Computing  # the order is what is checked: no need to compute the period
 
     events = []
-    monkeypatch.setattr(notebooks.NotebookPool, "start", lambda self: events.append("start"))
+    monkeypatch.setattr(notebooks.NotebookPool, "start",
+                        lambda self, kernels=None: events.append(("start", kernels)))
     monkeypatch.setattr(me, "_compute", compute)
     command = ["month-end", str(SAMPLE), "--out", str(tmp_path / "r"), "--no-progress", *argv]
     if starts:
         with pytest.raises(Computing):
             main(command)
-        assert events == ["start", "compute"]
+        assert events == [("start", me.EARLY_KERNELS), "compute"]  # one kernel, the rest later
     else:
         assert main(command) != 0
         assert events == []

@@ -214,22 +214,22 @@ def test_kernels_for_a_batch_one_per_24_notebooks_at_most_the_workers(notebooks,
     assert kernels_for(notebooks, workers) == expected
 
 
-@pytest.mark.parametrize("argv, expected", [
-    ([], 2),                                              # the whole schedule: --workers
-    (["--workers", "3"], 3),
-    (["--jobs", "00104"], 1),                             # 3 notebooks
-    (["--jobs", ",".join(f"{i:05d}" for i in range(22))], 1),   # 24
-    (["--jobs", ",".join(f"{i:05d}" for i in range(23))], 2),   # 25
-    (["--jobs", "00104, 00104,00205"], 1),                # a job named twice counts once
-    (["--jobs", ",".join(f"{i:05d}" for i in range(40)), "--workers", "1"], 1),
-    (["--jobs", "00104", "--only-failed"], 2),           # the failed ones: known only later
-])
-def test_a_month_end_of_a_few_named_jobs_starts_one_kernel(argv, expected):
-    import argparse
-
-    from wip_lib.cli.commands import month_end
-
-    parser = argparse.ArgumentParser()
-    month_end.register(parser.add_subparsers())
-    args = parser.parse_args(["month-end", "data/sample", *argv])
-    assert month_end.kernels(args) == expected
+def test_a_pool_starts_the_kernels_its_batch_needs(tmp_path):
+    """The month-end starts one kernel early; a run of 3 notebooks starts no other (one kernel
+    per 24 begun), a run of 25 starts the second."""
+    ok = _notebook(tmp_path / "ok.ipynb", "print('step', step)")
+    before = _kernels()
+    pool = NotebookPool(2, ROOT, log=tmp_path / "k.log", start=False)
+    try:
+        pool.start(1)
+        short = pool.run([_run(tmp_path, f"a{i}", ok, i) for i in range(3)],
+                         plotly_src_for=lambda r: None, progress=False)
+        assert all(r.ok for r in short) and len(_kernels() - before) == 1
+        longer = pool.run([_run(tmp_path, f"b{i}", ok, i) for i in range(25)],
+                          plotly_src_for=lambda r: None, progress=False)
+        assert all(r.ok for r in longer) and len(_kernels() - before) == 2
+        nb = nbformat.read(longer[-1].output_ipynb, as_version=4)
+        assert nb.cells[-1].outputs[0]["text"] == "step 24\n"
+    finally:
+        pool.close()
+    assert _kernels() == before

@@ -708,7 +708,8 @@ class NotebookPool:
     """``workers`` threads, each with a warm kernel of its own, started at once: the kernels start
     and load ``preload`` while the caller does other work (the month-end validates and computes
     the period meanwhile). :meth:`run` executes notebooks on them; :meth:`close` shuts them down.
-    With ``start=False`` nothing starts until :meth:`start` or the first :meth:`run` (a kernel
+    With ``start=False`` nothing starts until :meth:`start` (which may start only some) or the
+    first :meth:`run`, which starts as many as its batch needs (:func:`kernels_for`; a kernel
     holds about 160 MB once its imports are loaded: a large company's month-end keeps that off
     its peak, the period's computation).
 
@@ -734,11 +735,12 @@ class NotebookPool:
         if start:
             self.start()
 
-    def start(self) -> None:
-        """Start the threads and their kernels (once; :meth:`run` calls it)."""
-        if not self.started:
-            self.started = True
-            for t in self._threads:
+    def start(self, kernels: int | None = None) -> None:
+        """Start the threads and their kernels, or the first ``kernels`` of them (:meth:`run`
+        starts the rest its batch needs: :func:`kernels_for`)."""
+        self.started = True
+        for t in self._threads[:kernels]:
+            if t.ident is None:  # not started yet
                 t.start()
 
     def _work(self) -> None:
@@ -772,18 +774,17 @@ class NotebookPool:
             progress: bool = True) -> list[RunResult]:
         """Execute ``runs``; results in the order given."""
         runs = list(runs)
-        self.start()
+        self.start(kernels_for(len(runs), len(self._threads)))
         for r in runs:
             self._todo.put((r, {"plotly_src": plotly_src_for(r), "subtitle": subtitle,
                                 "back_link": back_link_for(r)}))
         return collect(runs, (self._done.get() for _ in runs), progress)
 
     def close(self) -> None:
-        if not self.started:
-            return
-        for _ in self._threads:
+        running = [t for t in self._threads if t.ident is not None]
+        for _ in running:
             self._todo.put(None)
-        for t in self._threads:
+        for t in running:
             t.join()
 
     def __enter__(self) -> "NotebookPool":

@@ -55,6 +55,12 @@ PRELOAD = ("IPython.display", "wip_lib.close.bundle", "wip_lib.reports.dashboard
 #: they start as soon as the input is valid and their start-up (seconds) overlaps the
 #: computation, which is where the month-end of a small company gains most from it.
 EARLY_KERNELS_BYTES = 256 * 2**20
+#: Kernels started while the period is computed; the others start with the notebooks, once the
+#: batch's size is known, and only if it needs them (reports/notebooks.py: kernels_for): a short
+#: batch (a few --jobs, a small company, --only-failed) runs on one. The sample's whole
+#: month-end takes as long either way (13.1-13.9 s against 13.3-14.3 s with both kernels
+#: started early, three runs each, interleaved, 2026-12-02).
+EARLY_KERNELS = 1
 #: How much the forked reports process (CSVs, workbook, package, billing) steps back for the
 #: kernels (``os.nice``; 19 is the lowest priority): see :func:`_beside_child`.
 _BESIDE_NICENESS = 10
@@ -67,8 +73,8 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default "
                    "reports/); the period's reports go to OUT/PERIOD/")
     p.add_argument("--workers", type=int, default=2, help="notebooks run in parallel, each worker "
-                   "on a warm kernel kept for the whole batch (default 2); a batch of --jobs "
-                   "starts one kernel per 24 notebooks, up to this many")
+                   "on a warm kernel kept for the whole batch (default 2); a short batch starts "
+                   "one kernel per 24 notebooks, up to this many")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds one notebook cell may "
                    "run before its kernel counts as hung: that notebook fails and the kernel is "
                    "replaced (default 600)")
@@ -137,33 +143,22 @@ def run(args) -> int:
 
     from wip_lib.reports.notebooks import NotebookPool
 
-    # The kernels start (and import what the notebooks need) once the company's input is valid,
+    # One kernel starts (and imports what the notebooks need) once the company's input is valid,
     # while the period is computed, unless the company is large (EARLY_KERNELS_BYTES: then at
-    # the first notebook); input refused starts none. Their start-up chatter goes to
+    # the first notebook); the others at the first notebook, as many as the batch needs
+    # (kernels_for); input refused starts none. Their start-up chatter goes to
     # notebooks/kernels.log at the end.
     fd, log = tempfile.mkstemp(prefix="wip-kernels-", suffix=".log")
     os.close(fd)
-    pool = NotebookPool(kernels(args), ROOT, preload=PRELOAD, log=Path(log),
+    pool = NotebookPool(max(1, args.workers), ROOT, preload=PRELOAD, log=Path(log),
                         timeout=timeout, start=False)
     early = exports_bytes(args.data_dir) <= EARLY_KERNELS_BYTES
     try:
-        return _run(args, pool.run, Path(log), valid=pool.start if early else None)
+        return _run(args, pool.run, Path(log),
+                    valid=(lambda: pool.start(EARLY_KERNELS)) if early else None)
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
-
-
-def kernels(args) -> int:
-    """The warm kernels of a month-end on this machine: ``--workers``, or fewer for a batch known
-    to be short (``--jobs``: the named projects' dashboards and the two pages;
-    :func:`~wip_lib.reports.notebooks.kernels_for`). The whole schedule, or the notebooks that
-    failed last time, are known only later: ``--workers`` kernels."""
-    from wip_lib.reports.notebooks import kernels_for
-
-    workers = max(1, args.workers)
-    if args.jobs and not args.only_failed:
-        return kernels_for(len(_job_names(args.jobs)) + 2, workers)  # + portfolio, reconciliation
-    return workers
 
 
 def exports_bytes(data_dir: Path) -> int:
