@@ -8,6 +8,7 @@ settings.load_profile("wip")
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def require_tool(name: str, why: str) -> str:
     pytest.skip(message)
 
 
-SAMPLE_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
 @pytest.fixture(scope="session")

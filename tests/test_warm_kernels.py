@@ -214,6 +214,18 @@ def test_kernels_for_a_batch_one_per_24_notebooks_at_most_the_workers(notebooks,
     assert kernels_for(notebooks, workers) == expected
 
 
+def test_the_month_end_help_states_the_kernels_rule():
+    import argparse
+
+    from wip_lib.cli.commands import month_end
+    from wip_lib.reports.notebooks import NOTEBOOKS_PER_KERNEL
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    month_end.register(sub)
+    (workers,) = [a for a in sub.choices["month-end"]._actions if a.dest == "workers"]
+    assert f"one kernel per {NOTEBOOKS_PER_KERNEL} notebooks" in workers.help
+
+
 def test_a_pool_starts_the_kernels_its_batch_needs(tmp_path):
     """The month-end starts one kernel early; a run of 3 notebooks starts no other (one kernel
     per 24 begun), a run of 25 starts the second."""
