@@ -126,6 +126,23 @@ def test_repeated_keys_are_the_rows_pandas_marks(ids, monkeypatch):
     pd.testing.assert_series_equal(got, df.duplicated(["row_id"], keep="first"))
 
 
+@given(st.lists(st.tuples(st.sampled_from(["00123", "123", "A", ""]) | st.none(),
+                          st.integers(0, 3) | st.none()), max_size=30))
+def test_repeated_keys_of_several_columns_are_the_rows_pandas_marks(rows):
+    """A key of text and a whole number, nulls among them (a null is one key, as pandas has
+    it): the rows ``duplicated`` marks, on a table too small for DuckDB."""
+    import pandas as pd
+
+    import wip_lib.sources.validate as rules
+
+    df = pd.DataFrame({"job_id": pd.Series([r[0] for r in rows], dtype="string"),
+                       "line_number": pd.Series([r[1] for r in rows], dtype="Int64")},
+                      index=pd.RangeIndex(5, 5 + len(rows)))
+    for key in (["job_id"], ["line_number"], ["job_id", "line_number"]):
+        pd.testing.assert_series_equal(rules.repeated_keys(df, key),
+                                       df.duplicated(key, keep="first"))
+
+
 def test_repeated_keys_on_many_ids_equal_pandas(monkeypatch):
     import numpy as np
     import pandas as pd

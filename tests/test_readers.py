@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from wip_lib.core import codes
@@ -757,6 +757,53 @@ def test_whole_numbers_by_either_parser(cells, values, bad):
     got, flagged = parse_ints(pd.Series(cells, dtype="string"))
     assert [None if pd.isna(v) else int(v) for v in got] == values
     assert flagged.tolist() == bad
+
+
+@given(st.lists(st.text(alphabet="yesnotruf10x YESNO\u017f\u0130\t", max_size=6) | st.none(),
+                max_size=20))
+@example(["Yes", " no ", "TRUE", "x", "", None, "yeſ", "maybe", "Executed", "İ"])
+def test_flags_are_the_casefolded_words(cells):
+    """Yes/no cells: the trimmed, case-folded word is one of the yes or no words (a missing
+    cell is blank, which is no); anything else is reported. Python's case folding, also where a
+    cell is not ASCII ("yeſ" folds to "yes")."""
+    from wip_lib.sources.readers.tabular import FALSE, TRUE, parse_flags
+
+    got, bad = parse_flags(pd.Series(cells, dtype="string"))
+    words = ["" if c is None else c.strip().casefold() for c in cells]
+    assert bad.tolist() == [w not in TRUE and w not in FALSE for w in words]
+    assert [None if pd.isna(v) else bool(v) for v in got] == [
+        True if w in TRUE else False if w in FALSE else None for w in words]
+
+
+_DATE_SHAPES = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y%m%d", "%-m/%-d/%Y",
+                "%Y-%m-%d %H:%M:%S", "%d %b %Y")
+_DATE_TEXT = (st.datetimes(datetime(1850, 1, 1), datetime(2300, 12, 31)).flatmap(
+    lambda d: st.sampled_from([d.strftime(f) for f in _DATE_SHAPES]))
+    | st.text(alphabet="0123456789/- :", max_size=12))
+
+
+@given(st.lists(_DATE_TEXT, max_size=24), st.sampled_from(["en-US", "en-GB", "en-CA"]))
+@example(["02/30/2026", "10/05/26", "9/5/2026", "2026-10-05 14:30:00", "0026-10-05", "12/31/1899",
+          " 10/05/2026 ", "13/01/2026", "", "10/05/2026"], "en-US")
+def test_dates_are_what_pandas_parser_reads_by_the_first_format_that_fits(cells, locale):
+    """Cells written exactly as a format writes them are read by Arrow's parser, the rest by
+    pandas': the dates are the same as pandas' parser alone gives, trying the locale's formats,
+    then ISO, in order (a day past the month's end, a year outside 1900-2199, a date that is
+    not zero-padded, a timestamp)."""
+    import numpy as np
+
+    from wip_lib.sources.readers.tabular import ALWAYS_DATE, DATE_FORMATS, parse_dates
+
+    got, bad = parse_dates(pd.Series(cells, dtype="string"), locale)
+    text = pd.Series([c.strip() for c in cells], dtype="string")
+    want = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[us]")
+    for fmt in dict.fromkeys([*DATE_FORMATS[locale], *ALWAYS_DATE]):
+        todo = np.isnat(want) & (text != "").to_numpy(dtype=bool)
+        if todo.any():
+            want[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce").to_numpy(
+                dtype="datetime64[us]")
+    assert got.to_numpy().tolist() == want.tolist()
+    assert bad.tolist() == (np.isnat(want) & (text != "").to_numpy(dtype=bool)).tolist()
 
 
 @given(st.lists(st.text(alphabet="a0- \t\u00a0\u3000é", max_size=5), max_size=20))

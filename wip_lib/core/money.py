@@ -174,31 +174,34 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return out, pd.Series(False, index=values.index)
 
     text = values.astype("string")
-    if len(text) <= _ONE_BY_ONE:
-        return _parse_each(text)
-    if len(text) >= _DISTINCT_FROM:
-        arr = one_array(text)
+    cents, missing, bad = cents_of_text(one_array(text.array))
+    return (pd.Series(pd.arrays.IntegerArray(cents, missing), index=values.index),
+            pd.Series(bad, index=values.index))
+
+
+def cents_of_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`parse_cents` of an Arrow string array: ``(cents, missing, bad)`` as numpy arrays
+    (``cents`` 0 where missing or bad; a null is missing, not bad). The readers convert a column
+    with this, with no pandas Series built around it."""
+    n = len(arr)
+    if n <= _ONE_BY_ONE:
+        return _parse_each(arr)
+    if n >= _DISTINCT_FROM:
         # Budget columns repeat amounts ("$0.00" in most rows of several of them): parse each
         # distinct text once and spread the result, when a sample of the column says that is
         # well under one per row (encoding a column of distinct amounts costs as much as parsing).
         # A run of rows, not a spread: repeats sit together (one job's snapshots month after
         # month carry the same budget lines).
-        mid = (len(arr) - _DISTINCT_FROM) // 2
+        mid = (n - _DISTINCT_FROM) // 2
         sample = pc.count_distinct(arr.slice(mid, _DISTINCT_FROM)).as_py()
         enc = pc.dictionary_encode(arr) if sample <= _DISTINCT_FROM // 2 else None
-        if enc is not None and len(enc.dictionary) <= len(text) // 2:
-            cents_u, missing_u, bad_u = _parse_text(
-                pd.Series(pd.arrays.ArrowStringArray(enc.dictionary)))
-            # One slot more for NA (a null index): missing, not bad.
+        if enc is not None and len(enc.dictionary) <= n // 2:
+            cents_u, missing_u, bad_u = _parse_text(enc.dictionary)
+            # One slot more for a null (a null index): missing, not bad.
             codes = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
-            cents = np.append(cents_u, 0)[codes]
-            missing = np.append(missing_u, True)[codes]
-            bad = np.append(bad_u, False)[codes]
-            return (pd.Series(pd.arrays.IntegerArray(cents, missing), index=values.index),
-                    pd.Series(bad, index=values.index))
-    cents, missing, bad = _parse_text(text)
-    out = pd.Series(pd.arrays.IntegerArray(cents, missing), index=values.index)
-    return out, pd.Series(bad, index=values.index)
+            return (np.append(cents_u, 0)[codes], np.append(missing_u, True)[codes],
+                    np.append(bad_u, False)[codes])
+    return _parse_text(arr)
 
 
 _DISTINCT_FROM = 10_000  # below this many values a column is parsed as it stands
@@ -207,35 +210,34 @@ _DISTINCT_FROM = 10_000  # below this many values a column is parsed as it stand
 _ONE_BY_ONE = 256
 
 
-def _parse_each(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """:func:`parse_cents` of a short text column, one :func:`_parse_one` per value (``<NA>``:
+def _parse_each(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cents_of_text` of a short array, one :func:`_parse_one` per value (a null:
     missing, not bad). The export shapes' kernels give exactly :func:`_parse_one`'s result, so
     the two ways agree on every text."""
-    parsed = [(None, False) if v is None else _parse_one(v)
-              for v in text.array.to_numpy(dtype=object, na_value=None)]
+    parsed = [(None, False) if v is None else _parse_one(v) for v in arr.to_pylist()]
     cents = np.fromiter((c or 0 for c, _ in parsed), dtype=np.int64, count=len(parsed))
     missing = np.fromiter((c is None for c, _ in parsed), dtype=bool, count=len(parsed))
     bad = np.fromiter((b for _, b in parsed), dtype=bool, count=len(parsed))
-    return (pd.Series(pd.arrays.IntegerArray(cents, missing), index=text.index),
-            pd.Series(bad, index=text.index))
+    return cents, missing, bad
 
 
-def _parse_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(cents, missing, bad)`` of a text column: plain amounts by Arrow's decimal parser
+def _parse_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cents, missing, bad)`` of a text array: plain amounts by Arrow's decimal parser
     (:func:`_parse_plain`), else the export shapes at once and any other text once per distinct
     value by :func:`_parse_one`."""
-    arr = one_array(text)
+    arr = one_array(arr)
     plain = _parse_plain(arr)
     if plain is not None:
-        return plain[0], plain[1], np.zeros(len(text), dtype=bool)
+        return plain[0], plain[1], np.zeros(len(arr), dtype=bool)
     done, cents = _parse_export_shapes(arr)
-    missing = np.zeros(len(text), dtype=bool)
-    bad = np.zeros(len(text), dtype=bool)
+    missing = np.zeros(len(arr), dtype=bool)
+    bad = np.zeros(len(arr), dtype=bool)
     rest = np.flatnonzero(~done)
     if len(rest):
-        codes, uniques = pd.factorize(text.iloc[rest], use_na_sentinel=True)
-        parsed = [_parse_one(str(u)) for u in uniques]
-        # One slot more for NA (code -1): missing, not bad.
+        enc = pc.dictionary_encode(arr.take(pa.array(rest)))
+        parsed = [_parse_one(u) for u in enc.dictionary.to_pylist()]
+        # One slot more for a null (a null index): missing, not bad.
+        codes = pc.fill_null(enc.indices, len(parsed)).to_numpy(zero_copy_only=False)
         cents_u = np.array([c or 0 for c, _ in parsed] + [0], dtype=np.int64)
         missing_u = np.array([c is None for c, _ in parsed] + [True], dtype=bool)
         bad_u = np.array([b for _, b in parsed] + [False], dtype=bool)

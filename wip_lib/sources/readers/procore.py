@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import schema
+from wip_lib.core.arrow_strings import combination_codes, offsets_and_bytes
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import cents_to_text, parse_cents
@@ -67,6 +68,7 @@ from wip_lib.sources.readers.tabular import (
     read_texts_arrow,
     resolve_headers,
     take_rows,
+    text_array,
     totals_row,
 )
 
@@ -208,6 +210,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     # Each row's file as a number: the counts per file below are numpy's, not a pandas
     # value_counts per count (four per export, each costing more than the count on a small one).
     file_no, rels = pd.factorize(raw["_file"])
+    rels = rels.tolist()  # a list: indexed once per file below (a pandas Index costs more)
     # A totals row closes a file (a file's rows are consecutive): set it aside after checking it
     # against the lines above it.
     last = np.append(file_no[1:] != file_no[:-1], True)
@@ -273,8 +276,8 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         bad |= badt
         frame["commitment_type"] = t.astype("string")
     # a few names over many rows: a categorical (schema)
-    frame = frame.assign(_file=raw["_file"].astype("category").array,
-                         _row=raw["_row"].to_numpy())
+    frame["_file"] = file_categories(file_no, rels)
+    frame["_row"] = raw["_row"].to_numpy()
     # as dicts: a pandas lookup per file costs more than the count (hundreds of snapshots)
     reported = _per_file(rels, file_no[bad.to_numpy(dtype=bool)])
     kept = _per_file(rels, file_no)
@@ -301,7 +304,20 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     return frame
 
 
-def _per_file(rels: pd.Index, file_no: np.ndarray) -> dict[str, int]:
+def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
+    """Each row's file (``file_no``: a position in ``rels``) as the categorical the schema gives
+    ``_file``: the files that have rows, sorted (what ``astype("category")`` of the names gives),
+    built from the positions with no pass over the names."""
+    present = np.flatnonzero(np.bincount(file_no, minlength=len(rels)))
+    names = [rels[i] for i in present]
+    cats = sorted(names)
+    at = {name: i for i, name in enumerate(cats)}
+    remap = np.full(len(rels), -1, dtype=np.int64)
+    remap[present] = [at[name] for name in names]
+    return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype="string"))
+
+
+def _per_file(rels: list[str], file_no: np.ndarray) -> dict[str, int]:
     """Rows per file, for the files with any (``file_no``: each row's file, a position in
     ``rels``)."""
     n = np.bincount(file_no, minlength=len(rels))
@@ -314,6 +330,9 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
     module rules). Cheap when a file holds none: one test per distinct text."""
     dates = [c.name for c in table.columns if c.kind == "date" and c.name in raw.columns]
     for c in dates:
+        # Every timestamp has a time (HH:MM): a column without a colon holds none.
+        if not (offsets_and_bytes(text_array(raw[c]))[1] == ord(":")).any():
+            continue
         uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
         # Every timestamp has a time (HH:MM): a column without a colon holds none.
         if not uniques.str.contains(":", regex=False).any() or not is_stamp(uniques).any():
@@ -395,7 +414,7 @@ def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
     if not cols or raw.empty:
         return raw.assign(**_budget_code_of(raw))
     keys = raw[cols].astype("string").fillna("")
-    group = keys.groupby(cols, sort=False).ngroup().to_numpy()
+    group = combination_codes([text_array(keys[c]) for c in cols])
     first = np.unique(group, return_index=True)[1]  # one row per combination, in group order
     derived = _budget_code_of(keys.iloc[first].reset_index(drop=True))
     return raw.assign(**{k: pd.Series(v.array.take(group), index=raw.index, dtype="string")

@@ -33,7 +33,7 @@ from wip_lib.core.arrow_strings import (
     sizes_and_edges,
 )
 from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.core.money import parse_cents
+from wip_lib.core.money import cents_of_text, parse_cents
 
 # Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
 TEXT = pa.large_string()
@@ -141,7 +141,8 @@ class Collector:
             return
         idx = np.flatnonzero(m)
         for i in idx[:MAX_LISTED]:
-            v = values.iloc[i]
+            # the converter passes a column's Arrow array, with no Series built around it
+            v = values[int(i)].as_py() if isinstance(values, pa.Array) else values.iloc[i]
             f = None if self.row_files is None else str(self.row_files.iloc[i])
             self.add(message, fix, row=int(rows.iloc[i]), column=column,
                      value=None if pd.isna(v) else str(v), severity=severity, file=f)
@@ -679,7 +680,7 @@ def blank_rows(df: pd.DataFrame) -> pd.Series:
         return pd.Series(False, index=df.index)
     blank = np.ones(len(df), dtype=bool)
     for c in cells:  # column by column, stopping once no row can be blank
-        blank &= (df[c].str.strip() == "").to_numpy(dtype=bool, na_value=True)
+        blank &= trim(text_array(df[c]))[1]
         if not blank.any():
             break
     return pd.Series(blank, index=df.index)
@@ -733,27 +734,65 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
 
 def parse_dates(text: pd.Series, locale: str, extra_formats: list[str] | None = None
                 ) -> tuple[pd.Series, pd.Series]:
-    """Dates by the profile's formats, then the locale's, then ISO: ``(dates, bad)``.
+    """Dates by the profile's formats, then the locale's, then ISO: ``(dates, bad)``
+    (:func:`dates_of_text`; a missing cell is blank)."""
+    dates, bad = dates_of_text(one_array(text.astype("string").array), locale, extra_formats)
+    return (pd.Series(dates, index=text.index, dtype="datetime64[us]"),
+            pd.Series(bad, index=text.index))
+
+
+def dates_of_text(arr: pa.Array, locale: str, extra_formats: list[str] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The dates of a text array, by the profile's formats, then the locale's, then ISO:
+    ``(dates, bad)``, numpy ``datetime64[us]`` (NaT where blank or bad) and which cells were
+    neither blank nor a date. A null is blank.
 
     Parsed once per distinct text (millions of job-cost rows carry a few hundred dates)."""
-    codes, uniques = pd.factorize(text.astype("string").fillna(""), use_na_sentinel=False)
-    s = pd.Series(uniques, dtype="string").str.strip()
-    result = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
+    enc = pc.dictionary_encode(arr)
+    # One slot more for a null: blank.
+    codes = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
+    u = pc.utf8_trim_whitespace(enc.dictionary)
+    s = None
+    result = np.full(len(u) + 1, np.datetime64("NaT"), dtype="datetime64[us]")
     formats = [*(extra_formats or []), *DATE_FORMATS.get(locale, DATE_FORMATS["en-US"]),
                *ALWAYS_DATE]
-    todo = (s != "").to_numpy(dtype=bool, na_value=False)
+    given = np.append(pc.binary_length(u).to_numpy(zero_copy_only=False) > 0, False)
+    todo = given.copy()
     for fmt in dict.fromkeys(formats):
         if not todo.any():
             break
         at = np.flatnonzero(todo)
-        parsed = pd.to_datetime(s.iloc[at], format=fmt, errors="coerce").to_numpy(
-            dtype="datetime64[us]")
+        parsed = _exact_dates(u.take(pa.array(at)), fmt)
+        rest = np.isnat(parsed)
+        if rest.any():  # what the format's exact form does not cover, by pandas' parser
+            if s is None:
+                s = pd.Series(pd.arrays.ArrowStringArray(u))
+            parsed[rest] = pd.to_datetime(s.iloc[at[rest]], format=fmt, errors="coerce").to_numpy(
+                dtype="datetime64[us]")
         ok = ~np.isnat(parsed)
         result[at[ok]] = parsed[ok]
         todo[at[ok]] = False
-    bad_u = (s != "").to_numpy(dtype=bool, na_value=False) & np.isnat(result)
-    return (pd.Series(result[codes], index=text.index, dtype="datetime64[us]"),
-            pd.Series(bad_u[codes], index=text.index))
+    return result[codes], (given & np.isnat(result))[codes]
+
+
+_EXACT_YEARS = (np.datetime64("1900-01-01", "us"), np.datetime64("2200-01-01", "us"))
+
+
+def _exact_dates(text: pa.Array, fmt: str) -> np.ndarray:
+    """The cells of ``text`` that are a date written exactly as ``fmt`` writes it (zero-padded,
+    a valid day of its month, a year from 1900 to 2199), by Arrow's parser; NaT for every other
+    cell, which the caller reads with pandas' parser. A cell Arrow parses and writes back as the
+    same text is one pandas reads as the same date: the two agree on every cell taken here."""
+    try:
+        parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+        same = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), text), False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    out = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    keep = same.to_numpy(zero_copy_only=False) & (out >= _EXACT_YEARS[0]) & (
+        out < _EXACT_YEARS[1])
+    out[~keep] = np.datetime64("NaT")
+    return out
 
 
 def month_text(dates: pd.Series) -> pd.Series:
@@ -766,11 +805,30 @@ def month_text(dates: pd.Series) -> pd.Series:
 
 
 def parse_flags(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    s = text.astype("string").fillna("").str.strip().str.casefold()
-    val = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    val[s.isin(TRUE)] = True
-    val[s.isin(FALSE)] = False
-    return val, val.isna()
+    """Yes/no cells (:data:`TRUE`, :data:`FALSE`; case and surrounding spaces ignored, a
+    missing cell is blank, which is no): ``(values, bad)``, ``<NA>`` where not a flag."""
+    values, bad = flags_of_text(one_array(text.astype("string").array))
+    return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
+
+
+_TRUE = pa.array(sorted(TRUE), type=pa.large_string())
+_FALSE = pa.array(sorted(FALSE), type=pa.large_string())
+
+
+def flags_of_text(arr: pa.Array) -> tuple[pd.arrays.BooleanArray, np.ndarray]:
+    """:func:`parse_flags` of a text array: a boolean array (``<NA>`` where the cell is not a
+    flag) and which cells are not."""
+    arr = pc.fill_null(arr, "")
+    if pc.all(pc.string_is_ascii(arr)).as_py() is False:
+        # Python's casefold for the rest (Arrow has none); for ASCII it is Arrow's lower-case
+        words = pa.array([v.casefold() for v in pc.utf8_trim_whitespace(arr).to_pylist()],
+                         type=pa.large_string())
+    else:
+        words = pc.ascii_lower(pc.utf8_trim_whitespace(arr))
+    yes = pc.is_in(words, value_set=_TRUE).to_numpy(zero_copy_only=False)
+    no = pc.is_in(words, value_set=_FALSE).to_numpy(zero_copy_only=False)
+    unknown = ~(yes | no)
+    return pd.arrays.BooleanArray(~no, unknown), unknown
 
 
 def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -848,30 +906,29 @@ def _trimmed(text: pd.Series) -> pd.Series:
 
 def _trimmed_blank(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """``text`` (a column of :func:`_text`: no missing cells) without leading and trailing
-    whitespace, and which of its cells are blank once trimmed.
+    whitespace, and which of its cells are blank once trimmed (:func:`trim`); the column itself
+    when nothing is cut."""
+    arr = one_array(text.array)
+    cut, blank = trim(arr)
+    return (text if cut is arr else pd.Series(pd.arrays.ArrowStringArray(cut),
+                                              index=text.index)), blank
 
-    The column itself where no cell has any (most exports), so a column of millions of cells is
+
+def trim(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """A text array (no nulls) without leading and trailing whitespace (Arrow's Unicode trim),
+    and which of its cells are blank once trimmed.
+
+    The array itself where no cell has any (most exports), so a column of millions of cells is
     not held twice while the table is converted: a trim only removes characters, so the same
-    total length means nothing was cut. Where Arrow holds the column (as read), the lengths and
-    the blanks come from one Arrow trim (the one pandas' ``str.strip`` calls), without pandas'
-    calls around it: on a small export those cost more than the trim. And where no cell's first
-    or last byte can be whitespace (:func:`~wip_lib.core.arrow_strings.sizes_and_edges`: most
-    columns), no trim at all: the blanks are the empty cells."""
-    arr = text.array
-    if not isinstance(arr, pd.arrays.ArrowStringArray):
-        t = text.str.strip()
-        blank = (t == "").to_numpy(dtype=bool)
-        return (text if int(t.str.len().sum()) == int(text.str.len().sum()) else t), blank
-    data = arr._pa_array
-    facts = [sizes_and_edges(c) for c in data.chunks]
-    if all(edge is None for _, edge in facts):  # no cell starts or ends with a space: no trim
-        blank = (np.concatenate([size for size, _ in facts]) if facts
-                 else np.zeros(0, dtype=np.int64)) == 0
-        return text, blank
-    after = pc.binary_length(pc.utf8_trim_whitespace(data))
-    blank = np.asarray(pc.equal(after, 0).to_numpy(), dtype=bool)
-    cut = (pc.sum(after).as_py() or 0) != (pc.sum(pc.binary_length(data)).as_py() or 0)
-    return (text.str.strip() if cut else text), blank
+    total length means nothing was cut. And where no cell's first or last byte can be
+    whitespace (:func:`~wip_lib.core.arrow_strings.sizes_and_edges`: most columns), no trim at
+    all: the blanks are the empty cells."""
+    size, edge = sizes_and_edges(arr)
+    if edge is None:  # no cell starts or ends with a space: no trim
+        return arr, size == 0
+    cut = pc.utf8_trim_whitespace(arr)
+    after = pc.binary_length(cut).to_numpy(zero_copy_only=False)
+    return (arr if int(after.sum()) == int(size.sum()) else cut), after == 0
 
 
 KIND_FIX = {
@@ -892,74 +949,68 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
     """Typed canonical columns from text columns. Returns (frame, bad_row_mask).
 
     ``labels`` names a column in messages when ``colmap`` points at renamed (canonical) columns:
-    the user should read the header their file has."""
+    the user should read the header their file has.
+
+    Each column is worked as one Arrow array and its masks as numpy arrays, and the frame is
+    built once from the typed arrays: a pandas Series for each step of each column cost more
+    than the steps on a small export (a company's read converts about two hundred columns)."""
     n = len(raw)
     rows = raw["_row"]
-    # Masks as numpy arrays (one pandas operation per column step costs more than the step on a
-    # small export); the mask of bad rows becomes a Series once, at the end.
     bad = np.zeros(n, dtype=bool)
-    cols: dict[str, pd.Series] = {}
+    cols: dict[str, object] = {}
     fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
     for c in table.columns:
         header = colmap.get(c.name)
         if header is None:
-            if c.name.endswith("_raw") or c.name in (defaults or {}):
-                continue
-            default = c.default
-            if c.kind == "money":
-                cols[c.name] = pd.Series(np.zeros(n, dtype="int64"), index=raw.index)
-            else:
-                cols[c.name] = pd.Series([default] * n, index=raw.index, dtype=c.dtype) \
-                    if default is not None else pd.Series(pd.NA if c.dtype not in (
-                        "datetime64[us]", "float64") else None, index=raw.index, dtype=c.dtype)
+            if not (c.name.endswith("_raw") or c.name in (defaults or {})):
+                cols[c.name] = _filled(c, c.default, n)
             continue
-        text = _text(raw[header])
+        text = text_array(raw[header])
         header = (labels or {}).get(c.name, header)
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
-        t, blank = _trimmed_blank(text)  # once per column: a trim of millions of cells is not free
+        t, blank = trim(text)  # once per column: a trim of millions of cells is not free
         if c.kind == "money":
-            val, b = parse_cents(text)
-            b = b.to_numpy(dtype=bool)
+            val, _, b = cents_of_text(text)  # 0 where blank or bad
             missing = blank & c.required
             out.rows(b, rows, text, "not an amount of money", fix, header)
             out.rows(missing & ~b, rows, text, "the amount is blank", "enter the amount (0 if "
                      "none)", header)
             bad |= b | missing
-            val = pd.Series(val.to_numpy(dtype="int64", na_value=0), index=raw.index)
         elif c.kind == "date":
-            val, b = parse_dates(text, locale, date_formats)
-            b = b.to_numpy(dtype=bool)
+            val, b = dates_of_text(text, locale, date_formats)
             out.rows(b, rows, text, "not a date", fix, header)
             missing = blank & c.required
             out.rows(missing, rows, text, "the date is blank", "enter the date", header)
             bad |= b | missing
         elif c.kind == "flag":
-            val, b = parse_flags(text)
-            b = b.to_numpy(dtype=bool)
+            val, b = flags_of_text(text)
             out.rows(b, rows, text, "not a yes/no value", fix, header)
             bad |= b
             if c.default is not None:
                 val = val.fillna(bool(c.default))
         elif c.kind == "rate":
-            val, b = parse_rates(text)
+            val, b = parse_rates(_series(text))
             b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
             bad |= b
+            val = val.to_numpy(dtype="float64")
         elif c.kind == "int":
-            val, b = parse_ints(text)
+            val, b = parse_ints(_series(text))
             b = b.to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a whole number", fix, header)
             missing = blank & c.required
             out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
             bad |= b | missing
+            val = val.array
         elif c.kind == "float":
-            val = _floats(text)
+            val = _floats(_series(text))
             b = val.isna().to_numpy(dtype=bool)
             out.rows(b, rows, text, "not a number", fix, header)
             bad |= b
-            val = val.fillna(0.0).astype("float64")
+            val = val.fillna(0.0).to_numpy(dtype="float64")
         elif c.kind == "period":
-            b = ~t.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
+            b = ~_series(t).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(
+                dtype=bool)
             out.rows(b, rows, text, "not a period", fix, header)
             bad |= b
             val = t
@@ -969,27 +1020,48 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             bad |= missing
             if c.name.endswith("cost_code") or c.name in ("cost_code",):
                 if f"{c.name}_raw" in table.names:
-                    cols[f"{c.name}_raw"] = text
-                val = codes.normalise(text)
+                    cols[f"{c.name}_raw"] = pd.arrays.ArrowStringArray(text)
+                val = codes.normalise_array(text)
             elif c.name == "cost_type":
-                val = t.str.upper()
+                val = pc.utf8_upper(t)
             else:
                 if f"{c.name}_raw" in table.names:
-                    cols[f"{c.name}_raw"] = text
+                    cols[f"{c.name}_raw"] = pd.arrays.ArrowStringArray(text)
                 val = t
         else:  # text
             missing = blank & c.required
             out.rows(missing, rows, text, "the value is blank", "fill it in", header)
             bad |= missing
             val = t
-        if c.kind == "date":
-            cols[c.name] = val
-        elif isinstance(val, pd.Series) and val.dtype == c.dtype and val.index is raw.index:
-            cols[c.name] = val  # already the column's type: no second copy
-        else:
-            cols[c.name] = pd.Series(val, index=raw.index).astype(c.dtype)
+        cols[c.name] = pd.arrays.ArrowStringArray(val) if isinstance(
+            val, (pa.Array, pa.ChunkedArray)) else val
     for name, value in (defaults or {}).items():
-        cols[name] = pd.Series([value] * n, index=raw.index, dtype=table.column(name).dtype)
-    bad = pd.Series(bad, index=raw.index)
-    frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index)
-    return frame, bad
+        cols[name] = _filled(table.column(name), value, n)
+    frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index,
+                         copy=False)
+    return frame, pd.Series(bad, index=raw.index)
+
+
+def text_array(values: pd.Series) -> pa.Array:
+    """A column as one Arrow string array with no nulls (:func:`_text`): the column's own
+    array where it already is one (as read from a CSV)."""
+    arr = values.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        data = arr._pa_array
+        if data.null_count == 0:
+            return data.chunk(0) if data.num_chunks == 1 else data.combine_chunks()
+    return one_array(_text(values).array)
+
+
+def _series(arr: pa.Array) -> pd.Series:
+    """An Arrow text array as a string Series, for the parsers of a few rare columns."""
+    return pd.Series(pd.arrays.ArrowStringArray(arr))
+
+
+def _filled(c: schema.Column, value, n: int):
+    """``n`` cells of ``value`` in column ``c``'s type (a missing value when None; 0 cents for
+    money with no value)."""
+    if c.kind == "money" and value is None:
+        return np.zeros(n, dtype="int64")
+    return pd.Series(pd.NA if value is None and c.dtype not in ("datetime64[us]", "float64")
+                     else value, index=pd.RangeIndex(n), dtype=c.dtype).array
