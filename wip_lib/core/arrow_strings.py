@@ -75,16 +75,33 @@ def sizes_and_edges(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
 
 def combination_codes(columns: list[pa.Array]) -> np.ndarray:
     """Each row's combination of the values of ``columns`` (equal-length arrays) as a number:
-    rows with the same values in every column have the same number, from 0 up, none skipped.
+    rows with the same values in every column have the same number, numbered from 0 by first
+    appearance, none skipped (a null is a value like any other).
 
-    Each column is dictionary-encoded by Arrow, and the codes are folded in one column at a
-    time, numbered again after each fold (by Arrow's hashing) so that no product passes the row count squared (a
-    pandas group-by over several text columns costs ten times as much)."""
-    n = len(columns[0]) if columns else 0
-    group = np.zeros(n, dtype=np.int64)
+    Each column is dictionary-encoded by Arrow and the codes are combined as the digits of one
+    number, numbered densely by Arrow's hashing at the end (and sooner, should the digits come
+    near int64's range): a pandas group-by over several text columns costs several times as
+    much."""
+    group, size = None, 1
     for col in columns:
         enc = pc.dictionary_encode(col)
-        codes = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
-        group = pc.dictionary_encode(pa.array(group * (len(enc.dictionary) + 1) + codes)
-                                     ).indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    return group
+        base = len(enc.dictionary) + 1  # a slot for null
+        codes = pc.fill_null(enc.indices, base - 1).to_numpy(zero_copy_only=False).astype(
+            np.int64)
+        if group is None:
+            group, size = codes, base
+            continue
+        if size * base >= 1 << 62:
+            group, size = _dense(group)
+        group, size = group * base + codes, size * base
+    if group is None:
+        return np.zeros(0, dtype=np.int64)
+    # One column's codes are numbered by first appearance already, but for the slot of a null.
+    return group if len(columns) == 1 and not columns[0].null_count else _dense(group)[0]
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """``values`` numbered from 0 by first appearance (Arrow's hashing), and how many there
+    are."""
+    enc = pc.dictionary_encode(pa.array(values))
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(enc.dictionary)

@@ -192,9 +192,9 @@ def cents_of_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # well under one per row (encoding a column of distinct amounts costs as much as parsing).
         # A run of rows, not a spread: repeats sit together (one job's snapshots month after
         # month carry the same budget lines).
-        mid = (n - _DISTINCT_FROM) // 2
-        sample = pc.count_distinct(arr.slice(mid, _DISTINCT_FROM)).as_py()
-        enc = pc.dictionary_encode(arr) if sample <= _DISTINCT_FROM // 2 else None
+        mid = (n - _SAMPLE) // 2
+        sample = pc.count_distinct(arr.slice(mid, _SAMPLE)).as_py()
+        enc = pc.dictionary_encode(arr) if sample <= _SAMPLE // 2 else None
         if enc is not None and len(enc.dictionary) <= n // 2:
             cents_u, missing_u, bad_u = _parse_text(enc.dictionary)
             # One slot more for a null (a null index): missing, not bad.
@@ -205,6 +205,7 @@ def cents_of_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _DISTINCT_FROM = 10_000  # below this many values a column is parsed as it stands
+_SAMPLE = 2_000  # values whose distinct count decides (counting costs more than the parse)
 #: Up to this many values a column is parsed value by value (:func:`_parse_one`, remembered per
 #: text): the Arrow kernels' fixed cost is a millisecond a column, a small export's whole column.
 _ONE_BY_ONE = 256

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wip_lib.core import schema
 from wip_lib.core.arrow_strings import combination_codes, one_array
@@ -138,7 +139,9 @@ def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.S
             df = tables.get(name)
             if df is None or df.empty:
                 continue
-            unknown = ~df["job_id"].astype(str).isin(known)
+            unknown = pd.Series(~pc.is_in(one_array(df["job_id"].astype("string").array),
+                                          value_set=pa.array(sorted(known), pa.large_string())
+                                          ).to_numpy(zero_copy_only=False), index=df.index)
             if unknown.any():
                 res[name] = _problems(df, unknown, "job_id", f"job not found in {where}",
                                       f"add the job to {where}, or correct the job number "

@@ -296,7 +296,9 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  severity="warning")
         keep = iana.notna().to_numpy() & ~bad.to_numpy()
         time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
-    frame = frame[~bad.to_numpy()].reset_index(drop=True)
+    if bad.any():  # a filter copies every column: only when there is a row to set aside
+        frame = frame[~bad.to_numpy()]
+    frame = frame.reset_index(drop=True)
     # the file's own headers, for the cross-file rules' messages
     frame.attrs["labels"] = frozen(labels)
     if time_zones is not None:
