@@ -84,10 +84,8 @@ def combination_codes(columns: list[pa.Array]) -> np.ndarray:
     much."""
     group, size = None, 1
     for col in columns:
-        enc = pc.dictionary_encode(col)
-        base = len(enc.dictionary) + 1  # a slot for null
-        codes = pc.fill_null(enc.indices, base - 1).to_numpy(zero_copy_only=False).astype(
-            np.int64)
+        dictionary, codes = dictionary_codes(col)
+        base = len(dictionary) + 1  # a slot for null
         if group is None:
             group, size = codes, base
             continue
@@ -105,3 +103,24 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
     are."""
     enc = pc.dictionary_encode(pa.array(values))
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(enc.dictionary)
+
+
+def dictionary_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """``arr``'s distinct values (Arrow's dictionary encoding: by first appearance) and each
+    cell's position among them, ``len(dictionary)`` for a null. A column of many chunks (a
+    large export, parsed block by block) is encoded as it stands, not copied into one array."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):  # one dictionary for every chunk: the last has all
+        if enc.num_chunks == 0:
+            return pa.array([], type=arr.type), np.zeros(0, dtype=np.int64)
+        dictionary = enc.chunk(enc.num_chunks - 1).dictionary
+        indices = pa.chunked_array([c.indices for c in enc.chunks])
+    else:
+        dictionary, indices = enc.dictionary, enc.indices
+    codes = pc.fill_null(indices, len(dictionary)).to_numpy(zero_copy_only=False)
+    return dictionary, codes.astype(np.int64, copy=False)
+
+
+def chunks(arr: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    """The arrays a column is held in: itself, or its chunks."""
+    return list(arr.chunks) if isinstance(arr, pa.ChunkedArray) else [arr]

@@ -36,9 +36,8 @@ import re
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from wip_lib.core.arrow_strings import one_array
+from wip_lib.core.arrow_strings import dictionary_codes, one_array
 
 _SEP = r"[\s.\-/_]+"
 _SEP_RE = re.compile(_SEP)
@@ -54,14 +53,14 @@ def normalise(codes: pd.Series) -> pd.Series:
                      index=codes.index)
 
 
-def normalise_array(codes: pa.Array) -> pa.Array:
+def normalise_array(codes: pa.Array | pa.ChunkedArray) -> pa.Array:
     """:func:`normalise` of an Arrow text array with no nulls.
 
     Worked out once per distinct code (a job-cost export repeats a few hundred codes over millions
     of rows, and the separator regex runs in Python per value)."""
-    enc = pc.dictionary_encode(codes)
-    done = _normalise(pd.Series(pd.arrays.ArrowStringArray(enc.dictionary)))
-    return pc.take(one_array(done.array), enc.indices)
+    distinct, at = dictionary_codes(codes)
+    done = _normalise(pd.Series(pd.arrays.ArrowStringArray(distinct)))
+    return one_array(done.array).take(pa.array(at))
 
 
 def _normalise(codes: pd.Series) -> pd.Series:

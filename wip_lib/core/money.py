@@ -19,7 +19,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from wip_lib.core.arrow_strings import cast_or_none, keep_bytes, offsets_and_bytes, one_array
+from wip_lib.core.arrow_strings import (
+    cast_or_none,
+    dictionary_codes,
+    keep_bytes,
+    offsets_and_bytes,
+    one_array,
+)
 
 _CLEAN = re.compile(r"[\s$€£,]|USD|AUD|GBP|CAD|EUR")
 _NUMBER = re.compile(r"([0-9]*)(?:\.([0-9]*))?")
@@ -179,7 +185,7 @@ def parse_cents(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(bad, index=values.index))
 
 
-def cents_of_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cents_of_text(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`parse_cents` of an Arrow string array: ``(cents, missing, bad)`` as numpy arrays
     (``cents`` 0 where missing or bad; a null is missing, not bad). The readers convert a column
     with this, with no pandas Series built around it."""
@@ -194,11 +200,11 @@ def cents_of_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # month carry the same budget lines).
         mid = (n - _SAMPLE) // 2
         sample = pc.count_distinct(arr.slice(mid, _SAMPLE)).as_py()
-        enc = pc.dictionary_encode(arr) if sample <= _SAMPLE // 2 else None
-        if enc is not None and len(enc.dictionary) <= n // 2:
-            cents_u, missing_u, bad_u = _parse_text(enc.dictionary)
-            # One slot more for a null (a null index): missing, not bad.
-            codes = pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False)
+        enc = dictionary_codes(arr) if sample <= _SAMPLE // 2 else None
+        if enc is not None and len(enc[0]) <= n // 2:
+            distinct, codes = enc
+            cents_u, missing_u, bad_u = _parse_text(distinct)
+            # One slot more for a null: missing, not bad.
             return (np.append(cents_u, 0)[codes], np.append(missing_u, True)[codes],
                     np.append(bad_u, False)[codes])
     return _parse_text(arr)

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import schema
-from wip_lib.core.arrow_strings import combination_codes, offsets_and_bytes
+from wip_lib.core.arrow_strings import chunks, combination_codes, offsets_and_bytes
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import cents_to_text, parse_cents
@@ -333,7 +333,8 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
     dates = [c.name for c in table.columns if c.kind == "date" and c.name in raw.columns]
     for c in dates:
         # Every timestamp has a time (HH:MM): a column without a colon holds none.
-        if not (offsets_and_bytes(text_array(raw[c]))[1] == ord(":")).any():
+        if not any((offsets_and_bytes(a)[1] == ord(":")).any()
+                   for a in chunks(text_array(raw[c]))):
             continue
         uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
         # Every timestamp has a time (HH:MM): a column without a colon holds none.
