@@ -134,6 +134,27 @@ def test_vectorised_parse_equals_the_one_value_rule(values):
             assert int(cents[i]) == want == int(parsed.iloc[i]), (v, cents[i], want)
 
 
+@pytest.mark.parametrize("chunks", [[["$1.00", "(2.50)"], ["", "x", "3"]], [["7"]], []])
+def test_a_column_in_chunks_is_read_as_the_same_column_whole(chunks):
+    """A large export's column comes in chunks (parsed block by block): its amounts, blanks and
+    bad values are those of the same cells in one array, and :func:`one_array` joins the
+    chunks as Arrow holds them."""
+    import pyarrow as pa
+
+    from wip_lib.core.arrow_strings import one_array
+    from wip_lib.core.money import cents_of_text
+
+    chunked = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks],
+                               type=pa.large_string())
+    whole = pa.array([v for c in chunks for v in c], pa.large_string())
+    assert one_array(chunked).equals(whole)
+    assert one_array(whole) is whole
+    got, want = cents_of_text(chunked), cents_of_text(whole)
+    assert all((g == w).all() for g, w in zip(got, want))
+    assert [int(v) for v in want[0]] == [
+        {"$1.00": 100, "(2.50)": -250, "3": 300, "7": 700}.get(v, 0) for c in chunks for v in c]
+
+
 def test_digits_of_strings_with_empty_ones_between_and_after():
     import pyarrow as pa
 

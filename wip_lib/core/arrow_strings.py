@@ -11,7 +11,11 @@ import pyarrow.compute as pc
 def one_array(values) -> pa.Array:
     """A column (a pandas Series or an Arrow array) as one Arrow array: its chunks joined, no copy
     of a column that is a single chunk already."""
-    arr = pa.array(values)
+    if isinstance(values, pa.Array):
+        return values
+    # pa.array() of a chunked array would convert it cell by cell through Python: seconds for a
+    # million cells; an Arrow column or a pandas one is handed over whole
+    arr = values if isinstance(values, pa.ChunkedArray) else pa.array(values)
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
