@@ -29,6 +29,7 @@ import csv
 import dataclasses
 import functools
 import io
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -855,10 +856,10 @@ def this_period(frame: pd.DataFrame, contract: str, to_date: pd.Series | pd.Data
 
 def _cells(path: Path, rel: str, out: Collector) -> list[list[str]] | None:
     """Every row of the file as text cells (CSV: UTF-8, BOM or Windows-1252; XLSX: first sheet)."""
-    if not path.stat().st_size:
-        out.add("the file is empty", "export the invoice again from Procore")
-        return None
     if path.suffix.lower() == ".xlsx":
+        if not path.stat().st_size:
+            out.add("the file is empty", "export the invoice again from Procore")
+            return None
         import openpyxl
 
         try:
@@ -870,6 +871,9 @@ def _cells(path: Path, rel: str, out: Collector) -> list[list[str]] | None:
         wb.close()
         return rows
     data = path.read_bytes()
+    if not data:
+        out.add("the file is empty", "export the invoice again from Procore")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -1010,12 +1014,18 @@ def _stack_lines(files: list[_File]) -> pd.DataFrame:
 def _walk(root: Path, base: Path, problems: list[Problem]) -> list[tuple[Path, str, str, int]]:
     """(file, job, contract, application) for every invoice file under ``base``."""
     found = []
-    where = f"{base.relative_to(root).as_posix()}/JOB/CONTRACT/APPLICATION.csv"
-    for p in sorted(base.rglob("*")):
-        if p.is_dir() or p.suffix.lower() not in (".csv", ".xlsx"):
-            continue
-        rel = p.relative_to(root).as_posix()
-        parts = p.relative_to(base).parts
+    top = base.relative_to(root).as_posix()
+    where = f"{top}/JOB/CONTRACT/APPLICATION.csv"
+    # os.walk: each folder's entries with their kinds, no stat of each file (a company's
+    # invoices are hundreds to thousands of small files); in the order of their paths' parts
+    # (as sorted Paths are).
+    files = []
+    for folder, _, names in os.walk(base):
+        under = Path(folder).relative_to(base).parts
+        files += [(*under, n) for n in names if Path(n).suffix.lower() in (".csv", ".xlsx")]
+    for parts in sorted(files):
+        p = base.joinpath(*parts)
+        rel = "/".join((top, *parts))
         if len(parts) != 3:
             problems.append(Problem(rel, "an invoice's CSV is not where its job and contract can "
                                     "be told", f"save each invoice as {where}", value=p.name))
