@@ -127,6 +127,12 @@ def repeated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.Series(mask, index=df.index)
 
 
+def _texts(values: set) -> pa.Array:
+    """The text values of a set, as an Arrow value set (a missing job number, read as NaN, is
+    not a job: a row without one is unknown)."""
+    return pa.array(sorted(v for v in values if isinstance(v, str)), pa.large_string())
+
+
 def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.Series]]:
     res = {}
     jobs = set(tables["jobs"]["job_id"].astype(str))
@@ -140,7 +146,7 @@ def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.S
             if df is None or df.empty:
                 continue
             unknown = pd.Series(~pc.is_in(one_array(df["job_id"].astype("string").array),
-                                          value_set=pa.array(sorted(known), pa.large_string())
+                                          value_set=_texts(known)
                                           ).to_numpy(zero_copy_only=False), index=df.index)
             if unknown.any():
                 res[name] = _problems(df, unknown, "job_id", f"job not found in {where}",
