@@ -338,8 +338,7 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
                    for a in chunks(text_array(raw[c]))):
             continue
         uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
-        # Every timestamp has a time (HH:MM): a column without a colon holds none.
-        if not uniques.str.contains(":", regex=False).any() or not is_stamp(uniques).any():
+        if not is_stamp(uniques).any():
             continue
         company = settings.time_zone or ""
         if "job_id" in raw.columns and zones:
