@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_forecast import table
 
 from wip_lib.core import codes
@@ -95,3 +97,24 @@ def test_forecast_and_reconciliation_agree(job, erp, receiver, key):
     jc = job_cost().iloc[[i]]
     assert erp_key(ctx, jc).tolist() == [key]
     assert receiver in key.split("+")
+
+
+_CELL = st.sampled_from(["", " ", "001", " 001", "002", "01-100", "01-200 ", "X"])
+
+
+@given(st.lists(st.tuples(_CELL, _CELL, _CELL), max_size=6),
+       st.lists(st.sampled_from(["001", " 002", "003", ""]), max_size=3))
+def test_pairs_in_force_are_the_rule_and_nothing_else(rows, jobs):
+    """Whatever the crosswalk: its job-specific rows, and each general row (no job) for every
+    job asked about or named by the crosswalk unless that job has its own row for the ERP code;
+    trimmed, once each, sorted."""
+    cw = pd.DataFrame(rows or None, columns=["job_id", "erp_cost_code", "procore_cost_code"],
+                      dtype="string")
+    got = [tuple(r) for r in codes.crosswalk_pairs(cw, jobs).itertuples(index=False)]
+    trimmed = [tuple(c.strip() for c in r) for r in rows]
+    specific = {r for r in trimmed if r[0]}
+    own = {(j, e) for j, e, _ in specific}
+    every = {j.strip() for j in jobs if j.strip()} | {r[0] for r in specific}
+    want = specific | {(j, e, p) for g, e, p in trimmed if not g for j in every
+                       if (j, e) not in own}
+    assert got == sorted(want)
