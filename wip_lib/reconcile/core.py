@@ -114,7 +114,7 @@ def table(company, name: str) -> pd.DataFrame:
             if c.kind in ("text", "code", "period"):
                 if not pd.api.types.is_string_dtype(col) or col.dtype == object:
                     df[c.name] = col.astype("string")
-                if c.default is not None:
+                if c.default is not None and df[c.name].hasnans:
                     df[c.name] = df[c.name].fillna(str(c.default))
             elif c.kind == "money":
                 if col.dtype != "int64":
