@@ -52,6 +52,21 @@ def test_aggregate_equals_pandas_named_aggregation(label, by, kw, rows):
     pd.testing.assert_frame_equal(aggregate(df, by, **kw, **spec), expected)
 
 
+SUMS = dict(total=("amount", "sum"), flagged=("flag", "sum"), again=("amount", "sum"),
+            n=("amount", "size"), vendor=("vendor", "first"))
+
+
+@pytest.mark.parametrize("label,by,kw", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("rows", ["all", "none", "one"])
+def test_several_sums_equal_pandas(label, by, kw, rows):
+    """Several sums (cents, a yes/no count, one column summed under two names) beside a size and
+    a first: the frame is pandas' named aggregation's, column for column."""
+    df = _rows()
+    df = df.iloc[:0] if rows == "none" else df.iloc[:1] if rows == "one" else df
+    pd.testing.assert_frame_equal(aggregate(df, by, **kw, **SUMS),
+                                  df.groupby(by, **kw).agg(**SUMS))
+
+
 def test_aggregate_works_the_sums_by_hand():
     """Job 00104: 125,000 + 1 + 250,000,00 cents (its INV-2 rows: 125,001); 00007: -4,550."""
     got = aggregate(_rows(), ["job_id", "ref"], as_index=False, total=("amount", "sum"),
