@@ -101,10 +101,10 @@ def repeated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
     A key of one column on a large table (job cost's transaction ids: 5 million at 2,000 jobs)
     is grouped by DuckDB on every core, about three times pandas' hashing of the same strings;
     pandas then orders the few rows whose key repeats, so the first of each is kept exactly as
-    ``duplicated`` keeps it. A key with a null stays with pandas (which counts nulls as one
-    key).
+    ``duplicated`` keeps it. A key with a null, of several columns or on a smaller table takes
+    the other way.
 
-    Below that, each row's key is numbered by Arrow's hashing (:func:`combination_codes`: by
+    That way, each row's key is numbered by Arrow's hashing (:func:`combination_codes`: by
     first appearance, a null one key), so a row repeats an earlier key exactly when its number
     is not above every number before it (pandas' ``duplicated`` over text keys cost a
     millisecond or more a table on the smallest company)."""
