@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             res = pool.run(timed, plotly_src_for=lambda r: INLINE_PLOTLY, progress=False)
             seconds = time.perf_counter() - t
     print(json.dumps({"name": "notebook_pool", "workers": a.workers, "notebooks": len(timed),
-                      "ok": sum(r.ok for r in res), "seconds": round(seconds, 2),
+                      "ok": sum(r.ok for r in res), "seconds": round(seconds, 3),
                       "notebooks_per_s": round(len(timed) / seconds, 3)}))
     return 0 if all(r.ok for r in res) else 1
 
