@@ -180,9 +180,12 @@ def test_long_columns_parsed_once_per_distinct_value_agree(values, repeat):
     assert [None if pd.isna(c) else int(c) for c in parsed] == [c for c, _ in want]
 
 
-_PLAIN = (st.text(alphabet="0123456789,.$-", max_size=18)
-          | st.integers(-10**15, 10**15).flatmap(
-              lambda c: st.sampled_from([s for s in _shapes(c) if "(" not in s])))
+_PLAIN = (st.text(alphabet="0123456789,.$-()", max_size=18)
+          # an amount in parentheses, and the odd mixes of parentheses and minus beside it
+          | st.builds(lambda a, b, c: a + b + c, st.sampled_from(["(", "-(", "(-", "(("]),
+                      st.text(alphabet="0123456789,.$-", max_size=16),
+                      st.sampled_from([")", ")-", "-)", "))", ""]))
+          | st.integers(-10**15, 10**15).flatmap(lambda c: st.sampled_from(_shapes(c))))
 
 
 @given(st.lists(_PLAIN | st.none(), max_size=40), st.integers(0, 3))
@@ -207,17 +210,21 @@ def test_plain_amounts_by_the_decimal_parser_equal_the_one_value_rule(values, st
 
 
 def test_plain_amounts_take_the_decimal_parser_and_others_do_not():
-    """Which columns the fast path takes: plain and Procore-formatted amounts with blanks; not a
-    column with parentheses, spaces, an exponent, a fraction of a cent or 16 digits."""
+    """Which columns the fast path takes: plain and Procore-formatted amounts with blanks, an
+    accountants' negative in parentheses; not a column with a minus inside parentheses, one
+    parenthesis alone, spaces, an exponent, a fraction of a cent or 16 digits."""
     import pyarrow as pa
 
     from wip_lib.core import money
 
     cents, missing = money._parse_plain(pa.array(
-        ["1234.56", "-12", ".5", "1.2300", "$1,234.56", "-$1,234.56", "", None, "5."]))
-    assert cents.tolist() == [123456, -1200, 50, 123, 123456, -123456, 0, 0, 500]
-    assert missing.tolist() == [False] * 6 + [True, True, False]
-    for other in ["(1.00)", " 1.00", "1e3", "+5", "1.234", "1234567890123456", "$", "5-", "-"]:
+        ["1234.56", "-12", ".5", "1.2300", "$1,234.56", "-$1,234.56", "", None, "5.",
+         "($13.34)", "(1,234.56)", "(0.00)"]))
+    assert cents.tolist() == [123456, -1200, 50, 123, 123456, -123456, 0, 0, 500,
+                              -1334, -123456, 0]
+    assert missing.tolist() == [False] * 6 + [True, True] + [False] * 4
+    for other in ["(-1.00)", "-(1.00)", "(1.00", "1.00)", "((1.00))", "()", "($)", " 1.00",
+                  "1e3", "+5", "1.234", "1234567890123456", "$", "5-", "-"]:
         assert money._parse_plain(pa.array(["1.00", other])) is None, other
     # past 256 values parse_cents takes this path: the same figures as the rule
     column = pd.Series(["$1,000.00", "", "-0.01", "12"] * 100, dtype="string")

@@ -775,6 +775,50 @@ def test_flags_are_the_casefolded_words(cells):
         True if w in TRUE else False if w in FALSE else None for w in words]
 
 
+@pytest.mark.parametrize("cells, rates, bad", [
+    (["10%", "0.10", "10", "", "%", "100%", "1", "0"],                      # Arrow's parser
+     [0.1, 0.1, 0.1, 0.0, 0.0, 1.0, 1.0, 0.0], [False] * 8),
+    ([" 5 %", "5%%", "1e-1"], [0.05, 0.05, 0.1], [False] * 3),              # pandas' reading
+    (["150%", "-5", "-5%", "101", "ten", "5%5", "-"],
+     [1.5, -5.0, -0.05, 1.01, None, None, None], [True] * 7),
+])
+def test_rates_are_fractions_from_0_to_1(cells, rates, bad):
+    """Percentages: "10%", "0.10" and "10" are all a tenth (a number above 1 without "%" is a
+    percentage), a blank cell is 0; outside 0%-100% or not a number is reported."""
+    import numpy as np
+    import pyarrow as pa
+
+    from wip_lib.sources.readers.tabular import rates_of_text
+
+    got, flagged = rates_of_text(pa.array(cells, type=pa.string()))
+    assert [None if np.isnan(v) else round(float(v), 12) for v in got] == rates
+    assert flagged.tolist() == bad
+
+
+@given(st.lists(st.text(alphabet="0123456789.-% ,e", max_size=8), max_size=20))
+def test_rates_and_numbers_are_what_pandas_reads(cells):
+    """Arrow's float parser, where it takes a column, reads the same doubles as pandas'
+    parser: the rates and plain numbers equal the rule worked cell by cell with
+    ``pd.to_numeric``."""
+    import numpy as np
+    import pyarrow as pa
+
+    from wip_lib.sources.readers.tabular import floats_of_text, rates_of_text
+
+    arr = pa.array(cells, type=pa.string())
+    text = pd.Series([c.strip() for c in cells], dtype="string")
+    pct = text.str.endswith("%").to_numpy(dtype=bool)
+    num = pd.to_numeric(text.str.rstrip("%").str.strip().replace("", "0"), errors="coerce"
+                        ).to_numpy(dtype="float64", na_value=np.nan)
+    want = np.where(pct | (num > 1), num / 100, num)
+    got, bad = rates_of_text(arr)
+    assert np.array_equal(got, want, equal_nan=True), cells
+    assert bad.tolist() == (np.isnan(want) | (want < 0) | (want > 1)).tolist()
+    plain = pd.Series(cells, dtype="string").str.replace(",", "").replace("", "0")
+    want = pd.to_numeric(plain, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    assert np.array_equal(floats_of_text(arr), want, equal_nan=True), cells
+
+
 _DATE_SHAPES = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%m/%d/%y", "%Y%m%d", "%-m/%-d/%Y",
                 "%Y-%m-%d %H:%M:%S", "%d %b %Y")
 _DATE_TEXT = (st.datetimes(datetime(1850, 1, 1), datetime(2300, 12, 31)).flatmap(

@@ -99,12 +99,14 @@ _DECIMAL = pa.decimal128(17, 2)  # 15 digits of dollars and the cents
 
 def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """``(cents, missing)`` of a column whose values are all plain amounts (``1234.56``,
-    ``-12``, ``.5``, ``1.2300``, ``$1,234.56``, ``-$1,234.56``: how exports write money) or
+    ``-12``, ``.5``, ``1.2300``, ``$1,234.56``, ``-$1,234.56``, ``($1,234.56)``: how exports
+    write money) or
     empty, by Arrow's decimal parser: about five times the shape-by-shape kernels; None when any
     value is anything else, and the caller parses the column shape by shape.
 
     Exactly :func:`_parse_one`'s result: only digits, ``.``, ``-``, ``$`` and ``,`` pass (so no
-    exponent, ``+``, space or parenthesis reaches the parser); ``$`` and ``,`` are dropped
+    exponent, ``+`` or space reaches the parser; a value in parentheses is negative and has no
+    minus and no other parenthesis); ``$`` and ``,`` are dropped
     wherever they are, as the rule drops them; at most 15 characters remain, so no more than 15
     digits of dollars; the parser takes ``-?digits[.digits]`` and refuses anything else (``5-``,
     ``-``, ``.``, ``1.2.3``) and a fraction of a cent (``1.234``, while ``1.2300`` is 1.23). A
@@ -116,10 +118,24 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     off, data = offsets_and_bytes(arr)
     # digits, "." and "-" are bytes 45 to 57 but "/" (47); "$" and "," (36, 44) are dropped
     dropped = (data == 36) | (data == 44)
-    if not (((data >= 45) & (data <= 57) & (data != 47)) | dropped).all():
+    paren = (data == 40) | (data == 41)
+    if not (((data >= 45) & (data <= 57) & (data != 47)) | dropped | paren).all():
         return None
     size = np.diff(off)
     nulls = arr.is_null().to_numpy(zero_copy_only=False)
+    negative = None
+    if paren.any():
+        # Accountants' negative: "(" first, ")" last, no other parenthesis and no minus (the
+        # rule reads odder mixes its own way: the column is then parsed shape by shape).
+        ends = np.concatenate(([0], np.cumsum(paren, dtype=np.int64)))
+        negative = (ends[off[1:]] - ends[off[:-1]]) > 0
+        cells = np.flatnonzero(negative)
+        minus = np.concatenate(([0], np.cumsum(data == 45, dtype=np.int64)))
+        if not ((ends[off[cells + 1]] - ends[off[cells]] == 2) & (data[off[cells]] == 40)
+                & (data[off[cells + 1] - 1] == 41)
+                & (minus[off[cells + 1]] == minus[off[cells]])).all():
+            return None
+        dropped |= paren
     if dropped.any():
         # the strings without them (nulls set again below, from ``nulls``)
         arr, kept = keep_bytes(off, data, ~dropped)
@@ -135,6 +151,8 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     # A decimal128 is its unscaled integer (the cents, at scale 2) in 16 little-endian bytes:
     # under 10**17 in magnitude, the low 8 are that integer as an int64.
     low = np.frombuffer(dec.buffers()[1], dtype=np.int64)[2 * dec.offset:2 * (dec.offset + n):2]
+    if negative is not None:
+        low = np.where(negative, -low, low)
     return np.where(missing, 0, low), missing
 
 

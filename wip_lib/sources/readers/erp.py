@@ -61,6 +61,7 @@ from wip_lib.sources.readers.tabular import (
     FileReport,
     _norm_header,
     convert,
+    empty_cells,
     month_text,
     no_rows,
     parse_dates,
@@ -344,7 +345,7 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     report.rows_totals = layout_rows
     blank = np.ones(len(raw), dtype=bool) if len(raw.columns) > 1 else np.zeros(len(raw), bool)
     for c in raw.columns.drop("_row"):  # column by column, stopping once no row can be blank
-        blank &= (raw[c] == "").to_numpy(dtype=bool, na_value=True)
+        blank &= empty_cells(raw[c])
         if not blank.any():
             break
     report.rows_blank = int(blank.sum())

@@ -29,6 +29,7 @@ from wip_lib.core import codes, schema
 from wip_lib.core.arrow_strings import (
     cast_or_none,
     dictionary_codes,
+    keep_bytes,
     offsets_and_bytes,
     one_array,
     sizes_and_edges,
@@ -688,6 +689,16 @@ def blank_rows(df: pd.DataFrame) -> pd.Series:
     return pd.Series(blank, index=df.index)
 
 
+def empty_cells(values: pd.Series) -> np.ndarray:
+    """Which cells of a column are empty text or missing (not trimmed: a cell of spaces is not
+    empty), by Arrow's comparison on the column's own array (pandas' costs several times as much
+    on an export's column)."""
+    arr = values.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        return pc.fill_null(pc.equal(arr._pa_array, ""), True).to_numpy(zero_copy_only=False)
+    return (values == "").to_numpy(dtype=bool, na_value=True)
+
+
 def totals_row(df: pd.DataFrame) -> bool:
     """True when the last row is a totals row (first non-blank cell Total/Totals/Grand Total)."""
     if df.empty:
@@ -710,10 +721,13 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
     after checking each of its money cells against the sum of the lines above it."""
     if df.empty:
         return df, 0
-    cells = df.drop(columns="_row")
-    last = cells.iloc[-1]
-    if not is_totals(last.tolist()):
+    # The last row's cells column by column (a row of a frame of text columns costs more)
+    cells = [(h, df.iloc[:, k].array[-1]) for k, h in enumerate(df.columns) if h != "_row"]
+    if not is_totals([v for _, v in cells]):
         return df, 0
+    last: dict = {}
+    for h, v in cells:
+        last.setdefault(h, v)
     body = df.iloc[:-1]
     row = int(df["_row"].iloc[-1])
     for h in money_headers:
@@ -833,14 +847,41 @@ def flags_of_text(arr: pa.Array | pa.ChunkedArray
     return pd.arrays.BooleanArray(~no, unknown), unknown
 
 
-def parse_rates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    s = text.astype("string").fillna("").str.strip()
-    pct = s.str.endswith("%")
-    num = pd.to_numeric(s.str.rstrip("%").str.strip().replace("", "0"), errors="coerce")
-    num = num.where(~pct, num / 100)
-    num = num.where(~((~pct) & (num > 1)), num / 100)  # "10" in a % column means 10%
-    bad = num.isna() | (num < 0) | (num > 1)
-    return num.astype("float64"), bad
+def rates_of_text(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """The rates of a text array (no nulls), as fractions: ``(rates, bad)``, float64 (NaN where
+    not a number) and which cells are not a percentage from 0% to 100%.
+
+    Rule: ``10%`` and ``0.10`` are a tenth; a number above 1 without ``%`` is a percentage too
+    ("10" in a retainage column means 10%); a blank cell is 0. A column of digits, ``.``, ``-``
+    and one trailing ``%`` per cell is parsed by Arrow's float parser (the same doubles as
+    pandas' on every decimal text), any other by pandas."""
+    t = one_array(trim(one_array(arr))[0])
+    off, data = offsets_and_bytes(t)
+    size = np.diff(off)
+    is_pct = data == 37
+    pct = num = None
+    if (((data >= 48) & (data <= 57)) | (data == 46) | (data == 45) | is_pct).all():
+        body = t
+        if is_pct.any():
+            seen = np.concatenate(([0], np.cumsum(is_pct, dtype=np.int64)))
+            count = seen[off[1:]] - seen[off[:-1]]
+            pct = (count == 1) & (size > 0) & (data[np.maximum(off[1:] - 1, 0)] == 37)
+            if (count > pct).any():
+                body = None  # "%" inside a number or twice: pandas' reading below
+            else:
+                body, size = keep_bytes(off, data, ~is_pct)
+        else:
+            pct = np.zeros(len(t), dtype=bool)
+        values = None if body is None else cast_or_none(body, size == 0, pa.float64())
+        if values is not None:
+            num = np.where(size == 0, 0.0, values.to_numpy(zero_copy_only=False))
+    if num is None:
+        s = _series(t)
+        pct = s.str.endswith("%").to_numpy(dtype=bool)
+        num = pd.to_numeric(s.str.rstrip("%").str.strip().replace("", "0"),
+                            errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    num = np.where(pct | (num > 1), num / 100, num)  # "10" in a % column means 10%
+    return num, np.isnan(num) | (num < 0) | (num > 1)
 
 
 #: Digits a whole number may have: 19 can pass int64's range, and a value must never wrap.
@@ -878,16 +919,17 @@ def _plain_ints(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
             pd.Series(np.zeros(len(arr), dtype=bool), index=text.index))
 
 
-def _floats(text: pd.Series) -> pd.Series:
-    """Plain numbers (thousands commas allowed, blank = 0); NaN where the text is not one.
-    Arrow's parser where every value is plain, pandas' where some are not."""
-    clean = text.str.replace(",", "", regex=False).replace("", "0")
+def floats_of_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Plain numbers of a text array (no nulls): thousands commas allowed, blank = 0; NaN where
+    the text is not one. Arrow's parser where every value is plain, pandas' where some are not
+    (the same doubles on a decimal text)."""
+    clean = pc.replace_substring(one_array(arr), ",", "")
+    clean = pc.if_else(pc.equal(clean, ""), "0", clean)
     try:
-        arr = pa.array(clean)
-        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
-                         index=text.index)
+        return pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(clean, errors="coerce")
+        return pd.to_numeric(_series(one_array(clean)), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -1003,11 +1045,9 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             if c.default is not None:
                 val = val.fillna(bool(c.default))
         elif c.kind == "rate":
-            val, b = parse_rates(_series(text))
-            b = b.to_numpy(dtype=bool)
+            val, b = rates_of_text(text)
             out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
             bad |= b
-            val = val.to_numpy(dtype="float64")
         elif c.kind == "int":
             val, b = parse_ints(_series(text))
             b = b.to_numpy(dtype=bool)
@@ -1017,11 +1057,11 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             bad |= b | missing
             val = val.array
         elif c.kind == "float":
-            val = _floats(_series(text))
-            b = val.isna().to_numpy(dtype=bool)
+            val = floats_of_text(text)
+            b = np.isnan(val)
             out.rows(b, rows, text, "not a number", fix, header)
             bad |= b
-            val = val.fillna(0.0).to_numpy(dtype="float64")
+            val = np.where(b, 0.0, val)
         elif c.kind == "period":
             b = ~_series(t).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(
                 dtype=bool)
