@@ -676,9 +676,9 @@ def _near_miss(aliases: list[str], leftovers: list[str]) -> tuple[str, str] | No
 
 # -- totals row ---------------------------------------------------------------------------------
 
-def blank_rows(df: pd.DataFrame) -> pd.Series:
-    """Rows whose every cell (bar the bookkeeping columns) is blank."""
-    cells = [c for c in df.columns if not str(c).startswith("_")]
+def blank_rows(df: pd.DataFrame, skip: tuple[str, ...] = ()) -> pd.Series:
+    """Rows whose every cell (bar the bookkeeping columns and those in ``skip``) is blank."""
+    cells = [c for c in df.columns if not str(c).startswith("_") and c not in skip]
     if not cells:
         return pd.Series(False, index=df.index)
     blank = np.ones(len(df), dtype=bool)
@@ -722,7 +722,8 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
     if df.empty:
         return df, 0
     # The last row's cells column by column (a row of a frame of text columns costs more)
-    cells = [(h, df.iloc[:, k].array[-1]) for k, h in enumerate(df.columns) if h != "_row"]
+    # The last row's cells (not a copy of the frame without ``_row`` first)
+    cells = [(h, v) for h, v in zip(df.columns, df.iloc[-1].tolist()) if h != "_row"]
     if not is_totals([v for _, v in cells]):
         return df, 0
     last: dict = {}
