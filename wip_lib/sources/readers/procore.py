@@ -39,10 +39,10 @@ import pandas as pd
 import pyarrow as pa
 
 from wip_lib.core import schema
-from wip_lib.core.arrow_strings import chunks, combination_codes, offsets_and_bytes
+from wip_lib.core.arrow_strings import chunks, combination_codes, offsets_and_bytes, one_array
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.core.money import cents_to_text, parse_cents
+from wip_lib.core.money import cents_of_text, cents_to_text
 from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.time_zones import is_stamp, local_dates, zone
 from wip_lib.sources.formats import (
@@ -71,6 +71,7 @@ from wip_lib.sources.readers.tabular import (
     take_rows,
     text_array,
     totals_row,
+    trim,
 )
 
 REQUIRED_FILES = {"jobs", "prime_contracts"}
@@ -228,7 +229,11 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     for rel, n in _per_file(rels, file_no[is_total]).items():
         by_file[rel].report.rows_totals = n
     money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
-    totals = raw[is_total] if is_total.any() else None
+    totals = None
+    if is_total.any():  # the totals rows' money cells and where they are, before the rows go
+        at = pa.array(np.flatnonzero(is_total))
+        totals = TotalsRows(file_no[is_total], raw["_row"].to_numpy()[is_total],
+                            {m: one_array(text_array(raw[m])).take(at) for m in money})
     keep = ~blank & ~is_total
     raw = take_rows(raw, keep, consume=True)
     file_no = file_no[keep]
@@ -250,7 +255,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     frame, bad = convert(raw, table, colmap, out, settings.procore_locale,
                          defaults=None, labels=labels)
     if totals is not None:
-        _check_totals(totals, raw, frame, bad, money, labels, out)
+        _check_totals(totals, file_no, rels, frame, bad.to_numpy(dtype=bool), labels, out)
     labels_status = dict(settings.status_labels)
     if "status_family" in table.names:
         families = COMMITMENT_STATUS_FAMILY if fmt.table == "commitments" else CO_STATUS_FAMILY
@@ -370,22 +375,44 @@ def _type_from_number(number: pd.Series) -> tuple[pd.Series, pd.Series]:
     return kind, ~(po | sc)
 
 
-def _check_totals(totals: pd.DataFrame, raw: pd.DataFrame, frame: pd.DataFrame, bad: pd.Series,
-                  money: list[str], labels: dict, out: Collector) -> None:
-    files = totals["_file"].to_numpy()
-    sums = frame[money].groupby(raw["_file"].to_numpy()).sum().reindex(files, fill_value=0)
-    clean = ~np.isin(files, raw.loc[bad.to_numpy(), "_file"].unique())
-    for m in money:
-        cells = totals[m].str.strip()
-        parsed, bad_t = parse_cents(cells)
-        wrong = (clean & (cells != "").to_numpy(bool) & ~bad_t.to_numpy(bool)
-                 & (parsed.fillna(0).to_numpy("int64") != sums[m].to_numpy("int64")))
+@dataclass(frozen=True)
+class TotalsRows:
+    """The totals rows of the files of an export: each one's file (a position in the export's
+    list of files), row number and money cells as written."""
+
+    file_no: np.ndarray
+    row: np.ndarray
+    cells: dict[str, pa.Array]
+
+
+def _check_totals(totals: TotalsRows, file_no: np.ndarray, rels: list[str], frame: pd.DataFrame,
+                  bad: np.ndarray, labels: dict, out: Collector) -> None:
+    """Each totals row's money cells against the sum of its file's lines (``file_no``: each
+    line's file; ``frame``: the lines converted; a file with a line in error is not checked:
+    its sum is not the file's). A blank cell is not checked; a cell that is not an amount is
+    left alone (the lines' own checks speak for the file)."""
+    n_files = len(rels)
+    clean = (np.bincount(file_no[bad], minlength=n_files) == 0)[totals.file_no]
+    money = list(totals.cells)
+    if not money:
+        return
+    sums = np.zeros((n_files, len(money)), dtype=np.int64)  # exact: integer cents, no float
+    np.add.at(sums, file_no, frame[money].to_numpy(dtype=np.int64))
+    sums = sums[totals.file_no]
+    k = len(totals.file_no)
+    # Every money column's totals cells parsed at once (one parse, not one per column).
+    text, blank = trim(pa.concat_arrays([totals.cells[m] for m in money]))
+    cents, _, not_money = cents_of_text(text)
+    text = text.to_pylist()
+    for j, m in enumerate(money):
+        part = slice(j * k, (j + 1) * k)
+        wrong = clean & ~blank[part] & ~not_money[part] & (cents[part] != sums[:, j])
         for i in np.flatnonzero(wrong):
-            s = int(sums[m].iloc[i])
-            out.add(f"the totals row says {cells.iloc[i]} but the lines above it sum to "
-                    f"{s / 100:,.2f}", "export the file again; a line is missing or was "
-                    "edited after the export", row=int(totals["_row"].iloc[i]),
-                    column=labels.get(m, m), value=cells.iloc[i], file=str(files[i]))
+            cell = text[j * k + i]
+            out.add(f"the totals row says {cell} but the lines above it sum to "
+                    f"{int(sums[i, j]) / 100:,.2f}", "export the file again; a line is missing "
+                    "or was edited after the export", row=int(totals.row[i]),
+                    column=labels.get(m, m), value=cell, file=rels[totals.file_no[i]])
 
 
 def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,
