@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wip_lib.core import schema
 from wip_lib.core.arrow_strings import chunks, combination_codes, offsets_and_bytes, one_array
@@ -180,11 +181,13 @@ def _present(headers: list[str], aliases: list[str]) -> bool:
 
 def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_cols: dict,
             out: Collector, raw: pd.DataFrame | None = None,
-            zones: dict[str, str] | None = None) -> pd.DataFrame:
+            zones: dict[str, str] | None = None, totals: TotalsRows | None = None
+            ) -> pd.DataFrame:
     """Convert the text of one or more files of the same export at once (the expensive part is
     per column, not per file: hundreds of budget snapshots convert as fast as one).
 
-    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``).
+    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``), and
+    ``totals`` their totals rows, already set aside.
     ``zones``: job -> IANA time zone of its project, for timestamps (see the module rules)."""
     table = schema.get(fmt.table)
     if raw is None:
@@ -200,6 +203,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     else:
         usable = list(files)
         if raw.empty:
+            if totals is not None:  # files of a totals row alone: checked against no lines
+                empty = table.empty()
+                _check_totals(totals, np.zeros(0, np.int64), [], empty,
+                              np.zeros(0, dtype=bool), {}, out)
             return table.empty()
     for name, per_file in fixed_cols.items():
         if name not in raw.columns:
@@ -229,10 +236,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     for rel, n in _per_file(rels, file_no[is_total]).items():
         by_file[rel].report.rows_totals = n
     money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
-    totals = None
     if is_total.any():  # the totals rows' money cells and where they are, before the rows go
         at = pa.array(np.flatnonzero(is_total))
-        totals = TotalsRows(file_no[is_total], raw["_row"].to_numpy()[is_total],
+        totals = TotalsRows([rels[i] for i in file_no[is_total]],
+                            raw["_row"].to_numpy()[is_total],
                             {m: one_array(text_array(raw[m])).take(at) for m in money})
     keep = ~blank & ~is_total
     raw = take_rows(raw, keep, consume=True)
@@ -377,10 +384,10 @@ def _type_from_number(number: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 @dataclass(frozen=True)
 class TotalsRows:
-    """The totals rows of the files of an export: each one's file (a position in the export's
-    list of files), row number and money cells as written."""
+    """The totals rows of the files of an export: each one's file, row number and money cells
+    as written."""
 
-    file_no: np.ndarray
+    files: list[str]
     row: np.ndarray
     cells: dict[str, pa.Array]
 
@@ -391,15 +398,18 @@ def _check_totals(totals: TotalsRows, file_no: np.ndarray, rels: list[str], fram
     line's file; ``frame``: the lines converted; a file with a line in error is not checked:
     its sum is not the file's). A blank cell is not checked; a cell that is not an amount is
     left alone (the lines' own checks speak for the file)."""
-    n_files = len(rels)
-    clean = (np.bincount(file_no[bad], minlength=n_files) == 0)[totals.file_no]
     money = list(totals.cells)
     if not money:
         return
+    # A file with no line but its totals row: a position past the files with lines (sum 0).
+    at = {rel: i for i, rel in enumerate(rels)}
+    of = np.array([at.setdefault(rel, len(at)) for rel in totals.files], dtype=np.int64)
+    n_files = len(at)
+    clean = (np.bincount(file_no[bad], minlength=n_files) == 0)[of]
     sums = np.zeros((n_files, len(money)), dtype=np.int64)  # exact: integer cents, no float
     np.add.at(sums, file_no, frame[money].to_numpy(dtype=np.int64))
-    sums = sums[totals.file_no]
-    k = len(totals.file_no)
+    sums = sums[of]
+    k = len(of)
     # Every money column's totals cells parsed at once (one parse, not one per column).
     text, blank = trim(pa.concat_arrays([totals.cells[m] for m in money]))
     cents, _, not_money = cents_of_text(text)
@@ -412,7 +422,7 @@ def _check_totals(totals: TotalsRows, file_no: np.ndarray, rels: list[str], fram
             out.add(f"the totals row says {cell} but the lines above it sum to "
                     f"{int(sums[i, j]) / 100:,.2f}", "export the file again; a line is missing "
                     "or was edited after the export", row=int(totals.row[i]),
-                    column=labels.get(m, m), value=cell, file=rels[totals.file_no[i]])
+                    column=labels.get(m, m), value=cell, file=totals.files[i])
 
 
 def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,
@@ -629,10 +639,10 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
         return schema.get("budget").empty(), problems, reports
     # The path gives each row its job and period: per file, spread over its rows once here.
     fixed_rows = {c: [fixed_cols[c][f.rel] for f in loaded] for c in fixed_cols}
-    raw = _stack(same_header, seen, general, loaded, fixed_rows)  # _finish frees it
+    raw, totals = _stack(same_header, seen, general, loaded, fixed_rows)  # _finish frees it
     del results, same_header, general
     out = Collector(BUDGET_DIR)
-    frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop())
+    frame = _finish(loaded, fmt, settings, fixed_cols, out, raw=raw.pop(), totals=totals)
     problems += out.problems
     for r in reports:  # a snapshot without lines would read as a job without a budget
         empty = no_rows(r, "budget", problems, required=True)
@@ -673,9 +683,11 @@ def _snapshot_of_view(stem: str, rel: str, settings: Settings, problems: list[Pr
 
 
 def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile],
-           fixed_rows: dict[str, list[str]]) -> list[pd.DataFrame]:
+           fixed_rows: dict[str, list[str]]) -> tuple[list[pd.DataFrame], TotalsRows | None]:
     """The files' rows as one text frame with ``_file`` and ``_row``, in file order (in a list,
-    so the caller can hand it on without keeping it alive)."""
+    so the caller can hand it on without keeping it alive), and the files' totals rows, set
+    aside (:func:`_totals_last_rows`; counted in each file's report) as the columns are copied
+    whole, not in a second copy of the frame without them."""
     stacks = []
     for key, files in same_header.items():
         colmap = seen[key][0]
@@ -689,42 +701,69 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
             np.repeat(np.array([i for _, i in files], dtype=np.int32), n))))
     stacked = pa.concat_tables(stacks + general, promote_options="permissive")
     del stacks
+    file_of = stacked["_file"].to_numpy() if stacked.num_columns else np.zeros(0, np.int32)
+    order = None
     if stacked.num_columns and len(same_header) + len(general) > 1:
         # Back in file order, each file's rows together.
-        stacked = stacked.take(np.lexsort((stacked["_row"].to_numpy(),
-                                           stacked["_file"].to_numpy())))
-    # Column by column, so the many small chunks of a column are freed as soon as it is whole.
+        order = np.lexsort((stacked["_row"].to_numpy(), file_of))
+    in_order = file_of if order is None else file_of[order]
+    ends = np.flatnonzero(np.append(in_order[1:] != in_order[:-1], True)) if len(in_order) \
+        else np.zeros(0, dtype=np.int64)
+    last = ends if order is None else order[ends]  # each file's last row, in ``stacked``
+    is_total = _totals_last_rows(stacked, last) | np.array(
+        [loaded[i].has_totals for i in file_of[last]], dtype=bool)
+    totals = None
+    if is_total.any():
+        at = pa.array(last[is_total])
+        money = [c.name for c in schema.get("budget").columns
+                 if c.kind == "money" and c.name in stacked.column_names]
+        totals = TotalsRows([loaded[i].rel for i in file_of[last[is_total]]],
+                            stacked["_row"].take(at).to_numpy().astype(np.int64),
+                            {m: one_array(pc.fill_null(stacked[m].take(at), ""))
+                             for m in money})
+        for i in file_of[last[is_total]]:
+            loaded[i].report.rows_totals = 1
+        keep = np.ones(stacked.num_rows, dtype=bool)
+        keep[last[is_total]] = False
+        order = np.flatnonzero(keep) if order is None else order[keep[order]]
+    for f in loaded:  # set aside here: the rows left end with a line
+        f.has_totals = False
+    # Column by column, so the many small chunks of a column are freed as soon as it is whole:
+    # one copy of each, in file order and without the totals rows.
     columns = {name: stacked.column(name) for name in stacked.column_names}
     del stacked
     text = lambda t: pd.StringDtype() if (  # noqa: E731
         pa.types.is_string(t) or pa.types.is_large_string(t)) else None
-    raw = pd.DataFrame({name: columns.pop(name).combine_chunks().to_pandas(types_mapper=text)
+    take = None if order is None else pa.array(order)
+    raw = pd.DataFrame({name: (columns.pop(name).combine_chunks() if take is None
+                               else columns.pop(name).take(take)).to_pandas(types_mapper=text)
                         for name in list(columns)})
     index = pa.array(raw["_file"].to_numpy())
     for name, per_file in {"_file": [f.rel for f in loaded], **fixed_rows}.items():
         raw[name] = pa.DictionaryArray.from_arrays(index, pa.array(per_file)).cast(
             pa.large_string()).to_pandas(types_mapper=text)
     raw["_row"] = raw["_row"].astype("int64")
-    _mark_totals(raw, loaded)
-    return [raw]
+    return [raw], totals
 
 
-def _mark_totals(raw: pd.DataFrame, files: list[RawFile]) -> None:
-    """Set ``has_totals`` on each file whose last row is a totals row (first non-blank cell,
-    in canonical column order, 'Total' / 'Totals' / 'Grand Total'), for all files at once."""
-    last = raw["_file"].ne(raw["_file"].shift(-1)).fillna(True).to_numpy(bool)
-    tail = raw.loc[last]
-    first = pd.Series("", index=tail.index, dtype="string")
+def _totals_last_rows(stacked: pa.Table, last: np.ndarray) -> np.ndarray:
+    """Which of the rows ``last`` (each file's last, positions in ``stacked``) are totals rows:
+    the first non-blank cell, in the budget's canonical column order, is 'Total', 'Totals' or
+    'Grand Total' (:data:`TOTALS`)."""
+    first: list[str | None] = [None] * len(last)
+    todo = set(range(len(last)))
+    at = pa.array(last)
     for c in PROCORE_EXPORTS["budget"].headers:
-        if c in tail.columns:
-            cell = tail[c].astype("string").fillna("")
-            first = first.mask((first == "") & (cell.str.strip() != ""), cell)
-            if not (first == "").any():
-                break  # every last row has its first cell: the later columns cannot change it
-    is_total = first.str.match(TOTALS.pattern, case=False).fillna(False).to_numpy(bool)
-    by_rel = {f.rel: f for f in files}
-    for rel in tail.loc[is_total, "_file"]:
-        by_rel[rel].has_totals = True
+        if not todo:
+            break  # every last row has its first cell: the later columns cannot change it
+        if c not in stacked.column_names:
+            continue
+        cells = stacked[c].take(at).to_pylist()  # a file's last row each: a few hundred cells
+        for i in list(todo):
+            if (cells[i] or "").strip():
+                first[i] = cells[i]
+                todo.discard(i)
+    return np.array([v is not None and TOTALS.match(v) is not None for v in first], dtype=bool)
 
 
 def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:
