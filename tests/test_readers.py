@@ -850,6 +850,19 @@ def test_dates_are_what_pandas_parser_reads_by_the_first_format_that_fits(cells,
     assert bad.tolist() == (np.isnat(want) & (text != "").to_numpy(dtype=bool)).tolist()
 
 
+@given(st.lists(st.datetimes(datetime(1800, 1, 1), datetime(2300, 12, 31)) | st.none(),
+                max_size=30))
+def test_a_dates_month_is_its_year_and_month_as_strftime_writes_them(dates):
+    """``month_text``: each date's ``YYYY-MM`` (as ``strftime("%Y-%m")`` writes it), missing
+    where the date is, whatever the time of day."""
+    from wip_lib.sources.readers.tabular import month_text
+
+    got = month_text(pd.Series(dates, dtype="datetime64[us]"))
+    assert got.dtype == "string"
+    assert [None if pd.isna(v) else v for v in got] == [
+        None if d is None else d.strftime("%Y-%m") for d in dates]
+
+
 @given(st.lists(st.text(alphabet="a0- \t\u00a0\u3000é", max_size=5), max_size=20))
 def test_trim_and_blanks_are_arrows_trim(cells):
     """A column's trim and blank cells: what Arrow's Unicode trim gives, whether or not a cell's

@@ -48,8 +48,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from wip_lib.core import schema, yaml_text
+from wip_lib.core.arrow_strings import dictionary_codes, one_array
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.grouping import aggregate
@@ -543,11 +545,13 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                 reasons[str(rule.get("reason", "excluded by the profile"))] = hit
             keep &= ~hit
         if spec.get("source_from"):
-            codes, uniq = pd.factorize(vals)  # a few transaction types over millions of rows
-            named = pd.Series(uniq, dtype="string").map(
-                {str(k): v for k, v in spec.get("sources", {}).items()}).astype("string")
-            source = pd.Series(pd.array(np.append(named.to_numpy(dtype=object), None)[codes],
-                                        dtype="string"), index=vals.index)
+            # A few transaction types over millions of rows: each named once, spread by Arrow.
+            distinct, codes = dictionary_codes(one_array(vals.array))
+            sources = {str(k): v for k, v in spec.get("sources", {}).items()}
+            named = [sources.get(v) for v in distinct.to_pylist()] + [None]  # last: a null
+            named = pa.array([None if v is None else str(v) for v in named], pa.large_string())
+            source = pd.Series(pd.arrays.ArrowStringArray(named.take(pa.array(codes))),
+                               index=vals.index)
             unknown = keep & source.isna().to_numpy(bool)
             _flag_rows(out, raw, unknown, vals, "transaction type not recognised",
                        f"add it to `sources` (cost) or `not_cost` under tables.{name} in the "
