@@ -259,8 +259,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     if fmt.table == "budget":
         colmap.update(cost_code="__cost_code", cost_type="__cost_type",
                       description="__description")
-    frame, bad = convert(raw, table, colmap, out, settings.procore_locale,
-                         defaults=None, labels=labels)
+    # a few names over many rows: a categorical (schema)
+    frame, bad = convert(raw, table, colmap, out, settings.procore_locale, defaults=None,
+                         labels=labels, extra={"_file": file_categories(file_no, rels),
+                                               "_row": raw["_row"].to_numpy()})
     if totals is not None:
         _check_totals(totals, file_no, rels, frame, bad.to_numpy(dtype=bool), labels, out)
     labels_status = dict(settings.status_labels)
@@ -294,9 +296,6 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
         bad |= badt
         frame["commitment_type"] = t.astype("string")
-    # a few names over many rows: a categorical (schema)
-    frame["_file"] = file_categories(file_no, rels)
-    frame["_row"] = raw["_row"].to_numpy()
     # as dicts: a pandas lookup per file costs more than the count (hundreds of snapshots)
     reported = _per_file(rels, file_no[bad.to_numpy(dtype=bool)])
     kept = _per_file(rels, file_no)

@@ -373,10 +373,16 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     if got is None:
         return None
     table, names, encoding = got
-    df = table.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == TEXT else None)
-    df.columns = names
-    df.insert(0, "_row", np.arange(2, len(df) + 2, dtype="int64"))
+    # ``_row`` put first in Arrow (a pandas insert copies the frame's block list: a millisecond)
+    table = table.add_column(0, "_row", pa.array(np.arange(2, table.num_rows + 2,
+                                                           dtype="int64")))
+    df = table.to_pandas(types_mapper=_text_dtype)
+    df.columns = ["_row", *names]
     return df, encoding
+
+
+def _text_dtype(t: pa.DataType):  # a types mapper for to_pandas: Arrow text as pandas text
+    return _STRING if t == TEXT else None
 
 
 # -- report CSVs ----------------------------------------------------------------------------------
@@ -1002,12 +1008,13 @@ KIND_FIX = {
 
 def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out: Collector,
             locale: str = "en-US", date_formats: list[str] | None = None,
-            defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None
-            ) -> tuple[pd.DataFrame, pd.Series]:
+            defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None,
+            extra: dict[str, object] | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Typed canonical columns from text columns. Returns (frame, bad_row_mask).
 
     ``labels`` names a column in messages when ``colmap`` points at renamed (canonical) columns:
-    the user should read the header their file has.
+    the user should read the header their file has. ``extra``: columns (arrays as long as
+    ``raw``) put after the table's, in the one frame built (an insert later costs more).
 
     Each column is worked as one Arrow array and its masks as numpy arrays, and the frame is
     built once from the typed arrays: a pandas Series for each step of each column cost more
@@ -1098,8 +1105,8 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             val, (pa.Array, pa.ChunkedArray)) else val
     for name, value in (defaults or {}).items():
         cols[name] = _filled(table.column(name), value, n)
-    frame = pd.DataFrame({c: cols[c] for c in table.names if c in cols}, index=raw.index,
-                         copy=False)
+    frame = pd.DataFrame({**{c: cols[c] for c in table.names if c in cols}, **(extra or {})},
+                         index=raw.index, copy=False)
     return frame, pd.Series(bad, index=raw.index)
 
 
