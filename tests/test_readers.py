@@ -444,6 +444,29 @@ def test_budget_snapshot_totals_row_checked_per_file(company):
     assert all(r.rows_totals == 1 and r.ties() for r in reports)
 
 
+@pytest.mark.parametrize("rel, header, other", [
+    ("procore/commitments.csv", "#", "Ignored Extra"),   # an export read by its Procore headers
+    (JCT, "Job", "Ignored Extra"),                       # an ERP export read by its profile
+])
+def test_a_header_naming_two_columns_is_reported_with_their_letters(company, rel, header, other):
+    """A header the reader takes that names two columns (a spreadsheet allows it) is an error
+    naming both columns by their letters, row 1 and the header, never a traceback; the same
+    repeat of a header the reader does not take reads as before."""
+    head, rows = load(company / rel)
+    at = head.index(header)
+    save(company / rel, [*head, other, other], [[*r, "x", "y"] for r in rows])
+    assert not [p for p in read_company(company).problems if p.severity == "error"]
+
+    save(company / rel, [*head, header], [[*r, r[at]] for r in rows])
+    errors = [p for p in read_company(company).problems if p.severity == "error"]
+    from openpyxl.utils import get_column_letter
+
+    assert [(p.file, p.row, p.column) for p in errors] == [(rel, 1, header)], errors
+    letters = f"{get_column_letter(at + 1)}, {get_column_letter(len(head) + 1)}"
+    assert f"the header '{header}' names 2 columns ({letters})" in errors[0].message
+    assert "rename or delete all but one" in errors[0].fix
+
+
 def test_erp_totals_row(company):
     p = company / "erp/ART_CURRENT__TRANSACTION.csv"
     header, rows = load(p)

@@ -69,6 +69,7 @@ from wip_lib.sources.readers.tabular import (
     parse_dates,
     read_report_table,
     read_text_table,
+    repeated_headers,
     resolve_headers,
     split_totals,
     take_rows,
@@ -346,10 +347,11 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     report.rows_in = len(raw) + layout_rows
     report.rows_totals = layout_rows
     blank = np.ones(len(raw), dtype=bool) if len(raw.columns) > 1 else np.zeros(len(raw), bool)
-    for c in raw.columns.drop("_row"):  # column by column, stopping once no row can be blank
-        blank &= empty_cells(raw[c])
-        if not blank.any():
-            break
+    for at, c in enumerate(raw.columns):  # column by column, until no row can be blank
+        if c != "_row":
+            blank &= empty_cells(raw.iloc[:, at])  # by position: a header may name two columns
+            if not blank.any():
+                break
     report.rows_blank = int(blank.sum())
     if report.rows_blank:  # a filter copies every column: only when there is something to drop
         raw = take_rows(raw, ~blank, consume=True)
@@ -363,6 +365,7 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     else:
         colmap = resolve_headers(list(raw.columns), columns, required, out,
                                  f"ERP {name} export")
+        repeated_headers([h for h in raw.columns if h != "_row"], set(colmap.values()), out)
     report.columns_found = dict(colmap)
     report.columns_missing = [c for c in columns if c not in colmap]
     report.unrecognised = [h for h in raw.columns if h not in ("_row", GROUP)

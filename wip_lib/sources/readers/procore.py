@@ -66,11 +66,14 @@ from wip_lib.sources.readers.tabular import (
     convert,
     is_totals,
     no_rows,
+    read_text_arrow,
     read_text_table,
     read_texts_arrow,
+    repeated_headers,
     resolve_headers,
     take_rows,
     text_array,
+    text_frame,
     totals_row,
     trim,
 )
@@ -129,19 +132,32 @@ def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: st
     """Read one file as text and resolve its headers; None when it cannot be used at all."""
     rel = path.relative_to(root).as_posix()
     report = FileReport(rel, fmt.table)
-    got = read_text_table(path, rel, out)
-    if got is None:
-        return RawFile(rel, pd.DataFrame(), report, {}, False)
-    raw, report.encoding = got
-    report.rows_in = len(raw)
-    headers = [h for h in raw.columns if h != "_row"]
-    colmap, report.unrecognised, ok = _resolve(fmt, headers, fixed, source, out, rel)
-    if not ok:
-        report.rows_reported = len(raw)
+    if path.suffix.lower() != ".xlsx":
+        # A CSV's columns chosen and renamed in Arrow, then one frame of only those (a frame
+        # of every column, then a selection of it, cost a few milliseconds an export).
+        got = read_text_arrow(path, out)
+        if got is None:
+            return RawFile(rel, pd.DataFrame(), report, {}, False)
+        table, names, report.encoding = got
+        n = table.num_rows
+    else:
+        got = read_text_table(path, rel, out)
+        if got is None:
+            return RawFile(rel, pd.DataFrame(), report, {}, False)
+        raw, report.encoding = got
+        names, n = list(raw.columns[1:]), len(raw)  # the headers after ``_row``
+    report.rows_in = n
+    colmap, report.unrecognised, ok = _resolve(fmt, names, fixed, source, out, rel)
+    if not ok or repeated_headers(names, set(colmap.values()), out):
+        report.rows_reported = n
         return RawFile(rel, pd.DataFrame(), report, colmap, False)
-    # A selection, not a copy (copy on write): the columns not taken are freed with ``raw``.
-    canon = raw[["_row", *colmap.values()]]
-    canon.columns = ["_row", *colmap.keys()]
+    at = {h: i for i, h in enumerate(names)}  # a header that repeats is not one taken
+    if path.suffix.lower() != ".xlsx":
+        canon = text_frame(table.select([at[h] for h in colmap.values()]).rename_columns(
+            list(colmap)))
+    else:
+        canon = raw.iloc[:, [0, *(at[h] + 1 for h in colmap.values())]]
+        canon.columns = ["_row", *colmap.keys()]
     return RawFile(rel, canon, report, colmap, totals_row(canon))
 
 

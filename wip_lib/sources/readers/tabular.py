@@ -373,12 +373,48 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     if got is None:
         return None
     table, names, encoding = got
-    # ``_row`` put first in Arrow (a pandas insert copies the frame's block list: a millisecond)
-    table = table.add_column(0, "_row", pa.array(np.arange(2, table.num_rows + 2,
-                                                           dtype="int64")))
-    df = table.to_pandas(types_mapper=_text_dtype)
+    df = text_frame(table)
     df.columns = ["_row", *names]
     return df, encoding
+
+
+def repeated_headers(names: list[str], used, out: Collector) -> bool:
+    """A header the reader takes that names two or more columns (a spreadsheet allows it; an
+    export edited by hand can have it): which column holds the figures cannot be told, so it
+    is an error naming the columns by their letters. A repeated header nobody takes is
+    ignored with the others. True when there is such an error."""
+    where: dict[str, list[int]] = {}
+    for i, h in enumerate(names):
+        where.setdefault(h, []).append(i)
+    bad = False
+    for h, cols in where.items():
+        if len(cols) > 1 and h in used:
+            letters = [_letter(i) for i in cols]
+            out.add(f"the header '{h}' names {len(cols)} columns ({', '.join(letters)}): "
+                    "which one holds the figures cannot be told",
+                    "rename or delete all but one of them, so that each header names one "
+                    "column, and read the file again", row=1, column=h)
+            bad = True
+    return bad
+
+
+def _letter(i: int) -> str:
+    """A spreadsheet's letters for the column at position ``i`` (0 -> A, 26 -> AA)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def text_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of Arrow text columns as a pandas frame of text (the columns shared, not
+    copied), with ``_row`` first: a row's number in its file, the header being row 1 (put in
+    Arrow: a pandas insert copies the frame's list of blocks, a millisecond)."""
+    table = table.add_column(0, "_row", pa.array(np.arange(2, table.num_rows + 2,
+                                                           dtype="int64")))
+    return table.to_pandas(types_mapper=_text_dtype)
 
 
 def _text_dtype(t: pa.DataType):  # a types mapper for to_pandas: Arrow text as pandas text
