@@ -8,7 +8,7 @@ generator takes them for data/sample). Hypothesis picks one of its export files 
 - cells made unreadable: text in a money cell, an impossible date, a row cut short, the file cut
   off at any byte;
 - headers: one misspelt (a letter dropped, doubled, changed, or two swapped), another case or
-  spacing, the columns put in another order;
+  spacing, the columns put in another order, a column repeated under the same header;
 - encodings: Windows-1252, UTF-8 with a BOM, UTF-16;
 - the file emptied (0 bytes) or cut to its header.
 
@@ -224,6 +224,16 @@ def reorder_columns(path: Path, seed: int) -> int | None:
     return None
 
 
+def repeat_column(path: Path, col: int, other_values: bool) -> int | None:
+    """A column copied to the end under the same header (its values, or others)."""
+    header, rows = _rows(path)
+    col %= len(header)
+    cell = lambda r: r[col] if col < len(r) else ""  # noqa: E731
+    save(path, [*header, header[col]],
+         [[*r, ("9" + cell(r)) if other_values else cell(r)] for r in rows])
+    return 1
+
+
 def reencode(path: Path, encoding: str) -> int | None:
     text = path.read_text(encoding="utf-8")
     try:
@@ -261,6 +271,7 @@ MUTATIONS = {
     "restyle_header": (restyle_header, st.tuples(INDEX, st.sampled_from(
         ["upper", "lower", "spaced"]))),
     "reorder_columns": (reorder_columns, st.tuples(INDEX)),
+    "repeat_column": (repeat_column, st.tuples(INDEX, st.booleans())),
     "encoding": (reencode, st.tuples(st.sampled_from(["cp1252", "utf-8-sig", "utf-16"]))),
     "empty_file": (empty, st.tuples(st.booleans())),
 }

@@ -467,6 +467,55 @@ def test_a_header_naming_two_columns_is_reported_with_their_letters(company, rel
     assert "rename or delete all but one" in errors[0].fix
 
 
+def test_a_reports_header_naming_two_columns_is_reported_at_its_row(tmp_path):
+    """In a report export (QuickBooks' Profit and Loss Detail: title rows above the header) a
+    header the profile takes that names two columns is reported at the header's own row."""
+    from openpyxl.utils import get_column_letter
+
+    from wip_lib.sample.generate import SampleSpec, generate, write_sample
+
+    spec = SampleSpec(n_jobs=2, n_completed=0, codes_per_job=(2, 3), history_start="2026-08")
+    root = tmp_path / "qbo"
+    write_sample(root, spec, "quickbooks_online", generated=generate(spec))
+    path = root / "erp" / "ProfitAndLossDetail.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        lines = list(csv.reader(fh))
+    at = next(i for i, r in enumerate(lines) if "Amount" in r)  # the header, below the titles
+    col = lines[at].index("Amount")
+    width = len(lines[at])
+    lines = [r + [r[col]] if i >= at and len(r) == width else r for i, r in enumerate(lines)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(lines)
+    errors = [p for p in read_company(root).problems if p.severity == "error"]
+    assert [(p.file, p.row, p.column) for p in errors] == [
+        ("erp/ProfitAndLossDetail.csv", at + 1, "Amount")], errors
+    assert (f"names 2 columns ({get_column_letter(col + 1)}, {get_column_letter(width + 1)})"
+            in errors[0].message)
+
+
+def test_a_g703_header_naming_two_columns_is_reported_at_its_row(company):
+    """A subcontractor's G703 with "This Period" twice (a column pasted in by hand) is reported
+    at the schedule's header row with both columns' letters, not read as whichever came last
+    (the lines would then not add up, and the message would blame the figures)."""
+    from openpyxl.utils import get_column_letter
+
+    path = sorted((company / "procore" / "subcontractor_invoices").rglob("*.csv"))[0]
+    rel = path.relative_to(company).as_posix()
+    with path.open(newline="", encoding="utf-8") as fh:
+        lines = list(csv.reader(fh))
+    at = next(i for i, r in enumerate(lines) if "Scheduled Value" in r)
+    col = lines[at].index("This Period")
+    width = len(lines[at])
+    lines = [r + ["$1.00" if i > at else r[col]] if i >= at and len(r) == width else r
+             for i, r in enumerate(lines)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(lines)
+    errors = [p for p in read_company(company).problems if p.severity == "error"]
+    assert [(p.file, p.row, p.column) for p in errors] == [(rel, at + 1, "This Period")], errors
+    assert (f"names 2 columns ({get_column_letter(col + 1)}, {get_column_letter(width + 1)})"
+            in errors[0].message)
+
+
 def test_erp_totals_row(company):
     p = company / "erp/ART_CURRENT__TRANSACTION.csv"
     header, rows = load(p)

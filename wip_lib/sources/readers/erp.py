@@ -365,7 +365,9 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     else:
         colmap = resolve_headers(list(raw.columns), columns, required, out,
                                  f"ERP {name} export")
-        repeated_headers([h for h in raw.columns if h != "_row"], set(colmap.values()), out)
+        if spec.get("layout") != "report":  # a report's are checked as its header is found
+            repeated_headers([h for h in raw.columns if h != "_row"], set(colmap.values()),
+                             out)
     report.columns_found = dict(colmap)
     report.columns_missing = [c for c in columns if c not in colmap]
     report.unrecognised = [h for h in raw.columns if h not in ("_row", GROUP)

@@ -1064,6 +1064,9 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
         if headers is not None and len(out.problems) == before:
             headers[tuple(header)] = read
     colmap = read.colmap
+    if repeated_headers(header, set(colmap.values()), out, row=h + 1, file=rel):
+        report.rows_reported = len(body)
+        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
     unknown = [rows[h][i] for i in read.unknown_at]
     report.unrecognised = unknown
     if unknown:

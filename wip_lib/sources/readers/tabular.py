@@ -378,11 +378,13 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     return df, encoding
 
 
-def repeated_headers(names: list[str], used, out: Collector) -> bool:
+def repeated_headers(names: list[str], used, out: Collector, row: int = 1,
+                     file: str | None = None) -> bool:
     """A header the reader takes that names two or more columns (a spreadsheet allows it; an
     export edited by hand can have it): which column holds the figures cannot be told, so it
     is an error naming the columns by their letters. A repeated header nobody takes is
-    ignored with the others. True when there is such an error."""
+    ignored with the others. True when there is such an error. ``row``: the header's row in
+    the file (a report's header is below its title rows)."""
     where: dict[str, list[int]] = {}
     for i, h in enumerate(names):
         where.setdefault(h, []).append(i)
@@ -393,7 +395,7 @@ def repeated_headers(names: list[str], used, out: Collector) -> bool:
             out.add(f"the header '{h}' names {len(cols)} columns ({', '.join(letters)}): "
                     "which one holds the figures cannot be told",
                     "rename or delete all but one of them, so that each header names one "
-                    "column, and read the file again", row=1, column=h)
+                    "column, and read the file again", row=row, column=h, file=file)
             bad = True
     return bad
 
@@ -474,6 +476,13 @@ def read_report_table(path: Path, rel: str, out: Collector, wanted: set[str]
         lead += 1
     names = [INDENT.format(i) if i < lead else (c or f"(blank {i})") for i, c in
              enumerate(header)]
+    if repeated_headers(names, {n for n in names if _norm_header(n) in wanted}, out,
+                        row=h + 1):
+        return None
+    seen: set[str] = set()
+    for i, n in enumerate(names):  # a repeated header nobody takes: told apart by its letter
+        names[i] = n if n not in seen else f"{n} ({_letter(i)})"
+        seen.add(n)
     if grid is None:
         try:
             # index_col=False: a row with trailing delimiters past the header (QuickBooks
