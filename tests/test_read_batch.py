@@ -143,6 +143,37 @@ def test_repeated_keys_of_several_columns_are_the_rows_pandas_marks(rows):
                                        df.duplicated(key, keep="first"))
 
 
+_PAIR = st.tuples(st.sampled_from(["00101", "101", ""]) | st.none(),
+                  st.sampled_from(["01-100", "01-100 ", "01-200", ""]) | st.none())
+
+
+@given(st.lists(_PAIR, min_size=1, max_size=8), st.lists(_PAIR, max_size=8),
+       st.lists(_PAIR, max_size=8))
+def test_unknown_cost_codes_are_the_pairs_a_merge_with_the_budget_misses(budget, lines, cos):
+    """A commitment line's or change order's (job, cost code) not among the budget's: the rows
+    a left merge on the budget's pairs leaves unmatched (a missing value matching a missing
+    one, as pandas merges), each reported at its own row."""
+    import pandas as pd
+
+    import wip_lib.sources.validate as rules
+
+    def frame(rows):
+        return pd.DataFrame({"job_id": pd.Series([r[0] for r in rows], dtype="string"),
+                             "cost_code": pd.Series([r[1] for r in rows], dtype="string"),
+                             "_file": "f.csv", "_row": range(2, len(rows) + 2)})
+
+    tables = {"budget": frame(budget), "commitment_lines": frame(lines),
+              "commitment_change_orders": frame(cos), "erp_cost_codes": pd.DataFrame(),
+              "erp_job_cost": pd.DataFrame()}
+    got = rules.unknown_cost_codes(tables, None)
+    known = tables["budget"][["job_id", "cost_code"]].drop_duplicates().assign(_k=True)
+    for name in ("commitment_lines", "commitment_change_orders"):
+        df = tables[name]
+        m = df[["job_id", "cost_code"]].merge(known, how="left", on=["job_id", "cost_code"])
+        want = df["_row"][m["_k"].isna().to_numpy()].tolist()
+        assert [p.row for p in got.get(name, ([], None))[0]] == want[:rules.MAX_LISTED], name
+
+
 def test_repeated_keys_on_many_ids_equal_pandas(monkeypatch):
     import numpy as np
     import pandas as pd

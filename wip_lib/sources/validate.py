@@ -127,6 +127,12 @@ def repeated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.Series(mask, index=df.index)
 
 
+def _large_text(values: pd.Series) -> pa.Array:
+    """A column as one Arrow large-string array (its missing cells null)."""
+    arr = one_array(values.astype("string").array)
+    return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
+
+
 def _texts(values: set) -> pa.Array:
     """The text values of a set, as an Arrow value set (a missing job number, read as NaN, is
     not a job: a row without one is unknown)."""
@@ -160,14 +166,22 @@ def unknown_cost_codes(tables: dict, settings: Settings) -> dict[str, tuple[list
     a code of the ERP's cost code master (when the master was exported)."""
     res = {}
     budget = tables["budget"]
-    if not budget.empty:
-        known = budget[["job_id", "cost_code"]].drop_duplicates().assign(_k=True)
-        for name in ("commitment_lines", "commitment_change_orders", "direct_costs"):
-            df = tables.get(name)
-            if df is None or df.empty:
-                continue
-            m = df[["job_id", "cost_code"]].merge(known, how="left", on=["job_id", "cost_code"])
-            unknown = pd.Series(m["_k"].isna().to_numpy(), index=df.index)
+    names = [n for n in ("commitment_lines", "commitment_change_orders", "direct_costs")
+             if tables.get(n) is not None and not tables[n].empty]
+    if not budget.empty and names:
+        # Every table's (job, code) pairs numbered with the budget's at once (Arrow's hashing;
+        # a missing value is a value, as a merge matches it): a pair is unknown when its number
+        # is none of the budget's.
+        frames = [budget, *(tables[n] for n in names)]
+        pairs = combination_codes([pa.concat_arrays([_large_text(f[c]) for f in frames])
+                                   for c in ("job_id", "cost_code")])
+        known = np.zeros(int(pairs.max()) + 1, dtype=bool)
+        known[pairs[:len(budget)]] = True
+        start = len(budget)
+        for name in names:
+            df = tables[name]
+            unknown = pd.Series(~known[pairs[start:start + len(df)]], index=df.index)
+            start += len(df)
             if unknown.any():
                 res[name] = _problems(df, unknown, "cost_code", "cost code not in the job's "
                                       "Procore budget", "add the cost code to the job's budget in "
