@@ -772,7 +772,6 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
     after checking each of its money cells against the sum of the lines above it."""
     if df.empty:
         return df, 0
-    # The last row's cells column by column (a row of a frame of text columns costs more)
     # The last row's cells (not a copy of the frame without ``_row`` first)
     cells = [(h, v) for h, v in zip(df.columns, df.iloc[-1].tolist()) if h != "_row"]
     if not is_totals([v for _, v in cells]):
@@ -924,7 +923,7 @@ def rates_of_text(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
             seen = np.concatenate(([0], np.cumsum(is_pct, dtype=np.int64)))
             count = seen[off[1:]] - seen[off[:-1]]
             pct = (count == 1) & (size > 0) & (data[np.maximum(off[1:] - 1, 0)] == 37)
-            if (count > pct).any():
+            if ((count > 1) | ((count == 1) & ~pct)).any():
                 body = None  # "%" inside a number or twice: pandas' reading below
             else:
                 body, size = keep_bytes(off, data, ~is_pct)
