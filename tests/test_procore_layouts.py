@@ -98,6 +98,27 @@ def test_newer_layout_with_one_description_column(fixture_read):
     assert b["forecast_to_complete"].sum() == (70_000_00 + 40_000_00 + 35_000_00)
 
 
+@pytest.mark.parametrize("cells, want", [
+    ({"budget_code": "03-300.L"}, ("03-300", "L", "")),                # type from the code
+    ({"budget_code": "03-300.L", "cost_type": "L - Labor"}, ("03-300", "L", "")),
+    ({"budget_code": "03-300.m", "cost_type": "Materials"}, ("03-300", "M", "")),  # any case
+    ({"budget_code": "01.03-300.S", "sub_job": "01", "cost_type": "Subcontract"},
+     ("03-300", "S", "")),                                             # the sub job's prefix
+    ({"description": "03 30 00.L Cast-in-Place"}, ("03 30 00", "L", "Cast-in-Place")),
+    ({"description": "03-300.L - Cast-in-Place"}, ("03-300", "L", "Cast-in-Place")),
+    ({"description": "General conditions"}, ("", "", "General conditions")),  # no digit: text
+    ({"cost_code_tier_2": "03-300 - Cast-in-Place", "cost_code_tier_1": "03 - Concrete",
+      "cost_type": "Labor"}, ("03-300", "L", "Cast-in-Place")),        # the deepest tier
+])
+def test_a_budget_lines_code_type_and_description_by_its_layout(cells, want):
+    """Each of Procore's budget code layouts (the module rules), worked by hand: the budget
+    code with its cost type as a suffix, a sub job's prefix, the newer Description column, the
+    tier columns."""
+    from wip_lib.sources.readers.procore import _BUDGET_CODE_INPUTS, _budget_code_row
+
+    assert _budget_code_row({c: cells.get(c, "") for c in _BUDGET_CODE_INPUTS}) == want
+
+
 def test_a_snapshot_of_another_view_never_stands_in(copy):
     """Without ``budget_view`` the schedule reads the plain files; naming the other view reads
     its snapshot instead, and a plain file of the same month is then a second snapshot."""

@@ -472,8 +472,9 @@ def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
     Worked out once per distinct combination of those columns (thousands of snapshots repeat
     the same few hundred budget lines; the string splits run per value, not per row)."""
     cols = [c for c in _BUDGET_CODE_INPUTS if c in raw.columns]
-    if not cols or raw.empty:
-        return raw.assign(**_budget_code_of(raw))
+    if not cols or raw.empty:  # no code columns: every line's code, type and description blank
+        return raw.assign(**{k: pd.Series("", index=raw.index, dtype="string")
+                             for k in ("__cost_code", "__cost_type", "__description")})
     keys = raw[cols].astype("string").fillna("")
     group = combination_codes([text_array(keys[c]) for c in cols])
     first = np.unique(group, return_index=True)[1]  # one row per combination, in group order
@@ -482,69 +483,69 @@ def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
                          for k, v in derived.items()})
 
 
-def cost_type_code(text: pd.Series) -> pd.Series:
-    """A cost type as Procore writes it -> its code: ``L - Labor`` reads ``L``; one of Procore's
-    default names (``Labor``, :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`) reads its code;
-    anything else as written."""
-    t = text.astype("string").fillna("").str.strip()
-    code = t.str.split(" - ", n=1).str[0].str.strip().astype("string")
-    named = t.str.casefold().map(PROCORE_COST_TYPES).astype("string")
-    return named.where(named.notna(), code)
+def cost_type_code(text: str) -> str:
+    """A cost type as Procore writes it (trimmed) -> its code: ``L - Labor`` reads ``L``; one of
+    Procore's default names (``Labor``, :data:`~wip_lib.sources.formats.PROCORE_COST_TYPES`)
+    reads its code; anything else as written."""
+    return PROCORE_COST_TYPES.get(text.casefold()) or text.split(" - ", 1)[0].strip()
 
 
-def _split_code(text: pd.Series, words: bool = False) -> tuple[pd.Series, pd.Series]:
-    """``03-300 - Cast-in-Place`` -> (``03-300``, ``Cast-in-Place``); a text without " - " is all
-    code. With ``words`` (the newer Description column, ``03 30 00.L Cast-in-Place``) a text
-    without " - " splits after its leading words that hold a digit."""
-    t = text.astype("string").fillna("").str.strip()
-    parts = t.str.split(" - ", n=1)
-    code = parts.str[0].str.strip().astype("string")
-    rest = parts.str[1].astype("string").fillna("").str.strip()
-    if not words:
-        return code, rest
-    word = t.str.extract(r"^(\S*\d\S*(?:\s+\S*\d\S*)*)\s+(\S.*)$")
-    plain = (rest == "") & word[0].notna()
-    code = code.mask(plain, word[0])
-    rest = rest.mask(plain, word[1])
-    return code.astype("string"), rest.astype("string")
+#: The newer Description column's code: its leading words that hold a digit, then the rest.
+_CODE_WORDS = re.compile(r"^(\S*\d\S*(?:\s+\S*\d\S*)*)\s+(\S.*)$")
+_DIGIT = re.compile(r"\d")
+
+
+def _split_code(text: str, words: bool = False) -> tuple[str, str]:
+    """``03-300 - Cast-in-Place`` (trimmed) -> (``03-300``, ``Cast-in-Place``); a text without
+    " - " is all code. With ``words`` (the newer Description column, ``03 30 00.L Cast-in-Place``)
+    a text without " - " splits after its leading words that hold a digit."""
+    code, _, rest = text.partition(" - ")
+    code, rest = code.strip(), rest.strip()
+    if words and not rest:
+        m = _CODE_WORDS.match(text)
+        if m is not None:
+            return m.group(1), m.group(2)
+    return code, rest
+
+
+def _budget_code_row(cell: dict[str, str]) -> tuple[str, str, str]:
+    """One budget line's cost code, cost type and description from its code columns (``cell``:
+    column -> trimmed text, '' where blank or absent), by whichever of Procore's layouts the
+    line has (see the module rules)."""
+    code, ctype, sub = cell["budget_code"], cost_type_code(cell["cost_type"]), cell["sub_job"]
+    desc = cell["description"]
+    # The newer layout: the Description column holds "BUDGET CODE - description".
+    if desc and not any(cell[c] for c in CODE_COLUMNS):
+        c_code, c_desc = _split_code(desc, words=True)
+        if _DIGIT.search(c_code):
+            code, desc = c_code, c_desc
+    if "." in code:
+        last = code.rsplit(".", 1)[-1]
+        ctype = ctype or last  # the budget code's last part
+        if ctype and last.casefold() == ctype.casefold():  # case ignored, Unicode's way
+            code = code.rsplit(".", 1)[0]
+    if sub and "." in code and code.split(".", 1)[0] == sub:
+        code = code.split(".", 1)[1]
+    for tier in ("standard_cost_code", "cost_code_tier_3", "cost_code_tier_2",
+                 "cost_code_tier_1"):
+        t_code, t_desc = _split_code(cell[tier])
+        if not code and t_code:
+            code, desc = t_code, desc or t_desc
+    return code, ctype, desc
 
 
 def _budget_code_of(raw: pd.DataFrame) -> dict[str, pd.Series]:
-    def col(name: str) -> pd.Series:
-        if name in raw.columns:
-            return raw[name].astype("string").fillna("").str.strip()
-        return pd.Series("", index=raw.index, dtype="string")
-
-    code, ctype, sub = col("budget_code"), cost_type_code(col("cost_type")), col("sub_job")
-    desc = col("description")
-    given = pd.Series(False, index=raw.index)
-    for c in CODE_COLUMNS:
-        given |= col(c) != ""
-    # The newer layout: the Description column holds "BUDGET CODE - description".
-    carrier = ~given & (desc != "")
-    if carrier.any():
-        c_code, c_desc = _split_code(desc, words=True)
-        has_digit = c_code.str.contains(r"\d", regex=True).fillna(False)
-        carrier &= has_digit
-        code = code.mask(carrier, c_code)
-        desc = desc.mask(carrier, c_desc)
-    dotted = code.str.contains(".", regex=False)
-    last = code.str.rsplit(".", n=1).str[-1]
-    ctype = ctype.mask((ctype == "") & dotted, last)  # the budget code's last part
-    has_suffix = dotted & (ctype != "") & (last.str.upper() == ctype.str.upper())
-    code = code.mask(has_suffix, code.str.rsplit(".", n=1).str[0])
-    first = code.str.split(".", n=1).str[0]
-    has_prefix = (sub != "") & code.str.contains(".", regex=False) & (first == sub)
-    code = code.mask(has_prefix, code.str.split(".", n=1).str[1])
-    for tier in ("standard_cost_code", "cost_code_tier_3", "cost_code_tier_2",
-                 "cost_code_tier_1"):
-        if tier in raw.columns:
-            t_code, t_desc = _split_code(col(tier))
-            use = (code == "") & (t_code != "")
-            desc = desc.mask(use & (desc == ""), t_desc)
-            code = code.mask(use, t_code)
-    return {"__cost_code": code.astype("string"), "__cost_type": ctype.astype("string"),
-            "__description": desc.astype("string")}
+    """:func:`_budget_code_row` of each row of ``raw`` (the distinct combinations of the code
+    columns: a few hundred, however many lines share them), as text columns."""
+    n = len(raw)
+    # Trimmed by Arrow, as every text column is read (utf8_trim_whitespace)
+    given = {c: trim(text_array(raw[c].astype("string").fillna("")))[0].to_pylist()
+             for c in _BUDGET_CODE_INPUTS if c in raw.columns}
+    empty = [""] * n
+    rows = [_budget_code_row({c: given.get(c, empty)[i] for c in _BUDGET_CODE_INPUTS})
+            for i in range(n)]
+    return {name: pd.Series([r[k] for r in rows], index=raw.index, dtype="string")
+            for k, name in enumerate(("__cost_code", "__cost_type", "__description"))}
 
 
 def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, list[FileReport]]:
