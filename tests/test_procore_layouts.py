@@ -119,6 +119,22 @@ def test_a_budget_lines_code_type_and_description_by_its_layout(cells, want):
     assert _budget_code_row({c: cells.get(c, "") for c in _BUDGET_CODE_INPUTS}) == want
 
 
+def test_a_status_family_by_the_companys_label_then_procores_base_status():
+    """``status_family``, the one rule of the exports and the API's pull: the company's label
+    as written, else case-folded on both sides, names a base status; else the status itself
+    (case-folded) is one; trimmed; unknown or missing is NA."""
+    from wip_lib.sources.formats import CO_STATUS_FAMILY
+    from wip_lib.sources.readers.procore import status_family
+
+    labels = {"Signed Off": "approved", "en revue": "pending"}
+    got = status_family(pd.Series(["Approved", " approved ", "Signed Off", "SIGNED OFF",
+                                   "En Revue", "Pending - In Review", "Mystery", None, ""],
+                                  dtype="string"), CO_STATUS_FAMILY, labels)
+    assert got.iloc[:6].tolist() == ["approved", "approved", "approved", "approved", "pending",
+                                     "pending"]
+    assert got.dtype == "string" and got.iloc[6:].isna().all()
+
+
 def test_a_snapshot_of_another_view_never_stands_in(copy):
     """Without ``budget_view`` the schedule reads the plain files; naming the other view reads
     its snapshot instead, and a plain file of the same month is then a second snapshot."""

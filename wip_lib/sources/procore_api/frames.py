@@ -133,19 +133,6 @@ def code_and_type(flat: pd.DataFrame, types: Mapping[str, str], sub_job: pd.Seri
     return code.astype("string").reindex(idx), kind.astype("string").reindex(idx)
 
 
-def status_family(status: pd.Series, families: Mapping[str, str],
-                  labels: Mapping[str, str]) -> pd.Series:
-    """A tenant's status label -> its Procore base status -> approved/pending/excluded (or
-    committed...). Same rule as the export reader: the label as written, else casefolded, is looked
-    up in ``labels``; the base status is looked up casefolded in ``families``; unknown is NA."""
-    s = status.astype("string").fillna("").str.strip()
-    exact = s.map(dict(labels)).astype("string")
-    folded = s.str.casefold().map(dict(labels)).astype("string")
-    base = exact.where(exact.notna(), folded)
-    base = base.where(base.notna(), s)
-    return base.str.casefold().map(dict(families)).astype("string")
-
-
 @lru_cache(maxsize=None)
 def _relaxed(name: str) -> schema.Table:
     """The table with every column optional: the API's blanks are reported, not refused."""

@@ -87,13 +87,12 @@ from wip_lib.sources.procore_api.frames import (
     local_dates,
     percent_text,
     pick,
-    status_family,
     text,
     text_frame,
     to_table,
     zone,
 )
-from wip_lib.sources.readers.procore import this_period, view_key
+from wip_lib.sources.readers.procore import status_family, this_period, view_key
 
 V = "/rest/v1.0"
 COMPLETE_STAGES = frozenset({"complete", "completed", "closed", "closeout", "warranty"})

@@ -31,6 +31,7 @@ import functools
 import io
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,7 +41,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wip_lib.core import schema
-from wip_lib.core.arrow_strings import chunks, combination_codes, offsets_and_bytes, one_array
+from wip_lib.core.arrow_strings import (
+    chunks,
+    combination_codes,
+    dictionary_codes,
+    offsets_and_bytes,
+    one_array,
+)
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import cents_of_text, cents_to_text
@@ -104,16 +111,20 @@ def find_file(root: Path, stem: str) -> Path | None:
     return None
 
 
-def _family(status: pd.Series, families: dict[str, str], labels: dict[str, str]) -> pd.Series:
-    """The status family of each row: the company's label (exact, else case-folded) or the
-    status itself, case-folded, looked up in ``families``; worked out once per distinct status
-    text (a few), then spread over the rows."""
-    s = status.astype("string").fillna("").str.strip()
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    fam = {v: families.get(labels.get(v, labels.get(v.casefold(), v)).casefold())
-           for v in uniques}
-    out = pd.Series([fam[v] for v in uniques], dtype="string")
-    return pd.Series(out.array.take(codes), index=status.index, dtype="string")
+def status_family(status: pd.Series, families: Mapping[str, str],
+                  labels: Mapping[str, str]) -> pd.Series:
+    """The status family of each row (approved, pending, excluded, committed, ...; NA when
+    unknown): the company's label for the status (as written, else case-folded on both sides:
+    ``Signed Off`` in company.yaml names ``SIGNED OFF`` too) or the status itself, case-folded,
+    looked up in ``families`` (Procore's base statuses). The one rule for the exports and the
+    API's pull; worked out once per distinct status (a few), then spread over the rows by
+    Arrow."""
+    folded = {str(k).casefold(): v for k, v in labels.items()}
+    distinct, codes = dictionary_codes(trim(text_array(status))[0])
+    fam = [families.get(str(labels.get(v) or folded.get(v.casefold()) or v).casefold())
+           for v in distinct.to_pylist()] + [None]  # the last: a missing status
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(fam, pa.large_string()).take(
+        pa.array(codes))), index=status.index, dtype="string")
 
 
 @dataclass
@@ -284,7 +295,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     labels_status = dict(settings.status_labels)
     if "status_family" in table.names:
         families = COMMITMENT_STATUS_FAMILY if fmt.table == "commitments" else CO_STATUS_FAMILY
-        fam = _family(frame["status"], families, labels_status)
+        fam = status_family(frame["status"], families, labels_status)
         unknown = fam.isna() & ~bad
         out.rows(unknown, raw["_row"], frame["status"], "status not recognised",
                  "map this status to a Procore base status (approved, pending, draft, void, ...) "
