@@ -68,8 +68,8 @@ def sizes_and_edges(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     cell is blank exactly when it is empty."""
     off, data = offsets_and_bytes(arr)
     size = np.diff(off)
-    if not len(data):
-        return size, None
+    if not len(data) or (data.min() > 32 and data.max() < 128):
+        return size, None  # no space, control character or non-ASCII byte anywhere: no cell can
     # an empty cell reads a neighbour's byte here; ``size > 0`` below sets it aside
     first = data[np.minimum(off[:-1], len(data) - 1)]
     last = data[np.maximum(off[1:] - 1, 0)]
