@@ -91,6 +91,14 @@ def _digit_integers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, counts
 
 
+#: What each byte is to :func:`_parse_plain`: kept (digits, "." and "-"), dropped ("$" and ","),
+#: a parenthesis (dropped, the value negative) or any other (the column is not plain).
+_KEPT, _DROPPED, _PAREN, _OTHER = 0, 1, 2, 3
+_BYTE_KIND = np.full(256, _OTHER, dtype=np.uint8)
+_BYTE_KIND[[*range(48, 58), 45, 46]] = _KEPT
+_BYTE_KIND[[36, 44]] = _DROPPED
+_BYTE_KIND[[40, 41]] = _PAREN
+
 #: Characters a plain amount may have once ``$`` and ``,`` are dropped: 15 characters hold at
 #: most 15 digits of dollars (the rule's limit), so the digits need no counting.
 _PLAIN_WIDTH = 15
@@ -116,15 +124,16 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     n = len(arr)
     off, data = offsets_and_bytes(arr)
-    # digits, "." and "-" are bytes 45 to 57 but "/" (47); "$" and "," (36, 44) are dropped
-    dropped = (data == 36) | (data == 44)
-    paren = (data == 40) | (data == 41)
-    if not (((data >= 45) & (data <= 57) & (data != 47)) | dropped | paren).all():
+    kind = _BYTE_KIND[data]  # one look-up per byte, not a comparison per kind of byte
+    top = kind.max(initial=_KEPT)
+    if top == _OTHER:
         return None
     size = np.diff(off)
     nulls = arr.is_null().to_numpy(zero_copy_only=False)
     negative = None
-    if paren.any():
+    dropped = kind >= _DROPPED if top >= _DROPPED else None
+    if top == _PAREN:
+        paren = kind == _PAREN
         # Accountants' negative: "(" first, ")" last, no other parenthesis and no minus (the
         # rule reads odder mixes its own way: the column is then parsed shape by shape).
         ends = np.concatenate(([0], np.cumsum(paren, dtype=np.int64)))
@@ -135,8 +144,7 @@ def _parse_plain(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
                 & (data[off[cells + 1] - 1] == 41)
                 & (minus[off[cells + 1]] == minus[off[cells]])).all():
             return None
-        dropped |= paren
-    if dropped.any():
+    if dropped is not None:
         # the strings without them (nulls set again below, from ``nulls``)
         arr, kept = keep_bytes(off, data, ~dropped)
         if ((kept == 0) & (size > 0) & ~nulls).any():
