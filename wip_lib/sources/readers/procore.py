@@ -251,8 +251,11 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     by_file = {f.rel: f for f in usable}
     # Each row's file as a number: the counts per file below are numpy's, not a pandas
     # value_counts per count (four per export, each costing more than the count on a small one).
-    file_no, rels = pd.factorize(raw["_file"])
-    rels = rels.tolist()  # a list: indexed once per file below (a pandas Index costs more)
+    if len(usable) == 1:  # one file: every row its own (no pass over the names)
+        file_no, rels = np.zeros(len(raw), dtype=np.int64), [usable[0].rel]
+    else:
+        file_no, rels = pd.factorize(raw["_file"])
+        rels = rels.tolist()  # a list: indexed once per file below (a pandas Index costs more)
     # A totals row closes a file (a file's rows are consecutive): set it aside after checking it
     # against the lines above it.
     last = np.append(file_no[1:] != file_no[:-1], True)
