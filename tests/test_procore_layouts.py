@@ -135,6 +135,20 @@ def test_a_status_family_by_the_companys_label_then_procores_base_status():
     assert got.dtype == "string" and got.iloc[6:].isna().all()
 
 
+@pytest.mark.parametrize("written, read", [
+    ("Subcontract", "subcontract"), ("Work Order Contract", "subcontract"), ("SC", "subcontract"),
+    ("Purchase Order", "purchase_order"), ("purchase_order_contract", "purchase_order"),
+    ("PO", "purchase_order"), (" Purchase\u00a0 Order", "_purchase_order"), ("Lease", "lease"),
+])
+def test_a_commitment_type_in_any_case_spacing_or_underscores(written, read):
+    """``commitment_type``: Procore's names and abbreviations of the two types, in any case,
+    spaces or underscores; anything else (a leading space included: the reader trims first)
+    is kept folded, for the caller to report."""
+    from wip_lib.sources.readers.procore import commitment_type
+
+    assert commitment_type(pd.Series([written], dtype="string")).tolist() == [read]
+
+
 def test_a_snapshot_of_another_view_never_stands_in(copy):
     """Without ``budget_view`` the schedule reads the plain files; naming the other view reads
     its snapshot instead, and a plain file of the same month is then a second snapshot."""

@@ -318,9 +318,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  labels.get("commitment_number", "#"))
         bad |= untold
     if fmt.table == "commitments":
-        t = frame["commitment_type"].str.casefold().str.replace(r"[\s_]+", "_", regex=True)
-        t = t.replace({"work_order_contract": "subcontract", "purchase_order_contract":
-                       "purchase_order", "po": "purchase_order", "sc": "subcontract"})
+        t = commitment_type(frame["commitment_type"])
         badt = ~t.isin(["subcontract", "purchase_order"]) & ~bad
         out.rows(badt, raw["_row"], frame["commitment_type"], "commitment type not recognised",
                  "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
@@ -399,6 +397,23 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
                     "so a timestamp late on the last day of a month stays in that month",
                     column=labels.get(c, c), severity="warning")
         raw[c] = local_dates(raw[c], tz)
+
+
+_TYPE_GAPS = re.compile(r"[\s_]+")
+_TYPE_NAMES = {"work_order_contract": "subcontract", "purchase_order_contract": "purchase_order",
+               "po": "purchase_order", "sc": "subcontract"}
+
+
+def commitment_type(values: pd.Series) -> pd.Series:
+    """A commitment's type as written -> ``subcontract`` or ``purchase_order`` (Procore's
+    Subcontract / Work Order Contract / SC, Purchase Order / Purchase Order Contract / PO, in
+    any case, spaces or underscores); any other text case-folded, its gaps one underscore (not
+    a type: the caller reports it). Worked once per distinct text, spread by Arrow."""
+    distinct, codes = dictionary_codes(one_array(values.astype("string").array))
+    folded = [_TYPE_GAPS.sub("_", v.casefold()) for v in distinct.to_pylist()]
+    named = [_TYPE_NAMES.get(v, v) for v in folded] + [None]  # the last: a missing type
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(named, pa.large_string()).take(
+        pa.array(codes))), index=values.index, dtype="string")
 
 
 def _type_from_number(number: pd.Series) -> tuple[pd.Series, pd.Series]:
