@@ -69,7 +69,7 @@ def sizes_and_edges(arr: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     off, data = offsets_and_bytes(arr)
     size = np.diff(off)
     if not len(data) or (data.min() > 32 and data.max() < 128):
-        return size, None  # no space, control character or non-ASCII byte anywhere: no cell can
+        return size, None  # no space, control character or non-ASCII byte in any cell
     # an empty cell reads a neighbour's byte here; ``size > 0`` below sets it aside
     first = data[np.minimum(off[:-1], len(data) - 1)]
     last = data[np.maximum(off[1:] - 1, 0)]

@@ -267,10 +267,8 @@ def _parse_text(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bad = np.zeros(len(arr), dtype=bool)
     rest = np.flatnonzero(~done)
     if len(rest):
-        enc = pc.dictionary_encode(arr.take(pa.array(rest)))
-        parsed = [_parse_one(u) for u in enc.dictionary.to_pylist()]
-        # One slot more for a null (a null index): missing, not bad.
-        codes = pc.fill_null(enc.indices, len(parsed)).to_numpy(zero_copy_only=False)
+        distinct, codes = dictionary_codes(arr.take(pa.array(rest)))
+        parsed = [_parse_one(u) for u in distinct.to_pylist()]  # one slot more below: a null
         cents_u = np.array([c or 0 for c, _ in parsed] + [0], dtype=np.int64)
         missing_u = np.array([c is None for c, _ in parsed] + [True], dtype=bool)
         bad_u = np.array([b for _, b in parsed] + [False], dtype=bool)

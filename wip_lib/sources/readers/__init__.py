@@ -75,8 +75,8 @@ def read_company(root: Path | str) -> ReadResult:
 
 #: ERP exports of at least this many bytes are read on a second thread beside Procore's. Below
 #: it the read is mostly pandas steps, which hold the GIL: on the sample (1 MB of ERP exports)
-#: two threads took 6% longer than one, and 10% more CPU. Above it the columns' conversions
-#: in Arrow (which release the GIL) overlap: the 30-job company (8 MB) read 10-19% faster
+#: two threads took 4-7% longer than one, and more CPU. Above it the columns' conversions in
+#: Arrow (which release the GIL) overlap: the 30-job company (8 MB) read 8-19% faster
 #: (2026-12-02, with the columns converted in Arrow), 300 jobs (79 MB) a tenth faster.
 ERP_THREAD_BYTES = 4 * 2**20
 

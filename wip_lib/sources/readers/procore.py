@@ -81,6 +81,7 @@ from wip_lib.sources.readers.tabular import (
     take_rows,
     text_array,
     text_frame,
+    totals_differ,
     totals_row,
     trim,
 )
@@ -462,11 +463,8 @@ def _check_totals(totals: TotalsRows, file_no: np.ndarray, rels: list[str], fram
         part = slice(j * k, (j + 1) * k)
         wrong = clean & ~blank[part] & ~not_money[part] & (cents[part] != sums[:, j])
         for i in np.flatnonzero(wrong):
-            cell = text[j * k + i]
-            out.add(f"the totals row says {cell} but the lines above it sum to "
-                    f"{int(sums[i, j]) / 100:,.2f}", "export the file again; a line is missing "
-                    "or was edited after the export", row=int(totals.row[i]),
-                    column=labels.get(m, m), value=cell, file=totals.files[i])
+            totals_differ(out, text[j * k + i], int(sums[i, j]), int(totals.row[i]),
+                          labels.get(m, m), file=totals.files[i])
 
 
 def read_export(root: Path, fmt: ExportFormat, settings: Settings, path: Path | None = None,

@@ -35,7 +35,7 @@ from wip_lib.core.arrow_strings import (
     sizes_and_edges,
 )
 from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.core.money import cents_of_text, parse_cents
+from wip_lib.core.money import cents_of_text, parse_cents, report_amount
 
 # Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
 TEXT = pa.large_string()
@@ -791,10 +791,18 @@ def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
             continue  # the line problems are reported by the column conversion
         s = int(lines.fillna(0).sum())
         if int(total.iloc[0]) != s:
-            out.add(f"the totals row says {total_cell} but the lines above it sum to "
-                    f"{s / 100:,.2f}", "export the file again; a line is missing or was edited "
-                    "after the export", row=row, column=h, value=total_cell)
+            totals_differ(out, total_cell, s, row, h)
     return body, 1
+
+
+def totals_differ(out: Collector, cell: str, lines: int, row: int, column: str,
+                  file: str | None = None) -> None:
+    """Report a totals row's money cell (``cell``, as written) that is not the sum of the
+    lines above it (``lines``, in cents; shown as report text without the dollar sign)."""
+    out.add(f"the totals row says {cell} but the lines above it sum to "
+            f"{report_amount(lines).replace('$', '')}", "export the file again; a line is "
+            "missing or was edited after the export", row=row, column=column, value=cell,
+            file=file)
 
 
 # -- conversion by kind -------------------------------------------------------------------------
