@@ -772,12 +772,22 @@ def test_a_column_is_trimmed_and_kept_whole_when_nothing_is_cut(cells, trimmed, 
     ([True, False, True, False], ["00123", "03-300"]),
     ([False, False, False, False], []),
 ])
-def test_taking_rows_can_let_the_table_go_column_by_column(mask, kept):
-    """``take_rows(consume=True)`` gives the rows ``take_rows`` gives (text, numbers, index) and
-    leaves the frame it took them from empty, so an export's text is not held twice."""
+def test_taking_rows_can_let_the_table_go_column_by_column(mask, kept, monkeypatch):
+    """``take_rows(consume=True)`` gives the rows ``take_rows`` gives (text, numbers, index) and,
+    from ``CONSUME_ROWS`` rows, leaves the frame it took them from empty, so an export's text is
+    not held twice; a smaller frame is left whole (its deletes would cost more than its copy)."""
     import numpy as np
 
+    from wip_lib.sources.readers import tabular
     from wip_lib.sources.readers.tabular import take_rows
+
+    def small():
+        return pd.DataFrame({"code": pd.array(["00123", " x", "03-300", ""], dtype="string")})
+
+    left = small()
+    assert take_rows(left, np.array(mask), consume=True)["code"].tolist() == kept
+    assert left["code"].tolist() == small()["code"].tolist()  # 4 rows: below CONSUME_ROWS
+    monkeypatch.setattr(tabular, "CONSUME_ROWS", 4)
 
     def frame():
         return pd.DataFrame({"code": pd.array(["00123", " x", "03-300", ""], dtype="string"),

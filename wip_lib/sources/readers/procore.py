@@ -64,12 +64,12 @@ from wip_lib.sources.formats import (
     ExportFormat,
 )
 from wip_lib.sources.readers.tabular import (
+    TEXT,
     TOTALS,
     Collector,
     FileReport,
     _cell_text,
-    _text,
-    blank_rows,
+    blank_in,
     convert,
     is_totals,
     no_rows,
@@ -78,9 +78,7 @@ from wip_lib.sources.readers.tabular import (
     read_texts_arrow,
     repeated_headers,
     resolve_headers,
-    take_rows,
     text_array,
-    text_frame,
     totals_differ,
     totals_row,
     trim,
@@ -92,7 +90,8 @@ INVOICES = {"subcontractor_invoices": "subcontractor_invoice_lines",
             "owner_invoices": "owner_invoice_lines"}
 WHAT = {"jobs": "projects", "procore_vendors": "vendors"}  # what a file holds, in messages
 READ_THREADS = 4  # budget snapshots the batch cannot vouch for, read alone at once
-_NO_ROWS = pd.DataFrame()  # the rows of a file read straight into the stacked frame
+_TEXT = pd.StringDtype()  # a dtype given by name is looked up in pandas' registry each time
+_NO_ROWS = pa.table({})  # a file with no rows to take, or read straight into the stack
 BUDGET_DIR = "procore/budget"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # A snapshot of a named budget view: "2026-10 Forecast View" (the view after the period).
@@ -133,7 +132,7 @@ class RawFile:
     """One export read as text, its headers resolved to canonical names (``_row`` kept)."""
 
     rel: str
-    raw: pd.DataFrame
+    raw: pa.Table  # ``_row`` and the columns taken, renamed to their canonical names, as text
     report: FileReport
     labels: dict[str, str]  # canonical column -> the header this file used
     has_totals: bool
@@ -149,28 +148,31 @@ def _load_raw(root: Path, fmt: ExportFormat, path: Path, fixed: dict, source: st
         # of every column, then a selection of it, cost a few milliseconds an export).
         got = read_text_arrow(path, out)
         if got is None:
-            return RawFile(rel, pd.DataFrame(), report, {}, False)
+            return RawFile(rel, _NO_ROWS, report, {}, False)
         table, names, report.encoding = got
         n = table.num_rows
     else:
         got = read_text_table(path, rel, out)
         if got is None:
-            return RawFile(rel, pd.DataFrame(), report, {}, False)
+            return RawFile(rel, _NO_ROWS, report, {}, False)
         raw, report.encoding = got
         names, n = list(raw.columns[1:]), len(raw)  # the headers after ``_row``
     report.rows_in = n
     colmap, report.unrecognised, ok = _resolve(fmt, names, fixed, source, out, rel)
     if not ok or repeated_headers(names, set(colmap.values()), out):
         report.rows_reported = n
-        return RawFile(rel, pd.DataFrame(), report, colmap, False)
+        return RawFile(rel, _NO_ROWS, report, colmap, False)
     at = {h: i for i, h in enumerate(names)}  # a header that repeats is not one taken
     if path.suffix.lower() != ".xlsx":
-        canon = text_frame(table.select([at[h] for h in colmap.values()]).rename_columns(
-            list(colmap)))
-    else:
-        canon = raw.iloc[:, [0, *(at[h] + 1 for h in colmap.values())]]
-        canon.columns = ["_row", *colmap.keys()]
-    return RawFile(rel, canon, report, colmap, totals_row(canon))
+        chosen = table.select([at[h] for h in colmap.values()]).rename_columns(list(colmap))
+        # The last row's cells from Arrow (a pandas row costs a Series of every column).
+        last = chosen.slice(n - 1).to_pylist()[0] if n and chosen.num_columns else {}
+        chosen = chosen.add_column(0, "_row", pa.array(np.arange(2, n + 2, dtype="int64")))
+        return RawFile(rel, chosen, report, colmap, is_totals(list(last.values())))
+    canon = raw.iloc[:, [0, *(at[h] + 1 for h in colmap.values())]]
+    canon.columns = ["_row", *colmap.keys()]
+    return RawFile(rel, pa.Table.from_pandas(canon, preserve_index=False), report, colmap,
+                   totals_row(canon))
 
 
 def _resolve(fmt: ExportFormat, headers: list[str], fixed: dict, source: str | None,
@@ -208,92 +210,97 @@ def _present(headers: list[str], aliases: list[str]) -> bool:
 
 
 def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_cols: dict,
-            out: Collector, raw: pd.DataFrame | None = None,
+            out: Collector, raw: pa.Table | None = None,
             zones: dict[str, str] | None = None, totals: TotalsRows | None = None
             ) -> pd.DataFrame:
     """Convert the text of one or more files of the same export at once (the expensive part is
     per column, not per file: hundreds of budget snapshots convert as fast as one).
 
-    ``raw``, when given, is the files' rows already stacked (with ``_file`` and ``_row``), and
-    ``totals`` their totals rows, already set aside.
-    ``zones``: job -> IANA time zone of its project, for timestamps (see the module rules)."""
+    ``raw``, when given, is the files' rows already stacked (with ``_row``, and ``_file``: each
+    row's file as its position in ``files``), and ``totals`` their totals rows, already set
+    aside. ``zones``: job -> IANA time zone of its project, for timestamps (see the module
+    rules).
+
+    The text stays in Arrow until :func:`~wip_lib.sources.readers.tabular.convert` builds the
+    one typed frame: a pandas frame of the text, its columns fetched, added and filtered one by
+    one, cost more than the conversion on the exports most companies have."""
     table = schema.get(fmt.table)
     if raw is None:
-        usable = [f for f in files if not f.raw.empty]
+        usable = [f for f in files if f.raw.num_rows]
         if not usable:
             return table.empty()
-        if len(usable) == 1:  # one export: its frame as it is (a concat costs a millisecond)
-            raw = usable[0].raw.reset_index(drop=True)
-            raw["_file"] = pd.arrays.ArrowStringArray(
-                pa.array([usable[0].rel], pa.large_string()).take(np.zeros(len(raw), np.int64)))
-        else:
-            raw = pd.concat([f.raw.assign(_file=f.rel) for f in usable], ignore_index=True)
+        raw = usable[0].raw if len(usable) == 1 else pa.concat_tables(
+            [f.raw for f in usable], promote_options="permissive")
+        file_no = np.repeat(np.arange(len(usable)), [f.raw.num_rows for f in usable])
     else:
         usable = list(files)
-        if raw.empty:
+        if raw.num_rows == 0:
             if totals is not None:  # files of a totals row alone: checked against no lines
                 empty = table.empty()
                 _check_totals(totals, np.zeros(0, np.int64), [], empty,
                               np.zeros(0, dtype=bool), {}, out)
             return table.empty()
+        file_no = raw.column("_file").to_numpy().astype(np.int64)
+        raw = raw.drop_columns(["_file"])
+    # Each row's file as a number (a position in ``rels``): the counts per file below are
+    # numpy's, not a pandas value_counts per count.
+    rels = [f.rel for f in usable]
+    n = raw.num_rows
+    cols = dict(zip(raw.column_names, raw.columns))
+    del raw  # each column let go below as soon as its rows are filtered
+    rows = cols.pop("_row").to_numpy()
     for name, per_file in fixed_cols.items():
-        if name not in raw.columns:
-            raw[name] = raw["_file"].map(per_file)
-    raw["_file"] = raw["_file"].astype("string")
+        if name not in cols:
+            cols[name] = pa.array([per_file.get(r) for r in rels], TEXT).take(pa.array(file_no))
     for c in table.names:
-        if c not in raw.columns and any(c in f.labels for f in usable):
-            raw[c] = ""
-    for c in raw.columns:
-        if c not in ("_row", "_file"):
-            col = raw[c]
-            text = _text(col)
-            if text is not col:
-                raw[c] = text
+        if c not in cols and any(c in f.labels for f in usable):
+            cols[c] = pa.array([""] * n, TEXT)
+    for c, v in cols.items():  # text, '' for a missing cell (a column a file lacks, a blank)
+        if v.type != TEXT:
+            v = v.cast(TEXT)
+        cols[c] = pc.fill_null(v, "") if v.null_count else v
     by_file = {f.rel: f for f in usable}
-    # Each row's file as a number: the counts per file below are numpy's, not a pandas
-    # value_counts per count (four per export, each costing more than the count on a small one).
-    if len(usable) == 1:  # one file: every row its own (no pass over the names)
-        file_no, rels = np.zeros(len(raw), dtype=np.int64), [usable[0].rel]
-    else:
-        file_no, rels = pd.factorize(raw["_file"])
-        rels = rels.tolist()  # a list: indexed once per file below (a pandas Index costs more)
     # A totals row closes a file (a file's rows are consecutive): set it aside after checking it
     # against the lines above it.
     last = np.append(file_no[1:] != file_no[:-1], True)
-    is_total = last & np.array([bool(by_file[r].has_totals) for r in rels], dtype=bool)[file_no]
-    blank = blank_rows(raw, skip=tuple(fixed_cols)).to_numpy(dtype=bool) & ~is_total
-    for rel, n in _per_file(rels, file_no[blank]).items():
-        by_file[rel].report.rows_blank = n
-    for rel, n in _per_file(rels, file_no[is_total]).items():
-        by_file[rel].report.rows_totals = n
-    money = [c.name for c in table.columns if c.kind == "money" and c.name in raw.columns]
+    is_total = last & np.array([bool(f.has_totals) for f in usable], dtype=bool)[file_no]
+    blank = blank_in(cols, n, skip=tuple(fixed_cols)) & ~is_total
+    for rel, k in _per_file(rels, file_no[blank]).items():
+        by_file[rel].report.rows_blank = k
+    for rel, k in _per_file(rels, file_no[is_total]).items():
+        by_file[rel].report.rows_totals = k
+    money = [c.name for c in table.columns if c.kind == "money" and c.name in cols]
     if is_total.any():  # the totals rows' money cells and where they are, before the rows go
         at = pa.array(np.flatnonzero(is_total))
-        totals = TotalsRows([rels[i] for i in file_no[is_total]],
-                            raw["_row"].to_numpy()[is_total],
-                            {m: one_array(text_array(raw[m])).take(at) for m in money})
+        totals = TotalsRows([rels[i] for i in file_no[is_total]], rows[is_total],
+                            {m: one_array(cols[m]).take(at) for m in money})
     keep = ~blank & ~is_total
-    raw = take_rows(raw, keep, consume=True)
-    file_no = file_no[keep]
-    out.row_files = raw["_file"]
+    if not keep.all():
+        mask = pa.array(keep)
+        for c in list(cols):
+            cols[c] = cols[c].filter(mask)
+        rows, file_no, n = rows[keep], file_no[keep], int(keep.sum())
+    file_cats = file_categories(file_no, rels)
+    # Each row's file, for the messages: none needed when they are one file's, named by ``out``.
+    out.row_files = None if rels == [out.file] else pd.Series(file_cats, copy=False)
     labels = {}
     for f in usable:
         for k, v in f.labels.items():
             labels.setdefault(k, v)
     if fmt.table == "budget":
-        raw = _budget_codes(raw)
+        cols.update(_budget_codes(cols, n))
         where = next((labels[c] for c in (*CODE_COLUMNS, "description") if c in labels), "")
         labels.setdefault("cost_code", where)
         labels.setdefault("cost_type", where)
-    _local_timestamps(raw, table, settings, zones, labels, out)
-    colmap = {c: c for c in table.names if c in raw.columns}
+    _local_timestamps(cols, table, settings, zones, labels, out)
+    colmap = {c: c for c in table.names if c in cols}
     if fmt.table == "budget":
         colmap.update(cost_code="__cost_code", cost_type="__cost_type",
                       description="__description")
     # a few names over many rows: a categorical (schema)
-    frame, bad = convert(raw, table, colmap, out, settings.procore_locale, defaults=None,
-                         labels=labels, extra={"_file": file_categories(file_no, rels),
-                                               "_row": raw["_row"].to_numpy()})
+    frame, bad = convert(pa.table({"_row": rows, **cols}), table, colmap, out,
+                         settings.procore_locale, defaults=None, labels=labels,
+                         extra={"_file": file_cats, "_row": rows})
     if totals is not None:
         _check_totals(totals, file_no, rels, frame, bad.to_numpy(dtype=bool), labels, out)
     labels_status = dict(settings.status_labels)
@@ -301,7 +308,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         families = COMMITMENT_STATUS_FAMILY if fmt.table == "commitments" else CO_STATUS_FAMILY
         fam = status_family(frame["status"], families, labels_status)
         unknown = fam.isna() & ~bad
-        out.rows(unknown, raw["_row"], frame["status"], "status not recognised",
+        out.rows(unknown, rows, frame["status"], "status not recognised",
                  "map this status to a Procore base status (approved, pending, draft, void, ...) "
                  "under status_labels in company.yaml", labels.get("status", "Status"))
         bad |= unknown
@@ -312,7 +319,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             frame["approved_date"] = frame["approved_date"].where(fam == "approved")
     if fmt.table == "commitments" and "commitment_type" not in labels:
         frame["commitment_type"], untold = _type_from_number(frame["commitment_number"])
-        out.rows(untold & ~bad, raw["_row"], frame["commitment_number"],
+        out.rows(untold & ~bad, rows, frame["commitment_number"],
                  "the export has no Type column and the number does not say whether this is a "
                  "subcontract or a purchase order", "add a Type column (Subcontract or Purchase "
                  "Order), or number purchase orders PO-... and subcontracts SC-...",
@@ -321,7 +328,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     if fmt.table == "commitments":
         t = commitment_type(frame["commitment_type"])
         badt = ~t.isin(["subcontract", "purchase_order"]) & ~bad
-        out.rows(badt, raw["_row"], frame["commitment_type"], "commitment type not recognised",
+        out.rows(badt, rows, frame["commitment_type"], "commitment type not recognised",
                  "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
         bad |= badt
         frame["commitment_type"] = t.astype("string")
@@ -333,11 +340,11 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         f.report.rows_accepted = int(kept.get(rel, 0)) - f.report.rows_reported
     out.row_files = None
     time_zones = None
-    if fmt.table == "jobs" and "time_zone" in raw.columns:
-        named = raw["time_zone"].astype("string").fillna("").str.strip()
+    if fmt.table == "jobs" and "time_zone" in cols:
+        named = pd.Series(pd.arrays.ArrowStringArray(trim(cols["time_zone"])[0]))
         iana = named.map(zone).astype("string")
         unknown = (named != "") & iana.isna()
-        out.rows(unknown, raw["_row"], named, "not a time zone Procore or IANA knows; the "
+        out.rows(unknown, rows, named, "not a time zone Procore or IANA knows; the "
                  "company's time_zone is used for this project", "write an IANA name such as "
                  "America/Denver, or the name Procore shows", labels.get("time_zone", "Time Zone"),
                  severity="warning")
@@ -345,12 +352,19 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
     if bad.any():  # a filter copies every column: only when there is a row to set aside
         frame = frame[~bad.to_numpy()]
-    frame = frame.reset_index(drop=True)
+    if not _numbered_from_zero(frame.index):
+        frame = frame.reset_index(drop=True)
     # the file's own headers, for the cross-file rules' messages
     frame.attrs["labels"] = frozen(labels)
     if time_zones is not None:
         frame.attrs["time_zones"] = frozen(time_zones)  # job -> its project's IANA zone
     return frame
+
+
+def _numbered_from_zero(index: pd.Index) -> bool:
+    """True when ``index`` is already what ``reset_index(drop=True)`` gives (a new frame costs
+    more than the test)."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
@@ -363,7 +377,7 @@ def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
     at = {name: i for i, name in enumerate(cats)}
     remap = np.full(len(rels), -1, dtype=np.int64)
     remap[present] = [at[name] for name in names]
-    return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype="string"))
+    return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype=_TEXT))
 
 
 def _per_file(rels: list[str], file_no: np.ndarray) -> dict[str, int]:
@@ -373,23 +387,25 @@ def _per_file(rels: list[str], file_no: np.ndarray) -> dict[str, int]:
     return {rels[i]: int(n[i]) for i in np.flatnonzero(n)}
 
 
-def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings,
-                      zones: dict[str, str] | None, labels: dict, out: Collector) -> None:
-    """Date columns' timestamps as dates in each row's project time zone, in place (see the
-    module rules). Cheap when a file holds none: one test per distinct text."""
-    dates = [c.name for c in table.columns if c.kind == "date" and c.name in raw.columns]
+def _local_timestamps(cols: dict[str, pa.Array | pa.ChunkedArray], table: schema.Table,
+                      settings: Settings, zones: dict[str, str] | None, labels: dict,
+                      out: Collector) -> None:
+    """Date columns' timestamps (``cols``: text columns) as dates in each row's project time
+    zone, in place (see the module rules). Cheap when a file holds none: one test per distinct
+    text."""
+    dates = [c.name for c in table.columns if c.kind == "date" and c.name in cols]
     for c in dates:
         # Every timestamp has a time (HH:MM): a column without a colon holds none.
-        if not any((offsets_and_bytes(a)[1] == ord(":")).any()
-                   for a in chunks(text_array(raw[c]))):
+        if not any((offsets_and_bytes(a)[1] == ord(":")).any() for a in chunks(cols[c])):
             continue
-        uniques = pd.Series(pd.unique(raw[c].astype("string").fillna("")), dtype="string")
+        text = pd.Series(pd.arrays.ArrowStringArray(cols[c]))
+        uniques = pd.Series(pd.unique(text), dtype=_TEXT)
         if not is_stamp(uniques).any():
             continue
         company = settings.time_zone or ""
-        if "job_id" in raw.columns and zones:
-            tz = raw["job_id"].astype("string").str.strip().map(zones).astype("string")
-            tz = tz.fillna(company)
+        if "job_id" in cols and zones:
+            tz = pd.Series(pd.arrays.ArrowStringArray(trim(cols["job_id"])[0])).map(zones)
+            tz = tz.astype(_TEXT).fillna(company)
         else:
             tz = company
         if not company and not zones:
@@ -397,7 +413,7 @@ def _local_timestamps(raw: pd.DataFrame, table: schema.Table, settings: Settings
                     "is set", "set time_zone in company.yaml (e.g. `time_zone: America/Denver`) "
                     "so a timestamp late on the last day of a month stays in that month",
                     column=labels.get(c, c), severity="warning")
-        raw[c] = local_dates(raw[c], tz)
+        cols[c] = text_array(local_dates(text, tz))
 
 
 _TYPE_GAPS = re.compile(r"[\s_]+")
@@ -492,22 +508,24 @@ _BUDGET_CODE_INPUTS = ("budget_code", "cost_type", "sub_job", "cost_code_tier_1"
                        "cost_code_tier_2", "cost_code_tier_3", "standard_cost_code", "description")
 
 
-def _budget_codes(raw: pd.DataFrame) -> pd.DataFrame:
-    """The cost code, cost type and description of each budget line, from whichever of Procore's
-    code layouts the file has (see the module rules).
+def _budget_codes(cols: dict[str, pa.Array | pa.ChunkedArray], n: int
+                  ) -> dict[str, pa.Array]:
+    """The cost code, cost type and description of each budget line (``cols``: the lines' text
+    columns, ``n`` of them), from whichever of Procore's code layouts the file has (see the
+    module rules), as the text columns ``__cost_code``, ``__cost_type``, ``__description``.
 
     Worked out once per distinct combination of those columns (thousands of snapshots repeat
     the same few hundred budget lines; the string splits run per value, not per row)."""
-    cols = [c for c in _BUDGET_CODE_INPUTS if c in raw.columns]
-    if not cols or raw.empty:  # no code columns: every line's code, type and description blank
-        return raw.assign(**{k: pd.Series("", index=raw.index, dtype="string")
-                             for k in ("__cost_code", "__cost_type", "__description")})
-    keys = raw[cols].astype("string").fillna("")
-    group = combination_codes([text_array(keys[c]) for c in cols])
-    first = np.unique(group, return_index=True)[1]  # one row per combination, in group order
-    derived = _budget_code_of(keys.iloc[first].reset_index(drop=True))
-    return raw.assign(**{k: pd.Series(v.array.take(group), index=raw.index, dtype="string")
-                         for k, v in derived.items()})
+    names = ("__cost_code", "__cost_type", "__description")
+    present = [c for c in _BUDGET_CODE_INPUTS if c in cols]
+    if not present or not n:  # no code columns: every line's code, type and description blank
+        return dict.fromkeys(names, pa.array([""] * n, TEXT))
+    keys = [one_array(cols[c]) for c in present]
+    group = combination_codes(keys)
+    first = pa.array(np.unique(group, return_index=True)[1])  # a row per combination, in order
+    derived = _budget_code_of({c: k.take(first) for c, k in zip(present, keys)}, len(first))
+    spread = pa.array(group)
+    return {name: pa.array(values, TEXT).take(spread) for name, values in zip(names, derived)}
 
 
 def cost_type_code(text: str) -> str:
@@ -561,18 +579,16 @@ def _budget_code_row(cell: dict[str, str]) -> tuple[str, str, str]:
     return code, ctype, desc
 
 
-def _budget_code_of(raw: pd.DataFrame) -> dict[str, pd.Series]:
-    """:func:`_budget_code_row` of each row of ``raw`` (the distinct combinations of the code
-    columns: a few hundred, however many lines share them), as text columns."""
-    n = len(raw)
+def _budget_code_of(given: dict[str, pa.Array], n: int) -> list[list[str]]:
+    """:func:`_budget_code_row` of each of ``n`` rows (``given``: the code columns the file has,
+    as text: the distinct combinations, a few hundred however many lines share them): their
+    cost codes, cost types and descriptions."""
     # Trimmed by Arrow, as every text column is read (utf8_trim_whitespace)
-    given = {c: trim(text_array(raw[c].astype("string").fillna("")))[0].to_pylist()
-             for c in _BUDGET_CODE_INPUTS if c in raw.columns}
+    cells = {c: trim(v)[0].to_pylist() for c, v in given.items()}
     empty = [""] * n
-    rows = [_budget_code_row({c: given.get(c, empty)[i] for c in _BUDGET_CODE_INPUTS})
+    rows = [_budget_code_row({c: cells.get(c, empty)[i] for c in _BUDGET_CODE_INPUTS})
             for i in range(n)]
-    return {name: pd.Series([r[k] for r in rows], index=raw.index, dtype="string")
-            for k, name in enumerate(("__cost_code", "__cost_type", "__description"))}
+    return [[r[k] for r in rows] for k in range(3)]
 
 
 def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, list[FileReport]]:
@@ -670,9 +686,9 @@ def read_budgets(root: Path, settings: Settings) -> tuple[pd.DataFrame, list, li
             raw = _load_raw(root, fmt, f, fixed, "budget export", file_out)
             problems += file_out.problems
             reports.append(raw.report)
-            if file_out.has_errors or raw.raw.empty:
+            if file_out.has_errors or not raw.raw.num_rows:
                 continue
-            t = pa.Table.from_pandas(raw.raw, preserve_index=False)
+            t = raw.raw
             general.append(t.append_column("_file", pa.array(np.full(t.num_rows, len(loaded)),
                                                              pa.int32())))
             loaded.append(raw)
@@ -726,11 +742,12 @@ def _snapshot_of_view(stem: str, rel: str, settings: Settings, problems: list[Pr
 
 
 def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[RawFile],
-           fixed_rows: dict[str, list[str]]) -> tuple[list[pd.DataFrame], TotalsRows | None]:
-    """The files' rows as one text frame with ``_file`` and ``_row``, in file order (in a list,
-    so the caller can hand it on without keeping it alive), and the files' totals rows, set
-    aside (:func:`_totals_last_rows`; counted in each file's report) as the columns are copied
-    whole, not in a second copy of the frame without them."""
+           fixed_rows: dict[str, list[str]]) -> tuple[list[pa.Table], TotalsRows | None]:
+    """The files' rows as one text table with ``_row`` and ``_file`` (each row's file, its
+    position in ``loaded``), in file order (in a list, so the caller can hand it on without
+    keeping it alive), and the files' totals rows, set aside (:func:`_totals_last_rows`; counted
+    in each file's report) as the columns are copied whole, not in a second copy of the table
+    without them."""
     stacks = []
     for key, files in same_header.items():
         colmap = seen[key][0]
@@ -775,18 +792,14 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
     # one copy of each, in file order and without the totals rows.
     columns = {name: stacked.column(name) for name in stacked.column_names}
     del stacked
-    text = lambda t: pd.StringDtype() if (  # noqa: E731
-        pa.types.is_string(t) or pa.types.is_large_string(t)) else None
     take = None if order is None else pa.array(order)
-    raw = pd.DataFrame({name: (columns.pop(name).combine_chunks() if take is None
-                               else columns.pop(name).take(take)).to_pandas(types_mapper=text)
-                        for name in list(columns)})
-    index = pa.array(raw["_file"].to_numpy())
-    for name, per_file in {"_file": [f.rel for f in loaded], **fixed_rows}.items():
-        raw[name] = pa.DictionaryArray.from_arrays(index, pa.array(per_file)).cast(
-            pa.large_string()).to_pandas(types_mapper=text)
-    raw["_row"] = raw["_row"].astype("int64")
-    return [raw], totals
+    for name in list(columns):
+        columns[name] = (columns[name].combine_chunks() if take is None
+                         else columns[name].take(take))
+    index = columns["_file"]
+    for name, per_file in fixed_rows.items():
+        columns[name] = pa.array(per_file, TEXT).take(index)
+    return [pa.table(columns)], totals
 
 
 def _totals_last_rows(stacked: pa.Table, last: np.ndarray) -> np.ndarray:
@@ -1032,14 +1045,13 @@ class _File:
     job: str
     contract: str
     app: int
-    raw: RawFile  # its ``raw`` frame is empty: the lines are in ``cells``, stacked for all files
+    raw: RawFile  # its ``raw`` table is empty: the lines are in ``cells``, stacked for all files
     facts: dict[str, tuple[str, int]]
     cells: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # column -> lines
     first_row: int = 0  # the file's row number of the first line
     n: int = 0  # lines
 
 
-_NO_FRAME = pd.DataFrame()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1069,13 +1081,13 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
     report = FileReport(rel, fmt.table)
     rows = _cells(path, rel, out)
     if rows is None:
-        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
+        return _File(rel, job, contract, app, RawFile(rel, _NO_ROWS, report, {}, False), {})
     h = _header_row(rows)
     if h is None:
         out.add("no G703 header row: no row names both 'Scheduled Value' and 'Total Completed "
                 "and Stored to Date'", "export the invoice again from Procore (Export > CSV on "
                 "the invoice); its schedule of values carries those columns", file=rel)
-        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
+        return _File(rel, job, contract, app, RawFile(rel, _NO_ROWS, report, {}, False), {})
     header = [clean_header(c) for c in rows[h]]
     body = [(list(r) + [""] * len(header))[:len(header)] for r in rows[h + 1:]]
     report.rows_in = len(body)
@@ -1094,7 +1106,7 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
     colmap = read.colmap
     if repeated_headers(header, set(colmap.values()), out, row=h + 1, file=rel):
         report.rows_reported = len(body)
-        return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, {}, False), {})
+        return _File(rel, job, contract, app, RawFile(rel, _NO_ROWS, report, {}, False), {})
     unknown = [rows[h][i] for i in read.unknown_at]
     report.unrecognised = unknown
     if unknown:
@@ -1105,14 +1117,14 @@ def _read_file(root: Path, path: Path, job: str, contract: str, app: int, table:
     labels = {k: rows[h][at[v]] for k, v in colmap.items()}
     cells = {k: [r[at[v]] for r in body] for k, v in colmap.items()}
     has_totals = bool(body) and is_totals([col[-1] for col in cells.values()])
-    return _File(rel, job, contract, app, RawFile(rel, _NO_FRAME, report, labels, has_totals),
+    return _File(rel, job, contract, app, RawFile(rel, _NO_ROWS, report, labels, has_totals),
                  facts, cells, h + 2, len(body))
 
 
-def _stack_lines(files: list[_File]) -> pd.DataFrame:
-    """The G703 lines of every file as one text frame (``_row``, the columns any file has, a
-    column a file lacks NA on its lines, ``line_number`` 1.. per file, ``_file``), as
-    ``pd.concat`` of a frame per file would give it."""
+def _stack_lines(files: list[_File]) -> pa.Table:
+    """The G703 lines of every file as one text table (``_row``, the columns any file has, a
+    column a file lacks null on its lines, ``line_number`` 1.. per file, ``_file``: each line's
+    file, its position in ``files``)."""
     columns = list(dict.fromkeys(k for f in files for k in f.cells))
     data: dict[str, object] = {"_row": np.concatenate(
         [np.arange(f.first_row, f.first_row + f.n, dtype="int64") for f in files])}
@@ -1120,12 +1132,10 @@ def _stack_lines(files: list[_File]) -> pd.DataFrame:
         values: list[str | None] = []
         for f in files:
             values.extend(f.cells.get(c) or [None] * f.n)
-        data[c] = pd.array(values, dtype="string")
-    data["line_number"] = pd.array([str(i) for f in files for i in range(1, f.n + 1)],
-                                   dtype="string")
-    data["_file"] = pd.array(np.repeat([f.rel for f in files], [f.n for f in files]),
-                             dtype="string")
-    return pd.DataFrame(data)
+        data[c] = pa.array(values, TEXT)
+    data["line_number"] = pa.array([str(i) for f in files for i in range(1, f.n + 1)], TEXT)
+    data["_file"] = np.repeat(np.arange(len(files), dtype=np.int32), [f.n for f in files])
+    return pa.table(data)
 
 
 def _walk(root: Path, base: Path, problems: list[Problem]) -> list[tuple[Path, str, str, int]]:
@@ -1316,9 +1326,10 @@ def _invoices(root: Path, table: str, settings: Settings, files: list[_File],
         dataclasses.replace(c, required=False) if c.name in STATED else c for c in t.columns))
     out = Collector(rels.iloc[0], row_files=rels)
     labels = {c: headers[c][0] for c in headers}
-    _local_timestamps(raw, relaxed, settings, zones, labels, out)
-    frame, bad = convert(raw, relaxed, {c: c for c in raw.columns if c != "_row"}, out,
-                         settings.procore_locale, labels=labels)
+    cols = {c: text_array(raw[c]) for c in raw.columns if c != "_row"}
+    _local_timestamps(cols, relaxed, settings, zones, labels, out)
+    frame, bad = convert(pa.table({"_row": raw["_row"].to_numpy(), **cols}), relaxed,
+                         {c: c for c in cols}, out, settings.procore_locale, labels=labels)
     # a fact's problem names the row its label is on in that file (none when it is missing)
     at = {(f.rel, headers[c][0]): row for f in new for c, (_, row) in f.facts.items()}
     problems += [dataclasses.replace(p, row=at.get((p.file, p.column))) for p in out.problems]

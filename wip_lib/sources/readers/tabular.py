@@ -15,6 +15,7 @@ import functools
 import io
 import re
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,7 +136,8 @@ class Collector:
             self.problems.append(Problem(file or self.file, message, fix, row, column, value,
                                          severity))
 
-    def rows(self, mask: pd.Series, rows: pd.Series, values: pd.Series, message: str, fix: str,
+    def rows(self, mask: pd.Series, rows: pd.Series | np.ndarray, values: pd.Series,
+             message: str, fix: str,
              column: str, severity: str = "error") -> None:
         """One problem per flagged row (listing capped), vectorised selection."""
         m = mask if isinstance(mask, np.ndarray) else mask.to_numpy(dtype=bool)
@@ -147,7 +149,8 @@ class Collector:
             v = (values[int(i)].as_py() if isinstance(values, (pa.Array, pa.ChunkedArray))
                  else values.iloc[i])
             f = None if self.row_files is None else str(self.row_files.iloc[i])
-            self.add(message, fix, row=int(rows.iloc[i]), column=column,
+            row = rows[i] if isinstance(rows, np.ndarray) else rows.iloc[i]
+            self.add(message, fix, row=int(row), column=column,
                      value=None if pd.isna(v) else str(v), severity=severity, file=f)
         extra = len(idx) - MAX_LISTED
         if extra > 0:
@@ -636,14 +639,18 @@ def take_rows(df: pd.DataFrame, mask: np.ndarray, *, consume: bool = False) -> p
     filtered by Arrow, which copies runs of kept rows at once: twice pandas' row-by-row take on a
     multi-million-row export.
 
-    ``consume=True`` empties ``df`` as its columns are taken (for a caller that replaces it):
-    each column is let go once its rows are copied, so a multi-million-row export is held about
-    once, not twice (at 2,000 jobs the ERP cost export's text is about a gigabyte)."""
+    ``consume=True`` empties ``df`` of :data:`CONSUME_ROWS` rows or more as its columns are
+    taken (for a caller that replaces it): each column is let go once its rows are copied, so a
+    multi-million-row export is held about once, not twice (at 2,000 jobs the ERP cost export's
+    text is about a gigabyte)."""
     mask = np.asarray(mask, dtype=bool)
     if mask.all():
         return df
     keep = pa.array(mask)
     index = df.index[mask]
+    # A column deleted from a frame rebuilds its list of blocks: worth it for the memory of a
+    # large export, not on a small one (a dozen deletes cost more than the take).
+    consume = consume and len(df) >= CONSUME_ROWS
     cols = {}
     for c in list(df.columns):
         v = df[c].array
@@ -655,6 +662,10 @@ def take_rows(df: pd.DataFrame, mask: np.ndarray, *, consume: bool = False) -> p
             del v
             del df[c]
     return pd.DataFrame(cols, index=index)
+
+
+#: Rows from which :func:`take_rows` lets each column go as soon as its rows are copied.
+CONSUME_ROWS = 100_000
 
 
 # -- headers ------------------------------------------------------------------------------------
@@ -729,15 +740,39 @@ def _near_miss(aliases: list[str], leftovers: list[str]) -> tuple[str, str] | No
 
 def blank_rows(df: pd.DataFrame, skip: tuple[str, ...] = ()) -> pd.Series:
     """Rows whose every cell (bar the bookkeeping columns and those in ``skip``) is blank."""
-    cells = [c for c in df.columns if not str(c).startswith("_") and c not in skip]
+    return pd.Series(blank_in(_Columns(df), len(df), skip), index=df.index)
+
+
+def blank_in(columns: Mapping[str, pa.Array | pa.ChunkedArray], n: int,
+             skip: tuple[str, ...] = ()) -> np.ndarray:
+    """:func:`blank_rows` of ``n`` rows of text columns (no missing cells) by name: the rows
+    whose every cell, bar the bookkeeping columns (``_...``) and those in ``skip``, is blank
+    once trimmed."""
+    cells = [c for c in columns if not str(c).startswith("_") and c not in skip]
     if not cells:
-        return pd.Series(False, index=df.index)
-    blank = np.ones(len(df), dtype=bool)
+        return np.zeros(n, dtype=bool)
+    blank = np.ones(n, dtype=bool)
     for c in cells:  # column by column, stopping once no row can be blank
-        blank &= trim(text_array(df[c]))[1]
+        blank &= trim(columns[c])[1]
         if not blank.any():
             break
-    return pd.Series(blank, index=df.index)
+    return blank
+
+
+class _Columns(Mapping):
+    """A frame's columns by name as Arrow text (:func:`text_array`), each fetched when asked."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.df = df
+
+    def __getitem__(self, name: str) -> pa.Array | pa.ChunkedArray:
+        return text_array(self.df[name])
+
+    def __iter__(self):
+        return iter(self.df.columns)
+
+    def __len__(self) -> int:
+        return len(self.df.columns)
 
 
 def empty_cells(values: pd.Series) -> np.ndarray:
@@ -1058,11 +1093,13 @@ KIND_FIX = {
 }
 
 
-def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out: Collector,
+def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str, str],
+            out: Collector,
             locale: str = "en-US", date_formats: list[str] | None = None,
             defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None,
             extra: dict[str, object] | None = None) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed canonical columns from text columns. Returns (frame, bad_row_mask).
+    """Typed canonical columns from text columns (a frame, or an Arrow table of text columns
+    and ``_row``, whose rows are numbered from 0). Returns (frame, bad_row_mask).
 
     ``labels`` names a column in messages when ``colmap`` points at renamed (canonical) columns:
     the user should read the header their file has. ``extra``: columns (arrays as long as
@@ -1071,8 +1108,12 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
     Each column is worked as one Arrow array and its masks as numpy arrays, and the frame is
     built once from the typed arrays: a pandas Series for each step of each column cost more
     than the steps on a small export (a company's read converts about two hundred columns)."""
-    n = len(raw)
-    rows = raw["_row"]
+    if isinstance(raw, pa.Table):
+        n, rows, index = raw.num_rows, raw.column("_row").to_numpy(), pd.RangeIndex(raw.num_rows)
+        column = _Arrow(raw)
+    else:
+        n, rows, index = len(raw), raw["_row"], raw.index
+        column = _Columns(raw)
     bad = np.zeros(n, dtype=bool)
     cols: dict[str, object] = {}
     fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
@@ -1082,7 +1123,7 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
             if not (c.name.endswith("_raw") or c.name in (defaults or {})):
                 cols[c.name] = _filled(c, c.default, n)
             continue
-        text = text_array(raw[header])
+        text = column[header]
         if c.kind not in _KEPT_AS_TEXT:
             # Parsed into numbers or dates: one array, a copy let go once the column is parsed
             # (the parsers run a third faster on it than chunk by chunk at 2,000 jobs). A text
@@ -1158,8 +1199,28 @@ def convert(raw: pd.DataFrame, table: schema.Table, colmap: dict[str, str], out:
     for name, value in (defaults or {}).items():
         cols[name] = _filled(table.column(name), value, n)
     frame = pd.DataFrame({**{c: cols[c] for c in table.names if c in cols}, **(extra or {})},
-                         index=raw.index, copy=False)
-    return frame, pd.Series(bad, index=raw.index)
+                         index=index, copy=False)
+    return frame, pd.Series(bad, index=index)
+
+
+class _Arrow(Mapping):
+    """A table's text columns by name as :func:`text_array` gives a frame's: the column's one
+    array where it has one chunk, '' for a missing cell."""
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+
+    def __getitem__(self, name: str) -> pa.Array | pa.ChunkedArray:
+        col = self.table.column(name)
+        if col.null_count:
+            col = pc.fill_null(col, "")
+        return col.chunk(0) if col.num_chunks == 1 else col
+
+    def __iter__(self):
+        return iter(self.table.column_names)
+
+    def __len__(self) -> int:
+        return self.table.num_columns
 
 
 _KEPT_AS_TEXT = ("text", "code", "period")
