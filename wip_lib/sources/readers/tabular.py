@@ -544,6 +544,13 @@ def _header(head: bytes, encoding: str) -> list[str] | None:
     """The header row's names read from the file's first bytes (None when they do not hold it)."""
     if b"\n" not in head and b"\r" not in head:
         return None
+    # The first line alone, unless a quote is left open in it (a header cell holding a line
+    # break): decoding and scanning the whole head (up to a MiB) cost more than the parse of a
+    # small export.
+    nl = head.find(b"\n")
+    if nl >= 0 and encoding != "utf-16" and b"\r" not in head[:nl - 1] \
+            and not head.count(b'"', 0, nl) % 2:
+        head = head[:nl + 1]
     try:
         text = head.decode("utf-8-sig" if encoding.startswith("utf") else encoding)
     except UnicodeDecodeError:  # the 1 MiB cut a character in two, or the probe was wrong
