@@ -36,6 +36,7 @@ import re
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wip_lib.core.arrow_strings import dictionary_codes, one_array
 
@@ -59,19 +60,17 @@ def normalise_array(codes: pa.Array | pa.ChunkedArray) -> pa.Array:
     Worked out once per distinct code (a job-cost export repeats a few hundred codes over millions
     of rows, and the separator regex runs in Python per value)."""
     distinct, at = dictionary_codes(codes)
-    done = _normalise(pd.Series(pd.arrays.ArrowStringArray(distinct)))
-    return one_array(done.array).take(pa.array(at))
+    return pa.array(_normalise(distinct), pa.large_string()).take(pa.array(at))
 
 
-def _normalise(codes: pd.Series) -> pd.Series:
-    """The rule on each value: trimmed and upper-cased by pandas (Arrow's kernels), the
-    separators and blanks handled with Python's ``re``, which is what pandas' ``str.replace`` and
-    ``str.fullmatch`` run for these patterns (``\\s`` is not RE2's), without a pandas Series
-    built for each of a dozen steps. Called on the distinct codes (:func:`normalise`)."""
-    raw = codes.astype("string").fillna("").str.strip()
-    upper = raw.str.upper()
+def _normalise(codes: pa.Array) -> list[str]:
+    """The rule on each value: trimmed and upper-cased by Arrow's Unicode kernels (what pandas'
+    ``str.strip`` and ``str.upper`` run), the separators and blanks handled with Python's
+    ``re``, which is what pandas' ``str.replace`` and ``str.fullmatch`` run for these patterns
+    (``\\s`` is not RE2's). Called on the distinct codes (:func:`normalise_array`)."""
+    raw = pc.utf8_trim_whitespace(codes)
     out = []
-    for r, u in zip(raw.tolist(), upper.tolist()):
+    for r, u in zip(raw.to_pylist(), pc.utf8_upper(raw).to_pylist()):
         d = _SEP_RE.sub("", r)
         if _DIGITS.fullmatch(d) is None:
             out.append(_BLANKS.sub(" ", u))
@@ -81,7 +80,7 @@ def _normalise(codes: pd.Series) -> pd.Series:
             out.append(d[:2] + "-" + d[2:5] + "." + d[6:8])
         else:
             out.append(_BLANKS.sub(" ", u))
-    return pd.Series(out, index=codes.index, dtype="string")
+    return out
 
 
 def trimmed_text(values: pd.Series) -> pd.Series:

@@ -997,33 +997,38 @@ MAX_INT_DIGITS = 18
 
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (``-?digits``, at most :data:`MAX_INT_DIGITS` digits, spaces around
-    allowed; blank: ``<NA>``): ``(values, bad)``. A column of digits and ``-`` only is cast by
-    Arrow's integer parser, which takes exactly ``-?digits`` of them (``5-`` or ``--5`` fail it:
-    the column is then read by the pattern)."""
-    fast = _plain_ints(text)
+    allowed; blank: ``<NA>``): ``(values, bad)`` (:func:`ints_of_text` of a Series)."""
+    values, bad = ints_of_text(one_array(text.astype(_STRING).array))
+    return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
+
+
+def ints_of_text(arr: pa.Array) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """:func:`parse_ints` of an Arrow text array: ``(values, bad)``. A column of digits and
+    ``-`` only is cast by Arrow's integer parser, which takes exactly ``-?digits`` of them (``5-``
+    or ``--5`` fail it: the column is then read by the pattern)."""
+    fast = _plain_ints(arr)
     if fast is not None:
         return fast
-    s = text.astype("string").fillna("").str.strip()
-    ok = s.str.fullmatch(rf"-?\d{{1,{MAX_INT_DIGITS}}}") | (s == "")
+    s = _series(arr).fillna("").str.strip()
+    ok = (s.str.fullmatch(rf"-?\d{{1,{MAX_INT_DIGITS}}}") | (s == "")).fillna(False)
     num = pd.to_numeric(s.where(ok & (s != "")), errors="coerce").astype("Int64")
-    return num, ~ok.fillna(False)
+    return num.array, ~ok.to_numpy(dtype=bool)
 
 
-def _plain_ints(text: pd.Series) -> tuple[pd.Series, pd.Series] | None:
-    """:func:`parse_ints` of a column whose cells are empty or digits with a leading ``-``, at
+def _plain_ints(arr: pa.Array) -> tuple[pd.arrays.IntegerArray, np.ndarray] | None:
+    """:func:`ints_of_text` of a column whose cells are empty or digits with a leading ``-``, at
     most :data:`MAX_INT_DIGITS` characters; None for any other column."""
-    arr = one_array(text.astype("string"))
     off, data = offsets_and_bytes(arr)
     size = np.diff(off)
     if len(arr) == 0 or size.max(initial=0) > MAX_INT_DIGITS or not (
             ((data >= 48) & (data <= 57)) | (data == 45)).all():
         return None
-    values = cast_or_none(arr, arr.is_null().to_numpy(zero_copy_only=False) | (size == 0),
-                          pa.int64())
+    missing = arr.is_null().to_numpy(zero_copy_only=False) | (size == 0)
+    values = cast_or_none(arr, missing, pa.int64())
     if values is None:
         return None
-    return (pd.Series(pd.array(values, dtype="Int64"), index=text.index),
-            pd.Series(np.zeros(len(arr), dtype=bool), index=text.index))
+    return (pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy(), missing),
+            np.zeros(len(arr), dtype=bool))
 
 
 def floats_of_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -1163,13 +1168,11 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
             out.rows(b, rows, text, "not a percentage between 0% and 100%", fix, header)
             bad |= b
         elif c.kind == "int":
-            val, b = parse_ints(_series(text))
-            b = b.to_numpy(dtype=bool)
+            val, b = ints_of_text(text)
             out.rows(b, rows, text, "not a whole number", fix, header)
             missing = blank & c.required
             out.rows(missing & ~b, rows, text, "the number is blank", "enter the number", header)
             bad |= b | missing
-            val = val.array
         elif c.kind == "float":
             val = floats_of_text(text)
             b = np.isnan(val)
