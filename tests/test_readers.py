@@ -980,3 +980,26 @@ def test_a_whole_number_too_long_for_int64_is_reported_where_it_is():
     assert (p.file, p.row, p.value, p.message) == ("procore/prime_contract_lines.csv", 3,
                                                     "99999999999999999999", "not a whole number")
     assert p.fix == "write a whole number of at most 18 digits"
+
+
+@pytest.mark.parametrize("kind, value", [
+    ("money", None), ("money", 0), ("money", 5), ("text", None), ("text", ""), ("text", "open"),
+    ("code", None), ("period", None), ("flag", None), ("flag", True), ("flag", False),
+    ("date", None), ("rate", None), ("rate", 0.0), ("int", None), ("float", None),
+])
+@pytest.mark.parametrize("n", [0, 3])
+def test_a_column_an_export_lacks_is_its_default_in_the_schema_dtype(kind, value, n):
+    """A column no file has is filled with its default (missing where none; 0 cents for money)
+    in the schema's dtype: the arrays built directly for the common kinds equal a Series of
+    that dtype, cell for cell."""
+    import numpy as np
+
+    from wip_lib.core.schema import Column
+    from wip_lib.sources.readers.tabular import _filled
+
+    c = Column("x", kind, "", default=value)
+    expected = (pd.Series(np.zeros(n, dtype="int64")) if kind == "money" and value is None
+                else pd.Series(pd.NA if value is None and c.dtype not in ("datetime64[us]",
+                                                                          "float64")
+                               else value, index=pd.RangeIndex(n), dtype=c.dtype))
+    pd.testing.assert_series_equal(pd.Series(_filled(c, value, n)), expected, check_exact=True)

@@ -308,9 +308,11 @@ def _looks_like(present: list[str]) -> str | None:
 
 def _flag_rows(out: Collector, raw: pd.DataFrame, mask, values: pd.Series, message: str,
                fix: str, column: str) -> None:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():  # the rows' files named only for a row to report
+        return
     out.row_files = _files_of(raw, out.part_files)
-    out.rows(pd.Series(np.asarray(mask, dtype=bool), index=raw.index), raw["_row"], values,
-             message, fix, column)
+    out.rows(mask, raw["_row"], values, message, fix, column)
 
 
 def _files_of(raw: pd.DataFrame, files: dict[int, str]) -> pd.Series:

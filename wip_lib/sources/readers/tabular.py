@@ -1257,7 +1257,14 @@ def _series(arr: pa.Array) -> pd.Series:
 def _filled(c: schema.Column, value, n: int):
     """``n`` cells of ``value`` in column ``c``'s type (a missing value when None; 0 cents for
     money with no value)."""
-    if c.kind == "money" and value is None:
-        return np.zeros(n, dtype="int64")
+    # The common columns' arrays built as they are: a Series of a dtype given by name costs a
+    # look-up in pandas' registry and a Series each time (a few dozen columns a read).
+    if c.kind == "money" and isinstance(value, (int, type(None))):
+        return np.full(n, value or 0, dtype="int64")
+    if c.dtype == "string" and isinstance(value, (str, type(None))):
+        cells = pa.nulls(n, TEXT)
+        return pd.arrays.ArrowStringArray(cells if value is None else pc.fill_null(cells, value))
+    if c.kind == "flag" and isinstance(value, (bool, type(None))):
+        return pd.arrays.BooleanArray(np.full(n, bool(value)), np.full(n, value is None))
     return pd.Series(pd.NA if value is None and c.dtype not in ("datetime64[us]", "float64")
                      else value, index=pd.RangeIndex(n), dtype=c.dtype).array
