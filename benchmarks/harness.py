@@ -1,7 +1,7 @@
 """Timing and memory for benchmarks: medians over repeats, peak RSS measured in a fresh process.
 
 Each benchmark function runs in its own child process (``multiprocessing`` spawn) so that its peak
-resident memory (``ru_maxrss`` of that child) is its own and not the sum of everything before it.
+resident memory (:func:`own_peak_mb`) is its own and not the sum of everything before it.
 """
 from __future__ import annotations
 
@@ -23,6 +23,21 @@ class Measure:
     cpu_s: float = float("nan")  # median CPU time (user + system, all threads) of the runs
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident memory in MB: Linux's ``VmHWM``, the high-water mark of the
+    process's own memory. Not ``ru_maxrss`` there: a process started by ``spawn`` (fork, then
+    exec) inherits in it the peak of the process it was forked from, so a child of a runner
+    that had just generated a large company reported the runner's gigabytes as its own."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux and BSD
+
+
 def _child(fn: Callable[..., object], repeat: int, queue, setup=None) -> None:
     try:
         state = setup() if setup is not None else None
@@ -32,8 +47,7 @@ def _child(fn: Callable[..., object], repeat: int, queue, setup=None) -> None:
             fn(state) if setup is not None else fn()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        queue.put(("ok", times, rss_kb / 1024, statistics.median(cpu)))
+        queue.put(("ok", times, own_peak_mb(), statistics.median(cpu)))
     except BaseException:  # report, never hang the parent
         import traceback
 

@@ -70,3 +70,16 @@ def test_notebook_pool_times_project_dashboards_on_a_computed_period(tmp_path, s
     # two ends of the seconds' rounding interval (give or take its own last digit).
     low, high = 2 / (d["seconds"] + 0.0005) - 0.0005, 2 / (d["seconds"] - 0.0005) + 0.0005
     assert low <= d["notebooks_per_s"] <= high, d
+
+
+def test_a_benchmarks_peak_memory_is_its_own_not_the_runners():
+    """A benchmark's child process reports its own peak memory, not that of the runner it was
+    started from (on Linux a spawned child's ``ru_maxrss`` starts at its parent's peak: a
+    runner that had just generated a large company passed its gigabytes on to every line)."""
+    from benchmarks.harness import measure
+
+    held = bytearray(512 * 2**20)
+    held[::4096] = b"x" * len(held[::4096])  # touched: resident in this process
+    peak = measure(len, 1, setup=bytes).peak_rss_mb
+    del held
+    assert 0 < peak < 300, peak

@@ -745,16 +745,10 @@ def _near_miss(aliases: list[str], leftovers: list[str]) -> tuple[str, str] | No
 
 # -- totals row ---------------------------------------------------------------------------------
 
-def blank_rows(df: pd.DataFrame, skip: tuple[str, ...] = ()) -> pd.Series:
-    """Rows whose every cell (bar the bookkeeping columns and those in ``skip``) is blank."""
-    return pd.Series(blank_in(_Columns(df), len(df), skip), index=df.index)
-
-
 def blank_in(columns: Mapping[str, pa.Array | pa.ChunkedArray], n: int,
              skip: tuple[str, ...] = ()) -> np.ndarray:
-    """:func:`blank_rows` of ``n`` rows of text columns (no missing cells) by name: the rows
-    whose every cell, bar the bookkeeping columns (``_...``) and those in ``skip``, is blank
-    once trimmed."""
+    """Which of ``n`` rows of text columns (no missing cells; by name) are blank: every cell,
+    bar the bookkeeping columns (``_...``) and those in ``skip``, blank once trimmed."""
     cells = [c for c in columns if not str(c).startswith("_") and c not in skip]
     if not cells:
         return np.zeros(n, dtype=bool)
