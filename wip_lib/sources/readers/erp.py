@@ -68,11 +68,14 @@ from wip_lib.sources.readers.tabular import (
     no_rows,
     parse_dates,
     read_report_table,
+    read_text_columns,
     read_text_table,
     repeated_headers,
     resolve_headers,
     split_totals,
     take_rows,
+    text_array,
+    text_frame,
 )
 from wip_lib.sources.readers.transforms import (
     ProfileError,
@@ -334,63 +337,75 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
     out = Collector(rel)
     report = FileReport(rel, name)
     layout_rows = 0
+    # The file's cells as Arrow text columns by position (a header may name two columns) and
+    # each row's number; a frame is built once, of the columns the profile takes.
     if spec.get("layout") == "report":
         wanted = {_norm_header(a) for c in required for a in _aliases(columns[c])}
         got = read_report_table(path, rel, out, wanted)
         if got is None:
             return None, out.problems, report, {}
-        raw, report.encoding, layout_rows = got
+        frame, report.encoding, layout_rows = got
+        names = [str(h) for h in frame.columns[1:]]
+        rows = frame["_row"].to_numpy(dtype=np.int64)
+        cells = [text_array(frame.iloc[:, i + 1]) for i in range(len(names))]
+        del frame
     else:
-        got = read_text_table(path, rel, out)
+        got = read_text_columns(path, rel, out)
         if got is None:
             return None, out.problems, report, {}
-        raw, report.encoding = got
+        table, names, report.encoding = got
+        rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+        cells = list(table.columns)
+        del table
     del got
-    report.rows_in = len(raw) + layout_rows
+    report.rows_in = len(rows) + layout_rows
     report.rows_totals = layout_rows
-    blank = np.ones(len(raw), dtype=bool) if len(raw.columns) > 1 else np.zeros(len(raw), bool)
-    for at, c in enumerate(raw.columns):  # column by column, until no row can be blank
-        if c != "_row":
-            blank &= empty_cells(raw.iloc[:, at])  # by position: a header may name two columns
-            if not blank.any():
-                break
+    blank = np.ones(len(rows), dtype=bool) if cells else np.zeros(len(rows), dtype=bool)
+    for c in cells:  # column by column, until no row can be blank
+        blank &= empty_cells(c)
+        if not blank.any():
+            break
     report.rows_blank = int(blank.sum())
     if report.rows_blank:  # a filter copies every column: only when there is something to drop
-        raw = take_rows(raw, ~blank, consume=True)
+        keep = pa.array(~blank)
+        cells = [c.filter(keep) for c in cells]
+        rows = rows[~blank]
     for m in sorted(missing_map):
         out.add(f"the ERP profile maps no column to '{m}'", f"add `{m}: [Header]` under "
                 f"tables.{name}.columns in the profile", column=m)
-    shape = _shape_problem(rel, name, list(raw.columns), columns, required, title)
+    headers = ["_row", *names]
+    shape = _shape_problem(rel, name, headers, columns, required, title)
     if shape is not None:
         out.problems.append(shape)
         colmap = {}
     else:
-        colmap = resolve_headers(list(raw.columns), columns, required, out,
-                                 f"ERP {name} export")
+        colmap = resolve_headers(headers, columns, required, out, f"ERP {name} export")
         if spec.get("layout") != "report":  # a report's are checked as its header is found
-            repeated_headers([h for h in raw.columns if h != "_row"], set(colmap.values()),
-                             out)
+            repeated_headers(names, set(colmap.values()), out)
     report.columns_found = dict(colmap)
     report.columns_missing = [c for c in columns if c not in colmap]
-    report.unrecognised = [h for h in raw.columns if h not in ("_row", GROUP)
+    report.unrecognised = [h for h in headers if h not in ("_row", GROUP)
                            and h not in colmap.values()]
     if report.unrecognised and shape is None:
         out.add(f"column(s) not understood and ignored: {', '.join(report.unrecognised)}",
                 "nothing to do if they are not needed; otherwise map them in the ERP profile",
                 severity="warning")
     if out.has_errors:
-        report.rows_reported = len(raw)
+        report.rows_reported = len(rows)
         return None, out.problems, report, {}
     table = schema.get(name)
     if spec.get("layout") != "report":
         money = [colmap[c.name] for c in table.columns if c.kind == "money" and c.name in colmap]
-        raw, report.rows_totals = split_totals(raw, money, out)
-    # The columns taken, renamed, and the part's number, in one frame sharing their arrays (a
-    # selection, a rename and an insert cost twice as much on an export of a dozen columns).
-    renamed = pd.DataFrame({"_row": raw["_row"].to_numpy(),
-                            **{c: raw[h].array for c, h in colmap.items()},
-                            "_part": np.full(len(raw), k, dtype=np.int64)},
-                           index=raw.index, copy=False)
+        totals = split_totals(cells, names, money, int(rows[-1]) if len(rows) else 0, out)
+        report.rows_totals = int(totals)
+        if totals:
+            cells = [c.slice(0, len(rows) - 1) for c in cells]
+            rows = rows[:-1]
+    at: dict[str, int] = {}
+    for i, h in enumerate(names):
+        at.setdefault(h, i)
+    renamed = text_frame(pa.table({**{c: cells[at[h]] for c, h in colmap.items()},
+                                   "_part": np.full(len(rows), k, dtype=np.int64)}), rows)
     for col, value in (part.get("set") or {}).items():
         renamed[col] = pd.Series(str(value), index=renamed.index, dtype="string")
     return renamed, out.problems, report, dict(colmap)

@@ -36,7 +36,7 @@ from wip_lib.core.arrow_strings import (
     sizes_and_edges,
 )
 from wip_lib.core.errors import Problem, file_system_problem
-from wip_lib.core.money import cents_of_text, parse_cents, report_amount
+from wip_lib.core.money import cents_of_text, report_amount
 
 # Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
 TEXT = pa.large_string()
@@ -381,6 +381,23 @@ def read_text_table(path: Path, rel: str, out: Collector) -> tuple[pd.DataFrame,
     return df, encoding
 
 
+def read_text_columns(path: Path, rel: str, out: Collector
+                      ) -> tuple[pa.Table, list[str], str] | None:
+    """:func:`read_text_arrow` of a CSV or an XLSX workbook: its cells as Arrow text columns
+    named ``"0"``, ``"1"``, ... (no missing cell), its header names and the encoding read
+    (``xlsx`` for a workbook); None (a problem recorded) for an empty or unreadable file."""
+    if path.suffix.lower() != ".xlsx":
+        return read_text_arrow(path, out)
+    got = read_text_table(path, rel, out)
+    if got is None:
+        return None
+    df = got[0]
+    names = [str(h) for h in df.columns[1:]]
+    table = pa.table({str(i): pa.array(df.iloc[:, i + 1].fillna("").astype(_STRING).array,
+                                       TEXT) for i in range(len(names))})
+    return table, names, "xlsx"
+
+
 def repeated_headers(names: list[str], used, out: Collector, row: int = 1,
                      file: str | None = None) -> bool:
     """A header the reader takes that names two or more columns (a spreadsheet allows it; an
@@ -413,13 +430,14 @@ def _letter(i: int) -> str:
     return s
 
 
-def text_frame(table: pa.Table) -> pd.DataFrame:
+def text_frame(table: pa.Table, rows: np.ndarray | None = None) -> pd.DataFrame:
     """A table of Arrow text columns as a pandas frame of text (the columns shared, not
-    copied), with ``_row`` first: a row's number in its file, the header being row 1 (put in
-    Arrow: a pandas insert copies the frame's list of blocks, a millisecond)."""
-    table = table.add_column(0, "_row", pa.array(np.arange(2, table.num_rows + 2,
-                                                           dtype="int64")))
-    return table.to_pandas(types_mapper=_text_dtype)
+    copied), with ``_row`` first: a row's number in its file (``rows``; by default the header
+    being row 1 and every row after it there), put in Arrow (a pandas insert copies the frame's
+    list of blocks, a millisecond)."""
+    if rows is None:
+        rows = np.arange(2, table.num_rows + 2, dtype="int64")
+    return table.add_column(0, "_row", pa.array(rows)).to_pandas(types_mapper=_text_dtype)
 
 
 def _text_dtype(t: pa.DataType):  # a types mapper for to_pandas: Arrow text as pandas text
@@ -776,13 +794,15 @@ class _Columns(Mapping):
         return len(self.df.columns)
 
 
-def empty_cells(values: pd.Series) -> np.ndarray:
+def empty_cells(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Which cells of a column are empty text or missing (not trimmed: a cell of spaces is not
     empty), by Arrow's comparison on the column's own array (pandas' costs several times as much
     on an export's column)."""
-    arr = values.array
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else values.array
     if isinstance(arr, pd.arrays.ArrowStringArray):
-        return pc.fill_null(pc.equal(arr._pa_array, ""), True).to_numpy(zero_copy_only=False)
+        arr = arr._pa_array
+    if isinstance(arr, (pa.Array, pa.ChunkedArray)):
+        return pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False)
     return (values == "").to_numpy(dtype=bool, na_value=True)
 
 
@@ -802,33 +822,33 @@ def is_totals(cells: list) -> bool:
     return bool(TOTALS.match(str(first)))
 
 
-def split_totals(df: pd.DataFrame, money_headers: list[str], out: Collector
-                 ) -> tuple[pd.DataFrame, int]:
-    """Set aside a trailing totals row (first non-blank cell 'Total', 'Totals', 'Grand Total')
-    after checking each of its money cells against the sum of the lines above it."""
-    if df.empty:
-        return df, 0
-    # The last row's cells (not a copy of the frame without ``_row`` first)
-    cells = [(h, v) for h, v in zip(df.columns, df.iloc[-1].tolist()) if h != "_row"]
-    if not is_totals([v for _, v in cells]):
-        return df, 0
-    last: dict = {}
-    for h, v in cells:
-        last.setdefault(h, v)
-    body = df.iloc[:-1]
-    row = int(df["_row"].iloc[-1])
+def split_totals(columns: list[pa.Array | pa.ChunkedArray], names: list[str],
+                 money_headers: list[str], row: int, out: Collector) -> bool:
+    """Whether the last row of ``columns`` (text, no missing cell; ``names`` their headers, in
+    order) is a totals row (first non-blank cell 'Total', 'Totals', 'Grand Total'), to be set
+    aside; if so, each of its money cells (``money_headers``; a header's first column) is
+    checked against the sum of the lines above it. ``row``: its row number in the file."""
+    n = len(columns[0]) if columns else 0
+    if not n:
+        return False
+    last = [c[n - 1].as_py() for c in columns]  # the last row's cells, not a copy of the rows
+    if not is_totals(last):
+        return False
+    at: dict[str, int] = {}
+    for i, h in enumerate(names):
+        at.setdefault(h, i)
     for h in money_headers:
-        total_cell = str(last[h]).strip()
+        total_cell = str(last[at[h]]).strip()
         if not total_cell:
             continue
-        total, bad_t = parse_cents(pd.Series([total_cell], dtype="string"))
-        lines, bad_l = parse_cents(body[h])
-        if bad_t.iloc[0] or bad_l.any():
+        total, _, bad_t = cents_of_text(pa.array([total_cell], TEXT))
+        lines, _, bad_l = cents_of_text(one_array(columns[at[h]].slice(0, n - 1)))
+        if bad_t[0] or bad_l.any():
             continue  # the line problems are reported by the column conversion
-        s = int(lines.fillna(0).sum())
-        if int(total.iloc[0]) != s:
+        s = int(lines.sum())
+        if int(total[0]) != s:
             totals_differ(out, total_cell, s, row, h)
-    return body, 1
+    return True
 
 
 def totals_differ(out: Collector, cell: str, lines: int, row: int, column: str,
