@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wip_lib.core.arrow_strings import dictionary_codes, one_array
+from wip_lib.core.schema import STRING
 
 _SEP = r"[\s.\-/_]+"
 _SEP_RE = re.compile(_SEP)
@@ -87,7 +88,7 @@ def trimmed_text(values: pd.Series) -> pd.Series:
     """``values`` as text (blank for missing) without surrounding whitespace, trimmed once per
     distinct value (codes and jobs repeat over millions of rows). A column that already is such
     text is returned as it is: not a second copy of millions of cells."""
-    text = values if values.dtype == _STRING else values.astype("string")
+    text = values if values.dtype == STRING else values.astype(STRING)
     if text.hasnans:
         text = text.fillna("")
     ids, uniques = pd.factorize(text)
@@ -96,9 +97,6 @@ def trimmed_text(values: pd.Series) -> pd.Series:
     if done.equals(distinct):
         return text
     return pd.Series(done.array.take(ids), index=values.index, dtype="string")
-
-
-_STRING = pd.StringDtype()
 
 
 def crosswalk_pairs(crosswalk: pd.DataFrame, jobs=()) -> pd.DataFrame:

@@ -127,12 +127,9 @@ def repeated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return pd.Series(mask, index=df.index)
 
 
-_STRING = pd.StringDtype()  # a dtype given by name is a look-up in pandas' registry each time
-
-
 def _large_text(values: pd.Series) -> pa.Array:
     """A column as one Arrow large-string array (its missing cells null)."""
-    arr = one_array(values.astype(_STRING).array)
+    arr = one_array(values.astype(schema.STRING).array)
     return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
 
 
@@ -154,7 +151,7 @@ def unknown_jobs(tables: dict, settings: Settings) -> dict[str, tuple[list, pd.S
             df = tables.get(name)
             if df is None or df.empty:
                 continue
-            unknown = pd.Series(~pc.is_in(one_array(df["job_id"].astype(_STRING).array),
+            unknown = pd.Series(~pc.is_in(one_array(df["job_id"].astype(schema.STRING).array),
                                           value_set=_texts(known)
                                           ).to_numpy(zero_copy_only=False), index=df.index)
             if unknown.any():

@@ -79,6 +79,7 @@ from wip_lib.sources.readers.tabular import (
     repeated_headers,
     resolve_headers,
     text_array,
+    text_cells,
     totals_differ,
     totals_row,
     trim,
@@ -90,7 +91,6 @@ INVOICES = {"subcontractor_invoices": "subcontractor_invoice_lines",
             "owner_invoices": "owner_invoice_lines"}
 WHAT = {"jobs": "projects", "procore_vendors": "vendors"}  # what a file holds, in messages
 READ_THREADS = 4  # budget snapshots the batch cannot vouch for, read alone at once
-_TEXT = pd.StringDtype()  # a dtype given by name is looked up in pandas' registry each time
 _NO_ROWS = pa.table({})  # a file with no rows to take, or read straight into the stack
 BUDGET_DIR = "procore/budget"
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -254,7 +254,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             cols[name] = pa.array([per_file.get(r) for r in rels], TEXT).take(pa.array(file_no))
     for c in table.names:
         if c not in cols and any(c in f.labels for f in usable):
-            cols[c] = pa.array([""] * n, TEXT)
+            cols[c] = text_cells("", n)
     for c, v in cols.items():  # text, '' for a missing cell (a column a file lacks, a blank)
         if v.type != TEXT:
             v = v.cast(TEXT)
@@ -351,20 +351,12 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         keep = iana.notna().to_numpy() & ~bad.to_numpy()
         time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
     if bad.any():  # a filter copies every column: only when there is a row to set aside
-        frame = frame[~bad.to_numpy()]
-    if not _numbered_from_zero(frame.index):
-        frame = frame.reset_index(drop=True)
+        frame = frame[~bad.to_numpy()].reset_index(drop=True)
     # the file's own headers, for the cross-file rules' messages
     frame.attrs["labels"] = frozen(labels)
     if time_zones is not None:
         frame.attrs["time_zones"] = frozen(time_zones)  # job -> its project's IANA zone
     return frame
-
-
-def _numbered_from_zero(index: pd.Index) -> bool:
-    """True when ``index`` is already what ``reset_index(drop=True)`` gives (a new frame costs
-    more than the test)."""
-    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
@@ -377,7 +369,7 @@ def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
     at = {name: i for i, name in enumerate(cats)}
     remap = np.full(len(rels), -1, dtype=np.int64)
     remap[present] = [at[name] for name in names]
-    return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype=_TEXT))
+    return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype=schema.STRING))
 
 
 def _per_file(rels: list[str], file_no: np.ndarray) -> dict[str, int]:
@@ -399,13 +391,13 @@ def _local_timestamps(cols: dict[str, pa.Array | pa.ChunkedArray], table: schema
         if not any((offsets_and_bytes(a)[1] == ord(":")).any() for a in chunks(cols[c])):
             continue
         text = pd.Series(pd.arrays.ArrowStringArray(cols[c]))
-        uniques = pd.Series(pd.unique(text), dtype=_TEXT)
+        uniques = pd.Series(pd.unique(text), dtype=schema.STRING)
         if not is_stamp(uniques).any():
             continue
         company = settings.time_zone or ""
         if "job_id" in cols and zones:
             tz = pd.Series(pd.arrays.ArrowStringArray(trim(cols["job_id"])[0])).map(zones)
-            tz = tz.astype(_TEXT).fillna(company)
+            tz = tz.astype(schema.STRING).fillna(company)
         else:
             tz = company
         if not company and not zones:
@@ -519,7 +511,7 @@ def _budget_codes(cols: dict[str, pa.Array | pa.ChunkedArray], n: int
     names = ("__cost_code", "__cost_type", "__description")
     present = [c for c in _BUDGET_CODE_INPUTS if c in cols]
     if not present or not n:  # no code columns: every line's code, type and description blank
-        return dict.fromkeys(names, pa.array([""] * n, TEXT))
+        return dict.fromkeys(names, text_cells("", n))
     keys = [one_array(cols[c]) for c in present]
     group = combination_codes(keys)
     first = pa.array(np.unique(group, return_index=True)[1])  # a row per combination, in order
@@ -1050,8 +1042,6 @@ class _File:
     cells: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # column -> lines
     first_row: int = 0  # the file's row number of the first line
     n: int = 0  # lines
-
-
 
 
 @dataclasses.dataclass(frozen=True)

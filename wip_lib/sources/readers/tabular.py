@@ -137,8 +137,7 @@ class Collector:
                                          severity))
 
     def rows(self, mask: pd.Series, rows: pd.Series | np.ndarray, values: pd.Series,
-             message: str, fix: str,
-             column: str, severity: str = "error") -> None:
+             message: str, fix: str, column: str, severity: str = "error") -> None:
         """One problem per flagged row (listing capped), vectorised selection."""
         m = mask if isinstance(mask, np.ndarray) else mask.to_numpy(dtype=bool)
         if not m.any():
@@ -393,7 +392,7 @@ def read_text_columns(path: Path, rel: str, out: Collector
         return None
     df = got[0]
     names = [str(h) for h in df.columns[1:]]
-    table = pa.table({str(i): pa.array(df.iloc[:, i + 1].fillna("").astype(_STRING).array,
+    table = pa.table({str(i): pa.array(df.iloc[:, i + 1].fillna("").astype(schema.STRING).array,
                                        TEXT) for i in range(len(names))})
     return table, names, "xlsx"
 
@@ -441,7 +440,7 @@ def text_frame(table: pa.Table, rows: np.ndarray | None = None) -> pd.DataFrame:
 
 
 def _text_dtype(t: pa.DataType):  # a types mapper for to_pandas: Arrow text as pandas text
-    return _STRING if t == TEXT else None
+    return schema.STRING if t == TEXT else None
 
 
 # -- report CSVs ----------------------------------------------------------------------------------
@@ -778,22 +777,6 @@ def blank_in(columns: Mapping[str, pa.Array | pa.ChunkedArray], n: int,
     return blank
 
 
-class _Columns(Mapping):
-    """A frame's columns by name as Arrow text (:func:`text_array`), each fetched when asked."""
-
-    def __init__(self, df: pd.DataFrame):
-        self.df = df
-
-    def __getitem__(self, name: str) -> pa.Array | pa.ChunkedArray:
-        return text_array(self.df[name])
-
-    def __iter__(self):
-        return iter(self.df.columns)
-
-    def __len__(self) -> int:
-        return len(self.df.columns)
-
-
 def empty_cells(values: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Which cells of a column are empty text or missing (not trimmed: a cell of spaces is not
     empty), by Arrow's comparison on the column's own array (pandas' costs several times as much
@@ -1012,7 +995,7 @@ MAX_INT_DIGITS = 18
 def parse_ints(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Whole numbers (``-?digits``, at most :data:`MAX_INT_DIGITS` digits, spaces around
     allowed; blank: ``<NA>``): ``(values, bad)`` (:func:`ints_of_text` of a Series)."""
-    values, bad = ints_of_text(one_array(text.astype(_STRING).array))
+    values, bad = ints_of_text(one_array(text.astype(schema.STRING).array))
     return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
 
 
@@ -1061,12 +1044,9 @@ def floats_of_text(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _text(values: pd.Series) -> pd.Series:
     """A column as text (string dtype, '' for a missing cell); the column itself when it already
     is (as read from a CSV), not a copy."""
-    if values.dtype == _STRING and values.array._pa_array.null_count == 0:
+    if values.dtype == schema.STRING and values.array._pa_array.null_count == 0:
         return values
     return values.astype("string").fillna("")
-
-
-_STRING = pd.StringDtype()
 
 
 def _trimmed(text: pd.Series) -> pd.Series:
@@ -1120,8 +1100,7 @@ KIND_FIX = {
 
 
 def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str, str],
-            out: Collector,
-            locale: str = "en-US", date_formats: list[str] | None = None,
+            out: Collector, locale: str = "en-US", date_formats: list[str] | None = None,
             defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None,
             extra: dict[str, object] | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Typed canonical columns from text columns (a frame, or an Arrow table of text columns
@@ -1136,10 +1115,10 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
     than the steps on a small export (a company's read converts about two hundred columns)."""
     if isinstance(raw, pa.Table):
         n, rows, index = raw.num_rows, raw.column("_row").to_numpy(), pd.RangeIndex(raw.num_rows)
-        column = _Arrow(raw)
+        column = raw.column
     else:
         n, rows, index = len(raw), raw["_row"], raw.index
-        column = _Columns(raw)
+        column = raw.__getitem__
     bad = np.zeros(n, dtype=bool)
     cols: dict[str, object] = {}
     fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
@@ -1149,7 +1128,7 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
             if not (c.name.endswith("_raw") or c.name in (defaults or {})):
                 cols[c.name] = _filled(c, c.default, n)
             continue
-        text = column[header]
+        text = text_array(column(header))
         if c.kind not in _KEPT_AS_TEXT:
             # Parsed into numbers or dates: one array, a copy let go once the column is parsed
             # (the parsers run a third faster on it than chunk by chunk at 2,000 jobs). A text
@@ -1227,40 +1206,29 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
     return frame, pd.Series(bad, index=index)
 
 
-class _Arrow(Mapping):
-    """A table's text columns by name as :func:`text_array` gives a frame's: the column's one
-    array where it has one chunk, '' for a missing cell."""
-
-    def __init__(self, table: pa.Table):
-        self.table = table
-
-    def __getitem__(self, name: str) -> pa.Array | pa.ChunkedArray:
-        col = self.table.column(name)
-        if col.null_count:
-            col = pc.fill_null(col, "")
-        return col.chunk(0) if col.num_chunks == 1 else col
-
-    def __iter__(self):
-        return iter(self.table.column_names)
-
-    def __len__(self) -> int:
-        return self.table.num_columns
+def text_cells(value: str | None, n: int) -> pa.Array:
+    """``n`` Arrow text cells of ``value`` (null where None), built by Arrow, not from a list."""
+    cells = pa.nulls(n, TEXT)
+    return cells if value is None else pc.fill_null(cells, value)
 
 
 _KEPT_AS_TEXT = ("text", "code", "period")
 
 
-def text_array(values: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A column as Arrow text with no nulls (:func:`_text`): the column's own array where it
-    already is one (as read from a CSV)."""
-    arr = values.array
-    if isinstance(arr, pd.arrays.ArrowStringArray):
+def text_array(values: pd.Series | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column (of a frame, or an Arrow table's text column) as Arrow text with no nulls
+    (:func:`_text`: '' for a missing cell): the column's own array where it already is one (as
+    read from a CSV)."""
+    if isinstance(values, pa.ChunkedArray):
+        data = pc.fill_null(values, "") if values.null_count else values
+    else:
+        arr = values.array
+        if not isinstance(arr, pd.arrays.ArrowStringArray) or arr._pa_array.null_count:
+            return one_array(_text(values).array)
         data = arr._pa_array
-        if data.null_count == 0:
-            # A large export's column is in chunks (parsed block by block): kept so, not copied
-            # into one array while the frame that holds it is alive.
-            return data.chunk(0) if data.num_chunks == 1 else data
-    return one_array(_text(values).array)
+    # A large export's column is in chunks (parsed block by block): kept so, not copied into
+    # one array while the table that holds it is alive.
+    return data.chunk(0) if data.num_chunks == 1 else data
 
 
 def _series(arr: pa.Array) -> pd.Series:
@@ -1276,8 +1244,7 @@ def _filled(c: schema.Column, value, n: int):
     if c.kind == "money" and isinstance(value, (int, type(None))):
         return np.full(n, value or 0, dtype="int64")
     if c.dtype == "string" and isinstance(value, (str, type(None))):
-        cells = pa.nulls(n, TEXT)
-        return pd.arrays.ArrowStringArray(cells if value is None else pc.fill_null(cells, value))
+        return pd.arrays.ArrowStringArray(text_cells(value, n))
     if c.kind == "flag" and isinstance(value, (bool, type(None))):
         return pd.arrays.BooleanArray(np.full(n, bool(value)), np.full(n, value is None))
     return pd.Series(pd.NA if value is None and c.dtype not in ("datetime64[us]", "float64")
