@@ -982,6 +982,48 @@ def test_a_whole_number_too_long_for_int64_is_reported_where_it_is():
     assert p.fix == "write a whole number of at most 18 digits"
 
 
+def test_a_small_tables_money_columns_parsed_together_read_as_parsed_one_by_one(monkeypatch):
+    """The money columns of a small export are parsed as one array (the parser's fixed cost once
+    a table): each column's cents, its bad cells and the problems listed (file, row, header,
+    value) are those of the columns parsed one by one, column for column: a blank required
+    amount, bad amounts, negatives with a minus and in parentheses, the last row."""
+    import numpy as np
+
+    from wip_lib.core import schema
+    from wip_lib.sources.readers import tabular
+    from wip_lib.sources.readers.tabular import Collector, convert
+
+    raw = pd.DataFrame({
+        "_row": np.arange(2, 7, dtype="int64"),
+        "#": pd.array(["SC-1", "SC-2", "PO-3", "PO-4", "SC-5"], dtype="string"),
+        "Original Contract Amount": pd.array(["$1,000.00", "", "12", "(3.50)", "7.25"],
+                                             dtype="string"),
+        "Invoiced": pd.array(["0", "$2.5", "abc", "-$1,234.56", "$0.01"], dtype="string"),
+        "Payments Issued": pd.array(["", "", "1.2.3", "4", "(0.99)"], dtype="string"),
+    })
+    colmap = {"commitment_number": "#", "original_amount": "Original Contract Amount",
+              "invoiced": "Invoiced", "payments_issued": "Payments Issued"}
+
+    def read():
+        out = Collector("procore/commitments.csv")
+        frame, bad = convert(raw, schema.get("commitments"), colmap, out)
+        return frame, bad, out.problems
+
+    together = read()
+    monkeypatch.setattr(tabular, "MONEY_TOGETHER_CELLS", 0)  # every column alone
+    alone = read()
+    pd.testing.assert_frame_equal(together[0], alone[0], check_exact=True)
+    assert together[1].tolist() == alone[1].tolist() == [False, True, True, False, False]
+    assert together[2] == alone[2]
+    assert together[0]["original_amount"].tolist() == [100000, 0, 1200, -350, 725]
+    assert together[0]["invoiced"].tolist() == [0, 250, 0, -123456, 1]
+    assert together[0]["payments_issued"].tolist() == [0, 0, 0, 400, -99]
+    assert {(p.row, p.column, p.value, p.message) for p in together[2]} == {
+        (3, "Original Contract Amount", "", "the amount is blank"),
+        (4, "Invoiced", "abc", "not an amount of money"),
+        (4, "Payments Issued", "1.2.3", "not an amount of money")}
+
+
 @pytest.mark.parametrize("kind, value", [
     ("money", None), ("money", 0), ("money", 5), ("text", None), ("text", ""), ("text", "open"),
     ("code", None), ("period", None), ("flag", None), ("flag", True), ("flag", False),

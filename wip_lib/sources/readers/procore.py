@@ -301,13 +301,14 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     frame, bad = convert(pa.table({"_row": rows, **cols}), table, colmap, out,
                          settings.procore_locale, defaults=None, labels=labels,
                          extra={"_file": file_cats, "_row": rows})
+    bad = bad.to_numpy(dtype=bool, copy=True)  # the masks below in numpy: a pandas step each cost more
     if totals is not None:
-        _check_totals(totals, file_no, rels, frame, bad.to_numpy(dtype=bool), labels, out)
+        _check_totals(totals, file_no, rels, frame, bad, labels, out)
     labels_status = dict(settings.status_labels)
     if "status_family" in table.names:
         families = COMMITMENT_STATUS_FAMILY if fmt.table == "commitments" else CO_STATUS_FAMILY
         fam = status_family(frame["status"], families, labels_status)
-        unknown = fam.isna() & ~bad
+        unknown = fam.isna().to_numpy() & ~bad
         out.rows(unknown, rows, frame["status"], "status not recognised",
                  "map this status to a Procore base status (approved, pending, draft, void, ...) "
                  "under status_labels in company.yaml", labels.get("status", "Status"))
@@ -319,6 +320,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
             frame["approved_date"] = frame["approved_date"].where(fam == "approved")
     if fmt.table == "commitments" and "commitment_type" not in labels:
         frame["commitment_type"], untold = _type_from_number(frame["commitment_number"])
+        untold = untold.to_numpy(dtype=bool)
         out.rows(untold & ~bad, rows, frame["commitment_number"],
                  "the export has no Type column and the number does not say whether this is a "
                  "subcontract or a purchase order", "add a Type column (Subcontract or Purchase "
@@ -327,13 +329,13 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
         bad |= untold
     if fmt.table == "commitments":
         t = commitment_type(frame["commitment_type"])
-        badt = ~t.isin(["subcontract", "purchase_order"]) & ~bad
+        badt = ~t.isin(["subcontract", "purchase_order"]).to_numpy(dtype=bool) & ~bad
         out.rows(badt, rows, frame["commitment_type"], "commitment type not recognised",
                  "write Subcontract or Purchase Order", labels.get("commitment_type", "Type"))
         bad |= badt
-        frame["commitment_type"] = t.astype("string")
+        frame["commitment_type"] = t
     # as dicts: a pandas lookup per file costs more than the count (hundreds of snapshots)
-    reported = _per_file(rels, file_no[bad.to_numpy(dtype=bool)])
+    reported = _per_file(rels, file_no[bad])
     kept = _per_file(rels, file_no)
     for rel, f in by_file.items():
         f.report.rows_reported = int(reported.get(rel, 0))
@@ -348,10 +350,10 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
                  "company's time_zone is used for this project", "write an IANA name such as "
                  "America/Denver, or the name Procore shows", labels.get("time_zone", "Time Zone"),
                  severity="warning")
-        keep = iana.notna().to_numpy() & ~bad.to_numpy()
+        keep = iana.notna().to_numpy() & ~bad
         time_zones = dict(zip(frame.loc[keep, "job_id"], iana[keep]))
     if bad.any():  # a filter copies every column: only when there is a row to set aside
-        frame = frame[~bad.to_numpy()].reset_index(drop=True)
+        frame = frame[~bad].reset_index(drop=True)
     # the file's own headers, for the cross-file rules' messages
     frame.attrs["labels"] = frozen(labels)
     if time_zones is not None:
@@ -753,6 +755,15 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
             np.repeat(np.array([i for _, i in files], dtype=np.int32), n))))
     stacked = pa.concat_tables(stacks + general, promote_options="permissive")
     del stacks
+    # Each column as one array before any row is picked from it: a take from a column of
+    # hundreds of chunks (a file's rows each) cost a millisecond a column, five times a
+    # join of the chunks and a take from the one array. Column by column, so each column's
+    # chunks are let go as soon as it is whole.
+    columns = {name: stacked.column(name) for name in stacked.column_names}
+    del stacked
+    for name in list(columns):
+        columns[name] = columns[name].combine_chunks()
+    stacked = pa.table(columns) if columns else pa.table({})
     file_of = stacked["_file"].to_numpy() if stacked.num_columns else np.zeros(0, np.int32)
     order = None
     if stacked.num_columns and len(same_header) + len(general) > 1:
@@ -780,14 +791,11 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
         order = np.flatnonzero(keep) if order is None else order[keep[order]]
     for f in loaded:  # set aside here: the rows left end with a line
         f.has_totals = False
-    # Column by column, so the many small chunks of a column are freed as soon as it is whole:
-    # one copy of each, in file order and without the totals rows.
-    columns = {name: stacked.column(name) for name in stacked.column_names}
     del stacked
-    take = None if order is None else pa.array(order)
-    for name in list(columns):
-        columns[name] = (columns[name].combine_chunks() if take is None
-                         else columns[name].take(take))
+    if order is not None:  # one copy of each column at a time, in file order, no totals rows
+        take = pa.array(order)
+        for name in list(columns):
+            columns[name] = columns[name].take(take)
     index = columns["_file"]
     for name, per_file in fixed_rows.items():
         columns[name] = pa.array(per_file, TEXT).take(index)
