@@ -982,11 +982,12 @@ def test_a_whole_number_too_long_for_int64_is_reported_where_it_is():
     assert p.fix == "write a whole number of at most 18 digits"
 
 
-def test_a_small_tables_money_columns_parsed_together_read_as_parsed_one_by_one(monkeypatch):
-    """The money columns of a small export are parsed as one array (the parser's fixed cost once
-    a table): each column's cents, its bad cells and the problems listed (file, row, header,
-    value) are those of the columns parsed one by one, column for column: a blank required
-    amount, bad amounts, negatives with a minus and in parentheses, the last row."""
+def test_a_small_tables_money_and_dates_parsed_together_read_as_parsed_one_by_one(monkeypatch):
+    """The money columns of a small export are parsed as one array, and its date columns (the
+    parser's fixed cost once a table): each column's values, its bad cells and the problems
+    listed (file, row, header, value) are those of the columns parsed one by one, column for
+    column: a blank required amount, bad amounts, negatives with a minus and in parentheses,
+    blank and bad dates, an ISO date, the last row."""
     import numpy as np
 
     from wip_lib.core import schema
@@ -1000,9 +1001,13 @@ def test_a_small_tables_money_columns_parsed_together_read_as_parsed_one_by_one(
                                              dtype="string"),
         "Invoiced": pd.array(["0", "$2.5", "abc", "-$1,234.56", "$0.01"], dtype="string"),
         "Payments Issued": pd.array(["", "", "1.2.3", "4", "(0.99)"], dtype="string"),
+        "Approved Date": pd.array(["01/31/2026", "", "2026-02-28", "13/01/2026", "02/01/2026"],
+                                  dtype="string"),
+        "ERP Status Date": pd.array(["", "03/15/2026", "", "", "not yet"], dtype="string"),
     })
     colmap = {"commitment_number": "#", "original_amount": "Original Contract Amount",
-              "invoiced": "Invoiced", "payments_issued": "Payments Issued"}
+              "invoiced": "Invoiced", "payments_issued": "Payments Issued",
+              "approved_date": "Approved Date", "erp_status_date": "ERP Status Date"}
 
     def read():
         out = Collector("procore/commitments.csv")
@@ -1010,10 +1015,10 @@ def test_a_small_tables_money_columns_parsed_together_read_as_parsed_one_by_one(
         return frame, bad, out.problems
 
     together = read()
-    monkeypatch.setattr(tabular, "MONEY_TOGETHER_CELLS", 0)  # every column alone
+    monkeypatch.setattr(tabular, "TOGETHER_CELLS", 0)  # every column alone
     alone = read()
     pd.testing.assert_frame_equal(together[0], alone[0], check_exact=True)
-    assert together[1].tolist() == alone[1].tolist() == [False, True, True, False, False]
+    assert together[1].tolist() == alone[1].tolist() == [False, True, True, True, True]
     assert together[2] == alone[2]
     assert together[0]["original_amount"].tolist() == [100000, 0, 1200, -350, 725]
     assert together[0]["invoiced"].tolist() == [0, 250, 0, -123456, 1]
@@ -1021,7 +1026,11 @@ def test_a_small_tables_money_columns_parsed_together_read_as_parsed_one_by_one(
     assert {(p.row, p.column, p.value, p.message) for p in together[2]} == {
         (3, "Original Contract Amount", "", "the amount is blank"),
         (4, "Invoiced", "abc", "not an amount of money"),
-        (4, "Payments Issued", "1.2.3", "not an amount of money")}
+        (4, "Payments Issued", "1.2.3", "not an amount of money"),
+        (5, "Approved Date", "13/01/2026", "not a date"),
+        (6, "ERP Status Date", "not yet", "not a date")}
+    assert [str(d)[:10] for d in together[0]["approved_date"]] == [
+        "2026-01-31", "NaT", "2026-02-28", "NaT", "2026-02-01"]
 
 
 @pytest.mark.parametrize("kind, value", [

@@ -1122,9 +1122,13 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
     bad = np.zeros(n, dtype=bool)
     cols: dict[str, object] = {}
     fmt_hint = {"en-US": "MM/DD/YYYY"}.get(locale, "DD/MM/YYYY")
-    money = _money_together([c.name for c in table.columns if c.kind == "money"
-                             and colmap.get(c.name) is not None],
-                            lambda name: column(colmap[name]), n)
+    # A small table's money columns, and its date columns, each parsed as one array.
+    taken = lambda kind: [c.name for c in table.columns  # noqa: E731
+                          if c.kind == kind and colmap.get(c.name) is not None]
+    fetch = lambda name: column(colmap[name])  # noqa: E731
+    together = {**_parsed_together(lambda a: cents_of_text(a)[::2], taken("money"), fetch, n),
+                **_parsed_together(lambda a: dates_of_text(a, locale, date_formats),
+                                   taken("date"), fetch, n)}
     for c in table.columns:
         header = colmap.get(c.name)
         if header is None:
@@ -1141,14 +1145,15 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
         fix = KIND_FIX.get(c.kind, "").format(fmt=fmt_hint)
         t, blank = trim(text)  # once per column: a trim of millions of cells is not free
         if c.kind == "money":
-            val, b = money[c.name] if c.name in money else cents_of_text(text)[::2]  # 0: blank, bad
+            val, b = together[c.name] if c.name in together else cents_of_text(text)[::2]
             missing = blank & c.required
             out.rows(b, rows, text, "not an amount of money", fix, header)
             out.rows(missing & ~b, rows, text, "the amount is blank", "enter the amount (0 if "
                      "none)", header)
             bad |= b | missing
         elif c.kind == "date":
-            val, b = dates_of_text(text, locale, date_formats)
+            val, b = (together[c.name] if c.name in together
+                      else dates_of_text(text, locale, date_formats))
             out.rows(b, rows, text, "not a date", fix, header)
             missing = blank & c.required
             out.rows(missing, rows, text, "the date is blank", "enter the date", header)
@@ -1209,25 +1214,27 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
     return frame, pd.Series(bad, index=index)
 
 
-#: A table's money columns are parsed as one array up to this many cells: a column of a small
-#: export costs the parser's dozen kernels more than its cells (the commitments export, eight
-#: columns of 600 amounts: 3.2 ms one by one, 1.3 ms together). A larger table's cells outweigh
-#: that, and a joined copy of its text would cost memory for nothing.
-MONEY_TOGETHER_CELLS = 100_000
+#: A table's money columns, and its date columns, are parsed as one array each up to this many
+#: cells: a column of a small export costs the parser's dozen kernels more than its cells (the
+#: commitments export's eight money columns of 600 amounts: 3.2 ms one by one, 1.3 ms
+#: together). A larger table's cells outweigh that, and a joined copy of its text would cost
+#: memory for nothing.
+TOGETHER_CELLS = 100_000
 
 
-def _money_together(names: list[str], column, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """:func:`~wip_lib.core.money.cents_of_text` of several money columns of one table (``column``
-    gives a name's text column), worked as one array: each column's ``(cents, bad)``. Nothing
-    when there is one column or the table is large (:data:`MONEY_TOGETHER_CELLS`): then each
-    column is parsed alone. The parse is of each text by itself, so the result is the same."""
-    if len(names) < 2 or not n or n * len(names) > MONEY_TOGETHER_CELLS:
+def _parsed_together(parse, names: list[str], column, n: int) -> dict[str, tuple]:
+    """``parse`` (a parser of one text array that reads each value by itself, returning arrays
+    as long as its input: :func:`~wip_lib.core.money.cents_of_text`, :func:`dates_of_text`) of
+    several columns of one table (``column`` gives a name's text column, ``n`` cells each),
+    worked as one array: each column's share of each result. Nothing when there is one column
+    or the table is large (:data:`TOGETHER_CELLS`): then each column is parsed alone, to the
+    same result."""
+    if len(names) < 2 or not n or n * len(names) > TOGETHER_CELLS:
         return {}
     texts = [one_array(text_array(column(name))) for name in names]
     texts = [t if t.type == pa.large_string() else t.cast(pa.large_string()) for t in texts]
-    cents, _, bad = cents_of_text(pa.concat_arrays(texts))
-    return {name: (cents[i * n:(i + 1) * n], bad[i * n:(i + 1) * n])
-            for i, name in enumerate(names)}
+    parsed = parse(pa.concat_arrays(texts))
+    return {name: tuple(r[i * n:(i + 1) * n] for r in parsed) for i, name in enumerate(names)}
 
 
 def text_cells(value: str | None, n: int) -> pa.Array:
