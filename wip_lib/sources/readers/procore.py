@@ -755,9 +755,9 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
             np.repeat(np.array([i for _, i in files], dtype=np.int32), n))))
     stacked = pa.concat_tables(stacks + general, promote_options="permissive")
     del stacks
-    # Each column as one array before any row is picked from it: a take from a column of
-    # hundreds of chunks (a file's rows each) cost a millisecond a column, five times a
-    # join of the chunks and a take from the one array. Column by column, so each column's
+    # Each column as one array before any row is picked from it: the totals rows' cells taken
+    # from a column of hundreds of chunks (a file's rows each) cost 0.65 ms a column on the
+    # 30-job company, from the one array a tenth of that. Column by column, so each column's
     # chunks are let go as soon as it is whole.
     columns = {name: stacked.column(name) for name in stacked.column_names}
     del stacked
