@@ -19,6 +19,12 @@ def one_array(values) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def large_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow large strings (64-bit offsets: what pandas' string dtype holds, and
+    what arrays must share to be joined); the column itself when it already is."""
+    return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
+
+
 def cast_or_none(arr: pa.Array, missing: np.ndarray, to: pa.DataType) -> pa.Array | None:
     """``arr`` cast by Arrow's parser to ``to``, the ``missing`` cells null (an empty cell is
     not a number to Arrow); None when the parser refuses any other cell, and the caller reads

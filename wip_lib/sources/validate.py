@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wip_lib.core import schema
-from wip_lib.core.arrow_strings import combination_codes, one_array
+from wip_lib.core.arrow_strings import combination_codes, large_text, one_array
 from wip_lib.core.errors import Problem
 from wip_lib.core.identifiers import SAFE_FIX, unsafe_mask
 from wip_lib.core.settings import Settings
@@ -129,8 +129,7 @@ def repeated_keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
 
 def _large_text(values: pd.Series) -> pa.Array:
     """A column as one Arrow large-string array (its missing cells null)."""
-    arr = one_array(values.astype(schema.STRING).array)
-    return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
+    return large_text(one_array(values.astype(schema.STRING).array))
 
 
 def _texts(values: set) -> pa.Array:

@@ -64,6 +64,7 @@ from wip_lib.sources.readers.tabular import (
     _norm_header,
     convert,
     empty_cells,
+    first_columns,
     month_text,
     no_rows,
     parse_dates,
@@ -401,9 +402,7 @@ def _read_part(root: Path, name: str, spec: dict, part: dict, k: int, columns: d
         if totals:
             cells = [c.slice(0, len(rows) - 1) for c in cells]
             rows = rows[:-1]
-    at: dict[str, int] = {}
-    for i, h in enumerate(names):
-        at.setdefault(h, i)
+    at = first_columns(names)
     renamed = text_frame(pa.table({**{c: cells[at[h]] for c, h in colmap.items()},
                                    "_part": np.full(len(rows), k, dtype=np.int64)}), rows)
     for col, value in (part.get("set") or {}).items():

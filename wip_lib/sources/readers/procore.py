@@ -251,7 +251,7 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     rows = cols.pop("_row").to_numpy()
     for name, per_file in fixed_cols.items():
         if name not in cols:
-            cols[name] = pa.array([per_file.get(r) for r in rels], TEXT).take(pa.array(file_no))
+            cols[name] = _spread([per_file.get(r) for r in rels], file_no)
     for c in table.names:
         if c not in cols and any(c in f.labels for f in usable):
             cols[c] = text_cells("", n)
@@ -301,7 +301,8 @@ def _finish(files: list[RawFile], fmt: ExportFormat, settings: Settings, fixed_c
     frame, bad = convert(pa.table({"_row": rows, **cols}), table, colmap, out,
                          settings.procore_locale, defaults=None, labels=labels,
                          extra={"_file": file_cats, "_row": rows})
-    bad = bad.to_numpy(dtype=bool, copy=True)  # the masks below in numpy: a pandas step each cost more
+    # The masks below in numpy: a pandas step each cost more on a small export.
+    bad = bad.to_numpy(dtype=bool, copy=True)
     if totals is not None:
         _check_totals(totals, file_no, rels, frame, bad, labels, out)
     labels_status = dict(settings.status_labels)
@@ -372,6 +373,13 @@ def file_categories(file_no: np.ndarray, rels: list[str]) -> pd.Categorical:
     remap = np.full(len(rels), -1, dtype=np.int64)
     remap[present] = [at[name] for name in names]
     return pd.Categorical.from_codes(remap[file_no], categories=pd.Index(cats, dtype=schema.STRING))
+
+
+def _spread(per_file: list[str | None], file_no) -> pa.Array:
+    """A text column of one value per file (``per_file``, by file position) spread over the rows
+    (``file_no``: each row's file position, numpy or Arrow), as the path gives a snapshot's job
+    and period."""
+    return pa.array(per_file, TEXT).take(file_no)
 
 
 def _per_file(rels: list[str], file_no: np.ndarray) -> dict[str, int]:
@@ -796,9 +804,8 @@ def _stack(same_header: dict, seen: dict, general: list[pa.Table], loaded: list[
         take = pa.array(order)
         for name in list(columns):
             columns[name] = columns[name].take(take)
-    index = columns["_file"]
     for name, per_file in fixed_rows.items():
-        columns[name] = pa.array(per_file, TEXT).take(index)
+        columns[name] = _spread(per_file, columns["_file"])
     return [pa.table(columns)], totals
 
 

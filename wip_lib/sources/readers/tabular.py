@@ -31,6 +31,7 @@ from wip_lib.core.arrow_strings import (
     cast_or_none,
     dictionary_codes,
     keep_bytes,
+    large_text,
     offsets_and_bytes,
     one_array,
     sizes_and_edges,
@@ -395,6 +396,15 @@ def read_text_columns(path: Path, rel: str, out: Collector
     table = pa.table({str(i): pa.array(df.iloc[:, i + 1].fillna("").astype(schema.STRING).array,
                                        TEXT) for i in range(len(names))})
     return table, names, "xlsx"
+
+
+def first_columns(names: list[str]) -> dict[str, int]:
+    """Each header's column position: its first, where a header names two or more columns (a
+    spreadsheet allows it; :func:`repeated_headers` reports it where the reader takes it)."""
+    at: dict[str, int] = {}
+    for i, h in enumerate(names):
+        at.setdefault(h, i)
+    return at
 
 
 def repeated_headers(names: list[str], used, out: Collector, row: int = 1,
@@ -817,9 +827,7 @@ def split_totals(columns: list[pa.Array | pa.ChunkedArray], names: list[str],
     last = [c[n - 1].as_py() for c in columns]  # the last row's cells, not a copy of the rows
     if not is_totals(last):
         return False
-    at: dict[str, int] = {}
-    for i, h in enumerate(names):
-        at.setdefault(h, i)
+    at = first_columns(names)
     for h in money_headers:
         total_cell = str(last[at[h]]).strip()
         if not total_cell:
@@ -1231,9 +1239,8 @@ def _parsed_together(parse, names: list[str], column, n: int) -> dict[str, tuple
     same result."""
     if len(names) < 2 or not n or n * len(names) > TOGETHER_CELLS:
         return {}
-    texts = [one_array(text_array(column(name))) for name in names]
-    texts = [t if t.type == pa.large_string() else t.cast(pa.large_string()) for t in texts]
-    parsed = parse(pa.concat_arrays(texts))
+    parsed = parse(pa.concat_arrays([large_text(one_array(text_array(column(name))))
+                                     for name in names]))
     return {name: tuple(r[i * n:(i + 1) * n] for r in parsed) for i, name in enumerate(names)}
 
 
