@@ -74,14 +74,16 @@ def test_a_step_over_fewer_rows_than_the_threshold_is_not_worth_a_collection():
 
 JEMALLOC_SCRIPT = textwrap.dedent("""
     import numpy as np, pyarrow as pa, pyarrow.compute as pc
-    from wip_lib.core.memory import reading_pool, release_unused
+    from wip_lib.core.memory import JEMALLOC_FROM_BYTES, reading_pool, release_unused
 
     def rss_mb():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * 4096 / 2**20
 
     before = pa.default_memory_pool().backend_name
-    with reading_pool():
+    with reading_pool(JEMALLOC_FROM_BYTES - 1):
+        small = pa.default_memory_pool().backend_name
+    with reading_pool(JEMALLOC_FROM_BYTES):
         inside = pa.default_memory_pool().backend_name
         numbers = [pa.array(np.arange(200_000, dtype="int64")) for _ in range(400)]
         text = pc.cast(numbers[7], pa.string())
@@ -92,18 +94,19 @@ JEMALLOC_SCRIPT = textwrap.dedent("""
     del numbers, text
     freed = rss_mb()
     release_unused()
-    print(before, inside, after, round(held), round(rss_mb()))
+    print(before, small, inside, after, round(held), round(rss_mb()))
 """)
 
 
 @linux_only
 def test_the_reading_pool_is_jemalloc_its_arrays_outlive_it_and_its_memory_is_given_back():
-    """Reading allocates from Arrow's jemalloc pool (two threads' freed pages are shared, not kept
-    per thread); the default pool is back after it, and release_unused returns what the reading
-    pool holds free."""
+    """A large company is read in Arrow's jemalloc pool (two threads' freed pages are shared, not
+    kept per thread), a small one in the default pool (no page fault for every page freed and
+    taken again); the default pool is back after it, and release_unused returns what the
+    reading pool holds free."""
     out = subprocess.run([sys.executable, "-c", JEMALLOC_SCRIPT], capture_output=True,
                          text=True, check=True).stdout.split()
-    before, inside, after = out[:3]
-    held, released = map(int, out[3:])
-    assert inside == "jemalloc" and before == after != "jemalloc", out
+    before, small, inside, after = out[:4]
+    held, released = map(int, out[4:])
+    assert inside == "jemalloc" and before == small == after != "jemalloc", out
     assert held - released >= 500, (held, released)  # of the 640 MB the arrays held

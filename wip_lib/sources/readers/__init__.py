@@ -6,6 +6,7 @@ raises :class:`~wip_lib.core.errors.InputError` listing every problem when any i
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +39,9 @@ def read_company(root: Path | str) -> ReadResult:
         raise InputError([Problem(str(root), "company folder not found",
                                   "give the folder that holds company.yaml, procore/ and erp/")])
     settings = Settings.load(root / "company.yaml")
-    with reading_pool():
-        if _erp_bytes(root) >= ERP_THREAD_BYTES:
+    erp_bytes = _bytes(root / "erp")
+    with reading_pool(erp_bytes + _bytes(root / "procore")):
+        if erp_bytes >= ERP_THREAD_BYTES:
             # The ERP's exports beside Procore's: much of a large read is pyarrow's parsing and
             # Arrow kernels, which release the GIL, so the two sides share the cores
             # (reading_pool: the memory).
@@ -81,9 +83,22 @@ def read_company(root: Path | str) -> ReadResult:
 ERP_THREAD_BYTES = 4 * 2**20
 
 
-def _erp_bytes(root: Path) -> int:
-    erp = root / "erp"
-    return sum(f.stat().st_size for f in erp.rglob("*") if f.is_file()) if erp.is_dir() else 0
+def _bytes(folder: Path) -> int:
+    """The size of the files under ``folder`` (0 when there is no such folder; a folder linked
+    from elsewhere is not followed): the size the read's thread and memory pool go by."""
+    # os.scandir, not Path.rglob: 7 ms for the 300-job company's 1,510 files, not 23
+    total, todo = 0, [folder]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for e in entries:
+                    if e.is_dir(follow_symlinks=False):
+                        todo.append(e.path)
+                    elif e.is_file():
+                        total += e.stat().st_size
+        except OSError:  # no such folder, or one not readable: the read itself says so
+            continue
+    return total
 
 
 def _rejected_files(name, mask, p_tables, e_tables) -> dict[str, int]:
