@@ -17,13 +17,21 @@ import pandas as pd
 
 from wip_lib.core.errors import PeriodError
 
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+#: A period's text, the whole of it: a month, ``YYYY-MM``. ASCII digits only (``[0-9]``, not
+#: ``\d``), so Python's ``re`` and Arrow's RE2 read it alike.
+PERIOD_PATTERN = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
+_PERIOD = re.compile(PERIOD_PATTERN)
+
+
+def is_period(text: object) -> bool:
+    """``text`` is a period's text (:data:`PERIOD_PATTERN`, the whole of it)."""
+    return isinstance(text, str) and _PERIOD.fullmatch(text) is not None
 
 
 def check_period(period: str) -> str:
     """``period`` itself when it is a month written ``YYYY-MM``; else a :class:`PeriodError`
     naming the value and the form to use."""
-    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+    if not is_period(period):
         raise PeriodError(f"period {period!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
     return period
 

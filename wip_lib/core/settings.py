@@ -15,6 +15,7 @@ import pandas as pd
 
 from wip_lib.core import schema, yaml_text
 from wip_lib.core.errors import InputError, Problem, file_system_problem
+from wip_lib.core.periods import is_period
 from wip_lib.core.time_zones import zone
 
 GL_ACCOUNT_ROLES = ("underbillings", "overbillings", "revenue_over_under", "loss_provision_cost",
@@ -429,7 +430,7 @@ class Settings:
         if not name:
             problems.append(Problem(file, "the company has no name", "add `name: Your Company`",
                                     column="name"))
-        if not pd.Series([period]).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").iloc[0]:
+        if not is_period(period):
             problems.append(Problem(file, "current_period is not a month", "write it as YYYY-MM, "
                                     "e.g. `current_period: 2026-10`", column="current_period",
                                     value=data.get("current_period")))

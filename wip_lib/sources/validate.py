@@ -188,7 +188,10 @@ def unknown_cost_codes(tables: dict, settings: Settings) -> dict[str, tuple[list
     master = tables["erp_cost_codes"]
     jc = tables["erp_job_cost"]
     if not master.empty and not jc.empty:
-        unknown = ~jc["cost_code"].isin(master["cost_code"])
+        # Arrow's hashing, as unknown_jobs: pandas' isin cost twice as much on 59,000 rows
+        unknown = pd.Series(~pc.is_in(_large_text(jc["cost_code"]),
+                                      value_set=_large_text(master["cost_code"])
+                                      ).to_numpy(zero_copy_only=False), index=jc.index)
         if unknown.any():
             res["erp_job_cost"] = _problems(jc, unknown, "cost_code", "cost code not in the "
                                             "ERP's cost code master", "add the code to the ERP's "

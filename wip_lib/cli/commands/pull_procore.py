@@ -10,12 +10,12 @@ Setup and permissions: ``docs/procore-connector.md``.
 """
 from __future__ import annotations
 
-import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from wip_lib.core.errors import InputError, Problem
+from wip_lib.core.periods import is_period
 
 SKEW = timedelta(minutes=10)
 
@@ -58,7 +58,7 @@ def run(args) -> int:
     from wip_lib.sources.procore_api.frames import zone
 
     period = str(args.period).strip()
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+    if not is_period(period):
         raise InputError([Problem("--period", "not a period", "write it as YYYY-MM, e.g. "
                                   "2026-10", value=args.period)])
     if args.timezone and zone(args.timezone) is None:

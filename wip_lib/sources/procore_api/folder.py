@@ -85,7 +85,7 @@ def frozen_budgets(root: Path, state: FolderState, budget_view: str | None = Non
     base = Path(root) / BUDGET_DIR
     if not base.is_dir() or view_key(state.budget_view) != view_key(budget_view):
         return frozenset()
-    have = {(f.parent.name, f.stem) for f in base.glob("*/*.csv") if PERIOD_RE.match(f.stem)}
+    have = {(f.parent.name, f.stem) for f in base.glob("*/*.csv") if PERIOD_RE.fullmatch(f.stem)}
     return frozenset(have - state.live_budgets)
 
 

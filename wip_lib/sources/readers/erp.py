@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wip_lib.core import schema, yaml_text
 from wip_lib.core.arrow_strings import dictionary_codes, one_array
@@ -557,8 +558,14 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
     try:
         if spec.get("source_from"):
             sf = spec["source_from"]
-            vals = raw[sf].astype("string").str.strip()
-            not_cost = vals.isin([str(v) for v in spec.get("not_cost", [])]).to_numpy(bool)
+            # A few transaction types over millions of rows: each named once below, spread by
+            # Arrow (trimmed as pandas' str.strip trims: utf8_trim_whitespace).
+            trimmed = pc.utf8_trim_whitespace(one_array(raw[sf].astype("string").array))
+            vals = pd.Series(pd.arrays.ArrowStringArray(trimmed), index=raw.index)
+            distinct, codes = dictionary_codes(trimmed)
+            types = distinct.to_pylist()
+            listed = {str(v) for v in spec.get("not_cost", [])}
+            not_cost = np.array([v in listed for v in types] + [False])[codes]  # last: a null
             if not_cost.any():
                 reasons["not cost (" + ", ".join(str(v) for v in spec.get("not_cost", [])) + ")"] \
                     = not_cost
@@ -569,10 +576,8 @@ def read_erp_table_all(root: Path, name: str, spec: dict, settings: Settings,
                 reasons[str(rule.get("reason", "excluded by the profile"))] = hit
             keep &= ~hit
         if spec.get("source_from"):
-            # A few transaction types over millions of rows: each named once, spread by Arrow.
-            distinct, codes = dictionary_codes(one_array(vals.array))
             sources = {str(k): v for k, v in spec.get("sources", {}).items()}
-            named = [sources.get(v) for v in distinct.to_pylist()] + [None]  # last: a null
+            named = [sources.get(v) for v in types] + [None]  # last: a null
             named = pa.array([None if v is None else str(v) for v in named], pa.large_string())
             source = pd.Series(pd.arrays.ArrowStringArray(named.take(pa.array(codes))),
                                index=vals.index)

@@ -51,6 +51,7 @@ from wip_lib.core.arrow_strings import (
 from wip_lib.core.attrs import frozen
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import cents_of_text, cents_to_text
+from wip_lib.core.periods import PERIOD_PATTERN
 from wip_lib.core.settings import NEVER_EMPTY, Settings
 from wip_lib.core.time_zones import is_stamp, local_dates, zone
 from wip_lib.sources.formats import (
@@ -93,9 +94,9 @@ WHAT = {"jobs": "projects", "procore_vendors": "vendors"}  # what a file holds, 
 READ_THREADS = 4  # budget snapshots the batch cannot vouch for, read alone at once
 _NO_ROWS = pa.table({})  # a file with no rows to take, or read straight into the stack
 BUDGET_DIR = "procore/budget"
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(PERIOD_PATTERN)  # a budget snapshot's name: fullmatch
 # A snapshot of a named budget view: "2026-10 Forecast View" (the view after the period).
-VIEW_RE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))[ _]+(\S.*)$")
+VIEW_RE = re.compile(rf"^({PERIOD_PATTERN})[ _]+(\S.*)$")
 CODE_COLUMNS = ("budget_code", "cost_code_tier_1", "cost_code_tier_2", "cost_code_tier_3",
                 "standard_cost_code")
 PURCHASE_ORDER_RE = r"^\s*P\.?O\b|^\s*PO[-_ #]?\d"
@@ -721,7 +722,7 @@ def _snapshot_of_view(stem: str, rel: str, settings: Settings, problems: list[Pr
                       ) -> str | None:
     """The period a budget file holds for the schedule's view; None (said why) when the file is
     misnamed or is a snapshot of another view."""
-    if PERIOD_RE.match(stem):
+    if PERIOD_RE.fullmatch(stem):
         return stem
     m = VIEW_RE.match(stem)
     if m is None:

@@ -38,6 +38,7 @@ from wip_lib.core.arrow_strings import (
 )
 from wip_lib.core.errors import Problem, file_system_problem
 from wip_lib.core.money import cents_of_text, report_amount
+from wip_lib.core.periods import PERIOD_PATTERN
 
 # Cells are read as Arrow large_string: what pandas' string dtype holds, so none is cast again.
 TEXT = pa.large_string()
@@ -1107,6 +1108,9 @@ KIND_FIX = {
 }
 
 
+PERIOD_TEXT = f"^(?:{PERIOD_PATTERN})$"  # the whole cell, in Arrow's RE2
+
+
 def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str, str],
             out: Collector, locale: str = "en-US", date_formats: list[str] | None = None,
             defaults: dict[str, object] | None = None, labels: dict[str, str] | None = None,
@@ -1189,8 +1193,8 @@ def convert(raw: pd.DataFrame | pa.Table, table: schema.Table, colmap: dict[str,
             bad |= b
             val = np.where(b, 0.0, val)
         elif c.kind == "period":
-            b = ~_series(t).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy(
-                dtype=bool)
+            b = ~pc.fill_null(pc.match_substring_regex(t, PERIOD_TEXT), False).to_numpy(
+                zero_copy_only=False)
             out.rows(b, rows, text, "not a period", fix, header)
             bad |= b
             val = t
