@@ -212,3 +212,30 @@ def test_catch_up_requires_aligned_prior():
     cur = state(ctd=10, etc=10)
     out = catch_up(cur, cur.iloc[:0].reindex(cur.index), [False])
     assert out["revenue_period"].iloc[0] == cur["earned_revenue"].iloc[0]
+
+
+# -- a period's text: one pattern, read alike by Python's re and Arrow's RE2 ----------------------
+
+@pytest.mark.parametrize("text, is_one", [
+    ("2026-10", True), ("2026-01", True), ("1999-12", True),
+    ("2026-13", False), ("2026-00", False), ("2026-1", False), ("26-10", False),
+    ("2026-10 ", False), (" 2026-10", False), ("2026-10\n", False), ("2026/10", False),
+    ("٢٠٢٦-10", False),  # Arabic-Indic digits: Python's \d takes them, a month cannot
+    ("", False), (None, False), (202610, False),
+])
+def test_a_period_is_a_month_written_yyyy_mm_by_both_engines(text, is_one):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from wip_lib.core.errors import PeriodError
+    from wip_lib.core.periods import check_period, is_period
+    from wip_lib.sources.readers.tabular import PERIOD_TEXT
+
+    assert is_period(text) is is_one
+    if isinstance(text, str):  # a period column's cell, matched by Arrow
+        assert pc.match_substring_regex(pa.array([text]), PERIOD_TEXT)[0].as_py() is is_one
+    if is_one:
+        assert check_period(text) == text
+    else:
+        with pytest.raises(PeriodError):
+            check_period(text)
