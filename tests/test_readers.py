@@ -173,12 +173,18 @@ def test_two_job_folder_reads_with_every_row_accounted_for(base, baseline):
 
 
 def test_the_erp_read_beside_procore_or_after_it_reads_alike(company, monkeypatch):
-    """A large ERP export is read on a second thread beside Procore's, a small one after it
-    (``ERP_THREAD_BYTES``): the same tables, problems (a bad amount in each system, in the same
-    order) and per-file reports either way."""
+    """A large ERP export is read on a second thread beside Procore's, and after it the Procore
+    exports nothing else waits for (``procore.BESIDE``); a small one after Procore's
+    (``ERP_THREAD_BYTES``): the same tables, problems (a bad amount in each system and in two
+    of the exports read on the second thread, in the same order) and per-file reports either
+    way."""
     import wip_lib.sources.readers as readers
+    from wip_lib.sources.readers.procore import BESIDE
 
+    assert {"commitment_lines", "direct_costs"} <= set(BESIDE)
     set_cell(company / "procore" / "commitments.csv", 2, "Original Contract Amount", "12abc")
+    set_cell(company / "procore" / "commitment_lines.csv", 3, "Amount", "1.2.3")
+    set_cell(company / "procore" / "direct_costs.csv", 2, "Date", "not a date")
     set_cell(company / JCT, 2, "Amount", "$x")
     runs = []
     for threshold in (0, 2**62):  # every ERP export on the second thread; none
@@ -188,6 +194,8 @@ def test_the_erp_read_beside_procore_or_after_it_reads_alike(company, monkeypatc
     assert [str(p) for p in threaded.problems] == [str(p) for p in alone.problems]
     assert {p.file.split("/")[0] for p in alone.problems if p.severity == "error"} == {
         "procore", "erp"}
+    assert {"procore/commitment_lines.csv", "procore/direct_costs.csv"} <= {
+        p.file for p in alone.problems}
     assert threaded.reports == alone.reports
     for name, table in alone.company.tables.items():
         pd.testing.assert_frame_equal(threaded.company[name], table, obj=name)

