@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from wip_lib.core.errors import InputError, Problem
-from wip_lib.core.periods import is_period
 
 SKEW = timedelta(minutes=10)
 
@@ -47,6 +46,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
+    from wip_lib.core.periods import is_period
     from wip_lib.sources.procore_api import (
         FolderState,
         ProcoreClient,
