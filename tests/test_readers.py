@@ -182,6 +182,8 @@ def test_the_erp_read_beside_procore_or_after_it_reads_alike(company, monkeypatc
     from wip_lib.sources.readers.procore import BESIDE
 
     assert {"commitment_lines", "direct_costs"} <= set(BESIDE)
+    # the projects export is read first (the others take its time zones), on this thread
+    assert next(iter(PROCORE_EXPORTS)) == "jobs" and not {"jobs", "commitments"} & set(BESIDE)
     set_cell(company / "procore" / "commitments.csv", 2, "Original Contract Amount", "12abc")
     set_cell(company / "procore" / "commitment_lines.csv", 3, "Amount", "1.2.3")
     set_cell(company / "procore" / "direct_costs.csv", 2, "Date", "not a date")
@@ -199,6 +201,34 @@ def test_the_erp_read_beside_procore_or_after_it_reads_alike(company, monkeypatc
     assert threaded.reports == alone.reports
     for name, table in alone.company.tables.items():
         pd.testing.assert_frame_equal(threaded.company[name], table, obj=name)
+
+
+def test_exports_handed_to_a_busy_thread_are_read_here_alike(company):
+    """The second thread still on the ERP's side when Procore's is done: the exports handed to
+    it (``procore.BESIDE``) are taken back and read on this thread, none twice, and the tables,
+    problems and reports are those of a read without a second thread."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wip_lib.sources.readers.procore import BESIDE, read_procore
+
+    set_cell(company / "procore" / "commitment_lines.csv", 3, "Amount", "1.2.3")
+    company_settings = Settings.load(company / "company.yaml")
+    alone = read_procore(company, company_settings)
+    release = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        busy = pool.submit(release.wait, 60)  # the ERP's side, not done yet
+        try:
+            taken_back = read_procore(company, company_settings, pool)
+            assert not busy.done()  # nothing of BESIDE ran there
+        finally:
+            release.set()
+    assert [str(p) for p in taken_back[1]] == [str(p) for p in alone[1]]
+    assert any(p.file == "procore/commitment_lines.csv" for p in alone[1])
+    assert taken_back[2] == alone[2]
+    assert list(taken_back[0]) == list(alone[0]) and set(BESIDE) <= set(alone[0])
+    for name, table in alone[0].items():
+        pd.testing.assert_frame_equal(taken_back[0][name], table, obj=name)
 
 
 def test_budget_snapshot_figures_and_job_from_path(baseline, base):
