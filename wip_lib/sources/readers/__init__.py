@@ -44,8 +44,9 @@ def read_company(root: Path | str) -> ReadResult:
         if erp_bytes >= ERP_THREAD_BYTES:
             # The ERP's exports beside Procore's: much of a large read is pyarrow's parsing and
             # Arrow kernels, which release the GIL, so the two sides share the cores
-            # (reading_pool: the memory). The ERP's side is the shorter: Procore's exports that
-            # nothing else waits for are read there after it (procore.BESIDE).
+            # (reading_pool: the memory). The ERP's side has ended first (30 and 2,000 jobs):
+            # Procore's exports that nothing else waits for are read there after it, unless
+            # Procore's side is done first and takes them back (procore.BESIDE).
             with ThreadPoolExecutor(max_workers=1) as pool:
                 erp = pool.submit(read_erp, root, settings)
                 p_tables, problems, reports = read_procore(root, settings, pool)

@@ -901,9 +901,10 @@ def read_procore(root: Path, settings: Settings, pool: Executor | None = None
     later_problems += probs
     if rep:
         later_reports.append(rep)
-    # Those the second thread has not started yet are read here (it may still be on the ERP's
-    # side: at 2,000 jobs that side is the longer). Taken back from the last: the other thread
-    # takes them from the first.
+    # Those the second thread has not started yet are read here: it may still be on the ERP's
+    # side (a company whose ERP exports outweigh its Procore ones; at 30 and at 2,000 jobs the
+    # ERP's side ended first). Taken back from the last: the other thread takes them from the
+    # first.
     taken_back = [name for name, got in reversed(listed.items())
                   if isinstance(got, Future) and got.cancel()]
     for name in reversed(taken_back):
