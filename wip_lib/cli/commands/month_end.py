@@ -37,6 +37,7 @@ from wip_lib.core.errors import InputError, Problem, WipError
 from wip_lib.core.identifiers import path_inside, safe_name
 from wip_lib.core.memory import release_unused
 from wip_lib.core.period_range import check_in_data
+from wip_lib.sources.export_size import exports_bytes
 
 ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOKS = ROOT / "notebooks"
@@ -159,20 +160,6 @@ def run(args) -> int:
     finally:
         pool.close()
         Path(log).unlink(missing_ok=True)
-
-
-def exports_bytes(data_dir: Path) -> int:
-    """The size on disk of a company's exports (every file under ``procore/`` and ``erp/``), from
-    the folder listing: 0 for a folder that is not there (reading it says why)."""
-    total = 0
-    for part in ("procore", "erp"):
-        for folder, _, files in os.walk(Path(data_dir) / part):
-            for name in files:
-                try:
-                    total += os.stat(os.path.join(folder, name)).st_size
-                except OSError:  # gone or unreadable: the reader reports it
-                    pass
-    return total
 
 
 def _run(args, execute_runs, log: Path | None, valid: Callable[[], None] | None = None) -> int:

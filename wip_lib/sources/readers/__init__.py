@@ -6,7 +6,6 @@ raises :class:`~wip_lib.core.errors.InputError` listing every problem when any i
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from wip_lib.core.errors import InputError, Problem
 from wip_lib.core.memory import reading_pool, release_unused
 from wip_lib.core.settings import Company, Settings
 from wip_lib.sources import validate
+from wip_lib.sources.export_size import exports_bytes, folder_bytes
 from wip_lib.sources.overrides_file import read_all_overrides
 from wip_lib.sources.readers.erp import read_erp
 from wip_lib.sources.readers.procore import read_procore
@@ -39,8 +39,8 @@ def read_company(root: Path | str) -> ReadResult:
         raise InputError([Problem(str(root), "company folder not found",
                                   "give the folder that holds company.yaml, procore/ and erp/")])
     settings = Settings.load(root / "company.yaml")
-    erp_bytes = _bytes(root / "erp")
-    with reading_pool(erp_bytes + _bytes(root / "procore")):
+    erp_bytes = folder_bytes(root / "erp")
+    with reading_pool(exports_bytes(root)):
         if erp_bytes >= ERP_THREAD_BYTES:
             # The ERP's exports beside Procore's: much of a large read is pyarrow's parsing and
             # Arrow kernels, which release the GIL, so the two sides share the cores
@@ -83,24 +83,6 @@ def read_company(root: Path | str) -> ReadResult:
 #: Arrow (which release the GIL) overlap: the 30-job company (8 MB) read 8-19% faster
 #: (2026-12-02, with the columns converted in Arrow), 300 jobs (79 MB) a tenth faster.
 ERP_THREAD_BYTES = 4 * 2**20
-
-
-def _bytes(folder: Path) -> int:
-    """The size of the files under ``folder`` (0 when there is no such folder; a folder linked
-    from elsewhere is not followed): the size the read's thread and memory pool go by."""
-    # os.scandir, not Path.rglob: 7 ms for the 300-job company's 1,510 files, not 23
-    total, todo = 0, [folder]
-    while todo:
-        try:
-            with os.scandir(todo.pop()) as entries:
-                for e in entries:
-                    if e.is_dir(follow_symlinks=False):
-                        todo.append(e.path)
-                    elif e.is_file():
-                        total += e.stat().st_size
-        except OSError:  # no such folder, or one not readable: the read itself says so
-            continue
-    return total
 
 
 def _rejected_files(name, mask, p_tables, e_tables) -> dict[str, int]:
